@@ -1,0 +1,30 @@
+"""The one registry of rules. The conformance pack, the RDK metadata, the Lambda role policy and
+the README's rule reference are all generated from it."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from rules.base import TranscribeGuardRule
+from rules.transcribe_job_output_location import TranscribeJobOutputLocation
+
+# Explicit, ordered list: registration is not an import side effect.
+RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
+    TranscribeJobOutputLocation,
+)
+
+RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}
+
+
+def metadata_schema() -> dict[str, Any]:
+    """The JSON Schema every METADATA record must satisfy (checked by tests and `build`)."""
+    text = resources.files("rules").joinpath("registry.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def module_name(rule_name: str) -> str:
+    """Rule names are kebab-case; their modules are the same words in snake_case."""
+    return rule_name.replace("-", "_")

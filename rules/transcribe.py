@@ -1,0 +1,185 @@
+"""Shared fetching of Amazon Transcribe resources: the one place rules page through List calls,
+read job details and build ARNs.
+
+Transcribe's List operations have no boto3 paginator and default to 5 results a page, so we loop
+on NextToken with MaxResults=100. Jobs come newest first. Every fetch is cached on the inventory,
+and one inventory serves every rule of a ``scan`` run, so a job is listed once and read at most
+once however many rules look at it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from botocore.exceptions import ClientError
+
+LOGGER = logging.getLogger(__name__)
+
+LIST_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """One kind of Transcribe resource and the API calls that serve it."""
+
+    key: str  # the ARN resource type, e.g. "transcription-job"
+    label: str  # for annotations: "transcription job"
+    list_operation: str
+    list_field: str
+    name_field: str
+    get_operation: str
+    get_name_parameter: str
+    get_field: str | None  # the Get response member holding the resource, None when top-level
+    status_field: str | None = None
+    is_job: bool = False
+    list_filters: tuple[tuple[str, Any], ...] = ()
+
+
+TRANSCRIPTION_JOB = ResourceKind(
+    "transcription-job", "transcription job", "list_transcription_jobs", "TranscriptionJobSummaries",
+    "TranscriptionJobName", "get_transcription_job", "TranscriptionJobName", "TranscriptionJob",
+    "TranscriptionJobStatus", is_job=True)
+MEDICAL_TRANSCRIPTION_JOB = ResourceKind(
+    "medical-transcription-job", "medical transcription job", "list_medical_transcription_jobs",
+    "MedicalTranscriptionJobSummaries", "MedicalTranscriptionJobName", "get_medical_transcription_job",
+    "MedicalTranscriptionJobName", "MedicalTranscriptionJob", "TranscriptionJobStatus", is_job=True)
+CALL_ANALYTICS_JOB = ResourceKind(
+    "analytics", "call analytics job", "list_call_analytics_jobs", "CallAnalyticsJobSummaries",
+    "CallAnalyticsJobName", "get_call_analytics_job", "CallAnalyticsJobName", "CallAnalyticsJob",
+    "CallAnalyticsJobStatus", is_job=True)
+MEDICAL_SCRIBE_JOB = ResourceKind(
+    "medical-scribe-job", "medical scribe job", "list_medical_scribe_jobs", "MedicalScribeJobSummaries",
+    "MedicalScribeJobName", "get_medical_scribe_job", "MedicalScribeJobName", "MedicalScribeJob",
+    "MedicalScribeJobStatus", is_job=True)
+VOCABULARY = ResourceKind(
+    "vocabulary", "custom vocabulary", "list_vocabularies", "Vocabularies", "VocabularyName",
+    "get_vocabulary", "VocabularyName", None, "VocabularyState")
+MEDICAL_VOCABULARY = ResourceKind(
+    "medical-vocabulary", "medical vocabulary", "list_medical_vocabularies", "Vocabularies", "VocabularyName",
+    "get_medical_vocabulary", "VocabularyName", None, "VocabularyState")
+VOCABULARY_FILTER = ResourceKind(
+    "vocabulary-filter", "vocabulary filter", "list_vocabulary_filters", "VocabularyFilters",
+    "VocabularyFilterName", "get_vocabulary_filter", "VocabularyFilterName", None)
+LANGUAGE_MODEL = ResourceKind(
+    "language-model", "custom language model", "list_language_models", "Models", "ModelName",
+    "describe_language_model", "ModelName", "LanguageModel", "ModelStatus")
+CALL_ANALYTICS_CATEGORY = ResourceKind(
+    "analytics-category", "call analytics category", "list_call_analytics_categories", "Categories",
+    "CategoryName", "get_call_analytics_category", "CategoryName", "CategoryProperties")
+
+JOB_KINDS = (TRANSCRIPTION_JOB, MEDICAL_TRANSCRIPTION_JOB, CALL_ANALYTICS_JOB, MEDICAL_SCRIBE_JOB)
+ALL_KINDS = JOB_KINDS + (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL, CALL_ANALYTICS_CATEGORY)
+KINDS_BY_KEY = {kind.key: kind for kind in ALL_KINDS}
+
+# Job states in which a job will never write (more) output.
+FINISHED_OK = "COMPLETED"
+FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A listed Transcribe resource: its kind, name, ARN and List summary."""
+
+    kind: ResourceKind
+    name: str
+    arn: str
+    summary: dict[str, Any]
+
+    @property
+    def status(self) -> str | None:
+        return self.summary.get(self.kind.status_field) if self.kind.status_field else None
+
+
+class ListingError(Exception):
+    """A List call failed, so the set of resources of one kind is unknown."""
+
+    def __init__(self, kind: ResourceKind, error: ClientError):
+        super().__init__(f"listing {kind.label}s failed: {error_code(error)}")
+        self.kind = kind
+        self.error = error
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code") or "UnknownError")
+
+
+class TranscribeInventory:
+    """Lists and reads Transcribe resources for one account and region, each at most once."""
+
+    def __init__(self, client: Any, account_id: str, partition: str = "aws"):
+        self.client = client
+        self.region: str = client.meta.region_name
+        self.account_id = account_id
+        self.partition = partition
+        self._listed: dict[str, list[Resource]] = {}
+        self._details: dict[tuple[str, str], dict[str, Any] | ClientError] = {}
+        self._tags: dict[str, dict[str, str] | ClientError] = {}
+        self.calls: dict[str, int] = {}
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        result: dict[str, Any] = getattr(self.client, operation)(**kwargs)
+        return result
+
+    def arn(self, kind: ResourceKind, name: str) -> str:
+        return f"arn:{self.partition}:transcribe:{self.region}:{self.account_id}:{kind.key}/{name}"
+
+    def resources(self, kind: ResourceKind) -> list[Resource]:
+        """Every resource of ``kind``, in the order Transcribe lists them. Raises ListingError."""
+        if kind.key not in self._listed:
+            self._listed[kind.key] = list(self._list_all(kind))
+            LOGGER.debug("listed %d %ss", len(self._listed[kind.key]), kind.label)
+        return self._listed[kind.key]
+
+    def _list_all(self, kind: ResourceKind) -> Iterator[Resource]:
+        kwargs: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE, **dict(kind.list_filters)}
+        seen_tokens: set[str] = set()
+        while True:
+            try:
+                page = self._call(kind.list_operation, **kwargs)
+            except ClientError as error:
+                raise ListingError(kind, error) from error
+            for summary in page.get(kind.list_field, []):
+                name = summary[kind.name_field]
+                yield Resource(kind, name, self.arn(kind, name), summary)
+            token = page.get("NextToken")
+            if not token or token in seen_tokens:  # a repeated token would loop forever
+                return
+            seen_tokens.add(token)
+            kwargs["NextToken"] = token
+
+    def detail(self, resource: Resource) -> dict[str, Any]:
+        """The resource's Get/Describe response body (the job, vocabulary, ...). Raises ClientError;
+        a failure is remembered so that no rule retries it in the same run."""
+        key = (resource.kind.key, resource.name)
+        if key not in self._details:
+            kind = resource.kind
+            try:
+                response = self._call(kind.get_operation, **{kind.get_name_parameter: resource.name})
+                response.pop("ResponseMetadata", None)
+                self._details[key] = response[kind.get_field] if kind.get_field else response
+            except ClientError as error:
+                self._details[key] = error
+        found = self._details[key]
+        if isinstance(found, ClientError):
+            raise found
+        return found
+
+    def tags(self, resource: Resource) -> dict[str, str]:
+        """The resource's tags as a dict. Jobs and categories carry tags in their Get response;
+        vocabularies, filters and language models only through ListTagsForResource."""
+        if resource.arn not in self._tags:
+            try:
+                if resource.kind.is_job or resource.kind is CALL_ANALYTICS_CATEGORY:
+                    tag_list = self.detail(resource).get("Tags", [])
+                else:
+                    tag_list = self._call("list_tags_for_resource", ResourceArn=resource.arn).get("Tags", [])
+                self._tags[resource.arn] = {t["Key"]: t.get("Value", "") for t in tag_list}
+            except ClientError as error:
+                self._tags[resource.arn] = error
+        found = self._tags[resource.arn]
+        if isinstance(found, ClientError):
+            raise found
+        return found

@@ -1,0 +1,128 @@
+"""The simulated AWS account: moto plus this project's extensions (a full Transcribe, stored
+Config evaluations, request-aware S3 bucket policies).
+
+In-process::
+
+    with Simulator(seed="demo") as sim:   # boto3 clients created inside talk to the simulator
+        ...
+
+As a server (what ``transcribe-guard simulate`` runs)::
+
+    server = SimulatorServer(port=0, seed="demo").start()
+    server.url  # http://127.0.0.1:PORT, for AWS_ENDPOINT_URL
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account
+DEFAULT_REGION = "us-east-1"
+
+_installed = False
+
+
+def install() -> None:
+    """Route moto's Transcribe to the simulated one and add the Config and S3 extensions.
+    Idempotent; must run before the first request is served."""
+    global _installed
+    if _installed:
+        return
+    import moto.transcribe.models as moto_transcribe_models
+    import moto.transcribe.urls as moto_transcribe_urls
+
+    from transcribe_guard.simulator import config, s3
+    from transcribe_guard.simulator.transcribe import TranscribeSimResponse, transcribe_sim_backends
+
+    # moto resets (and the server's reset API clears) the BackendDict it finds here.
+    moto_transcribe_models.transcribe_backends = transcribe_sim_backends
+    for path in list(moto_transcribe_urls.url_paths):
+        moto_transcribe_urls.url_paths[path] = TranscribeSimResponse.dispatch
+    config.install()
+    s3.install()
+    _installed = True
+
+
+def transcribe_backend(account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> Any:
+    """The simulated Transcribe of one account and region (for test controls like hold_jobs)."""
+    from transcribe_guard.simulator.transcribe import transcribe_sim_backends
+    return transcribe_sim_backends[account][region]
+
+
+def seed_account(seed: str, session_factory: Callable[..., Any]) -> None:
+    from transcribe_guard.simulator.seeds import SEEDS
+    if seed not in SEEDS:
+        raise ValueError(f"unknown seed {seed!r}; choose one of: {', '.join(sorted(SEEDS))}")
+    SEEDS[seed](session_factory)
+
+
+class Simulator:
+    """An in-process simulated account for the duration of a ``with`` block."""
+
+    def __init__(self, seed: str = "empty", region: str = DEFAULT_REGION):
+        self.seed = seed
+        self.region = region
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+
+    def __enter__(self) -> "Simulator":
+        install()
+        from moto import mock_aws
+        # Clients must not reach a real endpoint or a user's AWS_ENDPOINT_URL while simulated.
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+            self._saved_env[name] = os.environ.pop(name, None)
+        self._saved_env["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION")
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        self._mock = mock_aws()
+        self._mock.start()
+        seed_account(self.seed, self.client)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._mock.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        import boto3
+        return boto3.client(service, region_name=region or self.region)
+
+    @property
+    def transcribe(self) -> Any:
+        return transcribe_backend(DEFAULT_ACCOUNT, self.region)
+
+
+class SimulatorServer:
+    """The simulator served over HTTP on loopback (moto's threaded server)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: str = "empty", region: str = DEFAULT_REGION):
+        self.host, self.port, self.seed, self.region = host, port, seed, region
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> "SimulatorServer":
+        install()
+        from moto.server import ThreadedMotoServer
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+        seed_account(self.seed, self.client)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        import boto3
+        return boto3.client(service, region_name=region or self.region, endpoint_url=self.url,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")

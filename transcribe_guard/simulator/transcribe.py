@@ -1,0 +1,626 @@
+"""A simulated Amazon Transcribe, served through moto in place of moto's partial one.
+
+It covers every resource kind the rules evaluate: transcription, medical transcription, call
+analytics and medical scribe jobs; vocabularies, medical vocabularies, vocabulary filters,
+language models and call analytics categories; with Start/Create, Get/Describe, List (paged,
+jobs newest first, default page size 5 like the service), Update, Delete and tagging.
+
+Behaviour that matters to the rules is modelled on the service:
+- a job whose media object is missing in (simulated) S3 FAILS, as the service does;
+- a completed job with a customer output bucket writes its transcript object(s) into simulated
+  S3, SSE-KMS with OutputEncryptionKMSKeyId when given, otherwise under the bucket's default
+  encryption; ``redacted_and_unredacted`` writes both transcripts;
+- without an output bucket the transcript lives in the service-managed bucket
+  (``aws-transcribe-<region>-prod``), returned as a presigned URL;
+- OutputEncryptionKMSKeyId is accepted on Start* and returned by no Get or List, like AWS.
+
+Jobs complete before the next request (deterministic). ``hold_jobs`` keeps new jobs IN_PROGRESS
+until ``complete_held_jobs()``, for tests and the demo. Responses are projected onto botocore's
+output shapes (see shapes.py), so they carry exactly the model's fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
+
+from transcribe_guard.simulator.shapes import output_shape, project, service_model
+
+DEFAULT_PAGE_SIZE = 5  # Transcribe's documented default MaxResults
+
+
+class TranscribeError(ServiceException):
+    pass
+
+
+def _bad_request(message: str) -> TranscribeError:
+    return TranscribeError("BadRequestException", message)
+
+
+@dataclass
+class Kind:
+    key: str  # ARN resource type
+    name_field: str
+    create_op: str
+    get_op: str
+    list_op: str
+    delete_op: str
+    update_op: str | None = None
+    get_field: str | None = None  # response member wrapping the record
+    list_field: str = ""
+    status_field: str | None = None
+    list_status_param: str | None = None
+    list_name_param: str | None = None
+    is_job: bool = False
+    tags_in_record: bool = False  # Get returns Tags inside the record
+
+
+KINDS: dict[str, Kind] = {k.key: k for k in [
+    Kind("transcription-job", "TranscriptionJobName", "StartTranscriptionJob", "GetTranscriptionJob",
+         "ListTranscriptionJobs", "DeleteTranscriptionJob", get_field="TranscriptionJob",
+         list_field="TranscriptionJobSummaries", status_field="TranscriptionJobStatus", list_status_param="Status",
+         list_name_param="JobNameContains", is_job=True, tags_in_record=True),
+    Kind("medical-transcription-job", "MedicalTranscriptionJobName", "StartMedicalTranscriptionJob",
+         "GetMedicalTranscriptionJob", "ListMedicalTranscriptionJobs", "DeleteMedicalTranscriptionJob",
+         get_field="MedicalTranscriptionJob", list_field="MedicalTranscriptionJobSummaries",
+         status_field="TranscriptionJobStatus", list_status_param="Status", list_name_param="JobNameContains",
+         is_job=True, tags_in_record=True),
+    Kind("analytics", "CallAnalyticsJobName", "StartCallAnalyticsJob", "GetCallAnalyticsJob", "ListCallAnalyticsJobs",
+         "DeleteCallAnalyticsJob", get_field="CallAnalyticsJob", list_field="CallAnalyticsJobSummaries",
+         status_field="CallAnalyticsJobStatus", list_status_param="Status", list_name_param="JobNameContains",
+         is_job=True, tags_in_record=True),
+    Kind("medical-scribe-job", "MedicalScribeJobName", "StartMedicalScribeJob", "GetMedicalScribeJob",
+         "ListMedicalScribeJobs", "DeleteMedicalScribeJob", get_field="MedicalScribeJob",
+         list_field="MedicalScribeJobSummaries", status_field="MedicalScribeJobStatus", list_status_param="Status",
+         list_name_param="JobNameContains", is_job=True, tags_in_record=True),
+    Kind("vocabulary", "VocabularyName", "CreateVocabulary", "GetVocabulary", "ListVocabularies", "DeleteVocabulary",
+         update_op="UpdateVocabulary", list_field="Vocabularies", status_field="VocabularyState",
+         list_status_param="StateEquals", list_name_param="NameContains"),
+    Kind("medical-vocabulary", "VocabularyName", "CreateMedicalVocabulary", "GetMedicalVocabulary",
+         "ListMedicalVocabularies", "DeleteMedicalVocabulary", update_op="UpdateMedicalVocabulary",
+         list_field="Vocabularies", status_field="VocabularyState", list_status_param="StateEquals",
+         list_name_param="NameContains"),
+    Kind("vocabulary-filter", "VocabularyFilterName", "CreateVocabularyFilter", "GetVocabularyFilter",
+         "ListVocabularyFilters", "DeleteVocabularyFilter", update_op="UpdateVocabularyFilter",
+         list_field="VocabularyFilters", list_name_param="NameContains"),
+    Kind("language-model", "ModelName", "CreateLanguageModel", "DescribeLanguageModel", "ListLanguageModels",
+         "DeleteLanguageModel", update_op="UpdateLanguageModel", get_field="LanguageModel", list_field="Models",
+         status_field="ModelStatus", list_status_param="StatusEquals", list_name_param="NameContains"),
+    Kind("analytics-category", "CategoryName", "CreateCallAnalyticsCategory", "GetCallAnalyticsCategory",
+         "ListCallAnalyticsCategories", "DeleteCallAnalyticsCategory", update_op="UpdateCallAnalyticsCategory",
+         get_field="CategoryProperties", list_field="Categories", tags_in_record=True),
+]}
+KIND_BY_OPERATION: dict[str, tuple[str, Kind]] = {}
+for _kind in KINDS.values():
+    for _verb, _op in (("create", _kind.create_op), ("get", _kind.get_op), ("list", _kind.list_op),
+                       ("delete", _kind.delete_op), ("update", _kind.update_op)):
+        if _op:
+            KIND_BY_OPERATION[_op] = (_verb, _kind)
+
+_MODEL = service_model("transcribe")
+
+
+def _not_found(kind: "Kind", what: str) -> TranscribeError:
+    # The service answers a missing job with BadRequestException and a missing customization
+    # with NotFoundException.
+    message = f"The requested {what} couldn't be found. Check the name and try your request again."
+    return _bad_request(message) if kind.is_job else TranscribeError("NotFoundException", message)
+
+
+@dataclass
+class Record:
+    kind: Kind
+    name: str
+    arn: str
+    fields: dict[str, Any]
+    seq: int
+    tags: dict[str, str] = field(default_factory=dict)
+    pending_completion: bool = False
+    request: dict[str, Any] = field(default_factory=dict)  # the Start/Create request as sent
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _s3_uri_parts(uri: str) -> tuple[str, str] | None:
+    if not uri or not uri.startswith("s3://"):
+        return None
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return (bucket, key) if bucket else None
+
+
+def _https_uri(region: str, bucket: str, key: str) -> str:
+    return f"https://s3.{region}.amazonaws.com/{bucket}/{key}"
+
+
+class TranscribeSimBackend(BaseBackend):
+    def __init__(self, region_name: str, account_id: str):
+        super().__init__(region_name, account_id)
+        self.records: dict[str, dict[str, Record]] = {key: {} for key in KINDS}
+        self._seq = 0
+        self._lock = threading.RLock()
+        self.hold_jobs = False
+        self.partition = "aws-cn" if region_name.startswith("cn-") else (
+            "aws-us-gov" if region_name.startswith("us-gov-") else "aws")
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def arn(self, kind: Kind, name: str) -> str:
+        return f"arn:{self.partition}:transcribe:{self.region_name}:{self.account_id}:{kind.key}/{name}"
+
+    def _s3(self) -> Any:
+        from moto.s3.models import s3_backends
+        return s3_backends[self.account_id][self.partition]
+
+    def _object_exists(self, uri: str | None) -> bool:
+        parts = _s3_uri_parts(uri or "")
+        if not parts:
+            return False
+        bucket, key = parts
+        try:
+            return self._s3().get_object(bucket, key) is not None
+        except Exception:  # moto raises MissingBucket/MissingKey
+            return False
+
+    def _bucket_exists(self, bucket: str) -> bool:
+        try:
+            self._s3().get_bucket(bucket)
+            return True
+        except Exception:
+            return False
+
+    def _resolve_kms_key(self, key_id: str) -> str:
+        """The key ARN for a key id, key ARN, alias name or alias ARN, as S3 records it."""
+        from moto.kms.models import kms_backends
+        backend = kms_backends[self.account_id][self.region_name]
+        try:
+            return str(backend.describe_key(key_id).arn)
+        except Exception:
+            raise _bad_request(f"The KMS key you specified can't be used: {key_id}. Check the key and try again.") from None
+
+    def _get(self, operation: str, kind: Kind, name: str) -> Record:
+        record = self.records[kind.key].get(name)
+        if record is None:
+            what = "job" if kind.is_job else kind.key.replace("-", " ")
+            raise _not_found(kind, what)
+        return record
+
+    def _add(self, kind: Kind, name: str, fields: dict[str, Any], tags: list[dict[str, str]] | None,
+             request: dict[str, Any]) -> Record:
+        if name in self.records[kind.key]:
+            raise TranscribeError("ConflictException", "The requested name already exists. Use a different name.")
+        self._seq += 1
+        record = Record(kind, name, self.arn(kind, name), fields, self._seq, request=request)
+        record.tags = self._validated_tags(tags or [])
+        self.records[kind.key][name] = record
+        return record
+
+    @staticmethod
+    def _validated_tags(tags: list[dict[str, str]], existing: dict[str, str] | None = None) -> dict[str, str]:
+        merged = dict(existing or {})
+        for tag in tags:
+            key = tag.get("Key", "")
+            if not key or key.lower().startswith("aws:"):
+                raise _bad_request("Tag keys must be 1-128 characters and can't start with 'aws:'.")
+            merged[key] = tag.get("Value", "")
+        if len(merged) > 200:
+            raise _bad_request("A resource can have at most 200 tags.")
+        return merged
+
+    def _view(self, record: Record) -> dict[str, Any]:
+        """The record as Get returns it."""
+        view = dict(record.fields)
+        if record.kind.tags_in_record and record.tags:
+            view["Tags"] = [{"Key": k, "Value": v} for k, v in record.tags.items()]
+        return view
+
+    # --- jobs ----------------------------------------------------------------------------------
+
+    def start_job(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            name = params[kind.name_field]
+            media = params.get("Media") or {}
+            if not media.get("MediaFileUri"):
+                raise _bad_request("Media.MediaFileUri is required.")
+            output_bucket = params.get("OutputBucketName")
+            if kind.key == "analytics" and params.get("OutputLocation"):
+                parts = _s3_uri_parts(params["OutputLocation"])
+                if not parts:
+                    raise _bad_request("OutputLocation must be an s3:// URI.")
+                output_bucket = parts[0]
+            if output_bucket and not self._bucket_exists(output_bucket):
+                raise _bad_request(f"The specified S3 bucket doesn't exist: {output_bucket}.")
+            if params.get("OutputEncryptionKMSKeyId"):
+                if not output_bucket:
+                    raise _bad_request("OutputEncryptionKMSKeyId requires an output bucket.")
+                self._resolve_kms_key(params["OutputEncryptionKMSKeyId"])
+            redaction = params.get("ContentRedaction") or (params.get("Settings") or {}).get("ContentRedaction")
+            if kind.key == "analytics" and media.get("RedactedMediaFileUri") and not redaction:
+                raise _bad_request("RedactedMediaFileUri requires Settings.ContentRedaction.")
+            now = _now()
+            fields: dict[str, Any] = {
+                key: value for key, value in params.items()
+                if key not in ("Tags", "OutputBucketName", "OutputKey", "OutputLocation", "OutputEncryptionKMSKeyId",
+                               "KMSEncryptionContext")
+            }
+            fields.update({kind.status_field: "QUEUED", "CreationTime": now, "Media": dict(media)})
+            if kind.key in ("transcription-job", "medical-transcription-job"):  # summaries carry it
+                fields["OutputLocationType"] = "CUSTOMER_BUCKET" if output_bucket else "SERVICE_BUCKET"
+            if kind.key == "transcription-job" and not fields.get("LanguageCode") and not (
+                    params.get("IdentifyLanguage") or params.get("IdentifyMultipleLanguages")):
+                raise _bad_request("Specify LanguageCode, IdentifyLanguage or IdentifyMultipleLanguages.")
+            if kind.key in ("medical-scribe-job", "analytics") and not fields.get("LanguageCode"):
+                fields["LanguageCode"] = "en-US"
+            record = self._add(kind, name, fields, params.get("Tags"), params)
+            record.fields[kind.status_field] = "IN_PROGRESS"
+            record.fields["StartTime"] = now
+            started = self._view(record)
+            if self.hold_jobs:
+                record.pending_completion = True
+            else:
+                self._finish_job(record)
+            return {kind.get_field: started}
+
+    def complete_held_jobs(self) -> int:
+        """Finish every job started while ``hold_jobs`` was on; returns how many."""
+        with self._lock:
+            held = [r for records in self.records.values() for r in records.values() if r.pending_completion]
+            for record in held:
+                record.pending_completion = False
+                self._finish_job(record)
+            return len(held)
+
+    def _finish_job(self, record: Record) -> None:
+        kind, params = record.kind, record.request
+        now = _now()
+        record.fields["CompletionTime"] = now
+        if not self._object_exists(params["Media"]["MediaFileUri"]):
+            record.fields[kind.status_field] = "FAILED"
+            record.fields["FailureReason"] = ("The S3 URI that you provided can't be accessed. Make sure that you "
+                                              "have read permission and try your request again.")
+            return
+        writer = _OutputWriter(self, record)
+        if kind.key == "transcription-job":
+            writer.transcripts("", "Transcript", params.get("ContentRedaction"))
+        elif kind.key == "medical-transcription-job":
+            writer.transcripts("medical/", "Transcript", None)
+        elif kind.key == "analytics":
+            writer.transcripts("analytics/", "Transcript", (params.get("Settings") or {}).get("ContentRedaction"))
+            redacted_media = params["Media"].get("RedactedMediaFileUri")
+            if redacted_media:
+                writer.put_uri(redacted_media, b"RIFF simulated redacted audio")
+        elif kind.key == "medical-scribe-job":
+            prefix = f"medical-scribe/{record.name}/"
+            record.fields["MedicalScribeOutput"] = {
+                "TranscriptFileUri": writer.put(prefix + "transcript.json"),
+                "ClinicalDocumentUri": writer.put(prefix + "summary.json"),
+            }
+            record.fields["MedicalScribeContextProvided"] = bool(params.get("MedicalScribeContext"))
+        record.fields[kind.status_field] = "COMPLETED"
+
+    # --- customizations ------------------------------------------------------------------------
+
+    def create_customization(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            name = params[kind.name_field]
+            now = _now()
+            fields = {k: v for k, v in params.items() if k != "Tags"}
+            source_uri = self._source_uri(kind, params)
+            if kind.key == "analytics-category":
+                fields.setdefault("InputType", "POST_CALL")
+                fields.update({"CreateTime": now, "LastUpdateTime": now})
+            elif kind.key == "language-model":
+                fields.update({"CreateTime": now, "LastModifiedTime": now, "ModelStatus": "IN_PROGRESS",
+                               "UpgradeAvailability": False})
+            else:
+                fields["LastModifiedTime"] = now
+                if kind.status_field:
+                    fields[kind.status_field] = "PENDING"
+            record = self._add(kind, name, fields, params.get("Tags"), params)
+            response = self._create_response(operation, record)
+            self._settle(record, source_uri)
+            return response
+
+    def _source_uri(self, kind: Kind, params: dict[str, Any]) -> str | None:
+        if kind.key == "vocabulary":
+            return self._exactly_one(params, "Phrases", "VocabularyFileUri")
+        if kind.key == "vocabulary-filter":
+            return self._exactly_one(params, "Words", "VocabularyFilterFileUri")
+        if kind.key == "medical-vocabulary":
+            if not params.get("VocabularyFileUri"):
+                raise _bad_request("VocabularyFileUri is required.")
+            return str(params["VocabularyFileUri"])
+        if kind.key == "language-model":
+            config = params.get("InputDataConfig") or {}
+            if not config.get("S3Uri") or not config.get("DataAccessRoleArn"):
+                raise _bad_request("InputDataConfig needs S3Uri and DataAccessRoleArn.")
+            return str(config["S3Uri"])
+        return None
+
+    @staticmethod
+    def _exactly_one(params: dict[str, Any], inline: str, uri: str) -> str | None:
+        if bool(params.get(inline)) == bool(params.get(uri)):
+            raise _bad_request(f"Specify either {inline} or {uri}, not both or neither.")
+        if params.get("EncryptionConfiguration") and not params.get(uri):
+            raise _bad_request(f"EncryptionConfiguration applies only to a {uri}.")
+        return params.get(uri)
+
+    def _settle(self, record: Record, source_uri: str | None) -> None:
+        """Customizations finish building immediately: READY/COMPLETED, or FAILED when the S3
+        source is missing (a language model's S3Uri is a prefix: any object under it will do)."""
+        kind = record.kind
+        if source_uri is None:
+            ok = True
+        elif kind.key == "language-model":
+            ok = self._prefix_has_objects(source_uri)
+        else:
+            ok = self._object_exists(source_uri)
+        if kind.key == "language-model":
+            record.fields["ModelStatus"] = "COMPLETED" if ok else "FAILED"
+        elif kind.status_field:
+            record.fields[kind.status_field] = "READY" if ok else "FAILED"
+        if not ok:
+            record.fields["FailureReason"] = "The S3 URI that you provided can't be accessed."
+
+    def _prefix_has_objects(self, uri: str) -> bool:
+        parts = _s3_uri_parts(uri)
+        if not parts:
+            return False
+        try:
+            bucket = self._s3().get_bucket(parts[0])
+        except Exception:
+            return False
+        return any(str(k).startswith(parts[1]) for k in bucket.keys.keys())
+
+    def _create_response(self, operation: str, record: Record) -> dict[str, Any]:
+        """Create/Update responses wrap the record (categories) or return its fields top-level."""
+        view = self._view(record)
+        shape = output_shape("transcribe", operation)
+        if record.kind.get_field and shape is not None and record.kind.get_field in shape.members:
+            return {record.kind.get_field: view}
+        return view
+
+    def update_customization(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            record = self._get(operation, kind, params[kind.name_field])
+            source_uri = self._source_uri(kind, {**record.fields, **params}) if kind.key != "language-model" else None
+            record.fields.update({k: v for k, v in params.items() if k != kind.name_field})
+            now = _now()
+            if kind.key == "analytics-category":
+                record.fields["LastUpdateTime"] = now
+            else:
+                record.fields["LastModifiedTime"] = now
+            if kind.key in ("vocabulary", "medical-vocabulary", "vocabulary-filter"):
+                # A new source replaces the old one: drop the other form if it was switched.
+                if params.get("Phrases"):
+                    record.fields.pop("VocabularyFileUri", None)
+                if params.get("VocabularyFileUri"):
+                    record.fields.pop("Phrases", None)
+                if params.get("Words"):
+                    record.fields.pop("VocabularyFilterFileUri", None)
+                if params.get("VocabularyFilterFileUri"):
+                    record.fields.pop("Words", None)
+                self._settle(record, source_uri)
+            return self._create_response(operation, record)
+
+    # --- common --------------------------------------------------------------------------------
+
+    def get(self, operation: str, kind: Kind, name: str) -> dict[str, Any]:
+        with self._lock:
+            record = self._get(operation, kind, name)
+            view = self._view(record)
+            if kind.key in ("vocabulary", "medical-vocabulary", "vocabulary-filter"):
+                view["DownloadUri"] = self._presigned(f"customizations/{kind.key}/{name}.txt")
+            if kind.key == "language-model":
+                view["InputDataConfig"] = dict(record.fields.get("InputDataConfig") or {})
+            return {kind.get_field: view} if kind.get_field else view
+
+    def delete(self, operation: str, kind: Kind, name: str) -> None:
+        with self._lock:
+            self._get(operation, kind, name)
+            del self.records[kind.key][name]
+
+    def list(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            records = list(self.records[kind.key].values())
+            status = params.get(kind.list_status_param) if kind.list_status_param else None
+            contains = (params.get(kind.list_name_param) or "").lower() if kind.list_name_param else ""
+            if status:
+                records = [r for r in records if r.fields.get(kind.status_field) == status]
+            if contains:
+                records = [r for r in records if contains in r.name.lower()]
+            # Jobs and models list newest first; vocabularies, filters and categories by name.
+            if kind.is_job or kind.key == "language-model":
+                records.sort(key=lambda r: r.seq, reverse=True)
+            else:
+                records.sort(key=lambda r: r.name)
+            start = self._decode_token(params.get("NextToken"), operation)
+            size = int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
+            if not 1 <= size <= 100:
+                raise _bad_request("MaxResults must be between 1 and 100.")
+            page = records[start:start + size]
+            response: dict[str, Any] = {kind.list_field: [self._view(r) for r in page]}
+            if kind.is_job and status:
+                response["Status"] = status
+            if kind.key in ("vocabulary", "medical-vocabulary") and status:
+                response["Status"] = status
+            if start + size < len(records):
+                response["NextToken"] = self._encode_token(start + size, operation)
+            return response
+
+    @staticmethod
+    def _encode_token(offset: int, operation: str) -> str:
+        return base64.urlsafe_b64encode(json.dumps({"o": offset, "op": operation}).encode()).decode()
+
+    @staticmethod
+    def _decode_token(token: str | None, operation: str) -> int:
+        if not token:
+            return 0
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            if data["op"] != operation:
+                raise ValueError
+            return int(data["o"])
+        except (ValueError, KeyError, TypeError):
+            raise _bad_request("The NextToken is not valid. Use the token from a previous response.") from None
+
+    def _presigned(self, key: str) -> str:
+        bucket = f"aws-transcribe-{self.region_name}-prod"
+        return (f"{_https_uri(self.region_name, bucket, f'{self.account_id}/{key}')}"
+                f"?X-Amz-Security-Token=simulated&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900"
+                f"&X-Amz-Signature={uuid.uuid4().hex}")
+
+    # --- tagging -------------------------------------------------------------------------------
+
+    def _record_for_arn(self, arn: str) -> Record:
+        prefix = f"arn:{self.partition}:transcribe:{self.region_name}:{self.account_id}:"
+        if not arn.startswith(prefix) or "/" not in arn[len(prefix):]:
+            raise _bad_request("The ARN that you provided isn't valid for this account and Region.")
+        kind_key, _, name = arn[len(prefix):].partition("/")
+        kind = KINDS.get(kind_key)
+        record = self.records[kind.key].get(name) if kind else None
+        if record is None:
+            raise TranscribeError("NotFoundException", "The resource that you specified couldn't be found.")
+        return record
+
+    def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
+        with self._lock:
+            record = self._record_for_arn(arn)
+            record.tags = self._validated_tags(tags, record.tags)
+
+    def untag_resource(self, arn: str, keys: list[str]) -> None:
+        with self._lock:
+            record = self._record_for_arn(arn)
+            for key in keys:
+                record.tags.pop(key, None)
+
+    def list_tags_for_resource(self, arn: str) -> dict[str, Any]:
+        with self._lock:
+            record = self._record_for_arn(arn)
+            return {"ResourceArn": arn, "Tags": [{"Key": k, "Value": v} for k, v in record.tags.items()]}
+
+
+class _OutputWriter:
+    """Writes a finished job's output objects and fills in the URIs its Get response returns."""
+
+    def __init__(self, backend: TranscribeSimBackend, record: Record):
+        self.backend = backend
+        self.record = record
+        params = record.request
+        self.bucket: str | None = params.get("OutputBucketName")
+        self.prefix = ""
+        if params.get("OutputLocation"):
+            bucket, key = _s3_uri_parts(params["OutputLocation"]) or (None, "")
+            self.bucket = bucket
+            self.prefix = key if key.endswith("/") or not key else key.rsplit("/", 1)[0] + "/"
+        elif params.get("OutputKey"):
+            key = params["OutputKey"]
+            self.prefix = key if key.endswith("/") else key + "/"
+        self.kms_key = (backend._resolve_kms_key(params["OutputEncryptionKMSKeyId"])
+                        if params.get("OutputEncryptionKMSKeyId") else None)
+
+    def transcripts(self, folder: str, container: str, redaction: dict[str, Any] | None) -> None:
+        name = self.record.name
+        uris: dict[str, str] = {}
+        if redaction:
+            uris["RedactedTranscriptFileUri"] = self.put(f"{folder}redacted-{name}.json")
+            if redaction.get("RedactionOutput") == "redacted_and_unredacted":
+                uris["TranscriptFileUri"] = self.put(f"{folder}{name}.json")
+        else:
+            uris["TranscriptFileUri"] = self.put(f"{folder}{name}.json")
+        self.record.fields[container] = uris
+
+    def put(self, relative_key: str) -> str:
+        if not self.bucket:  # service-managed bucket: presigned URL, nothing in the customer's S3
+            return self.backend._presigned(f"{self.record.name}/{uuid.uuid4()}/{relative_key}")
+        key = self.prefix + relative_key
+        body = json.dumps({"jobName": self.record.name, "accountId": self.backend.account_id, "status": "COMPLETED",
+                           "results": {"transcripts": [{"transcript": "[simulated transcript]"}]}}).encode()
+        self._write(self.bucket, key, body)
+        return _https_uri(self.backend.region_name, self.bucket, key)
+
+    def put_uri(self, uri: str, body: bytes) -> None:
+        parts = _s3_uri_parts(uri)
+        if parts and self.backend._bucket_exists(parts[0]):
+            self._write(parts[0], parts[1], body)
+
+    def _write(self, bucket: str, key: str, body: bytes) -> None:
+        # No encryption argument means "the bucket's default", which moto applies on put_object.
+        self.backend._s3().put_object(bucket, key, body, encryption="aws:kms" if self.kms_key else None,
+                                      kms_key_id=self.kms_key)
+
+
+transcribe_sim_backends = BackendDict(TranscribeSimBackend, "transcribe")
+
+
+class TranscribeSimResponse(BaseResponse):
+    """Routes every Transcribe operation to the simulated backend."""
+
+    def __init__(self) -> None:
+        super().__init__(service_name="transcribe")
+
+    @property
+    def backend(self) -> TranscribeSimBackend:
+        return transcribe_sim_backends[self.current_account][self.region]
+
+    def _params(self) -> dict[str, Any]:
+        operation = self._get_action()
+        shape = _MODEL.operation_model(operation).input_shape
+        if shape is None:
+            return {}
+        return {name: self._get_param(name) for name in shape.members if self._get_param(name) is not None}
+
+    def _respond(self, operation: str, body: dict[str, Any] | None) -> ActionResult | EmptyResult:
+        shape = output_shape("transcribe", operation)
+        if shape is None:
+            return EmptyResult()
+        return ActionResult(project(shape, body or {}))
+
+    def _handle(self, operation: str) -> ActionResult | EmptyResult:
+        params = self._params()
+        backend = self.backend
+        if operation == "TagResource":
+            backend.tag_resource(params["ResourceArn"], params.get("Tags") or [])
+            return self._respond(operation, {})
+        if operation == "UntagResource":
+            backend.untag_resource(params["ResourceArn"], params.get("TagKeys") or [])
+            return self._respond(operation, {})
+        if operation == "ListTagsForResource":
+            return self._respond(operation, backend.list_tags_for_resource(params["ResourceArn"]))
+        verb, kind = KIND_BY_OPERATION[operation]
+        if verb == "create":
+            if kind.is_job:
+                return self._respond(operation, backend.start_job(operation, kind, params))
+            return self._respond(operation, backend.create_customization(operation, kind, params))
+        if verb == "update":
+            return self._respond(operation, backend.update_customization(operation, kind, params))
+        if verb == "get":
+            return self._respond(operation, backend.get(operation, kind, params[kind.name_field]))
+        if verb == "list":
+            return self._respond(operation, backend.list(operation, kind, params))
+        backend.delete(operation, kind, params[kind.name_field])
+        return self._respond(operation, None)
+
+
+def _make_handler(operation: str) -> Callable[[TranscribeSimResponse], Any]:
+    def handler(self: TranscribeSimResponse) -> Any:
+        return self._handle(operation)
+    handler.__name__ = operation
+    return handler
+
+
+# moto dispatches on method names (snake_case of the operation): one method per model operation.
+SUPPORTED_OPERATIONS = tuple(list(KIND_BY_OPERATION) + ["TagResource", "UntagResource", "ListTagsForResource"])
+for _operation in SUPPORTED_OPERATIONS:
+    from moto.core.utils import camelcase_to_underscores
+    setattr(TranscribeSimResponse, camelcase_to_underscores(_operation), _make_handler(_operation))
