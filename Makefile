@@ -1,0 +1,29 @@
+# Two commands set everything up on a fresh machine with Python 3.11+:
+#   make demo   - scan the built-in simulated AWS account
+#   make test   - the whole test suite, cfn-lint on the pack included
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test build clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/transcribe-guard scan --demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+	$(BIN)/cfn-lint conformance-pack.yaml
+
+# Regenerate every generated file (rdk_config/, conformance-pack.yaml, README rule reference).
+build: $(STAMP)
+	$(BIN)/transcribe-guard build
+
+clean:
+	rm -rf $(VENV) build *.egg-info
