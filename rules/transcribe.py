@@ -183,3 +183,20 @@ class TranscribeInventory:
         if isinstance(found, ClientError):
             raise found
         return found
+
+
+# Where each job kind's Get response lists the S3 objects the job wrote.
+_OUTPUT_URI_FIELDS = {
+    "transcription-job": ("Transcript", ("TranscriptFileUri", "RedactedTranscriptFileUri")),
+    "medical-transcription-job": ("Transcript", ("TranscriptFileUri",)),
+    "analytics": ("Transcript", ("TranscriptFileUri", "RedactedTranscriptFileUri")),
+    "medical-scribe-job": ("MedicalScribeOutput", ("TranscriptFileUri", "ClinicalDocumentUri")),
+}
+
+
+def output_uris(kind: ResourceKind, detail: dict[str, Any]) -> list[str]:
+    """Every output object URI in a job's Get response (transcripts, redacted transcripts,
+    clinical documents). Empty when the response names none."""
+    container, fields = _OUTPUT_URI_FIELDS[kind.key]
+    found = detail.get(container) or {}
+    return [found[name] for name in fields if found.get(name)]

@@ -29,7 +29,8 @@ Scenarios:
     9. Given a medical scribe job: StartMedicalScribeJob requires OutputBucketName, so without
        AllowedOutputBuckets it is COMPLIANT from its summary; with it the job is read (6-7).
    10. Given a job whose summary or details do not say where its output is, then NON_COMPLIANT:
-       a missing field never counts as compliant.
+       a missing field never counts as compliant. Every output object counts (transcript,
+       redacted transcript, clinical document): all must be in allowed customer buckets.
    11. Given a job that cannot be read (e.g. AccessDenied), then NON_COMPLIANT with an annotation
        starting "Could not evaluate:", and the other jobs are evaluated normally.
 """
@@ -43,7 +44,8 @@ from rdklib import ComplianceType, Evaluator, Evaluation
 
 from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule
 from rules.s3_location import bucket_of, is_service_bucket
-from rules.transcribe import CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource
+from rules.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource,
+                              output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-location",
@@ -90,15 +92,6 @@ METADATA: dict[str, Any] = {
                    "changed: delete them with Delete*Job once their output has been moved.",
 }
 
-# Where each job kind's Get response keeps its transcript URI.
-_TRANSCRIPT_URI = {
-    "transcription-job": ("Transcript", "TranscriptFileUri"),
-    "medical-transcription-job": ("Transcript", "TranscriptFileUri"),
-    "analytics": ("Transcript", "TranscriptFileUri"),
-    "medical-scribe-job": ("MedicalScribeOutput", "TranscriptFileUri"),
-}
-
-
 class TranscribeJobOutputLocation(TranscribeGuardRule):
     METADATA = METADATA
 
@@ -128,18 +121,18 @@ class TranscribeJobOutputLocation(TranscribeGuardRule):
             detail = ctx.inventory.detail(job)
         except ClientError as error:  # Scenario 11
             return self.could_not_evaluate(ctx, job.arn, error, job.kind.label)
-        container, field = _TRANSCRIPT_URI[job.kind.key]
-        bucket = bucket_of((detail.get(container) or {}).get(field))
-        if bucket is None:  # Scenario 10
+        buckets = [bucket_of(uri) for uri in output_uris(job.kind, detail)]
+        if not buckets or None in buckets:  # Scenario 10
             return self.result(ctx, ComplianceType.NON_COMPLIANT, job.arn,
                                f"{label} details do not show where its output is stored.")
-        if is_service_bucket(bucket):  # Scenarios 4, 8
+        if any(is_service_bucket(bucket) for bucket in buckets):  # Scenarios 4, 8
             return self._service_bucket(ctx, job)
-        if allowed and bucket not in allowed:  # Scenario 6
+        outside = sorted({str(b) for b in buckets if allowed and b not in allowed})
+        if outside:  # Scenario 6
             return self.result(ctx, ComplianceType.NON_COMPLIANT, job.arn,
-                               f"{label} output is in bucket {bucket}, which is not in AllowedOutputBuckets.")
+                               f"{label} output is in bucket {', '.join(outside)}, which is not in AllowedOutputBuckets.")
         return self.result(ctx, ComplianceType.COMPLIANT, job.arn,  # Scenarios 5, 7, 8
-                           f"{label} output is in customer bucket {bucket}.")
+                           f"{label} output is in customer bucket {', '.join(sorted(set(map(str, buckets))))}.")
 
     def _service_bucket(self, ctx: RunContext, job: Resource) -> Evaluation:
         setting = "OutputLocation" if job.kind is CALL_ANALYTICS_JOB else "OutputBucketName"

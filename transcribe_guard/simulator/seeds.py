@@ -1,15 +1,178 @@
 """Seeds for the simulated account. Each seed creates resources through plain boto3 calls, as a
-user's pipeline would, so seeding exercises the same API the rules read."""
+user's pipeline would, so seeding exercises the same API the rules read.
+
+The ``demo`` seed is a small company, Acme, that uses Transcribe in two places:
+
+- a contact center: call audio in ``acme-cc-call-audio``, transcripts in ``acme-cc-transcripts``
+  (SSE-KMS default with a customer key, a policy denying other encryption and plain HTTP),
+  standard and call analytics jobs, mostly redacted and tagged, plus a few that are not;
+- a clinic: dictation audio and transcripts in ``acme-clinical-dictation`` (SSE-S3 only), medical
+  transcription and medical scribe jobs;
+
+plus custom vocabularies, a vocabulary filter, a language model and a call analytics category,
+and IAM roles passed to Transcribe, some well scoped and some not.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 ClientFactory = Callable[..., Any]
+
+ACCOUNT = "123456789012"
+CC_AUDIO, CC_TRANSCRIPTS, CLINIC = "acme-cc-call-audio", "acme-cc-transcripts", "acme-clinical-dictation"
+REQUIRED_TAGS = [{"Key": "DataClassification", "Value": "confidential"}, {"Key": "CostCenter", "Value": "cc-ops"}]
 
 
 def empty(client: ClientFactory) -> None:
     """Nothing: a fresh account."""
 
 
-SEEDS: dict[str, Callable[[ClientFactory], None]] = {"empty": empty}
+def _bucket(s3: Any, region: str, name: str) -> None:
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+
+
+def _enforce_kms_policy(bucket: str, partition: str = "aws") -> str:
+    objects = f"arn:{partition}:s3:::{bucket}/*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyIncorrectEncryptionHeader", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": objects,
+         "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                       "Null": {"s3:x-amz-server-side-encryption": "false"}}},
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:{partition}:s3:::{bucket}", objects],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]})
+
+
+def _role(iam: Any, name: str, trust: dict[str, Any], inline: dict[str, Any] | None = None,
+          managed: list[str] = ()) -> str:  # type: ignore[assignment]
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    if inline:
+        iam.put_role_policy(RoleName=name, PolicyName=f"{name}-access", PolicyDocument=json.dumps(inline))
+    for policy_arn in managed:
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+    return arn
+
+
+def _transcribe_trust(confused_deputy_guard: bool) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": "transcribe.amazonaws.com"},
+                                 "Action": "sts:AssumeRole"}
+    if confused_deputy_guard:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def demo(client: ClientFactory) -> None:
+    s3, kms, iam, transcribe = client("s3"), client("kms"), client("iam"), client("transcribe")
+    region = transcribe.meta.region_name
+
+    # Keys and buckets.
+    cc_key = kms.create_key(Description="Contact-center transcripts", Tags=[
+        {"TagKey": "DataClassification", "TagValue": "confidential"}])["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/acme-contact-center", TargetKeyId=cc_key)
+    kms.enable_key_rotation(KeyId=cc_key)
+    vocab_key = kms.create_key(Description="Transcribe customizations")["KeyMetadata"]["Arn"]
+    for name in (CC_AUDIO, CC_TRANSCRIPTS, CLINIC):
+        _bucket(s3, region, name)
+    s3.put_bucket_encryption(Bucket=CC_TRANSCRIPTS, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": cc_key},
+         "BucketKeyEnabled": True}]})
+    s3.put_bucket_policy(Bucket=CC_TRANSCRIPTS, Policy=_enforce_kms_policy(CC_TRANSCRIPTS))
+    s3.put_bucket_encryption(Bucket=CC_AUDIO, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": cc_key}}]})
+    s3.put_bucket_encryption(Bucket=CLINIC, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+
+    # Media and customization sources, uploaded as the pipeline would.
+    for index in range(1, 6):
+        s3.put_object(Bucket=CC_AUDIO, Key=f"calls/2026/11/call-{index:04d}.wav", Body=b"RIFF call audio")
+    s3.put_object(Bucket=CLINIC, Key="dictation/visit-0001.wav", Body=b"RIFF dictation")
+    s3.put_object(Bucket=CLINIC, Key="dictation/visit-0002.wav", Body=b"RIFF dictation")
+    s3.put_object(Bucket=CC_AUDIO, Key="customizations/product-terms.txt", Body=b"Phrase\tDisplayAs\nAcmeCare\t\n")
+    s3.put_object(Bucket=CC_AUDIO, Key="customizations/profanity.txt", Body=b"darn\n")
+    s3.put_object(Bucket=CC_AUDIO, Key="customizations/medical-terms.txt", Body=b"Phrase\nmetoprolol\n")
+    s3.put_object(Bucket=CC_AUDIO, Key="training/calls-corpus.txt", Body=b"thank you for calling acme\n")
+
+    # Roles passed to Transcribe: one scoped, one too broad and unguarded.
+    scoped_role = _role(iam, "acme-transcribe-data-access", _transcribe_trust(True), inline={
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": [f"arn:aws:s3:::{CC_AUDIO}/*", f"arn:aws:s3:::{CC_TRANSCRIPTS}/*"]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [cc_key, vocab_key]}]})
+    broad_role = _role(iam, "legacy-transcribe-role", _transcribe_trust(False), inline={
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+
+    audio = lambda index: {"MediaFileUri": f"s3://{CC_AUDIO}/calls/2026/11/call-{index:04d}.wav"}  # noqa: E731
+    redact_all = {"RedactionType": "PII", "RedactionOutput": "redacted"}
+
+    # Contact center: compliant calls, then the exceptions an auditor would find.
+    for index in (1, 2):
+        transcribe.start_transcription_job(
+            TranscriptionJobName=f"cc-call-{index:04d}", LanguageCode="en-US", Media=audio(index),
+            OutputBucketName=CC_TRANSCRIPTS, OutputKey="transcripts/", OutputEncryptionKMSKeyId="alias/acme-contact-center",
+            ContentRedaction=redact_all, Tags=REQUIRED_TAGS,
+            JobExecutionSettings={"AllowDeferredExecution": True, "DataAccessRoleArn": scoped_role})
+    transcribe.start_transcription_job(  # unredacted copy kept, card-number types only
+        TranscriptionJobName="cc-call-0003-qa-review", LanguageCode="en-US", Media=audio(3),
+        OutputBucketName=CC_TRANSCRIPTS, OutputEncryptionKMSKeyId=cc_key, Tags=REQUIRED_TAGS,
+        ContentRedaction={"RedactionType": "PII", "RedactionOutput": "redacted_and_unredacted",
+                          "PiiEntityTypes": ["CREDIT_DEBIT_NUMBER", "CREDIT_DEBIT_CVV"]})
+    transcribe.start_transcription_job(  # ad-hoc meeting: service bucket, no redaction, no tags
+        TranscriptionJobName="weekly-sales-meeting", LanguageCode="en-US", Media=audio(4))
+    transcribe.start_transcription_job(  # media path typo: the job fails
+        TranscriptionJobName="cc-call-0099", LanguageCode="en-US",
+        Media={"MediaFileUri": f"s3://{CC_AUDIO}/calls/2026/11/call-0099.wav"},
+        OutputBucketName=CC_TRANSCRIPTS, ContentRedaction=redact_all, Tags=REQUIRED_TAGS)
+    transcribe.start_call_analytics_job(
+        CallAnalyticsJobName="cc-analytics-0001", Media={**audio(1), "RedactedMediaFileUri": f"s3://{CC_TRANSCRIPTS}/redacted-audio/"},
+        OutputLocation=f"s3://{CC_TRANSCRIPTS}/analytics/", OutputEncryptionKMSKeyId=cc_key, DataAccessRoleArn=scoped_role,
+        Settings={"ContentRedaction": redact_all}, Tags=REQUIRED_TAGS,
+        ChannelDefinitions=[{"ChannelId": 0, "ParticipantRole": "AGENT"}, {"ChannelId": 1, "ParticipantRole": "CUSTOMER"}])
+    transcribe.start_call_analytics_job(  # pilot without output location or redaction
+        CallAnalyticsJobName="cc-analytics-pilot", Media=audio(5), DataAccessRoleArn=broad_role,
+        Tags=[{"Key": "DataClassification", "Value": "public"}])
+
+    # Clinic.
+    transcribe.start_medical_transcription_job(
+        MedicalTranscriptionJobName="clinic-visit-0001", LanguageCode="en-US", Specialty="PRIMARYCARE", Type="DICTATION",
+        Media={"MediaFileUri": f"s3://{CLINIC}/dictation/visit-0001.wav"}, OutputBucketName=CLINIC,
+        ContentIdentificationType="PHI", Tags=REQUIRED_TAGS)
+    transcribe.start_medical_transcription_job(
+        MedicalTranscriptionJobName="clinic-visit-0002", LanguageCode="en-US", Specialty="PRIMARYCARE",
+        Type="CONVERSATION", Media={"MediaFileUri": f"s3://{CLINIC}/dictation/visit-0002.wav"},
+        OutputBucketName=CLINIC)
+    transcribe.start_medical_scribe_job(
+        MedicalScribeJobName="clinic-scribe-0001", Media={"MediaFileUri": f"s3://{CLINIC}/dictation/visit-0001.wav"},
+        OutputBucketName=CLINIC, DataAccessRoleArn=scoped_role, Tags=REQUIRED_TAGS,
+        Settings={"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2})
+
+    # Customizations.
+    transcribe.create_vocabulary(
+        VocabularyName="acme-product-terms", LanguageCode="en-US",
+        VocabularyFileUri=f"s3://{CC_AUDIO}/customizations/product-terms.txt", DataAccessRoleArn=scoped_role,
+        EncryptionConfiguration={"KMSKey": vocab_key}, Tags=REQUIRED_TAGS)
+    transcribe.create_vocabulary(VocabularyName="acme-agent-names", LanguageCode="en-US", Phrases=["Zoltan", "Ngozi"])
+    transcribe.create_vocabulary_filter(
+        VocabularyFilterName="acme-profanity", LanguageCode="en-US",
+        VocabularyFilterFileUri=f"s3://{CC_AUDIO}/customizations/profanity.txt", DataAccessRoleArn=broad_role,
+        Tags=REQUIRED_TAGS)
+    transcribe.create_medical_vocabulary(
+        VocabularyName="clinic-drug-names", LanguageCode="en-US",
+        VocabularyFileUri=f"s3://{CC_AUDIO}/customizations/medical-terms.txt", Tags=REQUIRED_TAGS)
+    transcribe.create_language_model(
+        LanguageCode="en-US", BaseModelName="NarrowBand", ModelName="acme-call-center-lm",
+        InputDataConfig={"S3Uri": f"s3://{CC_AUDIO}/training/", "DataAccessRoleArn": scoped_role},
+        EncryptionConfiguration={"KMSKey": vocab_key}, Tags=REQUIRED_TAGS)
+    transcribe.create_call_analytics_category(
+        CategoryName="angry-customer", Tags=REQUIRED_TAGS,
+        Rules=[{"SentimentFilter": {"Sentiments": ["NEGATIVE"], "ParticipantRole": "CUSTOMER"}}])
+
+
+SEEDS: dict[str, Callable[[ClientFactory], None]] = {"empty": empty, "demo": demo}

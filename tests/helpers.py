@@ -1,0 +1,102 @@
+"""Test helpers shared by rule tests: deploying a rule into the simulated Config, running its
+Lambda handler with a real ScheduledNotification event, injecting API errors, seeding."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any, Callable, Iterable, Mapping
+
+from botocore.exceptions import ClientError
+
+from transcribe_guard.events import scheduled_notification
+from transcribe_guard.simulator.config import result_token
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def _tiny_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def lambda_handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def deploy_rule(sim: Any, rule_name: str, frequency: str = "TwentyFour_Hours") -> str:
+    """Create the rule's Lambda function and a CUSTOM_LAMBDA periodic Config rule for it in the
+    simulated account, as the deployment would; returns the function ARN. Idempotent."""
+    iam, lam, config = sim.client("iam"), sim.client("lambda"), sim.client("config")
+    try:
+        role_arn = iam.get_role(RoleName="transcribe-guard-rules")["Role"]["Arn"]
+    except ClientError:
+        role_arn = iam.create_role(RoleName="transcribe-guard-rules",
+                                   AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+    try:
+        function_arn = lam.get_function(FunctionName=rule_name)["Configuration"]["FunctionArn"]
+    except ClientError:
+        function_arn = lam.create_function(FunctionName=rule_name, Runtime="python3.12", Role=role_arn,
+                                           Handler="handler.lambda_handler", Code={"ZipFile": _tiny_zip()})["FunctionArn"]
+    config.put_config_rule(ConfigRule={
+        "ConfigRuleName": rule_name,
+        "MaximumExecutionFrequency": frequency,
+        "Source": {"Owner": "CUSTOM_LAMBDA", "SourceIdentifier": function_arn,
+                   "SourceDetails": [{"EventSource": "aws.config", "MessageType": "ScheduledNotification",
+                                      "MaximumExecutionFrequency": frequency}]},
+    })
+    return function_arn
+
+
+def periodic_event(rule_name: str, parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A real ScheduledNotification event with a result token the simulated Config accepts.
+    AssumeRoleMode=false: in the simulator the function's own credentials are used."""
+    return scheduled_notification(rule_name, ACCOUNT, result_token(rule_name),
+                                  rule_parameters={"AssumeRoleMode": "false", **(parameters or {})})
+
+
+def stored_verdicts(sim: Any, rule_name: str) -> dict[str, str]:
+    """resource id -> compliance, as GetComplianceDetailsByConfigRule reports them (all pages)."""
+    config = sim.client("config")
+    verdicts: dict[str, str] = {}
+    kwargs: dict[str, Any] = {"ConfigRuleName": rule_name,
+                              "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], "Limit": 100}
+    while True:
+        page = config.get_compliance_details_by_config_rule(**kwargs)
+        for result in page["EvaluationResults"]:
+            qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+            verdicts[qualifier["ResourceId"]] = result["ComplianceType"]
+        if not page.get("NextToken"):
+            return verdicts
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def access_denied(operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": "AccessDeniedException", "Message": "User is not authorized"}}, operation)
+
+
+def fail_calls(monkeypatch: Any, target: Any, attribute: str,
+               should_fail: Callable[..., bool], error: Callable[[], ClientError]) -> None:
+    """Wrap ``target.attribute`` so that calls for which ``should_fail(*args, **kwargs)`` holds
+    raise ``error()``; every other call goes through."""
+    original = getattr(target, attribute)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if should_fail(*args, **kwargs):
+            raise error()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, attribute, wrapper)
+
+
+def put_media(sim: Any, bucket: str, keys: Iterable[str]) -> None:
+    """Create ``bucket`` if needed and upload a small audio object under each key."""
+    s3 = sim.client("s3")
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=bucket)
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"RIFF audio")

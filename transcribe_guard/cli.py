@@ -1,0 +1,299 @@
+"""The ``transcribe-guard`` command line.
+
+Exit codes: 0 nothing NON_COMPLIANT; 3 something NON_COMPLIANT; 2 usage error (bad flag,
+parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Sequence, TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
+COMPLIANCE_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported on one line, exit 2."""
+
+
+# --- scan --------------------------------------------------------------------------------------
+
+def load_parameters(path: str | None, rule_names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Read and validate a parameters file: {"rule-name": {"ParamName": "value"}}."""
+    from rdklib import InvalidParametersError
+
+    from rules.registry import RULES
+
+    raw: Any = {}
+    if path:
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as error:
+            raise UsageError(f"--parameters {path}: cannot read the file ({error.strerror}).") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise UsageError(f"--parameters {path}: not valid JSON ({error}).") from None
+        if not isinstance(raw, dict):
+            raise UsageError(f"--parameters {path}: expected a JSON object of rule names to parameter objects.")
+    validated: dict[str, dict[str, Any]] = {}
+    for name in raw:
+        if name not in RULES:
+            raise UsageError(f"--parameters {path}: unknown rule {name!r}; known rules: {', '.join(RULES)}.")
+        if not isinstance(raw[name], dict):
+            raise UsageError(f"--parameters {path}: rule {name}: expected an object of parameter names to strings.")
+    for name in rule_names:
+        try:
+            validated[name] = RULES[name]().evaluate_parameters(raw.get(name, {}))
+        except InvalidParametersError as error:
+            raise UsageError(f"--parameters {path}: rule {name}: {error}") from None
+    return validated
+
+
+def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
+             progress: Callable[[str], None] | None = None) -> list[dict[str, str]]:
+    """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
+    region the standard AWS SDK configuration selects. One client factory for all rules, so
+    they share one inventory and every resource is listed and read once."""
+    import boto3
+    from rdklib import ClientFactory
+
+    from rules.registry import RULES
+    from transcribe_guard.events import scheduled_notification
+
+    session = boto3.session.Session()
+    region = session.region_name
+    if not region:
+        raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
+    account_id = session.client("sts").get_caller_identity()["Account"]
+    client_factory = ClientFactory(role_arn=None, region=region, assume_role_mode=False)
+    results: list[dict[str, str]] = []
+    for index, name in enumerate(rule_names, 1):
+        if progress:
+            progress(f"[{index}/{len(rule_names)}] {name}")
+        rule = RULES[name]()
+        event = scheduled_notification(name, account_id, "TESTMODE", region=region)
+        for evaluation in rule.evaluate_periodic(event, client_factory, parameters[name]):
+            results.append({
+                "rule": name,
+                "resource_type": evaluation.complianceResourceType,
+                "resource_id": evaluation.complianceResourceId,
+                "compliance": evaluation.complianceType,
+                "annotation": evaluation.annotation or "",
+            })
+    return results
+
+
+def summarize(results: list[dict[str, str]]) -> dict[str, Any]:
+    by_compliance = {c: 0 for c in COMPLIANCE_ORDER}
+    by_rule: dict[str, dict[str, int]] = {}
+    for row in results:
+        by_compliance[row["compliance"]] += 1
+        counts = by_rule.setdefault(row["rule"], {c: 0 for c in COMPLIANCE_ORDER})
+        counts[row["compliance"]] += 1
+    return {"evaluations": len(results), "by_compliance": by_compliance, "by_rule": by_rule}
+
+
+def render(results: list[dict[str, str]], fmt: str, rule_names: Sequence[str]) -> str:
+    summary = summarize(results)
+    for name in rule_names:
+        summary["by_rule"].setdefault(name, {c: 0 for c in COMPLIANCE_ORDER})
+    if fmt == "json":
+        return json.dumps({"evaluations": results, "summary": summary}, indent=2) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["rule", "resource_type", "resource_id", "compliance", "annotation"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(results)
+        return buffer.getvalue()
+    return render_table(results, summary)
+
+
+def render_table(results: list[dict[str, str]], summary: dict[str, Any]) -> str:
+    headers = ("COMPLIANCE", "RULE", "RESOURCE", "ANNOTATION")
+    rows = [(r["compliance"], r["rule"], r["resource_id"], r["annotation"]) for r in results]
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers[:3])]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:3], widths)) + "  " + headers[3]]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
+    if not rows:
+        lines.append("(no resources evaluated)")
+    lines.append("")
+    lines.append("Per rule:")
+    for name, counts in summary["by_rule"].items():
+        lines.append(f"  {name}: " + ", ".join(f"{counts[c]} {c}" for c in COMPLIANCE_ORDER))
+    totals = summary["by_compliance"]
+    verdict = "FAIL" if totals["NON_COMPLIANT"] else "PASS"
+    lines.append(f"Verdict: {verdict} ({totals['NON_COMPLIANT']} non-compliant, {totals['COMPLIANT']} compliant, "
+                 f"{totals['NOT_APPLICABLE']} not applicable, {summary['evaluations']} evaluations)")
+    return "\n".join(lines) + "\n"
+
+
+class Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO, enabled: bool):
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self._width = 0
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            text = f"Scanning {message}"
+            self.stream.write("\r" + text.ljust(self._width))
+            self.stream.flush()
+            self._width = len(text)
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from rules.registry import RULES
+
+    rule_names = list(dict.fromkeys(args.rule or RULES))
+    for name in rule_names:
+        if name not in RULES:
+            raise UsageError(f"--rule {name}: unknown rule; known rules: {', '.join(RULES)}.")
+    parameters = load_parameters(args.parameters, rule_names)
+    progress = Progress(err, enabled=args.format == "table" and not args.quiet)
+    try:
+        if args.demo:
+            from transcribe_guard.simulator import Simulator
+            with Simulator(seed="demo"):
+                results = run_scan(rule_names, parameters, progress)
+        else:
+            results = run_scan(rule_names, parameters, progress)
+    except (BotoCoreError, ClientError) as error:
+        progress.done()
+        err.write(f"transcribe-guard: the scan could not run: {error}\n")
+        return EXIT_FAILED
+    progress.done()
+    text = render(results, args.format, rule_names)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        if args.format == "table":
+            out.write(text)
+    else:
+        out.write(text)
+    return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+
+
+# --- simulate ----------------------------------------------------------------------------------
+
+def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from transcribe_guard.simulator import SimulatorServer
+    from transcribe_guard.simulator.seeds import SEEDS
+
+    if args.seed not in SEEDS:
+        raise UsageError(f"--seed {args.seed}: unknown seed; choose one of: {', '.join(sorted(SEEDS))}.")
+    server = SimulatorServer(host=args.host, port=args.port, seed=args.seed, region=args.region).start()
+    out.write(server.url + "\n")
+    out.write(f"Simulated AWS account 123456789012 (seed: {args.seed}). Use it with:\n"
+              f"  AWS_ENDPOINT_URL={server.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+              f"AWS_DEFAULT_REGION={args.region} transcribe-guard scan\nPress Ctrl-C to stop.\n")
+    out.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+# --- build -------------------------------------------------------------------------------------
+
+def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import jsonschema
+
+    from rules.registry import RULES, metadata_schema
+    from transcribe_guard import generate
+
+    schema = metadata_schema()
+    for name, cls in RULES.items():
+        try:
+            jsonschema.validate(cls.METADATA, schema)
+        except jsonschema.ValidationError as error:
+            err.write(f"transcribe-guard: rule {name}: invalid metadata at "
+                      f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}\n")
+            return EXIT_FAILED
+    root = Path(args.root)
+    if args.check:
+        stale = generate.stale_files(root)
+        for path in stale:
+            err.write(f"stale: {path.relative_to(root)}\n")
+        if stale:
+            err.write("transcribe-guard: generated files are out of date; run `transcribe-guard build`.\n")
+            return EXIT_FAILED
+        out.write("Generated files are up to date.\n")
+        return EXIT_OK
+    written = list(generate.write_all(root))
+    for path in written:
+        out.write(f"wrote {path.relative_to(root)}\n")
+    if not written:
+        out.write("Generated files are up to date.\n")
+    return EXIT_OK
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="transcribe-guard", description="Compliance rules for Amazon Transcribe.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = commands.add_parser("scan", help="evaluate the rules against an account (or the demo account)")
+    scan.add_argument("--rule", action="append", metavar="NAME", help="rule to run (repeatable; default: all)")
+    scan.add_argument("--parameters", metavar="FILE", help='JSON: {"rule-name": {"ParamName": "value"}}')
+    scan.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
+    scan.add_argument("--quiet", action="store_true", help="no progress display")
+    scan.set_defaults(handler=cmd_scan)
+
+    simulate = commands.add_parser("simulate", help="serve the simulated AWS account on loopback")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8300, help="0 picks a free port")
+    simulate.add_argument("--seed", default="demo", help="demo or empty")
+    simulate.add_argument("--region", default="us-east-1", help="region the seed creates resources in")
+    simulate.set_defaults(handler=cmd_simulate)
+
+    build = commands.add_parser("build", help="regenerate rdk_config/, conformance-pack.yaml, README rule reference")
+    build.add_argument("--check", action="store_true", help="fail if a generated file is out of date")
+    build.add_argument("--root", default=".", help="repository root (default: current directory)")
+    build.set_defaults(handler=cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=err)
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.handler(args, out, err))
+    except UsageError as error:
+        err.write(f"transcribe-guard: {error}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
