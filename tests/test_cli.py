@@ -1,0 +1,193 @@
+"""The transcribe-guard command line: scan formats and exit codes, parameters files, the demo,
+and the simulate -> seed with boto3 -> scan path over real HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from rules.registry import RULES
+from transcribe_guard import cli
+
+ACCOUNT = "123456789012"
+ARN = f"arn:aws:transcribe:us-east-1:{ACCOUNT}"
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(argv, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_demo_scan_prints_a_verdict_table_and_exits_3() -> None:
+    code, out, err = run(["scan", "--demo"])
+    assert code == cli.EXIT_NON_COMPLIANT
+    assert out.splitlines()[0].split() == ["COMPLIANCE", "RULE", "RESOURCE", "ANNOTATION"]
+    assert f"{ARN}:transcription-job/weekly-sales-meeting" in out
+    assert "Verdict: FAIL" in out
+    assert err == ""  # StringIO is not a terminal: no progress display
+
+
+def test_demo_scan_json_has_every_rule_and_consistent_summary() -> None:
+    code, out, _ = run(["scan", "--demo", "--format", "json"])
+    report = json.loads(out)
+    assert code == cli.EXIT_NON_COMPLIANT
+    rows = report["evaluations"]
+    assert rows and all(set(r) == {"rule", "resource_type", "resource_id", "compliance", "annotation"} for r in rows)
+    assert {r["compliance"] for r in rows} <= {"COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"}
+    assert report["summary"]["evaluations"] == len(rows)
+    assert set(report["summary"]["by_rule"]) == set(RULES)
+    for compliance, count in report["summary"]["by_compliance"].items():
+        assert count == sum(1 for r in rows if r["compliance"] == compliance)
+    # The demo shows every rule with both verdicts.
+    for name in RULES:
+        verdicts = {r["compliance"] for r in rows if r["rule"] == name}
+        assert {"COMPLIANT", "NON_COMPLIANT"} <= verdicts, name
+
+
+def test_csv_output_to_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    code, out, _ = run(["scan", "--demo", "--format", "csv", "--output", str(target),
+                        "--rule", "transcribe-job-output-location"])
+    assert code == cli.EXIT_NON_COMPLIANT and out == ""
+    rows = list(csv.DictReader(target.read_text(encoding="utf-8").splitlines()))
+    assert rows and {r["rule"] for r in rows} == {"transcribe-job-output-location"}
+    assert {r["resource_type"] for r in rows} == {"AWS::::Account"}
+
+
+def test_parameters_file_is_applied(tmp_path: Path) -> None:
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"transcribe-job-output-location": {"AllowedOutputBuckets": "acme-cc-transcripts"}}))
+    _, out, _ = run(["scan", "--demo", "--format", "json", "--rule", "transcribe-job-output-location",
+                     "--parameters", str(params)])
+    rows = {r["resource_id"]: r for r in json.loads(out)["evaluations"]}
+    clinic = rows[f"{ARN}:medical-transcription-job/clinic-visit-0001"]
+    assert clinic["compliance"] == "NON_COMPLIANT"
+    assert "acme-clinical-dictation" in clinic["annotation"]
+    assert rows[f"{ARN}:transcription-job/cc-call-0001"]["compliance"] == "COMPLIANT"
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    (json.dumps({"no-such-rule": {}}), "unknown rule 'no-such-rule'"),
+    (json.dumps({"transcribe-job-output-location": "x"}), "rule transcribe-job-output-location: expected an object"),
+    (json.dumps({"transcribe-job-output-location": {"AllowedOutputBuckets": "Bad_Name"}}),
+     "rule transcribe-job-output-location: Parameter AllowedOutputBuckets has an invalid value"),
+    (json.dumps({"transcribe-job-output-location": {"Bogus": "1"}}),
+     "rule transcribe-job-output-location: Unknown parameter Bogus"),
+])
+def test_bad_parameters_file_exits_2_naming_rule_and_key(tmp_path: Path, content: str, expected: str) -> None:
+    params = tmp_path / "params.json"
+    params.write_text(content)
+    code, out, err = run(["scan", "--demo", "--parameters", str(params)])
+    assert code == cli.EXIT_USAGE and out == ""
+    assert expected in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["scan", "--rule", "nope"], "--rule nope: unknown rule"),
+    (["scan", "--format", "xml"], "invalid choice: 'xml'"),
+    (["scan", "--parameters", "/nonexistent/params.json"], "cannot read the file"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "the following arguments are required: command"),
+])
+def test_usage_errors_exit_2_with_one_line(argv: list[str], expected: str) -> None:
+    code, _, err = run(argv)
+    assert code == cli.EXIT_USAGE
+    assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_unreachable_endpoint_exits_1(monkeypatch: Any) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, _, err = run(["scan", "--format", "json"])
+    assert code == cli.EXIT_FAILED
+    assert "the scan could not run" in err
+
+
+def test_progress_shows_only_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    progress = cli.Progress(terminal, enabled=True)
+    progress("[1/2] transcribe-job-output-location")
+    progress.done()
+    assert "Scanning [1/2] transcribe-job-output-location" in terminal.getvalue()
+    silent = Terminal()
+    cli.Progress(silent, enabled=False)("[1/2] x")
+    assert silent.getvalue() == ""
+
+
+def test_exit_0_when_nothing_is_non_compliant(sim: Any) -> None:
+    code, out, _ = run(["scan"])
+    assert code == cli.EXIT_OK
+    assert "(no resources evaluated)" in out and "Verdict: PASS" in out
+
+
+def test_build_check_passes_on_the_repository() -> None:
+    code, out, _ = run(["build", "--check", "--root", str(Path(__file__).resolve().parent.parent)])
+    assert code == cli.EXIT_OK, out
+
+
+@pytest.fixture
+def simulator_process() -> Any:
+    process = subprocess.Popen([sys.executable, "-m", "transcribe_guard.cli", "simulate", "--port", "0", "--seed", "empty"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        yield process, url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_simulate_then_seed_with_boto3_then_scan_over_http(simulator_process: Any) -> None:
+    process, url = simulator_process
+    assert url.startswith("http://127.0.0.1:") and int(url.rsplit(":", 1)[1]) > 0
+    env = {**os.environ, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    s3, kms, transcribe = (session.client(s, endpoint_url=url) for s in ("s3", "kms", "transcribe"))
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    for bucket in ("calls", "transcripts"):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket="calls", Key="c1.wav", Body=b"RIFF")
+    s3.put_object(Bucket="calls", Key="words.txt", Body=b"hello\n")
+    transcribe.start_transcription_job(
+        TranscriptionJobName="call-1", LanguageCode="en-US", Media={"MediaFileUri": "s3://calls/c1.wav"},
+        OutputBucketName="transcripts", OutputEncryptionKMSKeyId=key,
+        ContentRedaction={"RedactionType": "PII", "RedactionOutput": "redacted"}, Tags=[{"Key": "Team", "Value": "cc"}])
+    transcribe.start_transcription_job(TranscriptionJobName="meeting", LanguageCode="en-US",
+                                       Media={"MediaFileUri": "s3://calls/c1.wav"})
+    transcribe.start_call_analytics_job(CallAnalyticsJobName="ca-1", Media={"MediaFileUri": "s3://calls/c1.wav"},
+                                        OutputLocation="s3://transcripts/analytics/")
+    transcribe.create_vocabulary(VocabularyName="terms", LanguageCode="en-US", VocabularyFileUri="s3://calls/words.txt",
+                                 EncryptionConfiguration={"KMSKey": key}, Tags=[{"Key": "Team", "Value": "cc"}])
+    transcribe.tag_resource(ResourceArn=f"{ARN}:transcription-job/meeting", Tags=[{"Key": "Team", "Value": "sales"}])
+    transcribe.start_transcription_job(TranscriptionJobName="lost", LanguageCode="en-US",
+                                       Media={"MediaFileUri": "s3://calls/missing.wav"}, OutputBucketName="transcripts")
+
+    result = subprocess.run([sys.executable, "-m", "transcribe_guard.cli", "scan", "--format", "json",
+                             "--rule", "transcribe-job-output-location"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == cli.EXIT_NON_COMPLIANT, result.stderr
+    assert result.stderr == ""
+    verdicts = {r["resource_id"]: r["compliance"] for r in json.loads(result.stdout)["evaluations"]}
+    assert verdicts == {
+        f"{ARN}:transcription-job/call-1": "COMPLIANT",
+        f"{ARN}:transcription-job/meeting": "NON_COMPLIANT",
+        f"{ARN}:transcription-job/lost": "NOT_APPLICABLE",
+        f"{ARN}:analytics/ca-1": "COMPLIANT",
+    }
