@@ -1,0 +1,66 @@
+"""Least privilege, proven: every AWS call each rule makes is recorded (a botocore event hook)
+and mapped to its IAM action; the observed actions must equal the rule's declared iam_actions,
+none missing and none unused."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import pytest
+from rdklib import ClientFactory
+
+from rules.registry import RULES
+from transcribe_guard.iam_actions import iam_action, recording
+from transcribe_guard.simulator import Simulator
+from transcribe_guard.simulator.shapes import service_model
+
+# Parameter sets that together take every code path that calls AWS on the demo account.
+EXERCISE: dict[str, list[dict[str, str]]] = {
+    "transcribe-job-output-location": [{}, {"AllowedOutputBuckets": "acme-cc-transcripts"}],
+}
+
+
+def observed_actions(rule_class: Any, parameter_sets: Sequence[Mapping[str, str]]) -> set[str]:
+    actions: set[str] = set()
+    for parameters in parameter_sets:
+        with Simulator(seed="demo"):
+            rule = rule_class()
+            valid = rule.evaluate_parameters(dict(parameters))
+            with recording() as recorder:
+                rule.evaluate_periodic({"accountId": "123456789012"}, ClientFactory(None, assume_role_mode=False), valid)
+            actions |= recorder.actions
+    return actions
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_observed_actions_equal_declared_actions(name: str) -> None:
+    declared = set(RULES[name].METADATA["iam_actions"])
+    observed = observed_actions(RULES[name], EXERCISE.get(name, [{}]))
+    assert observed - declared == set(), "undeclared actions"
+    assert declared - observed == set(), "declared but never used on the demo account"
+
+
+def test_a_rule_that_calls_an_undeclared_action_is_caught() -> None:
+    base = RULES["transcribe-job-output-location"]
+
+    class Broken(base):  # type: ignore[misc, valid-type]
+        def evaluate(self, ctx: Any, params: Any) -> Any:
+            ctx.client("s3").list_buckets()
+            return super().evaluate(ctx, params)
+
+    observed = observed_actions(Broken, EXERCISE["transcribe-job-output-location"])
+    assert observed - set(base.METADATA["iam_actions"]) == {"s3:ListAllMyBuckets"}
+
+
+@pytest.mark.parametrize("service, operation, action", [
+    ("transcribe", "GetTranscriptionJob", "transcribe:GetTranscriptionJob"),
+    ("s3", "HeadObject", "s3:GetObject"),
+    ("s3", "GetBucketEncryption", "s3:GetEncryptionConfiguration"),
+    ("s3", "GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+    ("s3control", "GetPublicAccessBlock", "s3:GetAccountPublicAccessBlock"),
+    ("config", "PutEvaluations", "config:PutEvaluations"),
+    ("cloudwatch", "DescribeAlarms", "cloudwatch:DescribeAlarms"),
+    ("kms", "DescribeKey", "kms:DescribeKey"),
+])
+def test_operation_to_iam_action_mapping(service: str, operation: str, action: str) -> None:
+    assert iam_action(service_model(service), operation) == action
