@@ -58,35 +58,72 @@ def logical_id(rule_name: str) -> str:
     return "".join(part.capitalize() for part in rule_name.split("-"))
 
 
+# Pack parameters every custom rule receives: where its function runs and which role rdklib uses.
+RDKLIB_PACK_PARAMETERS: dict[str, dict[str, Any]] = {
+    "LambdaAccountId": {
+        "Type": "String", "AllowedPattern": r"^\d{12}$",
+        "Description": "Account that holds the transcribe-guard rule functions (this account for a single-account "
+                       "deployment, the delegated administrator for an organization).",
+    },
+    "ExecutionRoleName": {
+        "Type": "String", "Default": "",
+        "Description": "Organization deployments: the read-only role in each member account that the functions "
+                       "assume (member-role template). Empty for a single account.",
+    },
+    "AssumeRoleMode": {
+        "Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+        "Description": "true when the functions assume ExecutionRoleName in each evaluated account; false to use "
+                       "the functions' own role (single account).",
+    },
+}
+
+
+def _shared_parameter_names(metadata: list[dict[str, Any]]) -> set[str]:
+    """Rule parameters declared identically by several rules get one pack parameter (Config
+    allows 60 per pack): e.g. ReportedResourceType, KmsKeyArns."""
+    specs: dict[str, list[str]] = {}
+    for meta in metadata:
+        for name, spec in meta["parameters"]["properties"].items():
+            specs.setdefault(name, []).append(json.dumps(spec, sort_keys=True))
+    return {name for name, found in specs.items() if len(found) > 1 and len(set(found)) == 1}
+
+
+def _optional(parameters: dict[str, Any], conditions: dict[str, Any], param_id: str) -> dict[str, Any]:
+    condition = f"{param_id}IsSet"
+    conditions.setdefault(condition, {"Fn::Not": [{"Fn::Equals": [{"Ref": param_id}, ""]}]})
+    return {"Fn::If": [condition, {"Ref": param_id}, {"Ref": "AWS::NoValue"}]}
+
+
 def conformance_pack() -> dict[str, Any]:
-    parameters: dict[str, Any] = {
-        "LambdaAccountId": {
-            "Type": "String",
-            "AllowedPattern": r"^\d{12}$",
-            "Description": "Account that holds the transcribe-guard rule functions (this account for a "
-                           "single-account deployment).",
-        },
-    }
+    from rules.pack_entries import MANAGED_RULES, PROCESS_CHECKS
+
+    metadata = _metadata()
+    shared = _shared_parameter_names(metadata)
+    parameters: dict[str, Any] = dict(RDKLIB_PACK_PARAMETERS)
     conditions: dict[str, Any] = {}
     resources: dict[str, Any] = {}
-    for meta in _metadata():
+    for meta in metadata:
         rule_id = logical_id(meta["name"])
-        input_parameters: dict[str, Any] = {}
+        input_parameters: dict[str, Any] = {
+            "ExecutionRoleName": _optional(parameters, conditions, "ExecutionRoleName"),
+            "AssumeRoleMode": {"Ref": "AssumeRoleMode"},
+        }
         for name, spec in meta["parameters"]["properties"].items():
-            param_id = f"{rule_id}Param{name}"
+            param_id = name if name in shared else f"{rule_id}Param{name}"
             parameters[param_id] = {"Type": "String", "Default": spec.get("default", ""),
                                     "Description": spec["description"][:250]}
+            if "enum" in spec and spec.get("x-type") != "list":
+                parameters[param_id]["AllowedValues"] = ([""] if "default" not in spec else []) + spec["enum"]
             if "default" in spec or name in meta["parameters"].get("required", []):
                 input_parameters[name] = {"Ref": param_id}
             else:  # optional: left out of InputParameters unless set
-                condition = f"{param_id}IsSet"
-                conditions[condition] = {"Fn::Not": [{"Fn::Equals": [{"Ref": param_id}, ""]}]}
-                input_parameters[name] = {"Fn::If": [condition, {"Ref": param_id}, {"Ref": "AWS::NoValue"}]}
+                input_parameters[name] = _optional(parameters, conditions, param_id)
         frequency = meta["trigger"]["frequency"]
-        properties: dict[str, Any] = {
+        resources[rule_id] = {"Type": "AWS::Config::ConfigRule", "Properties": {
             "ConfigRuleName": meta["name"],
             "Description": meta["description"],
             "MaximumExecutionFrequency": frequency,
+            "InputParameters": input_parameters,
             "Source": {
                 "Owner": "CUSTOM_LAMBDA",
                 "SourceIdentifier": {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${LambdaAccountId}"
@@ -94,20 +131,37 @@ def conformance_pack() -> dict[str, Any]:
                 "SourceDetails": [{"EventSource": "aws.config", "MessageType": "ScheduledNotification",
                                    "MaximumExecutionFrequency": frequency}],
             },
+        }}
+    for managed in MANAGED_RULES:
+        rule_id = logical_id(managed["name"])
+        properties: dict[str, Any] = {
+            "ConfigRuleName": managed["name"],
+            "Description": managed["reason"],
+            "MaximumExecutionFrequency": managed["frequency"],
+            "Source": {"Owner": "AWS", "SourceIdentifier": managed["identifier"]},
         }
-        if input_parameters:
-            properties["InputParameters"] = input_parameters
+        if managed["input_parameters"]:
+            properties["InputParameters"] = {}
+            for name, default in managed["input_parameters"].items():
+                param_id = f"{rule_id}Param{name[0].upper()}{name[1:]}"
+                parameters[param_id] = {"Type": "String", "Default": default,
+                                        "Description": f"{name} for the AWS managed rule {managed['identifier']}."}
+                properties["InputParameters"][name] = {"Ref": param_id}
         resources[rule_id] = {"Type": "AWS::Config::ConfigRule", "Properties": properties}
-    template: dict[str, Any] = {
+    for check in PROCESS_CHECKS:
+        resources[logical_id(check["name"])] = {"Type": "AWS::Config::ConfigRule", "Properties": {
+            "ConfigRuleName": check["name"],
+            "Description": check["description"],
+            "Source": {"Owner": "AWS", "SourceIdentifier": "AWS_CONFIG_PROCESS_CHECK"},
+        }}
+    return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "transcribe-guard: AWS Config rules for Amazon Transcribe security practices "
                        "(generated from the rule registry by `transcribe-guard build`).",
         "Parameters": parameters,
+        "Conditions": conditions,
+        "Resources": resources,
     }
-    if conditions:
-        template["Conditions"] = conditions
-    template["Resources"] = resources
-    return template
 
 
 def conformance_pack_yaml() -> str:
@@ -138,6 +192,20 @@ def rule_reference() -> str:
             required = " (required)" if name in meta["parameters"].get("required", []) else ""
             default = f"`{spec['default']}`" if spec.get("default") else "(none)"
             lines.append(f"| `{name}`{required} | {default} | {_md(spec['description'])} |")
+    from rules.pack_entries import MANAGED_RULES, PROCESS_CHECKS
+
+    lines += ["", "### AWS managed rules in the pack", "",
+              "Included where an AWS managed rule already checks something completely; none duplicates a custom rule.",
+              "", "| Config rule | Managed rule | Practice | Why it is included |", "|---|---|---|---|"]
+    for managed in MANAGED_RULES:
+        lines.append(f"| `{managed['name']}` | `{managed['identifier']}` | {managed['practice']}. "
+                     f"{PRACTICES[managed['practice']]} | {_md(managed['reason'])} |")
+    lines += ["", "### Process checks (filled in by people)", "",
+              "`AWS_CONFIG_PROCESS_CHECK` rules: AWS Config shows them in the pack and a person records their "
+              "compliance (console or `PutExternalEvaluation`).", "",
+              "| Config rule | Practice | Control |", "|---|---|---|"]
+    for check in PROCESS_CHECKS:
+        lines.append(f"| `{check['name']}` | {check['practice']}. {PRACTICES[check['practice']]} | {_md(check['control'])} |")
     lines += ["", README_END]
     return "\n".join(lines)
 
