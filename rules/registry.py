@@ -9,10 +9,14 @@ from typing import Any
 
 from rules.base import TranscribeGuardRule
 from rules.transcribe_job_output_location import TranscribeJobOutputLocation
+from rules.transcribe_job_pii_redaction import TranscribeJobPiiRedaction
+from rules.transcribe_resource_tagged import TranscribeResourceTagged
 
 # Explicit, ordered list: registration is not an import side effect.
 RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
     TranscribeJobOutputLocation,
+    TranscribeJobPiiRedaction,
+    TranscribeResourceTagged,
 )
 
 RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}

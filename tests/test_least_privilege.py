@@ -17,6 +17,7 @@ from transcribe_guard.simulator.shapes import service_model
 # Parameter sets that together take every code path that calls AWS on the demo account.
 EXERCISE: dict[str, list[dict[str, str]]] = {
     "transcribe-job-output-location": [{}, {"AllowedOutputBuckets": "acme-cc-transcripts"}],
+    "transcribe-resource-tagged": [{"RequiredTags": "DataClassification=confidential|restricted,CostCenter"}],
 }
 
 

@@ -27,8 +27,23 @@ class UsageError(Exception):
 
 # --- scan --------------------------------------------------------------------------------------
 
-def load_parameters(path: str | None, rule_names: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Read and validate a parameters file: {"rule-name": {"ParamName": "value"}}."""
+# The demo account's policy for rules whose parameters are required (its seed tags resources with
+# DataClassification and CostCenter); a --parameters file overrides it.
+DEMO_PARAMETERS: dict[str, dict[str, str]] = {
+    "transcribe-resource-tagged": {"RequiredTags": "DataClassification=confidential|restricted,CostCenter"},
+}
+
+
+def missing_required(name: str, given: dict[str, Any]) -> list[str]:
+    from rules.registry import RULES
+    return [p for p in RULES[name].METADATA["parameters"].get("required", []) if not str(given.get(p) or "").strip()]
+
+
+def load_parameters(path: str | None, rule_names: Sequence[str], defaults: dict[str, dict[str, str]] | None = None,
+                    skip_unconfigured: bool = False) -> dict[str, dict[str, Any]]:
+    """Read and validate a parameters file: {"rule-name": {"ParamName": "value"}}, over ``defaults``.
+    With ``skip_unconfigured``, a rule the file does not name and whose required parameters have
+    no value is left out of the result instead of being a usage error."""
     from rdklib import InvalidParametersError
 
     from rules.registry import RULES
@@ -50,10 +65,13 @@ def load_parameters(path: str | None, rule_names: Sequence[str]) -> dict[str, di
         if not isinstance(raw[name], dict):
             raise UsageError(f"--parameters {path}: rule {name}: expected an object of parameter names to strings.")
     for name in rule_names:
+        given = {**(defaults or {}).get(name, {}), **raw.get(name, {})}
+        if skip_unconfigured and name not in raw and missing_required(name, given):
+            continue
         try:
-            validated[name] = RULES[name]().evaluate_parameters(raw.get(name, {}))
+            validated[name] = RULES[name]().evaluate_parameters(given)
         except InvalidParametersError as error:
-            raise UsageError(f"--parameters {path}: rule {name}: {error}") from None
+            raise UsageError(f"{f'--parameters {path}' if path else 'no --parameters'}: rule {name}: {error}") from None
     return validated
 
 
@@ -166,7 +184,12 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for name in rule_names:
         if name not in RULES:
             raise UsageError(f"--rule {name}: unknown rule; known rules: {', '.join(RULES)}.")
-    parameters = load_parameters(args.parameters, rule_names)
+    # Scanning all rules skips those that need parameters nobody gave; a rule named with --rule is run or refused.
+    parameters = load_parameters(args.parameters, rule_names, DEMO_PARAMETERS if args.demo else None,
+                                 skip_unconfigured=not args.rule)
+    for name in [n for n in rule_names if n not in parameters]:
+        err.write(f"transcribe-guard: skipped {name}: set {', '.join(missing_required(name, {}))} with --parameters.\n")
+    rule_names = [n for n in rule_names if n in parameters]
     progress = Progress(err, enabled=args.format == "table" and not args.quiet)
     try:
         if args.demo:
