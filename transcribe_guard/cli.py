@@ -273,6 +273,101 @@ def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+# --- deploy and compliance --------------------------------------------------------------------
+
+def _pack_parameters(pairs: Sequence[str] | None) -> dict[str, str]:
+    parameters: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--pack-parameter {pair}: expected NAME=VALUE.")
+        parameters[name] = value
+    return parameters
+
+
+def render_pack_compliance(compliance: Any, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"pack": compliance.pack_name, "score": compliance.score, "rules": compliance.rules,
+                           "evaluations": compliance.results}, indent=2) + "\n"
+    width = max(len(name) for name in compliance.rules) if compliance.rules else 10
+    lines = [f"Conformance pack {compliance.pack_name}: compliance score {compliance.score}%", "",
+             f"{'RULE'.ljust(width)}  COMPLIANCE          NON-COMPLIANT RESOURCES"]
+    for name, state in sorted(compliance.rules.items()):
+        count = sum(1 for r in compliance.results if r["rule"] == name and r["compliance"] == "NON_COMPLIANT")
+        lines.append(f"{name.ljust(width)}  {state.ljust(18)}  {count if state != 'INSUFFICIENT_DATA' else '-'}")
+    lines.append("")
+    lines.append("INSUFFICIENT_DATA: AWS managed rules and process checks (not run by the simulator; a person "
+                 "records process checks), or a rule not evaluated yet.")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from transcribe_guard import deploy
+
+    pack_parameters = _pack_parameters(args.pack_parameter)
+
+    def run() -> int:
+        session = boto3.session.Session()
+        if not session.region_name:
+            raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
+        done = deploy.deploy(session, pack_parameters, pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"))
+        out.write(f"Deployed to account {done.account} in {done.region}:\n"
+                  f"  code package s3://{done.code_bucket}/{done.code_key} (sha256 {done.code_sha256})\n"
+                  f"  functions stack {done.stack_name}\n  conformance pack {done.pack_arn}\n")
+        if not (args.evaluate or args.demo):
+            out.write("AWS Config evaluates the rules on their schedule; `transcribe-guard compliance` shows results.\n")
+            return EXIT_OK
+        config = session.client("config")
+        started = deploy.start_evaluation(config, done.pack_name)
+        err.write(f"started evaluation of {len(started)} rules\n")
+        if not args.demo:
+            out.write("Evaluation started; `transcribe-guard compliance` shows results when AWS Config has them.\n")
+            return EXIT_OK
+        out.write("\n" + render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table"))
+        return EXIT_OK
+
+    try:
+        if args.demo:
+            from transcribe_guard.simulator import Simulator
+            with Simulator(seed="demo"):
+                if "transcribe-resource-tagged" in DEMO_PARAMETERS:
+                    for name, value in DEMO_PARAMETERS["transcribe-resource-tagged"].items():
+                        pack_parameters.setdefault(f"TranscribeResourceTaggedParam{name}", value)
+                return run()
+        return run()
+    except (BotoCoreError, ClientError) as error:
+        err.write(f"transcribe-guard: the deployment failed: {error}\n")
+        return EXIT_FAILED
+
+
+def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from transcribe_guard import deploy
+
+    try:
+        compliance = deploy.pack_compliance(boto3.session.Session().client("config"), args.pack_name)
+    except (BotoCoreError, ClientError) as error:
+        err.write(f"transcribe-guard: could not read the pack's compliance: {error}\n")
+        return EXIT_FAILED
+    out.write(render_pack_compliance(compliance, args.format))
+    return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in compliance.rules.values() else EXIT_OK
+
+
+# --- package -----------------------------------------------------------------------------------
+
+def cmd_package(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from transcribe_guard.package import build_package
+
+    package = build_package(Path(args.output))
+    out.write(f"{package.path}  {package.size} bytes  {len(package.entries)} files  sha256 {package.sha256}\n")
+    return EXIT_OK
+
+
 # --- entry point -------------------------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
@@ -304,6 +399,23 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--check", action="store_true", help="fail if a generated file is out of date")
     build.add_argument("--root", default=".", help="repository root (default: current directory)")
     build.set_defaults(handler=cmd_build)
+    deploy = commands.add_parser("deploy", help="deploy the rule functions and the conformance pack to AWS Config")
+    deploy.add_argument("--pack-parameter", action="append", metavar="NAME=VALUE",
+                        help="conformance pack parameter (repeatable); LambdaAccountId defaults to this account")
+    deploy.add_argument("--pack-name", default="transcribe-guard")
+    deploy.add_argument("--evaluate", action="store_true", help="start an evaluation of the pack's rules")
+    deploy.add_argument("--demo", action="store_true",
+                        help="deploy to the simulated demo account, evaluate, and show the pack's compliance")
+    deploy.set_defaults(handler=cmd_deploy)
+
+    compliance = commands.add_parser("compliance", help="show the deployed pack's compliance from AWS Config")
+    compliance.add_argument("--pack-name", default="transcribe-guard")
+    compliance.add_argument("--format", choices=("table", "json"), default="table")
+    compliance.set_defaults(handler=cmd_compliance)
+
+    package = commands.add_parser("package", help="build the rules' Lambda code package (deterministic zip)")
+    package.add_argument("--output", default="build/transcribe-guard-rules.zip", metavar="FILE")
+    package.set_defaults(handler=cmd_package)
     return parser
 
 

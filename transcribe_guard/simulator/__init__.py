@@ -32,7 +32,7 @@ def install() -> None:
     import moto.transcribe.models as moto_transcribe_models
     import moto.transcribe.urls as moto_transcribe_urls
 
-    from transcribe_guard.simulator import config, s3
+    from transcribe_guard.simulator import config, conformance, kms, s3
     from transcribe_guard.simulator.transcribe import TranscribeSimResponse, transcribe_sim_backends
 
     # moto resets (and the server's reset API clears) the BackendDict it finds here.
@@ -40,7 +40,13 @@ def install() -> None:
     for path in list(moto_transcribe_urls.url_paths):
         moto_transcribe_urls.url_paths[path] = TranscribeSimResponse.dispatch
     config.install()
+    conformance.install()
+    kms.install()
     s3.install()
+    from transcribe_guard.simulator import monitoring  # CloudTrail selectors, Logs and CloudWatch paging
+    monitoring.install()
+    from transcribe_guard.simulator import account_controls  # VPC endpoints, Config recorder, Organizations
+    account_controls.install()
     _installed = True
 
 
@@ -114,6 +120,8 @@ class SimulatorServer:
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.port = self._server.get_host_and_port()[1]
+        from transcribe_guard.simulator import conformance
+        conformance.SERVING["endpoint_url"] = self.url  # rule handlers it runs call back into it
         seed_account(self.seed, self.client)
         return self
 

@@ -1,0 +1,151 @@
+"""CloudFormation templates generated from the registry: the rule functions (deployed before the
+conformance pack, which may hold only Config rules) and, for organizations, the read-only role
+each member account lends to the functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules.registry import RULES, module_name
+
+FUNCTIONS_ROLE_NAME = "transcribe-guard-functions"
+MEMBER_ROLE_NAME = "transcribe-guard-member"
+RUNTIME = "python3.12"
+
+# rdklib itself posts results and, on periodic runs, reads earlier ones to retire stale results.
+RDKLIB_ACTIONS = ("config:GetComplianceDetailsByConfigRule", "config:PutEvaluations")
+
+
+def evaluation_actions() -> list[str]:
+    """Every action a rule run needs: the union of the registry's declared actions plus rdklib's."""
+    actions = {action for cls in RULES.values() for action in cls.METADATA["iam_actions"]}
+    return sorted(actions | set(RDKLIB_ACTIONS))
+
+
+def evaluation_policy() -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "EvaluateTranscribeControls", "Effect": "Allow", "Action": evaluation_actions(), "Resource": "*"}]}
+
+
+def functions_template() -> dict[str, Any]:
+    resources: dict[str, Any] = {
+        "FunctionsRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": FUNCTIONS_ROLE_NAME,
+                "Description": "transcribe-guard rule functions: read-only evaluation and posting results to AWS Config.",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+                "Policies": [
+                    {"PolicyName": "write-own-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                                ":log-group:/aws/lambda/transcribe-*:*"}}]}},
+                ],
+            },
+        },
+    }
+    # Conditional policies as resources of their own: a single account evaluates with the
+    # functions' role; an organization's functions only assume each member's role.
+    resources["EvaluatePolicy"] = {
+        "Type": "AWS::IAM::Policy", "Condition": "SingleAccount",
+        "Properties": {"PolicyName": "evaluate", "PolicyDocument": evaluation_policy(), "Roles": [{"Ref": "FunctionsRole"}]},
+    }
+    resources["AssumeMemberRolePolicy"] = {
+        "Type": "AWS::IAM::Policy", "Condition": "Organization",
+        "Properties": {"PolicyName": "assume-member-role", "Roles": [{"Ref": "FunctionsRole"}], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberExecutionRoleName}"},
+                "Condition": {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}}}]}},
+    }
+    for name, cls in RULES.items():
+        logical = "".join(part.capitalize() for part in name.split("-"))
+        resources[f"{logical}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": {"Ref": "LogRetentionInDays"}},
+        }
+        resources[f"{logical}Function"] = {
+            "Type": "AWS::Lambda::Function",
+            "DependsOn": f"{logical}LogGroup",
+            "Properties": {
+                "FunctionName": name,
+                "Description": cls.METADATA["title"],
+                "Runtime": RUNTIME,
+                "Handler": f"rules.{module_name(name)}.lambda_handler",
+                "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
+                "Role": {"Fn::GetAtt": ["FunctionsRole", "Arn"]},
+                "Timeout": 900,
+                "MemorySize": {"Ref": "FunctionMemorySize"},
+                # Retries are explicit: botocore's default mode changed between 1.43 and 1.44.
+                "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5"}},
+            },
+        }
+        resources[f"{logical}ConfigPermission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": f"{logical}Function"},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "config.amazonaws.com",
+                "SourceAccount": {"Fn::If": ["SingleAccount", {"Ref": "AWS::AccountId"}, {"Ref": "AWS::NoValue"}]},
+                "PrincipalOrgID": {"Fn::If": ["SingleAccount", {"Ref": "AWS::NoValue"}, {"Ref": "OrganizationId"}]},
+            },
+        }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "transcribe-guard rule functions (generated by `transcribe-guard build`; deploy before the "
+                       "conformance pack).",
+        "Parameters": {
+            "CodeBucket": {"Type": "String", "Description": "S3 bucket holding the code package."},
+            "CodeKey": {"Type": "String", "Description": "S3 key of the zip built by `transcribe-guard package`."},
+            "OrganizationId": {"Type": "String", "Default": "", "AllowedPattern": r"^(o-[a-z0-9]{10,32})?$",
+                               "Description": "Organization deployments: the organization id (o-...) whose accounts' "
+                                              "AWS Config may invoke the functions. Empty: this account only."},
+            "MemberExecutionRoleName": {"Type": "String", "Default": MEMBER_ROLE_NAME,
+                                        "Description": "Organization deployments: the role the functions assume in "
+                                                       "each member account."},
+            "LogRetentionInDays": {"Type": "Number", "Default": 90,
+                                   "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                                                     1096, 1827, 2192, 2557, 2922, 3288, 3653]},
+            "FunctionMemorySize": {"Type": "Number", "Default": 256, "MinValue": 128, "MaxValue": 10240},
+        },
+        "Conditions": {"SingleAccount": {"Fn::Equals": [{"Ref": "OrganizationId"}, ""]},
+                       "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]}},
+        "Resources": resources,
+        "Outputs": {
+            "FunctionsRoleArn": {"Value": {"Fn::GetAtt": ["FunctionsRole", "Arn"]}},
+            "LambdaAccountId": {"Value": {"Ref": "AWS::AccountId"},
+                                "Description": "Pass as the conformance pack's LambdaAccountId."},
+        },
+    }
+
+
+def member_role_template() -> dict[str, Any]:
+    """For StackSets: the role each member account lends to the functions, trusting only them."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "transcribe-guard member account role (generated by `transcribe-guard build`; deploy to every "
+                       "member account with StackSets).",
+        "Parameters": {
+            "FunctionsAccountId": {"Type": "String", "AllowedPattern": r"^\d{12}$",
+                                   "Description": "Account that runs the transcribe-guard functions."},
+            "RoleName": {"Type": "String", "Default": MEMBER_ROLE_NAME},
+        },
+        "Resources": {
+            "MemberRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": {"Ref": "RoleName"},
+                    "Description": "Read-only evaluation by transcribe-guard, assumable only by its functions' role.",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${FunctionsAccountId}:role/"
+                                                         f"{FUNCTIONS_ROLE_NAME}"}},
+                        "Action": "sts:AssumeRole"}]},
+                    "Policies": [{"PolicyName": "evaluate", "PolicyDocument": evaluation_policy()}],
+                },
+            },
+        },
+        "Outputs": {"MemberRoleArn": {"Value": {"Fn::GetAtt": ["MemberRole", "Arn"]}}},
+    }
