@@ -25,6 +25,7 @@ from moto.config.responses import ConfigResponse
 from moto.core.exceptions import JsonRESTError
 
 VALID_COMPLIANCE = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")
+DEFAULT_DETAILS_LIMIT = 10  # GetComplianceDetailsByConfigRule: "The default is 10." (0 means the default)
 
 
 class ValidationException(JsonRESTError):
@@ -66,9 +67,13 @@ _LOCK = threading.Lock()
 
 def stored_results(backend: Any, rule_name: str) -> dict[str, dict[str, Any]]:
     """The stored results of one rule, kept on moto's Config backend so that a moto reset
-    clears them with everything else."""
+    clears them with everything else. They belong to the rule (its id), not to its name: deleting
+    a rule deletes its results, and a new rule of the same name starts without any."""
     store: dict[str, dict[str, dict[str, Any]]] = backend.__dict__.setdefault("_transcribe_guard_results", {})
-    return store.setdefault(rule_name, {})
+    rule = backend.config_rules.get(rule_name)
+    if rule is None:
+        return {}
+    return store.setdefault(rule.config_rule_id, {})
 
 
 def _epoch(value: Any) -> float:
@@ -137,6 +142,8 @@ def _page(items: list[Any], token: str | None, limit: int) -> tuple[list[Any], s
             start = int(base64.b64decode(token, validate=True).decode())
         except ValueError:
             raise InvalidNextTokenException() from None
+        if start < 0:
+            raise InvalidNextTokenException()
     end = start + limit
     next_token = base64.b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], next_token
@@ -149,10 +156,10 @@ def get_compliance_details_by_config_rule(self: ConfigResponse) -> str:
     for compliance in wanted:
         if compliance not in VALID_COMPLIANCE:
             raise InvalidParameterValueException(f"Unsupported ComplianceType {compliance}.")
-    limit = int(self._get_param("Limit") or 100)
+    limit = int(self._get_param("Limit") or 0)
     if not 0 <= limit <= 100:
         raise InvalidParameterValueException("Limit must be between 0 and 100.")
-    limit = limit or 100
+    limit = limit or DEFAULT_DETAILS_LIMIT
     results = sorted(stored_results(self.config_backend, rule_name).values(),
                      key=lambda r: (r["ResourceType"], r["ResourceId"]))
     if wanted:

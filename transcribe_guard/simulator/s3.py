@@ -10,6 +10,9 @@ use) and this request context:
   ``TRANSPORT.secure = False`` to present them as plaintext (e.g. to show that a TLS-enforcing
   bucket refuses an insecure client).
 - ``s3:x-amz-server-side-encryption`` and ``...-aws-kms-key-id`` from the request headers.
+
+HeadObject is judged as s3:GetObject and POSTs on a key (multipart uploads) as s3:PutObject, the
+IAM actions AWS authorizes them with; a refusal is a 403 AccessDenied error document, as S3 sends.
 """
 
 from __future__ import annotations
@@ -51,9 +54,17 @@ def request_context(headers: Any) -> dict[str, str]:
     return context
 
 
+# moto names the action after the HTTP method; IAM has no s3:HeadObject or s3:PostObject.
+_IAM_ACTIONS = {"s3:HeadObject": "s3:GetObject", "s3:PostObject": "s3:PutObject"}  # POST: multipart uploads
+
+_ACCESS_DENIED = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                  '<Message>Access Denied</Message><RequestId>simulated</RequestId></Error>')
+
+
 def _get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     if self.policy is None:
         return PermissionResult.NEUTRAL
+    action = _IAM_ACTIONS.get(action, action)
     context = getattr(_CURRENT, "context", None) or request_context(None)
     principal = f"arn:{self.partition}:iam::{self.account_id}:root"
     try:
@@ -70,9 +81,13 @@ _original_key_response = S3Response._key_response
 def _key_response(self: S3Response, request: Any, full_url: str) -> Any:
     _CURRENT.context = request_context(getattr(request, "headers", None))
     try:
-        return _original_key_response(self, request, full_url)
+        response = _original_key_response(self, request, full_url)
     finally:
         _CURRENT.context = None
+    # moto refuses with an empty 403; S3 sends an AccessDenied error document (HEAD has no body).
+    if isinstance(response, tuple) and response[0] == 403 and not response[2] and request.method != "HEAD":
+        return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+    return response
 
 
 def install() -> None:

@@ -9,10 +9,18 @@ Behaviour that matters to the rules is modelled on the service:
 - a job whose media object is missing in (simulated) S3 FAILS, as the service does;
 - a completed job with a customer output bucket writes its transcript object(s) into simulated
   S3, SSE-KMS with OutputEncryptionKMSKeyId when given, otherwise under the bucket's default
-  encryption; ``redacted_and_unredacted`` writes both transcripts;
+  encryption; ``redacted_and_unredacted`` writes both transcripts; subtitles are written next to
+  the transcript; OutputKey / OutputLocation name a folder, or the file when they end in
+  ``.json`` (as the OutputKey documentation describes);
+- a Call Analytics request may name its input audio with Media.RedactedMediaFileUri (instead of
+  MediaFileUri): the job then also writes redacted audio next to the transcript and its Get
+  response reports that object as Media.RedactedMediaFileUri;
 - without an output bucket the transcript lives in the service-managed bucket
   (``aws-transcribe-<region>-prod``), returned as a presigned URL;
-- OutputEncryptionKMSKeyId is accepted on Start* and returned by no Get or List, like AWS.
+- OutputEncryptionKMSKeyId is accepted on Start* and returned by no Get or List, like AWS;
+- Update* overwrites: a vocabulary, filter or language model updated without
+  EncryptionConfiguration (or DataAccessRoleArn) no longer has one; EncryptionConfiguration.KMSKey
+  must be a key ARN ("Only full KMS key ARN format is supported").
 
 Jobs complete before the next request (deterministic). ``hold_jobs`` keeps new jobs IN_PROGRESS
 until ``complete_held_jobs()``, for tests and the demo. Responses are projected onto botocore's
@@ -24,6 +32,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -109,6 +118,15 @@ for _kind in KINDS.values():
 _MODEL = service_model("transcribe")
 
 
+# Members an Update* request replaces as a whole (absent from the request = removed).
+_OVERWRITTEN_ON_UPDATE: dict[str, tuple[str, ...]] = {
+    "vocabulary": ("Phrases", "VocabularyFileUri", "DataAccessRoleArn", "EncryptionConfiguration"),
+    "vocabulary-filter": ("Words", "VocabularyFilterFileUri", "DataAccessRoleArn", "EncryptionConfiguration"),
+    "language-model": ("DataAccessRoleArn", "EncryptionConfiguration"),
+}
+_KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z-]+)?:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
+
+
 def _not_found(kind: "Kind", what: str) -> TranscribeError:
     # The service answers a missing job with BadRequestException and a missing customization
     # with NotFoundException.
@@ -130,6 +148,12 @@ class Record:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _input_media(params: dict[str, Any]) -> str | None:
+    """The job's input audio: Media.MediaFileUri, or for Call Analytics Media.RedactedMediaFileUri."""
+    media = params.get("Media") or {}
+    return media.get("MediaFileUri") or media.get("RedactedMediaFileUri")
 
 
 def _s3_uri_parts(uri: str) -> tuple[str, str] | None:
@@ -230,8 +254,11 @@ class TranscribeSimBackend(BaseBackend):
         with self._lock:
             name = params[kind.name_field]
             media = params.get("Media") or {}
-            if not media.get("MediaFileUri"):
-                raise _bad_request("Media.MediaFileUri is required.")
+            if media.get("RedactedMediaFileUri") and kind.key != "analytics":
+                raise _bad_request("RedactedMediaFileUri is supported only for Call Analytics jobs.")
+            if not _input_media(params):
+                raise _bad_request("Media.MediaFileUri is required." if kind.key != "analytics" else
+                                   "Media needs MediaFileUri or RedactedMediaFileUri.")
             output_bucket = params.get("OutputBucketName")
             if kind.key == "analytics" and params.get("OutputLocation"):
                 parts = _s3_uri_parts(params["OutputLocation"])
@@ -284,21 +311,27 @@ class TranscribeSimBackend(BaseBackend):
         kind, params = record.kind, record.request
         now = _now()
         record.fields["CompletionTime"] = now
-        if not self._object_exists(params["Media"]["MediaFileUri"]):
+        if not self._object_exists(_input_media(params)):
             record.fields[kind.status_field] = "FAILED"
             record.fields["FailureReason"] = ("The S3 URI that you provided can't be accessed. Make sure that you "
                                               "have read permission and try your request again.")
             return
         writer = _OutputWriter(self, record)
         if kind.key == "transcription-job":
-            writer.transcripts("", "Transcript", params.get("ContentRedaction"))
+            stem = writer.transcripts("", "Transcript", params.get("ContentRedaction"))
+            if params.get("Subtitles"):
+                writer.subtitles(stem, params["Subtitles"])
         elif kind.key == "medical-transcription-job":
             writer.transcripts("medical/", "Transcript", None)
         elif kind.key == "analytics":
-            writer.transcripts("analytics/", "Transcript", (params.get("Settings") or {}).get("ContentRedaction"))
-            redacted_media = params["Media"].get("RedactedMediaFileUri")
-            if redacted_media:
-                writer.put_uri(redacted_media, b"RIFF simulated redacted audio")
+            stem = writer.transcripts("analytics/", "Transcript",
+                                      (params.get("Settings") or {}).get("ContentRedaction"))
+            if params["Media"].get("RedactedMediaFileUri"):
+                # The request's RedactedMediaFileUri names the input audio (used "instead of
+                # MediaFileUri"); the response's names the redacted audio the job wrote.
+                input_uri = _input_media(params)
+                record.fields["Media"] = {"MediaFileUri": input_uri,
+                                          "RedactedMediaFileUri": writer.redacted_media(stem, input_uri)}
         elif kind.key == "medical-scribe-job":
             prefix = f"medical-scribe/{record.name}/"
             record.fields["MedicalScribeOutput"] = {
@@ -313,6 +346,7 @@ class TranscribeSimBackend(BaseBackend):
     def create_customization(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             name = params[kind.name_field]
+            self._check_encryption_configuration(params)
             now = _now()
             fields = {k: v for k, v in params.items() if k != "Tags"}
             source_uri = self._source_uri(kind, params)
@@ -393,7 +427,18 @@ class TranscribeSimBackend(BaseBackend):
     def update_customization(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             record = self._get(operation, kind, params[kind.name_field])
-            source_uri = self._source_uri(kind, {**record.fields, **params}) if kind.key != "language-model" else None
+            self._check_encryption_configuration(params)
+            created_as = record.fields.get("InputType")
+            if kind.key == "analytics-category" and params.get("InputType") not in (None, created_as):
+                # "The input type you specify must match the input type specified when the category
+                # was created."
+                raise _bad_request("InputType must match the category's input type.")
+            # Update* overwrites the existing information with the request's values (the service
+            # docs): the source is the one the request names, and an EncryptionConfiguration or
+            # DataAccessRoleArn left out is gone (artifacts are re-encrypted with an AWS owned key).
+            source_uri = self._source_uri(kind, params) if kind.key != "language-model" else None
+            for member in _OVERWRITTEN_ON_UPDATE.get(kind.key, ()):
+                record.fields.pop(member, None)
             record.fields.update({k: v for k, v in params.items() if k != kind.name_field})
             now = _now()
             if kind.key == "analytics-category":
@@ -401,17 +446,17 @@ class TranscribeSimBackend(BaseBackend):
             else:
                 record.fields["LastModifiedTime"] = now
             if kind.key in ("vocabulary", "medical-vocabulary", "vocabulary-filter"):
-                # A new source replaces the old one: drop the other form if it was switched.
-                if params.get("Phrases"):
-                    record.fields.pop("VocabularyFileUri", None)
-                if params.get("VocabularyFileUri"):
-                    record.fields.pop("Phrases", None)
-                if params.get("Words"):
-                    record.fields.pop("VocabularyFilterFileUri", None)
-                if params.get("VocabularyFilterFileUri"):
-                    record.fields.pop("Words", None)
+                record.fields.pop("FailureReason", None)
                 self._settle(record, source_uri)
             return self._create_response(operation, record)
+
+    @staticmethod
+    def _check_encryption_configuration(params: dict[str, Any]) -> None:
+        # EncryptionConfiguration.KMSKey: "Only full KMS key ARN format is supported."
+        key = (params.get("EncryptionConfiguration") or {}).get("KMSKey")
+        if key is not None and not _KMS_KEY_ARN.match(key):
+            raise _bad_request("EncryptionConfiguration.KMSKey must be a KMS key ARN "
+                               "(arn:partition:kms:region:account:key/key-id).")
 
     # --- common --------------------------------------------------------------------------------
 
@@ -507,7 +552,10 @@ class TranscribeSimBackend(BaseBackend):
     def list_tags_for_resource(self, arn: str) -> dict[str, Any]:
         with self._lock:
             record = self._record_for_arn(arn)
-            return {"ResourceArn": arn, "Tags": [{"Key": k, "Value": v} for k, v in record.tags.items()]}
+            response: dict[str, Any] = {"ResourceArn": arn}
+            if record.tags:  # TagList has min 1: a resource without tags returns no Tags member
+                response["Tags"] = [{"Key": k, "Value": v} for k, v in record.tags.items()]
+            return response
 
 
 class _OutputWriter:
@@ -518,41 +566,60 @@ class _OutputWriter:
         self.record = record
         params = record.request
         self.bucket: str | None = params.get("OutputBucketName")
-        self.prefix = ""
+        key: str = params.get("OutputKey") or ""
         if params.get("OutputLocation"):
-            bucket, key = _s3_uri_parts(params["OutputLocation"]) or (None, "")
-            self.bucket = bucket
-            self.prefix = key if key.endswith("/") or not key else key.rsplit("/", 1)[0] + "/"
-        elif params.get("OutputKey"):
-            key = params["OutputKey"]
-            self.prefix = key if key.endswith("/") else key + "/"
+            self.bucket, key = _s3_uri_parts(params["OutputLocation"]) or (None, "")
+        # OutputKey / OutputLocation name a folder, or a file when they end in a .json file name
+        # ("test-files/my-transcript.json"); without either the service's default folder applies.
+        self.custom_location = bool(key)
+        self.file_name: str | None = None
+        if key and not key.endswith("/") and key.rsplit("/", 1)[-1].endswith(".json"):
+            self.prefix, _, self.file_name = key.rpartition("/")
+            self.prefix = self.prefix + "/" if self.prefix else ""
+        else:
+            self.prefix = key if not key or key.endswith("/") else key + "/"
         self.kms_key = (backend._resolve_kms_key(params["OutputEncryptionKMSKeyId"])
                         if params.get("OutputEncryptionKMSKeyId") else None)
 
-    def transcripts(self, folder: str, container: str, redaction: dict[str, Any] | None) -> None:
-        name = self.record.name
+    def transcripts(self, folder: str, container: str, redaction: dict[str, Any] | None) -> str:
+        """Writes the transcript(s); returns the folder and file stem they were written under."""
+        folder = "" if self.custom_location else folder
+        file_name = self.file_name or f"{self.record.name}.json"
         uris: dict[str, str] = {}
         if redaction:
-            uris["RedactedTranscriptFileUri"] = self.put(f"{folder}redacted-{name}.json")
+            uris["RedactedTranscriptFileUri"] = self.put(f"{folder}redacted-{file_name}")
             if redaction.get("RedactionOutput") == "redacted_and_unredacted":
-                uris["TranscriptFileUri"] = self.put(f"{folder}{name}.json")
+                uris["TranscriptFileUri"] = self.put(f"{folder}{file_name}")
         else:
-            uris["TranscriptFileUri"] = self.put(f"{folder}{name}.json")
+            uris["TranscriptFileUri"] = self.put(f"{folder}{file_name}")
         self.record.fields[container] = uris
+        return folder + file_name[:-len(".json")]
 
-    def put(self, relative_key: str) -> str:
+    def subtitles(self, stem: str, subtitles: dict[str, Any]) -> None:
+        """Subtitle files sit next to the transcript, one per requested format."""
+        uris = [self.put(f"{stem}.{fmt}", b"1\n00:00:00,000 --> 00:00:01,000\n[simulated]\n")
+                for fmt in subtitles.get("Formats") or []]
+        self.record.fields["Subtitles"] = {**subtitles, "SubtitleFileUris": uris}
+
+    def put(self, relative_key: str, body: bytes | None = None) -> str:
         if not self.bucket:  # service-managed bucket: presigned URL, nothing in the customer's S3
             return self.backend._presigned(f"{self.record.name}/{uuid.uuid4()}/{relative_key}")
         key = self.prefix + relative_key
-        body = json.dumps({"jobName": self.record.name, "accountId": self.backend.account_id, "status": "COMPLETED",
-                           "results": {"transcripts": [{"transcript": "[simulated transcript]"}]}}).encode()
+        if body is None:
+            body = json.dumps({"jobName": self.record.name, "accountId": self.backend.account_id,
+                               "status": "COMPLETED",
+                               "results": {"transcripts": [{"transcript": "[simulated transcript]"}]}}).encode()
         self._write(self.bucket, key, body)
         return _https_uri(self.backend.region_name, self.bucket, key)
 
-    def put_uri(self, uri: str, body: bytes) -> None:
-        parts = _s3_uri_parts(uri)
-        if parts and self.backend._bucket_exists(parts[0]):
-            self._write(parts[0], parts[1], body)
+    def redacted_media(self, stem: str, input_uri: str) -> str:
+        """Writes the redacted audio next to the transcript, as ``redacted-<job>.<input extension>``
+        (the service documents no name), and returns its URI."""
+        folder, _, base = stem.rpartition("/")
+        file_name = input_uri.rsplit("/", 1)[-1]
+        extension = file_name.rsplit(".", 1)[-1] if "." in file_name else "wav"
+        return self.put(f"{folder + '/' if folder else ''}redacted-{base}.{extension}",
+                        b"RIFF simulated redacted audio")
 
     def _write(self, bucket: str, key: str, body: bytes) -> None:
         # No encryption argument means "the bucket's default", which moto applies on put_object.
