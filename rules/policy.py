@@ -6,6 +6,9 @@ otherwise the request is implicitly denied. Supported: Effect, Principal/NotPrin
 Action/NotAction, Resource/NotResource (with ``*`` and ``?`` wildcards), and Condition blocks
 with the string, numeric, date, Bool, Null, IP and ARN operators, the ``...IfExists`` suffix and
 the ``ForAnyValue:``/``ForAllValues:`` set qualifiers. Policy variables are compared literally.
+
+Documents may be given as dicts, JSON text, or URL-encoded JSON text (how IAM's raw API and AWS
+Config configuration items return role trust and policy documents).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
@@ -46,6 +50,8 @@ class PolicyError(ValueError):
 def parse_policy(document: str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(document, Mapping):
         return dict(document)
+    if isinstance(document, str) and document.lstrip()[:3].upper() == "%7B":
+        document = urllib.parse.unquote(document)
     try:
         parsed = json.loads(document)
     except (TypeError, json.JSONDecodeError) as error:
@@ -108,12 +114,34 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
     return any(wildcard_match(p, action, True) for p in _as_list(statement.get("Action")))
 
 
+@lru_cache(maxsize=4096)
+def _resource_regex(pattern: str) -> re.Pattern[str]:
+    """IAM's Resource matching: in an ARN, ``*`` and ``?`` stay inside their colon-separated
+    segment, except that a ``*`` ending a segment may run on past the colon ("arn:aws:s3:::*")."""
+    if not pattern.startswith("arn:"):
+        return _wildcard_regex(pattern, False)
+    body = []
+    for index, char in enumerate(pattern):
+        if char == "*":
+            ends_segment = index + 1 == len(pattern) or pattern[index + 1] == ":"
+            body.append(".*" if ends_segment else "[^:]*")
+        elif char == "?":
+            body.append("[^:]")
+        else:
+            body.append(re.escape(char))
+    return re.compile(f"^{''.join(body)}$", re.DOTALL)
+
+
+def resource_match(pattern: str, resource: str) -> bool:
+    return bool(_resource_regex(pattern).match(resource))
+
+
 def _resource_matches(statement: Mapping[str, Any], resource: str) -> bool:
     if "NotResource" in statement:
-        return not any(wildcard_match(p, resource) for p in _as_list(statement["NotResource"]))
+        return not any(resource_match(p, resource) for p in _as_list(statement["NotResource"]))
     if "Resource" not in statement:
         return True  # trust policies and key policies name no resource beyond themselves
-    return any(wildcard_match(p, resource) for p in _as_list(statement["Resource"]))
+    return any(resource_match(p, resource) for p in _as_list(statement["Resource"]))
 
 
 def _principal_values(principal_block: Any) -> list[str]:
@@ -134,10 +162,24 @@ def principal_covers(pattern: str, principal: str) -> bool:
         return True
     if pattern == principal:
         return True
+    session_of = _role_of_session(principal)
+    if session_of and _role_name_and_account(pattern) == session_of:
+        return True  # a role ARN names every session of the role
     account = _account_of(pattern)
     if account and (pattern.isdigit() or pattern.endswith(":root")):
         return _account_of(principal) == account
     return False
+
+
+def _role_of_session(principal: str) -> tuple[str, str] | None:
+    """(account, role name) of an assumed-role session ARN (arn:aws:sts::1:assumed-role/R/s)."""
+    match = re.fullmatch(r"arn:[^:]+:sts::(\d{12}):assumed-role/([^/]+)/[^/]+", principal)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _role_name_and_account(pattern: str) -> tuple[str, str] | None:
+    match = re.fullmatch(r"arn:[^:]+:iam::(\d{12}):role/(?:.*/)?([^/]+)", pattern)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def _account_of(value: str) -> str | None:
@@ -176,9 +218,13 @@ def _number(value: str) -> float:
 
 
 def _date(value: str) -> datetime:
+    """A naive UTC datetime from epoch seconds or ISO 8601 (an offset is converted, not dropped)."""
     if re.fullmatch(r"\d+", value):
-        return datetime.fromtimestamp(int(value))
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+        return datetime.fromtimestamp(int(value), tz=timezone.utc).replace(tzinfo=None)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc)
+    return parsed.replace(tzinfo=None)
 
 
 def _bool(expected: str, actual: str) -> bool:
@@ -186,7 +232,10 @@ def _bool(expected: str, actual: str) -> bool:
 
 
 def _ip(expected: str, actual: str) -> bool:
-    return ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
+    try:
+        return ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
+    except ValueError:  # not an address or network: no match, as for other malformed values
+        return False
 
 
 def _arn_like(expected: str, actual: str) -> bool:
@@ -246,8 +295,15 @@ def _lookup(context: Mapping[str, ContextValue], key: str) -> list[str] | None:
     lowered = key.lower()
     for name, value in context.items():
         if name.lower() == lowered:
-            return [str(v) for v in _as_list(value)]
+            return [_text(v) for v in _as_list(value)]
     return None
+
+
+def _text(value: Any) -> str:
+    """A policy or context value as IAM compares it: JSON true/false are "true"/"false"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def conditions_match(condition_block: Any, context: Mapping[str, ContextValue]) -> bool:
@@ -261,7 +317,7 @@ def conditions_match(condition_block: Any, context: Mapping[str, ContextValue]) 
         if not isinstance(keys, Mapping):
             raise PolicyError(f"Condition operator {operator} must map keys to values")
         for key, expected in keys.items():
-            if not _condition_holds(operator, key, [str(e) for e in _as_list(expected)], context):
+            if not _condition_holds(operator, key, [_text(e) for e in _as_list(expected)], context):
                 return False
     return True
 
@@ -302,3 +358,69 @@ def condition_keys(condition_block: Any) -> Iterable[str]:
         for keys in condition_block.values():
             if isinstance(keys, Mapping):
                 yield from keys.keys()
+
+
+# --- probing --------------------------------------------------------------------------------
+
+_NEGATED = {name for name, (_, negated) in _OPERATORS.items() if negated}
+
+
+def satisfying_context(statement: Mapping[str, Any]) -> dict[str, ContextValue]:
+    """A request context under which the statement's Condition block holds, as far as one can be
+    built: each key gets a value its positive operators accept (wildcards filled in, ``<`` and ``>``
+    bounds stepped past); keys under negated, ``ForAllValues:`` or ``Null: true`` conditions are
+    left out, since a missing key satisfies those. Conflicting conditions on one key (``>`` 5 and
+    ``<`` 3) have no such context; the result then fails the statement, as the policy would.
+
+    Used to ask "who could do this if they met the statement's conditions?": a condition on an
+    arbitrary key must not hide a grant from a probe that simply did not send that key."""
+    context: dict[str, ContextValue] = {}
+    block = statement.get("Condition")
+    if not isinstance(block, Mapping):
+        return context
+    present: list[str] = []
+    for operator, keys in block.items():
+        if not isinstance(keys, Mapping):
+            continue
+        qualifier, _, base = str(operator).rpartition(":")
+        base = base[: -len("IfExists")] if base.endswith("IfExists") else base
+        for key, expected in keys.items():
+            values = [_text(e) for e in _as_list(expected)]
+            if base == "Null":
+                if values and values[0].lower() == "false":
+                    present.append(key)
+                continue
+            if base in _NEGATED or base not in _OPERATORS or qualifier == "ForAllValues" or not values:
+                continue
+            value = _satisfying_value(base, values[0])
+            context[key] = [value] if qualifier == "ForAnyValue" else value
+    for key in present:
+        if _lookup(context, key) is None:
+            context[key] = "x"
+    return context
+
+
+def _satisfying_value(operator: str, expected: str) -> str:
+    if operator in ("StringLike", "ArnLike", "ArnEquals"):
+        return expected.replace("*", "x").replace("?", "x")
+    if operator.startswith("Numeric"):
+        try:
+            number = float(expected)
+        except ValueError:
+            return expected
+        step = 1 if operator.endswith("GreaterThan") else -1 if operator.endswith("LessThan") else 0
+        result = number + step
+        return str(int(result)) if result == int(result) else str(result)
+    if operator.startswith("Date") and operator.endswith(("LessThan", "GreaterThan")):
+        try:
+            moment = _date(expected)
+        except ValueError:
+            return expected
+        moment += timedelta(seconds=1 if operator.endswith("GreaterThan") else -1)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if operator == "IpAddress":
+        try:
+            return str(ipaddress.ip_network(expected, strict=False).network_address)
+        except ValueError:
+            return expected
+    return expected

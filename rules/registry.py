@@ -11,12 +11,14 @@ from rules.base import TranscribeGuardRule
 from rules.transcribe_job_output_location import TranscribeJobOutputLocation
 from rules.transcribe_job_pii_redaction import TranscribeJobPiiRedaction
 from rules.transcribe_resource_tagged import TranscribeResourceTagged
+from rules.transcribe_data_access_role import TranscribeDataAccessRole
 
 # Explicit, ordered list: registration is not an import side effect.
 RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
     TranscribeJobOutputLocation,
     TranscribeJobPiiRedaction,
     TranscribeResourceTagged,
+    TranscribeDataAccessRole,
 )
 
 RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}

@@ -1,0 +1,499 @@
+"""transcribe-data-access-role
+
+Identifier: TRANSCRIBE_DATA_ACCESS_ROLE
+Description: Every IAM role passed to Transcribe as DataAccessRoleArn exists, can be assumed only
+    by transcribe.amazonaws.com on behalf of this account, and grants no administrator, s3:*,
+    kms:* or * access on all resources.
+Rationale: Transcribe assumes the data access role to read media and customization sources and to
+    decrypt with your keys. A role that other principals can assume, that Transcribe can be tricked
+    into assuming for another account (confused deputy), or that can do anything to any bucket or
+    key, turns a transcription pipeline into a path to all your data (AWS security practice 4).
+Severity: High
+Trigger: Periodic (AWS Config records no Transcribe resource type)
+Reports on: each role named as DataAccessRoleArn by a transcription job
+    (JobExecutionSettings.DataAccessRoleArn), call analytics job, medical scribe job, custom
+    vocabulary, vocabulary filter or custom language model (InputDataConfig.DataAccessRoleArn),
+    once per run however many resources use it, as AWS::IAM::Role with the RoleId (AROA...) that
+    Config records as the role's resource id; the annotation names the resources that use it.
+    A role ARN that names no role is reported by its ARN (there is no RoleId to use: a deleted role
+    is gone from Config, and a role created later under the same name gets a new RoleId; the ARN is
+    the only identifier the Transcribe resources hold). A Transcribe resource that cannot be read is
+    reported by its ARN as ReportedResourceType (default AWS::::Account). Medical transcription jobs,
+    medical vocabularies and call analytics categories take no data access role.
+Parameters:
+    ReportedResourceType (optional): ComplianceResourceType for unreadable Transcribe resources.
+
+How the role is judged: with rules.policy, by asking what IAM would decide for probe requests,
+never by searching the JSON for strings.
+    Trust policy, action sts:AssumeRole (and AssumeRoleWithWebIdentity/WithSAML for principals
+    other than Transcribe), resource the role ARN. Each probe is tried with an empty request context,
+    with this account's source context (aws:SourceAccount = this account, aws:SourceArn =
+    arn:<partition>:transcribe:<region>:<account>:transcription-job/transcribe-guard-probe), and with
+    a context built to satisfy each Allow statement's conditions (rules.policy.satisfying_context),
+    so that a condition on some unrelated key cannot hide a grant.
+    - Other principals: ``*`` (anyone); then every principal the trust policy names other than
+      transcribe.amazonaws.com; when none of those is allowed, arn:<p>:iam::000000000000:root (a
+      foreign account), arn:<p>:iam::<account>:root and :role/transcribe-guard-probe (this
+      account) and ec2.amazonaws.com (another service). None may be allowed.
+    - transcribe.amazonaws.com without aws:SourceAccount and aws:SourceArn: must not be allowed.
+    - transcribe.amazonaws.com for a foreign account (aws:SourceAccount = 000000000000 or any other
+      12-digit account the trust policy mentions, aws:SourceArn in that account): must not be
+      allowed.
+    A trust policy that does not let Transcribe in at all is no security finding (the resources
+    using the role fail); it is not reported.
+    Permissions: AdministratorAccess attached is a finding by itself. Every other attached managed
+    policy (default version) and inline policy is evaluated together, as IAM does: an explicit Deny
+    in any of them wins, and a permissions boundary, when set, must allow too. Context:
+    aws:PrincipalAccount, aws:ResourceAccount = this account, aws:PrincipalArn = the role,
+    aws:PrincipalType = AssumedRole, aws:RequestedRegion = the region, aws:SecureTransport = true,
+    plus each Allow statement's satisfying context. Probes, none of which may be allowed:
+    - every action: transcribe-guard-probe:AnyAction on
+      arn:<p>:transcribe-guard-probe:<region>:<account>:probe/any (only ``*`` or NotAction reaches it)
+    - s3:* on any bucket: s3:DeleteBucket and s3:PutBucketPolicy on arn:<p>:s3:::transcribe-guard-probe-bucket
+    - kms:* on any key: kms:ScheduleKeyDeletion and kms:PutKeyPolicy on
+      arn:<p>:kms:<region>:<account>:key/00000000-0000-4000-8000-000000000000
+
+Scenarios:
+    1. Given no Transcribe resource that names a data access role, then no evaluations are returned.
+    2. Given a role that only transcribe.amazonaws.com can assume, limited to this account by
+       aws:SourceAccount or aws:SourceArn, and whose policies pass every probe, then COMPLIANT,
+       naming the resources that use it.
+    3. Given a DataAccessRoleArn that names no role, then NON_COMPLIANT, reported by the role ARN.
+    4. Given a DataAccessRoleArn in another account, then NON_COMPLIANT by the role ARN: its trust
+       and permissions cannot be read from this account.
+    5. Given a trust policy that lets any principal (``*``) assume the role, then NON_COMPLIANT.
+    6. Given a trust policy that lets another principal (an account, role or user, or another
+       service) assume the role, then NON_COMPLIANT naming it.
+    7. Given a trust policy that lets transcribe.amazonaws.com assume the role without
+       aws:SourceAccount or aws:SourceArn, or on behalf of another account, then NON_COMPLIANT.
+    8. Given AdministratorAccess attached to the role, then NON_COMPLIANT.
+    9. Given policies that allow s3:* on any bucket (an s3 probe is allowed), then NON_COMPLIANT
+       naming the policy; an explicit Deny or a permissions boundary that stops it is honoured.
+   10. Given policies that allow kms:* on any key (a kms probe is allowed), then NON_COMPLIANT.
+   11. Given policies that allow every action on every resource, then NON_COMPLIANT.
+   12. Given a role used by several resources, then it is looked up once and reported once, the
+       annotation naming as many of the resources as fit.
+   13. Given a Transcribe resource that cannot be read (e.g. AccessDenied on its Get), then
+       NON_COMPLIANT "Could not evaluate: <code>" by its ARN, and the other resources are evaluated.
+   14. Given a role whose IAM reads fail, or whose policy documents cannot be evaluated, then
+       NON_COMPLIANT "Could not evaluate: ...", by RoleId (by ARN when GetRole itself fails).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from botocore.exceptions import ClientError
+from rdklib import ComplianceType, Evaluator, Evaluation
+
+from rules.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule
+from rules.policy import Decision, PolicyError, Request, evaluate, satisfying_context, statements
+from rules.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
+                              VOCABULARY_FILTER, ResourceKind, error_code)
+
+LOGGER = logging.getLogger(__name__)
+
+ROLE_RESOURCE_TYPE = "AWS::IAM::Role"
+TRANSCRIBE_PRINCIPAL = "transcribe.amazonaws.com"
+PROBE_ACCOUNT = "000000000000"
+SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn")
+# Request context keys that only requests made by an AWS service on someone's behalf carry.
+SERVICE_ONLY_KEYS = SOURCE_KEYS + ("aws:SourceOrgID", "aws:SourceOrgPaths")
+ANYONE = "trust policy lets any principal (*) assume the role"
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
+
+# Where each kind's Get/Describe response names the role: (container or None, field).
+ROLE_FIELD: dict[str, tuple[str | None, str]] = {
+    TRANSCRIPTION_JOB.key: ("JobExecutionSettings", "DataAccessRoleArn"),
+    CALL_ANALYTICS_JOB.key: (None, "DataAccessRoleArn"),
+    MEDICAL_SCRIBE_JOB.key: (None, "DataAccessRoleArn"),
+    VOCABULARY.key: (None, "DataAccessRoleArn"),
+    VOCABULARY_FILTER.key: (None, "DataAccessRoleArn"),
+    LANGUAGE_MODEL.key: ("InputDataConfig", "DataAccessRoleArn"),
+}
+KINDS: tuple[ResourceKind, ...] = (TRANSCRIPTION_JOB, CALL_ANALYTICS_JOB, MEDICAL_SCRIBE_JOB, VOCABULARY,
+                                   VOCABULARY_FILTER, LANGUAGE_MODEL)
+
+METADATA: dict[str, Any] = {
+    "name": "transcribe-data-access-role",
+    "title": "Transcribe data access roles are trusted only by Transcribe and scoped",
+    "description": "Every IAM role passed to Transcribe as DataAccessRoleArn exists, can be assumed only by "
+                   "transcribe.amazonaws.com for this account (aws:SourceAccount/aws:SourceArn), and grants no "
+                   "AdministratorAccess, s3:*, kms:* or * on all resources.",
+    "rationale": "Transcribe assumes the data access role to read your media and keys. A role other principals can "
+                 "assume, that Transcribe can be made to assume for another account (confused deputy), or that can "
+                 "do anything to any bucket or key exposes far more than the transcription pipeline needs.",
+    "practice": 4,
+    "severity": "high",
+    "trigger": {"type": "periodic", "frequency": "TwentyFour_Hours"},
+    "resource_kinds": [kind.key for kind in KINDS] + [ROLE_RESOURCE_TYPE],
+    "reports": "Each role once, as AWS::IAM::Role by RoleId, naming the resources that use it; a role ARN that names "
+               "no role by its ARN; an unreadable Transcribe resource by ARN as ReportedResourceType.",
+    "not_applicable": "Not reported by the rule: every role a Transcribe resource names gets a verdict. A role that no "
+                      "resource names any more turns NOT_APPLICABLE on the next run (rdklib's clean-up).",
+    "parameters": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
+        },
+    },
+    "iam_actions": [
+        "transcribe:ListTranscriptionJobs",
+        "transcribe:ListCallAnalyticsJobs",
+        "transcribe:ListMedicalScribeJobs",
+        "transcribe:ListVocabularies",
+        "transcribe:ListVocabularyFilters",
+        "transcribe:ListLanguageModels",
+        "transcribe:GetTranscriptionJob",
+        "transcribe:GetCallAnalyticsJob",
+        "transcribe:GetMedicalScribeJob",
+        "transcribe:GetVocabulary",
+        "transcribe:GetVocabularyFilter",
+        "transcribe:DescribeLanguageModel",
+        "iam:GetRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+    ],
+    "remediation": "Give the role a trust policy with Principal {\"Service\": \"transcribe.amazonaws.com\"} only and a "
+                   "Condition StringEquals aws:SourceAccount = your account (or ArnLike aws:SourceArn "
+                   "arn:aws:transcribe:<region>:<account>:*); detach AdministratorAccess; grant only s3:GetObject/"
+                   "s3:ListBucket on the media buckets and kms:Decrypt on their keys. Point resources at an existing role.",
+}
+
+
+# --- fetched data -------------------------------------------------------------------------------
+
+@dataclass
+class RoleFacts:
+    """What IAM says about one role: everything the judgement needs."""
+
+    arn: str
+    role_id: str
+    name: str
+    trust: Any
+    attached: list[tuple[str, str]]  # (policy name, policy ARN)
+    policies: list[tuple[str, Any]] = field(default_factory=list)  # (label, document), AdministratorAccess left out
+    boundary: Any = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    action: str
+    resource: str
+    what: str  # for the annotation: "s3:DeleteBucket on any bucket"
+
+
+class RoleReadError(Exception):
+    """An IAM read failed after GetRole succeeded (the role has a RoleId)."""
+
+    def __init__(self, role_id: str, error: ClientError, what: str):
+        super().__init__(what)
+        self.role_id, self.error, self.what = role_id, error, what
+
+
+# --- pure judgement -----------------------------------------------------------------------------
+
+def is_administrator_access(policy_arn: str) -> bool:
+    return bool(re.fullmatch(r"arn:[^:]+:iam::aws:policy/AdministratorAccess", policy_arn))
+
+
+def source_context(account: str, region: str, partition: str) -> dict[str, str]:
+    return {"aws:SourceAccount": account,
+            "aws:SourceArn": f"arn:{partition}:transcribe:{region}:{account}:transcription-job/transcribe-guard-probe"}
+
+
+def _allow_statements(document: Any) -> list[Mapping[str, Any]]:
+    return [s for s in statements(document) if s.get("Effect") == "Allow"]
+
+
+def _without(context: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    lowered = {k.lower() for k in keys}
+    return {k: v for k, v in context.items() if k.lower() not in lowered}
+
+
+def _is_iam_principal(principal: str) -> bool:
+    return bool(re.fullmatch(r"\d{12}|arn:[^:]+:(iam|sts)::.*", principal))
+
+
+def _named_principals(document: Any) -> list[str]:
+    """Every principal a policy names (Principal and NotPrincipal, all principal types)."""
+    named: list[str] = []
+    for statement in statements(document):
+        for element in ("Principal", "NotPrincipal"):
+            block = statement.get(element)
+            groups = list(block.values()) if isinstance(block, Mapping) else [block] if block is not None else []
+            for group in groups:
+                named += [str(v) for v in (group if isinstance(group, list) else [group])]
+    return named
+
+
+def trust_findings(trust: Any, role_arn: str, account: str, region: str, partition: str) -> list[str]:
+    """What is wrong with a role's trust policy, one phrase per finding (empty: nothing)."""
+    allows = _allow_statements(trust)
+    own_source = source_context(account, region, partition)
+    contexts: list[dict[str, Any]] = [{}, dict(own_source)] + [satisfying_context(s) for s in allows]
+
+    def allowed(principal: str, action: str, context: Mapping[str, Any]) -> bool:
+        if _is_iam_principal(principal):
+            context = _without(context, SERVICE_ONLY_KEYS)  # set only when a service acts for an account
+        return evaluate(trust, Request(action, role_arn, principal, context)) is Decision.ALLOW
+
+    findings: list[str] = []
+    # Scenario 5: anyone
+    if any(allowed("*", action, c) for action in ASSUME_ACTIONS for c in contexts):
+        findings.append(ANYONE)
+    # Scenario 6: other principals. Those the policy names are probed first and reported as written;
+    # typical outsiders are probed only when none of them is allowed (grants through NotPrincipal).
+    if not findings:
+        named = [p for p in dict.fromkeys(_named_principals(trust)) if p not in ("*", TRANSCRIBE_PRINCIPAL)]
+        others = [p for p in named if any(allowed(p, a, c) for a in ASSUME_ACTIONS for c in contexts)]
+        if not others:
+            typical = [f"arn:{partition}:iam::{PROBE_ACCOUNT}:root", f"arn:{partition}:iam::{account}:root",
+                       f"arn:{partition}:iam::{account}:role/transcribe-guard-probe", "ec2.amazonaws.com"]
+            others = [p for p in typical if any(allowed(p, a, c) for a in ASSUME_ACTIONS for c in contexts)]
+        if others:
+            findings.append(f"trust policy lets {', '.join(others)} assume the role")
+    # Scenario 7: Transcribe without the confused-deputy guard (moot when anyone may assume the role)
+    if findings[:1] == [ANYONE]:
+        pass
+    elif any(allowed(TRANSCRIBE_PRINCIPAL, "sts:AssumeRole", _without(c, SOURCE_KEYS)) for c in contexts):
+        findings.append("trust policy lets transcribe.amazonaws.com assume the role without aws:SourceAccount or "
+                        "aws:SourceArn")
+    else:
+        mentioned = set(re.findall(r"(?<!\d)\d{12}(?!\d)", repr([s.get("Condition") for s in statements(trust)])))
+        foreign = [PROBE_ACCOUNT] + sorted(mentioned - {account, PROBE_ACCOUNT})
+        for other in foreign:
+            if any(allowed(TRANSCRIBE_PRINCIPAL, "sts:AssumeRole", _foreign(c, other, own_source)) for c in contexts):
+                findings.append(f"trust policy lets transcribe.amazonaws.com assume the role for account {other}")
+                break
+    return findings
+
+
+def _foreign(context: Mapping[str, Any], other: str, own_source: Mapping[str, str]) -> dict[str, Any]:
+    """``context`` as a request made by Transcribe on behalf of account ``other``."""
+    source_arn = next((str(v) for k, v in context.items() if k.lower() == "aws:sourcearn" and isinstance(v, str)),
+                      own_source["aws:SourceArn"])
+    parts = source_arn.split(":", 5)
+    if len(parts) == 6:
+        parts[4] = other
+        source_arn = ":".join(parts)
+    return {**_without(context, SOURCE_KEYS), "aws:SourceAccount": other, "aws:SourceArn": source_arn}
+
+
+def permission_probes(account: str, region: str, partition: str) -> list[Probe]:
+    bucket = f"arn:{partition}:s3:::transcribe-guard-probe-bucket"
+    key = f"arn:{partition}:kms:{region}:{account}:key/00000000-0000-4000-8000-000000000000"
+    return [
+        Probe("transcribe-guard-probe:AnyAction", f"arn:{partition}:transcribe-guard-probe:{region}:{account}:probe/any",
+              "every action on every resource"),
+        Probe("s3:DeleteBucket", bucket, "s3:DeleteBucket on any bucket"),
+        Probe("s3:PutBucketPolicy", bucket, "s3:PutBucketPolicy on any bucket"),
+        Probe("kms:ScheduleKeyDeletion", key, "kms:ScheduleKeyDeletion on any key"),
+        Probe("kms:PutKeyPolicy", key, "kms:PutKeyPolicy on any key"),
+    ]
+
+
+def permission_findings(policies: list[tuple[str, Any]], boundary: Any, role_arn: str, account: str, region: str,
+                        partition: str) -> list[str]:
+    """What the role's identity policies (with its permissions boundary) allow that they must not."""
+    base = {"aws:PrincipalAccount": account, "aws:PrincipalArn": role_arn, "aws:PrincipalType": "AssumedRole",
+            "aws:ResourceAccount": account, "aws:RequestedRegion": region, "aws:SecureTransport": "true"}
+    contexts = [base] + [{**base, **satisfying_context(s)} for _, doc in policies for s in _allow_statements(doc)]
+    if boundary is not None:
+        contexts += [{**c, **satisfying_context(s)} for c in list(contexts) for s in _allow_statements(boundary)]
+
+    def allowed_by(probe: Probe, context: Mapping[str, Any]) -> str | None:
+        request = Request(probe.action, probe.resource, role_arn, context)
+        decisions = [(label, evaluate(doc, request)) for label, doc in policies]
+        if any(d is Decision.DENY for _, d in decisions):
+            return None
+        granting = [label for label, d in decisions if d is Decision.ALLOW]
+        if not granting or (boundary is not None and evaluate(boundary, request) is not Decision.ALLOW):
+            return None
+        return granting[0]
+
+    findings: list[str] = []
+    for probe in permission_probes(account, region, partition):
+        granted = next((label for c in contexts if (label := allowed_by(probe, c))), None)
+        if granted:  # Scenarios 9-11
+            findings.append(f"{granted} allows {probe.what}")
+            if probe.action.startswith("transcribe-guard-probe:"):
+                break  # every action: the s3 and kms findings would only repeat it
+    return _one_per_service(findings)
+
+
+def _one_per_service(findings: list[str]) -> list[str]:
+    """Keep the first finding per probed service (s3, kms): one is enough to name the grant."""
+    seen: set[str] = set()
+    kept = []
+    for finding in findings:
+        service = finding.split(" allows ", 1)[1].split(":", 1)[0]
+        if service not in seen:
+            seen.add(service)
+            kept.append(finding)
+    return kept
+
+
+def judge(facts: RoleFacts, account: str, region: str, partition: str) -> list[str]:
+    """Every finding for one role, in the order of the scenarios."""
+    findings = trust_findings(facts.trust, facts.arn, account, region, partition)
+    if any(is_administrator_access(arn) for _, arn in facts.attached):  # Scenario 8
+        findings.append("AdministratorAccess is attached")
+    findings += permission_findings(facts.policies, facts.boundary, facts.arn, account, region, partition)
+    return findings
+
+
+def used_by(names: list[str], room: int) -> str:
+    """"used by 3 resources: a, b, and 1 more", fitted into ``room`` characters when possible."""
+    count = len(names)
+    head = f"used by {count} resource{'s' if count != 1 else ''}"
+    if not names:
+        return head
+    for shown in range(count, 0, -1):
+        rest = count - shown
+        text = f"{head}: {', '.join(names[:shown])}" + (f", and {rest} more" if rest else "")
+        if len(text) <= room:
+            return text
+    return head
+
+
+def with_users(text: str, names: list[str]) -> str:
+    sentence = text[0].upper() + text[1:]
+    room = ANNOTATION_LIMIT - len(sentence) - len("; .")
+    return f"{sentence}; {used_by(names, room)}."
+
+
+def _role_name(arn: str) -> tuple[str, str] | None:
+    """(account, role name) of an IAM role ARN, or None when it is not one."""
+    match = re.fullmatch(r"arn:[^:]+:iam::(\d{12}):role/(?:[^/]+/)*([\w+=,.@-]+)", arn)
+    return (match.group(1), match.group(2)) if match else None
+
+
+# --- the rule -----------------------------------------------------------------------------------
+
+class TranscribeDataAccessRole(TranscribeGuardRule):
+    METADATA = METADATA
+
+    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
+        # One entry per role: role names are unique in an account, whatever the path in the ARN.
+        users: dict[tuple[str, str] | str, tuple[str, list[str]]] = {}
+        for kind in KINDS:
+            for resource in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
+                try:
+                    detail = ctx.inventory.detail(resource)
+                except ClientError as error:  # Scenario 13
+                    yield self.could_not_evaluate(ctx, resource.arn, error, resource.kind.label)
+                    continue
+                container, member = ROLE_FIELD[kind.key]
+                holder = (detail.get(container) or {}) if container else detail
+                role_arn = holder.get(member) if isinstance(holder, Mapping) else None
+                if role_arn:
+                    parsed = _role_name(str(role_arn))
+                    key = parsed if parsed else str(role_arn)
+                    users.setdefault(key, (str(role_arn), []))[1].append(resource.name)
+        if not users:
+            return
+        reader = _IamReader(ctx.client("iam"))
+        for role_arn, names in users.values():  # Scenario 12: each role looked up and reported once
+            yield self._evaluate_role(ctx, reader, role_arn, names)
+
+    def _evaluate_role(self, ctx: RunContext, reader: "_IamReader", role_arn: str, names: list[str]) -> Evaluation:
+        parsed = _role_name(role_arn)
+        if parsed is None:  # Scenario 3: not even a role ARN
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
+                               with_users("DataAccessRoleArn does not name an IAM role", names), ROLE_RESOURCE_TYPE)
+        account, role_name = parsed
+        if account != ctx.account_id:  # Scenario 4
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
+                               with_users(f"role is in account {account}, not this one; its trust and permissions "
+                                          "cannot be checked here", names), ROLE_RESOURCE_TYPE)
+        try:
+            facts = reader.role(role_arn, role_name)
+        except ClientError as error:
+            if error_code(error) == "NoSuchEntity":  # Scenario 3
+                return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
+                                   with_users("role does not exist", names), ROLE_RESOURCE_TYPE)
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,  # Scenario 14, no RoleId yet
+                               with_users(f"Could not evaluate: {error_code(error)} when reading the role (iam:GetRole)",
+                                          names), ROLE_RESOURCE_TYPE)
+        except RoleReadError as failure:  # Scenario 14
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, failure.role_id,
+                               with_users(f"Could not evaluate: {error_code(failure.error)} when reading {failure.what}",
+                                          names), ROLE_RESOURCE_TYPE)
+        try:
+            findings = judge(facts, ctx.account_id, ctx.region, ctx.partition)
+        except PolicyError as error:  # Scenario 14
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, facts.role_id,
+                               with_users(f"Could not evaluate: a policy of the role is not valid ({error})", names),
+                               ROLE_RESOURCE_TYPE)
+        LOGGER.debug("role %s: %d findings", facts.name, len(findings))
+        if findings:  # Scenarios 5-11
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, facts.role_id, with_users("; ".join(findings), names),
+                               ROLE_RESOURCE_TYPE)
+        return self.result(ctx, ComplianceType.COMPLIANT, facts.role_id, with_users(  # Scenario 2
+            "only transcribe.amazonaws.com, for this account, can assume the role; no AdministratorAccess, "
+            "s3:*, kms:* or * on all resources", names), ROLE_RESOURCE_TYPE)
+
+
+class _IamReader:
+    """Reads roles and managed policies, each at most once per run (paginators where IAM has them)."""
+
+    def __init__(self, iam: Any):
+        self.iam = iam
+        self._managed: dict[str, Any] = {}
+
+    def role(self, role_arn: str, name: str) -> RoleFacts:
+        """Raises ClientError when GetRole fails, RoleReadError when a later read does."""
+        role = self.iam.get_role(RoleName=name)["Role"]
+        role_id = str(role["RoleId"])
+        facts = RoleFacts(arn=str(role.get("Arn") or role_arn), role_id=role_id, name=name,
+                          trust=role.get("AssumeRolePolicyDocument") or {}, attached=[])
+        try:
+            what = "its attached policies (iam:ListAttachedRolePolicies)"
+            facts.attached = [(p["PolicyName"], p["PolicyArn"]) for page in
+                              self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+                              for p in page.get("AttachedPolicies", [])]
+            what = "its inline policies (iam:ListRolePolicies)"
+            inline = [n for page in self.iam.get_paginator("list_role_policies").paginate(RoleName=name)
+                      for n in page.get("PolicyNames", [])]
+            for policy_name in inline:
+                what = f"inline policy {policy_name} (iam:GetRolePolicy)"
+                document = self.iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+                facts.policies.append((f"inline policy {policy_name}", document))
+            for policy_name, policy_arn in facts.attached:
+                if is_administrator_access(policy_arn):
+                    continue  # a finding by itself; its document adds nothing
+                what = f"managed policy {policy_name} (iam:GetPolicy, iam:GetPolicyVersion)"
+                facts.policies.append((f"managed policy {policy_name}", self.managed(policy_arn)))
+            boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+            if boundary_arn:
+                what = "its permissions boundary (iam:GetPolicy, iam:GetPolicyVersion)"
+                facts.boundary = self.managed(boundary_arn)
+        except ClientError as error:
+            raise RoleReadError(role_id, error, what) from error
+        return facts
+
+    def managed(self, policy_arn: str) -> Any:
+        """The default version's document of a managed policy; a failure is remembered too."""
+        if policy_arn not in self._managed:
+            try:
+                version = self.iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+                self._managed[policy_arn] = self.iam.get_policy_version(
+                    PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
+            except ClientError as error:
+                self._managed[policy_arn] = error
+        found = self._managed[policy_arn]
+        if isinstance(found, ClientError):
+            raise found
+        return found
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return Evaluator(TranscribeDataAccessRole()).handle(event, context)
