@@ -40,7 +40,9 @@ def parse_parameters(schema: Mapping[str, Any], raw: Any) -> dict[str, Any]:
     for name in RDKLIB_RESERVED:
         if name in raw and not isinstance(raw[name], str):
             raise InvalidParametersError(f"Parameter {name} must be a string.")
-    if "AssumeRoleMode" in raw and raw["AssumeRoleMode"].strip().lower() not in ("true", "false"):
+    # Exactly as rdklib reads it: it compares the lower-cased value with "false" without trimming,
+    # so " false " would silently mean true there.
+    if "AssumeRoleMode" in raw and raw["AssumeRoleMode"].lower() not in ("true", "false"):
         raise InvalidParametersError("Parameter AssumeRoleMode must be true or false.")
 
     parsed: dict[str, Any] = {}
@@ -56,6 +58,8 @@ def parse_parameters(schema: Mapping[str, Any], raw: Any) -> dict[str, Any]:
                 parsed[name] = [] if spec.get("x-type") == "list" else None
                 continue
         parsed[name] = _parse_value(name, spec, value.strip())
+        if parsed[name] == [] and name in schema.get("required", []):
+            raise InvalidParametersError(f"Parameter {name} is required.")  # e.g. " , ": no entries
     return parsed
 
 
