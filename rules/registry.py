@@ -11,6 +11,8 @@ from rules.base import TranscribeGuardRule
 from rules.transcribe_job_output_location import TranscribeJobOutputLocation
 from rules.transcribe_job_pii_redaction import TranscribeJobPiiRedaction
 from rules.transcribe_resource_tagged import TranscribeResourceTagged
+from rules.transcribe_customization_encrypted import TranscribeCustomizationEncrypted
+from rules.transcribe_job_output_encrypted import TranscribeJobOutputEncrypted
 from rules.transcribe_data_access_role import TranscribeDataAccessRole
 
 # Explicit, ordered list: registration is not an import side effect.
@@ -18,6 +20,8 @@ RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
     TranscribeJobOutputLocation,
     TranscribeJobPiiRedaction,
     TranscribeResourceTagged,
+    TranscribeJobOutputEncrypted,
+    TranscribeCustomizationEncrypted,
     TranscribeDataAccessRole,
 )
 

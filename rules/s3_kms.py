@@ -1,0 +1,319 @@
+"""Shared S3 bucket and KMS key lookups, cached per run, and the bucket-policy probes that tell
+whether a bucket enforces SSE-KMS.
+
+Every rule that asks about a bucket (default encryption, bucket policy, public access block) or a
+KMS key (DescribeKey: key manager, state) goes through ``S3KmsLookups``. One instance serves a
+whole run: ``lookups_for`` keeps it per client factory, like ``rules.base.inventory_for`` keeps
+the Transcribe inventory, so a ``scan`` shares it across rules and each Lambda invocation has its
+own. Each bucket setting and each key is fetched at most once per run; a failure (a ClientError)
+is remembered and raised again to every later caller, so no rule retries it.
+
+Object keys are customer content (they often embed caller or patient identifiers): they are used
+only to call HeadObject and never appear in results, annotations or logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import unquote, urlparse
+
+from botocore.exceptions import ClientError
+
+from rules.policy import Request, statement_applies, statements
+from rules.s3_location import bucket_of
+
+LOGGER = logging.getLogger(__name__)
+
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+# The rule parameter naming the only KMS keys that count (shared by every encryption rule).
+KMS_KEY_ARNS_PARAMETER = {
+    "type": "string",
+    "x-type": "list",
+    "maxLength": 1024,
+    "pattern": r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+",
+    "x-pattern-hint": "each entry must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID), not an alias",
+    "description": "Comma-separated KMS key ARNs; only these keys count. Empty: any customer managed key.",
+}
+CUSTOMER_MANAGED = "CUSTOMER"
+
+# The "not configured" answers of S3's Get* calls: absence, not failure.
+_NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
+_NO_POLICY = "NoSuchBucketPolicy"
+_NO_PUBLIC_ACCESS_BLOCK = "NoSuchPublicAccessBlockConfiguration"
+
+
+# --- what the lookups return ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DefaultEncryption:
+    """A bucket's default encryption (the first rule of GetBucketEncryption)."""
+
+    algorithm: str | None  # AES256, aws:kms, aws:kms:dsse, aws:fsx; None when not configured
+    kms_key_id: str | None  # KMSMasterKeyID as configured: key id, key ARN, alias name or alias ARN
+    bucket_key_enabled: bool = False
+    blocked_encryption_types: tuple[str, ...] = ()  # e.g. ("SSE-C",) or ("NONE",)
+
+    @property
+    def is_kms(self) -> bool:
+        return self.algorithm in KMS_ALGORITHMS
+
+
+@dataclass(frozen=True)
+class KeyMetadata:
+    """What DescribeKey says about a KMS key."""
+
+    arn: str
+    key_id: str
+    manager: str  # CUSTOMER or AWS
+    state: str  # Enabled, Disabled, PendingDeletion, ...
+
+    @property
+    def customer_managed(self) -> bool:
+        return self.manager == CUSTOMER_MANAGED
+
+
+@dataclass(frozen=True)
+class ObjectEncryption:
+    """The SSE headers HeadObject returns for one object."""
+
+    algorithm: str | None  # ServerSideEncryption; None when S3 reports none
+    kms_key_id: str | None  # SSEKMSKeyId (a key ARN in AWS)
+
+
+def object_location(uri: str | None) -> tuple[str, str] | None:
+    """(bucket, key) of an s3:// or HTTPS S3 URI, or None. The key is customer content: pass it
+    to HeadObject only, never into results or logs."""
+    bucket = bucket_of(uri)
+    if not bucket or not uri:
+        return None
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        key = parsed.path[1:]  # s3:// URIs carry the key as is
+    elif (parsed.hostname or "").lower().startswith(f"{bucket}."):  # virtual-hosted
+        key = unquote(parsed.path)[1:]
+    else:  # path style: /bucket/key
+        path = unquote(parsed.path)
+        key = path[len(bucket) + 2:] if path.startswith(f"/{bucket}/") else ""
+    return (bucket, key) if key else None
+
+
+# --- the per-run cache ------------------------------------------------------------------------
+
+class S3KmsLookups:
+    """Bucket settings, key metadata and object headers for one run, each fetched at most once."""
+
+    def __init__(self, client_factory: Any, account_id: str, region: str, partition: str = "aws"):
+        self.client_factory = client_factory
+        self.account_id = account_id
+        self.region = region
+        self.partition = partition
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._memo: dict[tuple[str, ...], Any] = {}
+        self.calls: dict[str, int] = {}  # "s3.get_bucket_encryption" -> count, for tests and logs
+
+    def _client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.region
+        if (service, region) not in self._clients:
+            self._clients[(service, region)] = self.client_factory.build_client(service, region=region)
+        return self._clients[(service, region)]
+
+    def _call(self, service: str, operation: str, region: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        name = f"{service}.{operation}"
+        self.calls[name] = self.calls.get(name, 0) + 1
+        result: dict[str, Any] = getattr(self._client(service, region), operation)(**kwargs)
+        return result
+
+    def _remember(self, memo_key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
+        if memo_key not in self._memo:
+            try:
+                self._memo[memo_key] = fetch()
+            except ClientError as error:
+                LOGGER.info("lookup %s failed: %s", memo_key[0], error.response.get("Error", {}).get("Code"))
+                self._memo[memo_key] = error
+        found = self._memo[memo_key]
+        if isinstance(found, ClientError):
+            raise found
+        return found
+
+    # S3 buckets --------------------------------------------------------------------------------
+
+    def default_encryption(self, bucket: str) -> DefaultEncryption:
+        """The bucket's default encryption; ``algorithm`` None when none is configured.
+        Raises ClientError (remembered)."""
+        found: DefaultEncryption = self._remember(("default_encryption", bucket),
+                                                  lambda: self._fetch_default_encryption(bucket))
+        return found
+
+    def _fetch_default_encryption(self, bucket: str) -> DefaultEncryption:
+        try:
+            response = self._call("s3", "get_bucket_encryption", Bucket=bucket)
+        except ClientError as error:
+            if _code(error) == _NO_ENCRYPTION:
+                return DefaultEncryption(None, None)
+            raise
+        rules = (response.get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
+        if not rules:
+            return DefaultEncryption(None, None)
+        rule = rules[0]
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        blocked = (rule.get("BlockedEncryptionTypes") or {}).get("EncryptionType") or []
+        return DefaultEncryption(default.get("SSEAlgorithm"), default.get("KMSMasterKeyID") or None,
+                                 bool(rule.get("BucketKeyEnabled")), tuple(blocked))
+
+    def bucket_policy(self, bucket: str) -> str | None:
+        """The bucket policy document, or None when the bucket has none. Raises ClientError."""
+        found: str | None = self._remember(("bucket_policy", bucket), lambda: self._fetch_bucket_policy(bucket))
+        return found
+
+    def _fetch_bucket_policy(self, bucket: str) -> str | None:
+        try:
+            return str(self._call("s3", "get_bucket_policy", Bucket=bucket)["Policy"])
+        except ClientError as error:
+            if _code(error) == _NO_POLICY:
+                return None
+            raise
+
+    def public_access_block(self, bucket: str) -> dict[str, bool] | None:
+        """The bucket's public access block settings, or None when it has none. Raises ClientError."""
+        found: dict[str, bool] | None = self._remember(("public_access_block", bucket),
+                                                       lambda: self._fetch_public_access_block(bucket))
+        return found
+
+    def _fetch_public_access_block(self, bucket: str) -> dict[str, bool] | None:
+        try:
+            response = self._call("s3", "get_public_access_block", Bucket=bucket)
+        except ClientError as error:
+            if _code(error) == _NO_PUBLIC_ACCESS_BLOCK:
+                return None
+            raise
+        return {k: bool(v) for k, v in (response.get("PublicAccessBlockConfiguration") or {}).items()}
+
+    # S3 objects --------------------------------------------------------------------------------
+
+    def object_encryption(self, bucket: str, key: str) -> ObjectEncryption:
+        """The SSE headers of one object (HeadObject, needs s3:GetObject). Raises ClientError."""
+        def fetch() -> ObjectEncryption:
+            response = self._call("s3", "head_object", Bucket=bucket, Key=key)
+            return ObjectEncryption(response.get("ServerSideEncryption"), response.get("SSEKMSKeyId") or None)
+        found: ObjectEncryption = self._remember(("object_encryption", bucket, key), fetch)
+        return found
+
+    # KMS keys ----------------------------------------------------------------------------------
+
+    def key(self, key_id: str) -> KeyMetadata:
+        """DescribeKey for a key id, key ARN, alias name or alias ARN, in the key's own Region
+        when the identifier is an ARN. Raises ClientError (remembered)."""
+        region = key_region(key_id) or self.region
+
+        def fetch() -> KeyMetadata:
+            metadata = self._call("kms", "describe_key", region=region, KeyId=key_id)["KeyMetadata"]
+            return KeyMetadata(arn=metadata["Arn"], key_id=metadata["KeyId"],
+                               manager=metadata.get("KeyManager", ""), state=metadata.get("KeyState", ""))
+        found: KeyMetadata = self._remember(("key", region, key_id), fetch)
+        return found
+
+
+def key_region(key_id: str) -> str | None:
+    parts = key_id.split(":")
+    return parts[3] if key_id.startswith("arn:") and len(parts) > 5 and parts[3] else None
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code") or "")
+
+
+_LOOKUPS: "weakref.WeakKeyDictionary[Any, S3KmsLookups]" = weakref.WeakKeyDictionary()
+
+
+def lookups_for(client_factory: Any, account_id: str, region: str, partition: str = "aws") -> S3KmsLookups:
+    """The run's lookups: one per client factory (a ``scan`` shares one factory across rules;
+    each Lambda invocation has its own), rebuilt when the account or Region changes."""
+    lookups = _LOOKUPS.get(client_factory)
+    if lookups is None or (lookups.account_id, lookups.region) != (account_id, region):
+        lookups = S3KmsLookups(client_factory, account_id, region, partition)
+        _LOOKUPS[client_factory] = lookups
+    return lookups
+
+
+# --- does a bucket policy enforce SSE-KMS? ----------------------------------------------------
+#
+# Judged by simulating PutObject requests with rules.policy, never by searching the JSON. A probe
+# is a pair of requests from the same principal: one asking for encryption the bucket must refuse
+# and one asking for the bucket's own KMS key. The policy passes a probe when one of its Deny
+# statements applies to the first request and not to the second: that statement refuses the
+# request *because of* its encryption headers. (Unrelated denies, e.g. on a missing VPC endpoint
+# or plain HTTP, deny both and prove nothing.) Requests that name no encryption are not probed:
+# the bucket's KMS default encrypts them.
+
+_OTHER_ACCOUNTS = ("111122223333", "444455556666")
+_UNLISTED_KEY_ID = "00000000-0000-0000-0000-000000000000"
+SSE = "s3:x-amz-server-side-encryption"
+SSE_KMS_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_C = "s3:x-amz-server-side-encryption-customer-algorithm"
+
+
+@dataclass(frozen=True)
+class Probe:
+    refused: Mapping[str, str]  # encryption request context the bucket must refuse
+    what: str  # for annotations: "uploads that ask for SSE-S3 (AES256)"
+
+
+def probe_principals(account_id: str, partition: str = "aws") -> list[tuple[str, dict[str, str]]]:
+    """Every kind of caller a deny must cover: a role of the account, a role of another account,
+    the Transcribe service and an anonymous caller, each with the context keys AWS would add."""
+    other = next(a for a in _OTHER_ACCOUNTS if a != account_id)
+    found: list[tuple[str, dict[str, str]]] = []
+    for account in (account_id, other):
+        role = f"arn:{partition}:iam::{account}:role/transcribe-guard-probe"
+        found.append((role, {"aws:PrincipalAccount": account, "aws:PrincipalArn": role,
+                             "aws:PrincipalType": "AssumedRole"}))
+    found.append(("transcribe.amazonaws.com", {"aws:PrincipalServiceName": "transcribe.amazonaws.com",
+                                               "aws:PrincipalIsAWSService": "true"}))
+    found.append(("*", {"aws:PrincipalType": "Anonymous"}))
+    return found
+
+
+def kms_enforcement_probes(encryption: DefaultEncryption, allowed_key_arns: Sequence[str],
+                           region: str, account_id: str, partition: str = "aws") -> list[Probe]:
+    """The requests a bucket with KMS default ``encryption`` must refuse."""
+    probes = [Probe({SSE: "AES256"}, "uploads that ask for SSE-S3 (AES256)")]
+    if "NONE" in encryption.blocked_encryption_types:  # SSE-C explicitly allowed on the bucket
+        probes.append(Probe({SSE_C: "AES256"}, "uploads that ask for SSE-C, which the bucket allows"))
+    if allowed_key_arns:
+        unlisted = f"arn:{partition}:kms:{region}:{account_id}:key/{_UNLISTED_KEY_ID}"
+        probes.append(Probe({SSE: encryption.algorithm or "aws:kms", SSE_KMS_KEY: unlisted},
+                            "uploads that name a KMS key outside KmsKeyArns"))
+    return probes
+
+
+def unrefused(policy: str | Mapping[str, Any] | None, bucket: str, probes: Iterable[Probe], accepted: Mapping[str, str],
+              account_id: str, partition: str = "aws") -> Probe | None:
+    """The first probe that the bucket policy does not refuse for every principal, or None when it
+    refuses them all. ``accepted`` is the encryption context of an upload with the bucket's own
+    KMS key. Raises PolicyError when the document is not a policy."""
+    probes = list(probes)
+    if policy is None:
+        return probes[0] if probes else None
+    found = statements(policy)
+    resource = f"arn:{partition}:s3:::{bucket}/transcribe-guard-probe.json"
+    for probe in probes:
+        for principal, principal_context in probe_principals(account_id, partition):
+            base = {"aws:SecureTransport": "true", **principal_context}
+            refused = Request("s3:PutObject", resource, principal, {**base, **probe.refused})
+            wanted = Request("s3:PutObject", resource, principal, {**base, **accepted})
+            if not any(_refuses(statement, refused, wanted) for statement in found):
+                return probe
+    return None
+
+
+def _refuses(statement: Mapping[str, Any], refused: Request, wanted: Request) -> bool:
+    if statement.get("Effect") != "Deny":
+        return False
+    try:
+        return statement_applies(statement, refused) and not statement_applies(statement, wanted)
+    except ValueError:  # PolicyError included
+        return False  # a statement we cannot evaluate proves nothing (the others may still)

@@ -1,0 +1,158 @@
+"""transcribe-customization-encrypted
+
+Identifier: TRANSCRIBE_CUSTOMIZATION_ENCRYPTED
+Description: Custom vocabularies, vocabulary filters and custom language models built from S3 files
+    are encrypted with a customer managed KMS key, optionally one of an allowed list.
+Rationale: Customizations are built from customer text (product names, staff and patient names,
+    call transcripts used as training data). With a customer managed key you control and audit who
+    can decrypt the stored artifacts and can revoke access; the default AWS owned key gives none of
+    that (AWS security practice 1, data protection).
+Severity: Medium
+Trigger: Periodic (AWS Config records no Transcribe resource type)
+Reports on: each custom vocabulary, medical vocabulary, vocabulary filter and custom language
+    model, by ARN, as ReportedResourceType (default AWS::::Account)
+Parameters:
+    KmsKeyArns (optional): comma-separated KMS key ARNs; only these keys count.
+    ReportedResourceType (optional): ComplianceResourceType to report (default AWS::::Account).
+
+Evidence: GetVocabulary, GetVocabularyFilter and DescribeLanguageModel return
+EncryptionConfiguration.KMSKey (a key ARN) when the resource was created with one; DescribeKey
+then says whether the key is customer managed. Transcribe accepts EncryptionConfiguration only
+for customizations built from an S3 file (VocabularyFileUri, VocabularyFilterFileUri, a language
+model's InputDataConfig). Telling an inline vocabulary (Phrases) or filter (Words) apart from one
+built from a file is the hard part: per botocore's model, GetVocabulary returns VocabularyName,
+LanguageCode, VocabularyState, LastModifiedTime, FailureReason, DownloadUri, DataAccessRoleArn and
+EncryptionConfiguration, and GetVocabularyFilter the same minus state and failure reason. No field
+names the source (DownloadUri always points to Transcribe's own copy). The only evidence of a file
+is DataAccessRoleArn, a role that exists to read the S3 input; a file-built customization created
+without a role looks exactly like an inline one. So a vocabulary or filter with neither a key nor a
+role has an unknown source and fails closed (scenario 6): the fix is the same either way, recreate
+it from an S3 file with EncryptionConfiguration. Language models are always built from S3.
+Medical vocabularies have no encryption setting at all (CreateMedicalVocabulary takes no
+EncryptionConfiguration), so they are NOT_APPLICABLE without being read.
+
+Scenarios:
+    1. Given no customizations, then no evaluations are returned.
+    2. Given a medical vocabulary, then NOT_APPLICABLE: it has no customer KMS key setting.
+    3. Given a customization whose build FAILED, then NOT_APPLICABLE: it holds no artifacts.
+    4. Given a vocabulary, vocabulary filter or language model whose EncryptionConfiguration names
+       a customer managed KMS key (listed in KmsKeyArns when given), then COMPLIANT.
+    5. Given a customization built from an S3 file (a language model, or a vocabulary or filter
+       with a DataAccessRoleArn) without EncryptionConfiguration, then NON_COMPLIANT.
+    6. Given a vocabulary or filter with neither EncryptionConfiguration nor DataAccessRoleArn,
+       then NON_COMPLIANT: Transcribe does not say whether it was built from inline Phrases/Words
+       or from a file, so it fails closed.
+    7. Given EncryptionConfiguration with an AWS managed key, then NON_COMPLIANT.
+    8. Given KmsKeyArns and a key that is not listed, then NON_COMPLIANT.
+    9. Given a customization or key that cannot be read (e.g. AccessDenied), then NON_COMPLIANT with
+       an annotation starting "Could not evaluate:", and the others are evaluated normally.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from botocore.exceptions import ClientError
+from rdklib import ComplianceType, Evaluation, Evaluator
+
+from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule
+from rules.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
+from rules.transcribe import LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource
+
+KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
+
+METADATA: dict[str, Any] = {
+    "name": "transcribe-customization-encrypted",
+    "title": "Transcribe customizations built from S3 files use a customer managed KMS key",
+    "description": "Custom vocabularies, vocabulary filters and custom language models built from S3 files are "
+                   "encrypted with a customer managed KMS key (EncryptionConfiguration), optionally one of "
+                   "KmsKeyArns.",
+    "rationale": "Customizations are built from customer text such as product, staff or patient names and "
+                 "training transcripts; a customer managed key lets you control, audit and revoke decryption of "
+                 "the stored artifacts, which the default AWS owned key does not.",
+    "practice": 1,
+    "severity": "medium",
+    "trigger": {"type": "periodic", "frequency": "TwentyFour_Hours"},
+    "resource_kinds": [kind.key for kind in KINDS],
+    "reports": "Each custom vocabulary, medical vocabulary, vocabulary filter and language model by ARN, as "
+               "ReportedResourceType (default AWS::::Account).",
+    "not_applicable": "Medical vocabularies (they have no encryption setting) and customizations whose build failed.",
+    "parameters": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "KmsKeyArns": KMS_KEY_ARNS_PARAMETER,
+            "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
+        },
+    },
+    "iam_actions": [
+        "transcribe:ListVocabularies",
+        "transcribe:ListMedicalVocabularies",
+        "transcribe:ListVocabularyFilters",
+        "transcribe:ListLanguageModels",
+        "transcribe:GetVocabulary",
+        "transcribe:GetVocabularyFilter",
+        "transcribe:DescribeLanguageModel",
+        "kms:DescribeKey",
+    ],
+    "remediation": "Customizations cannot be re-encrypted: upload the source to S3 and recreate the vocabulary, filter "
+                   "or language model with VocabularyFileUri/VocabularyFilterFileUri/InputDataConfig, "
+                   "EncryptionConfiguration.KMSKey set to a customer managed key ARN and a DataAccessRoleArn allowed "
+                   "to use that key; switch your jobs to it, then delete the old one.",
+}
+
+_FILE_PARAMETER = {VOCABULARY.key: "VocabularyFileUri", VOCABULARY_FILTER.key: "VocabularyFilterFileUri",
+                   LANGUAGE_MODEL.key: "InputDataConfig"}
+
+
+class TranscribeCustomizationEncrypted(TranscribeGuardRule):
+    METADATA = METADATA
+
+    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
+        lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
+        allowed: list[str] = params["KmsKeyArns"]
+        for kind in KINDS:
+            for resource in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
+                yield self._evaluate(ctx, lookups, resource, allowed)
+
+    def _evaluate(self, ctx: RunContext, lookups: S3KmsLookups, resource: Resource, allowed: list[str]) -> Evaluation:
+        kind = resource.kind
+        label = kind.label.capitalize()
+        if kind is MEDICAL_VOCABULARY:  # Scenario 2, from the listing alone
+            return self.result(ctx, ComplianceType.NOT_APPLICABLE, resource.arn,
+                               "Medical vocabularies have no KMS key setting; Transcribe encrypts them with an AWS "
+                               "owned key.")
+        if resource.status == "FAILED":  # Scenario 3
+            return self.result(ctx, ComplianceType.NOT_APPLICABLE, resource.arn,
+                               f"{label} failed to build and holds no artifacts.")
+        try:
+            detail = ctx.inventory.detail(resource)
+        except ClientError as error:  # Scenario 9
+            return self.could_not_evaluate(ctx, resource.arn, error, kind.label)
+        key_id = (detail.get("EncryptionConfiguration") or {}).get("KMSKey")
+        if not key_id:
+            from_file = kind is LANGUAGE_MODEL or bool(detail.get("DataAccessRoleArn"))
+            if from_file:  # Scenario 5
+                return self.result(ctx, ComplianceType.NON_COMPLIANT, resource.arn,
+                                   f"{label} is built from an S3 file without EncryptionConfiguration, so an AWS owned "
+                                   "key encrypts it, not a customer managed key.")
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, resource.arn,  # Scenario 6
+                               f"{label} has no customer managed KMS key, and Transcribe does not report whether it "
+                               f"was built inline or from a file; recreate it from {_FILE_PARAMETER[kind.key]} with "
+                               "EncryptionConfiguration.")
+        try:
+            key = lookups.key(key_id)
+        except ClientError as error:  # Scenario 9
+            return self.could_not_evaluate(ctx, resource.arn, error, f"the KMS key of the {kind.label}")
+        if not key.customer_managed:  # Scenario 7
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, resource.arn,
+                               f"{label} is encrypted with an AWS managed KMS key, not a customer managed key.")
+        if allowed and key.arn not in allowed:  # Scenario 8
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, resource.arn,
+                               f"{label} is encrypted with a KMS key that is not in KmsKeyArns.")
+        return self.result(ctx, ComplianceType.COMPLIANT, resource.arn,  # Scenario 4
+                           f"{label} is encrypted with a customer managed KMS key.")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    return Evaluator(TranscribeCustomizationEncrypted()).handle(event, context)
