@@ -14,6 +14,8 @@ from rules.transcribe_resource_tagged import TranscribeResourceTagged
 from rules.transcribe_customization_encrypted import TranscribeCustomizationEncrypted
 from rules.transcribe_job_output_encrypted import TranscribeJobOutputEncrypted
 from rules.transcribe_data_access_role import TranscribeDataAccessRole
+from rules.transcribe_api_activity_logged import TranscribeApiActivityLogged
+from rules.transcribe_monitoring_configured import TranscribeMonitoringConfigured
 
 # Explicit, ordered list: registration is not an import side effect.
 RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
@@ -23,6 +25,7 @@ RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
     TranscribeJobOutputEncrypted,
     TranscribeCustomizationEncrypted,
     TranscribeDataAccessRole,
+    TranscribeApiActivityLogged, TranscribeMonitoringConfigured,
 )
 
 RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}

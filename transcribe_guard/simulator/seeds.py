@@ -173,6 +173,50 @@ def demo(client: ClientFactory) -> None:
     transcribe.create_call_analytics_category(
         CategoryName="angry-customer", Tags=REQUIRED_TAGS,
         Rules=[{"SentimentFilter": {"Sentiments": ["NEGATIVE"], "ParticipantRole": "CUSTOMER"}}])
+    _demo_monitoring(client)
+
+
+def _demo_monitoring(client: ClientFactory) -> None:
+    """Monitoring as Acme has it: a multi-region trail that logs all management events to S3 and
+    CloudWatch Logs, but no Transcribe alert that reaches a person. The pipeline's EventBridge rule
+    fires on COMPLETED jobs only; the failed-jobs rule lost its SNS target; the Transcribe
+    API-call metric filter feeds a dashboard alarm without actions. Only the CIS console sign-in
+    alarm notifies the security topic."""
+    s3, iam, logs, cloudtrail = client("s3"), client("iam"), client("logs"), client("cloudtrail")
+    events, sns, cloudwatch = client("events"), client("sns"), client("cloudwatch")
+    region = cloudtrail.meta.region_name
+    _bucket(s3, region, "acme-cloudtrail-logs")
+    logs.create_log_group(logGroupName="acme/cloudtrail")
+    trail_role = _role(iam, "acme-cloudtrail-to-logs", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+        inline={"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:acme/cloudtrail:*"}]})
+    cloudtrail.create_trail(Name="acme-management-events", S3BucketName="acme-cloudtrail-logs", IsMultiRegionTrail=True,
+                            EnableLogFileValidation=True, CloudWatchLogsRoleArn=trail_role,
+                            CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT}:log-group:acme/cloudtrail:*")
+    cloudtrail.start_logging(Name="acme-management-events")
+
+    job_state = {"source": ["aws.transcribe"], "detail-type": ["Transcribe Job State Change"]}
+    events.put_rule(Name="acme-transcripts-ready", EventPattern=json.dumps(
+        {**job_state, "detail": {"TranscriptionJobStatus": ["COMPLETED"]}}))
+    events.put_targets(Rule="acme-transcripts-ready", Targets=[
+        {"Id": "postprocess", "Arn": f"arn:aws:lambda:{region}:{ACCOUNT}:function:acme-transcript-postprocess"}])
+    events.put_rule(Name="acme-transcribe-failed-jobs", EventPattern=json.dumps(
+        {**job_state, "detail": {"TranscriptionJobStatus": ["FAILED"]}}))
+
+    topic = sns.create_topic(Name="acme-security-alerts")["TopicArn"]
+    namespace = "Acme/CloudTrail"
+    for name, pattern, metric, threshold, actions in (
+            ("acme-console-signin-failures", '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+             "ConsoleSigninFailures", 3, [topic]),
+            ("acme-transcribe-api-calls", '{ $.eventSource = "transcribe.amazonaws.com" }', "TranscribeApiCalls", 1000, [])):
+        logs.put_metric_filter(logGroupName="acme/cloudtrail", filterName=name, filterPattern=pattern,
+                               metricTransformations=[{"metricName": metric, "metricNamespace": namespace, "metricValue": "1"}])
+        cloudwatch.put_metric_alarm(
+            AlarmName=name if actions else "acme-transcribe-api-volume", MetricName=metric, Namespace=namespace,
+            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=threshold,
+            ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching", AlarmActions=actions)
 
 
 SEEDS: dict[str, Callable[[ClientFactory], None]] = {"empty": empty, "demo": demo}
