@@ -185,18 +185,18 @@ class TranscribeInventory:
         return found
 
 
-# Where each job kind's Get response lists the S3 objects the job wrote.
-_OUTPUT_URI_FIELDS = {
-    "transcription-job": ("Transcript", ("TranscriptFileUri", "RedactedTranscriptFileUri")),
-    "medical-transcription-job": ("Transcript", ("TranscriptFileUri",)),
-    "analytics": ("Transcript", ("TranscriptFileUri", "RedactedTranscriptFileUri")),
-    "medical-scribe-job": ("MedicalScribeOutput", ("TranscriptFileUri", "ClinicalDocumentUri")),
+# Where each job kind's Get response lists the S3 objects the job wrote: transcripts, redacted
+# transcripts, clinical documents and, for call analytics, the redacted audio.
+_OUTPUT_URI_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "transcription-job": (("Transcript", "TranscriptFileUri"), ("Transcript", "RedactedTranscriptFileUri")),
+    "medical-transcription-job": (("Transcript", "TranscriptFileUri"),),
+    "analytics": (("Transcript", "TranscriptFileUri"), ("Transcript", "RedactedTranscriptFileUri"),
+                  ("Media", "RedactedMediaFileUri")),
+    "medical-scribe-job": (("MedicalScribeOutput", "TranscriptFileUri"), ("MedicalScribeOutput", "ClinicalDocumentUri")),
 }
 
 
 def output_uris(kind: ResourceKind, detail: dict[str, Any]) -> list[str]:
-    """Every output object URI in a job's Get response (transcripts, redacted transcripts,
-    clinical documents). Empty when the response names none."""
-    container, fields = _OUTPUT_URI_FIELDS[kind.key]
-    found = detail.get(container) or {}
-    return [found[name] for name in fields if found.get(name)]
+    """Every output object URI in a job's Get response. Empty when the response names none."""
+    found = [(detail.get(container) or {}).get(name) for container, name in _OUTPUT_URI_FIELDS[kind.key]]
+    return [uri for uri in found if uri]
