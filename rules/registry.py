@@ -16,6 +16,9 @@ from rules.transcribe_job_output_encrypted import TranscribeJobOutputEncrypted
 from rules.transcribe_data_access_role import TranscribeDataAccessRole
 from rules.transcribe_api_activity_logged import TranscribeApiActivityLogged
 from rules.transcribe_monitoring_configured import TranscribeMonitoringConfigured
+from rules.transcribe_vpc_endpoints import TranscribeVpcEndpoints
+from rules.transcribe_config_recording import TranscribeConfigRecording
+from rules.transcribe_ai_opt_out import TranscribeAiOptOut
 
 # Explicit, ordered list: registration is not an import side effect.
 RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
@@ -26,6 +29,7 @@ RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
     TranscribeCustomizationEncrypted,
     TranscribeDataAccessRole,
     TranscribeApiActivityLogged, TranscribeMonitoringConfigured,
+    TranscribeVpcEndpoints, TranscribeConfigRecording, TranscribeAiOptOut,
 )
 
 RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}

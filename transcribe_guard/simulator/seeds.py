@@ -174,6 +174,7 @@ def demo(client: ClientFactory) -> None:
         CategoryName="angry-customer", Tags=REQUIRED_TAGS,
         Rules=[{"SentimentFilter": {"Sentiments": ["NEGATIVE"], "ParticipantRole": "CUSTOMER"}}])
     _demo_monitoring(client)
+    _demo_account_controls(client)
 
 
 def _demo_monitoring(client: ClientFactory) -> None:
@@ -220,3 +221,58 @@ def _demo_monitoring(client: ClientFactory) -> None:
 
 
 SEEDS: dict[str, Callable[[ClientFactory], None]] = {"empty": empty, "demo": demo}
+
+
+def _demo_account_controls(client: ClientFactory) -> None:
+    """Account-level controls as Acme has them. The contact center's VPC reaches Transcribe,
+    Transcribe streaming and S3 through endpoints with private DNS and policies limited to the
+    account; the clinic's VPC has an S3 gateway and a Transcribe endpoint without private DNS; the
+    default VPC has none. AWS Config records all supported types but not the global IAM types,
+    delivering to the organization's log-archive bucket in another account. The organization
+    (this account is its management account) opts all AI services out at the root, but a
+    Transcribe opt-in left from a vendor pilot is attached to this account."""
+    ec2, config, organizations = client("ec2"), client("config"), client("organizations")
+    region = ec2.meta.region_name
+    own_account_only = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT, "aws:ResourceAccount": ACCOUNT}}}]})
+
+    def vpc(name: str, cidr: str) -> tuple[str, str, str]:
+        vpc_id = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[
+            {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": name}]}])["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr.replace(".0.0/16", ".1.0/24"))["Subnet"]["SubnetId"]
+        table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"][0]["RouteTableId"]
+        return vpc_id, subnet, table
+
+    def interface(vpc_id: str, subnet: str, service: str, private_dns: bool, policy: str | None = None) -> None:
+        extra = {"PolicyDocument": policy} if policy else {}
+        ec2.create_vpc_endpoint(VpcId=vpc_id, VpcEndpointType="Interface", ServiceName=f"com.amazonaws.{region}.{service}",
+                                SubnetIds=[subnet], PrivateDnsEnabled=private_dns, **extra)
+
+    cc_vpc, cc_subnet, cc_table = vpc("acme-contact-center", "10.20.0.0/16")
+    interface(cc_vpc, cc_subnet, "transcribe", True, own_account_only)
+    interface(cc_vpc, cc_subnet, "transcribestreaming", True, own_account_only)
+    ec2.create_vpc_endpoint(VpcId=cc_vpc, VpcEndpointType="Gateway", ServiceName=f"com.amazonaws.{region}.s3",
+                            RouteTableIds=[cc_table], PolicyDocument=own_account_only)
+    clinic_vpc, clinic_subnet, clinic_table = vpc("acme-clinic", "10.30.0.0/16")
+    interface(clinic_vpc, clinic_subnet, "transcribe", False)
+    ec2.create_vpc_endpoint(VpcId=clinic_vpc, VpcEndpointType="Gateway", ServiceName=f"com.amazonaws.{region}.s3",
+                            RouteTableIds=[clinic_table])
+
+    config.put_configuration_recorder(ConfigurationRecorder={
+        "name": "default",
+        "roleARN": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}})
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-org-config-archive"})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+    organizations.create_organization(FeatureSet="ALL")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    organizations.enable_policy_type(RootId=root, PolicyType="AISERVICES_OPT_OUT_POLICY")
+    for name, target, services in (
+            ("acme-ai-opt-out", root, {"default": {"opt_out_policy": {"@@assign": "optOut"}}}),
+            ("transcribe-vendor-pilot", ACCOUNT, {"transcribe": {"opt_out_policy": {"@@assign": "optIn"}}})):
+        policy_id = organizations.create_policy(
+            Name=name, Type="AISERVICES_OPT_OUT_POLICY", Description=name,
+            Content=json.dumps({"services": services}))["Policy"]["PolicySummary"]["Id"]
+        organizations.attach_policy(PolicyId=policy_id, TargetId=target)
