@@ -19,6 +19,8 @@ from rules.transcribe_monitoring_configured import TranscribeMonitoringConfigure
 from rules.transcribe_vpc_endpoints import TranscribeVpcEndpoints
 from rules.transcribe_config_recording import TranscribeConfigRecording
 from rules.transcribe_ai_opt_out import TranscribeAiOptOut
+from rules.transcribe_iam_tag_based_access import TranscribeIamTagBasedAccess
+from rules.transcribe_iam_user_no_access import TranscribeIamUserNoAccess
 
 # Explicit, ordered list: registration is not an import side effect.
 RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
@@ -30,6 +32,7 @@ RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
     TranscribeDataAccessRole,
     TranscribeApiActivityLogged, TranscribeMonitoringConfigured,
     TranscribeVpcEndpoints, TranscribeConfigRecording, TranscribeAiOptOut,
+    TranscribeIamUserNoAccess, TranscribeIamTagBasedAccess,
 )
 
 RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}

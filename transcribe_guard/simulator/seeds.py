@@ -175,6 +175,7 @@ def demo(client: ClientFactory) -> None:
         Rules=[{"SentimentFilter": {"Sentiments": ["NEGATIVE"], "ParticipantRole": "CUSTOMER"}}])
     _demo_monitoring(client)
     _demo_account_controls(client)
+    _demo_iam(client)
 
 
 def _demo_monitoring(client: ClientFactory) -> None:
@@ -218,6 +219,70 @@ def _demo_monitoring(client: ClientFactory) -> None:
             AlarmName=name if actions else "acme-transcribe-api-volume", MetricName=metric, Namespace=namespace,
             Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=threshold,
             ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching", AlarmActions=actions)
+
+
+def _demo_iam(client: ClientFactory) -> None:
+    """IAM users with access keys and Transcribe policies, some scoped by tags and some not."""
+    iam = client("iam")
+    version = "2012-10-17"
+
+    def policy(name: str, *statements: dict[str, Any]) -> str:
+        document = json.dumps({"Version": version, "Statement": list(statements)})
+        return str(iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]["Arn"])
+
+    def inline(kind: str, owner: str, name: str, *statements: dict[str, Any]) -> None:
+        document = json.dumps({"Version": version, "Statement": list(statements)})
+        getattr(iam, f"put_{kind}_policy")(**{f"{kind.capitalize()}Name": owner, "PolicyName": name,
+                                               "PolicyDocument": document})
+
+    cost_center = {"aws:ResourceTag/CostCenter": "cc-ops"}
+    operators = policy("AcmeTranscribeOperators", {"Effect": "Allow", "Action": "transcribe:*", "Resource": "*"})
+    policy("AcmeContactCenterTranscribe",  # tag-based: usable only on the contact center's resources
+           {"Effect": "Allow", "Action": ["transcribe:Get*", "transcribe:Delete*", "transcribe:Update*"],
+            "Resource": "*", "Condition": {"StringEquals": cost_center}},
+           {"Effect": "Allow", "Action": ["transcribe:StartTranscriptionJob", "transcribe:StartCallAnalyticsJob",
+                                          "transcribe:CreateVocabulary", "transcribe:TagResource"],
+            "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/CostCenter": "cc-ops"}}},
+           {"Effect": "Allow", "Action": "transcribe:List*", "Resource": "*"})
+    audit = policy("AcmeAuditReadOnly",
+                   {"Effect": "Allow", "Action": ["s3:GetObject", "transcribe:Get*"], "Resource": "*"})
+
+    iam.create_group(GroupName="transcribe-operators")
+    iam.attach_group_policy(GroupName="transcribe-operators", PolicyArn=operators)
+    inline("group", "transcribe-operators", "operators-console", {"Effect": "Allow", "Action": "transcribe:List*",
+                                                                  "Resource": "*"})
+    iam.create_group(GroupName="auditors")
+    inline("group", "auditors", "no-transcribe", {"Effect": "Deny", "Action": "transcribe:*", "Resource": "*"})
+
+    # Users with long-term access keys: a legacy uploader, a contractor in the operators group, an
+    # auditor whose group denies Transcribe, and a former analyst whose key was deactivated.
+    for name in ("legacy-batch-uploader", "contractor-qa", "audit-exporter", "former-analyst"):
+        iam.create_user(UserName=name)
+        key = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
+        if name == "former-analyst":
+            iam.update_access_key(UserName=name, AccessKeyId=key, Status="Inactive")
+    inline("user", "legacy-batch-uploader", "batch-transcribe",
+           {"Effect": "Allow", "Action": ["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob"],
+            "Resource": "*"})
+    iam.add_user_to_group(GroupName="transcribe-operators", UserName="contractor-qa")
+    iam.add_user_to_group(GroupName="transcribe-operators", UserName="former-analyst")
+    iam.attach_user_policy(UserName="audit-exporter", PolicyArn=audit)
+    iam.add_user_to_group(GroupName="auditors", UserName="audit-exporter")
+
+    # Application roles with inline Transcribe permissions: the clinic's scoped by tags, the
+    # analytics function's not.
+    lambda_trust = {"Version": version, "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    clinic = {"aws:RequestTag/DataClassification": "confidential"}
+    _role(iam, "acme-clinic-scribe-app", lambda_trust, inline={"Version": version, "Statement": [
+        {"Effect": "Allow", "Action": ["transcribe:StartMedicalScribeJob", "transcribe:StartMedicalTranscriptionJob"],
+         "Resource": "*", "Condition": {"StringEquals": clinic}},
+        {"Effect": "Allow", "Action": ["transcribe:GetMedicalScribeJob", "transcribe:GetMedicalTranscriptionJob"],
+         "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/DataClassification": "confidential"}}},
+        {"Effect": "Allow", "Action": "transcribe:ListMedical*", "Resource": "*"}]})
+    _role(iam, "acme-analytics-function", lambda_trust, inline={"Version": version, "Statement": [
+        {"Effect": "Allow", "Action": ["transcribe:StartCallAnalyticsJob", "transcribe:GetCallAnalyticsJob"],
+         "Resource": "*"}]})
 
 
 SEEDS: dict[str, Callable[[ClientFactory], None]] = {"empty": empty, "demo": demo}
