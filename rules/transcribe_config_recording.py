@@ -45,7 +45,8 @@ Scenarios:
        required in this one; in the named Region they are.
     8. Given the recorder or delivery channels cannot be read (e.g. AccessDenied), then
        NON_COMPLIANT with an annotation starting "Could not evaluate:".
-    9. Given several problems at once, then one NON_COMPLIANT result names them all.
+    9. Given several problems at once, then one NON_COMPLIANT result names them all (the first four
+       missing types, then how many more).
 """
 
 from __future__ import annotations
@@ -113,6 +114,12 @@ METADATA: dict[str, Any] = {
 }
 
 
+def listing(items: list[str], shown: int = 4) -> str:
+    """At most ``shown`` items, then how many more: annotations stay under 256 characters."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
 def strategy_of(group: Mapping[str, Any]) -> str:
     strategy = (group.get("recordingStrategy") or {}).get("useOnly")
     if strategy:
@@ -159,14 +166,14 @@ class TranscribeConfigRecording(TranscribeGuardRule):
         status = next((s for s in statuses if s.get("name") == recorder.get("name")), {})
         problems: list[str] = []
         if status.get("recording") is not True:  # Scenario 2
-            problems.append(f"recorder {recorder.get('name')} is not recording")
+            problems.append("recorder is not recording")
         if str(status.get("lastStatus", "")).upper() == "FAILURE":  # Scenario 3 (model: Failure; older docs: FAILURE)
-            problems.append(f"its last recording event failed ({status.get('lastErrorCode') or 'no error code'})")
+            problems.append(f"last recording event failed ({str(status.get('lastErrorCode') or 'no error code')[:40]})")
         if not channels:  # Scenario 4
             problems.append("no delivery channel")
         missing = [t for t in self._required(ctx, params) if not records(recorder.get("recordingGroup") or {}, t)]
         if missing:  # Scenario 5
-            problems.append(f"not recorded: {', '.join(missing)}")
+            problems.append(f"not recorded: {listing(missing)}")
         if problems:  # Scenario 9
             return self._non_compliant(ctx, problems)
         return self.result(ctx, ComplianceType.COMPLIANT, ctx.account_id,  # Scenarios 6, 7

@@ -115,10 +115,6 @@ class RequiredEndpoint:
     def service_name(self, region: str) -> str:
         return f"com.amazonaws.{region}.{self.service}"
 
-    @property
-    def label(self) -> str:
-        return f"{self.service} interface endpoint" if self.interface_only else f"{self.service} endpoint"
-
 
 REQUIRED = (
     RequiredEndpoint("transcribe", True, True, "transcribe:StartTranscriptionJob",
@@ -153,8 +149,9 @@ def full_access(ctx: RunContext, required: RequiredEndpoint, endpoint: Mapping[s
 
 
 def endpoint_problems(ctx: RunContext, endpoints: list[Mapping[str, Any]], restrictive: bool) -> list[str]:
-    """What the VPC's endpoints lack, one phrase per problem; empty when compliant."""
-    problems: list[str] = []
+    """What the VPC's endpoints lack, one phrase per kind of problem naming the services it
+    affects (so the annotation stays short); empty when compliant."""
+    problems: dict[str, list[str]] = {}
     for required in REQUIRED:
         name = required.service_name(ctx.region)
         usable = [e for e in endpoints
@@ -162,13 +159,14 @@ def endpoint_problems(ctx: RunContext, endpoints: list[Mapping[str, Any]], restr
                   and str(e.get("State", "")).lower() == "available"  # Scenario 5 (EC2 sends lower case)
                   and (not required.interface_only or str(e.get("VpcEndpointType", "")).lower() == "interface")]
         if not usable:  # Scenarios 3, 5
-            problems.append(f"no available {required.label}")
+            kind = "interface endpoint" if required.interface_only else "endpoint"
+            problems.setdefault(f"no available {kind} for", []).append(required.service)
             continue
         if required.private_dns and not any(e.get("PrivateDnsEnabled") is True for e in usable):  # Scenario 4
-            problems.append(f"{required.label} has private DNS disabled")
+            problems.setdefault("private DNS disabled for", []).append(required.service)
         if restrictive and any(full_access(ctx, required, e) for e in usable):  # Scenario 6
-            problems.append(f"{required.label} has a full-access policy")
-    return problems
+            problems.setdefault("full-access endpoint policy on", []).append(required.service)
+    return [f"{problem} {', '.join(services)}" for problem, services in problems.items()]
 
 
 class TranscribeVpcEndpoints(TranscribeGuardRule):

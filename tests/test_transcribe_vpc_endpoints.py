@@ -103,9 +103,9 @@ def test_scenario3_missing_endpoints_are_named(sim: Any) -> None:
     endpoint(sim, vpc, "transcribe")
     endpoint(sim, vpc, "sqs")  # another service's endpoint does not count
     assert evaluate() == [
-        non_compliant(default_vpc(sim), "no available transcribe interface endpoint",
-                      "no available transcribestreaming interface endpoint", "no available s3 endpoint"),
-        non_compliant(vpc[0], "no available transcribestreaming interface endpoint", "no available s3 endpoint"),
+        non_compliant(default_vpc(sim), "no available interface endpoint for transcribe, transcribestreaming",
+                      "no available endpoint for s3"),
+        non_compliant(vpc[0], "no available interface endpoint for transcribestreaming", "no available endpoint for s3"),
     ]
 
 
@@ -115,7 +115,7 @@ def test_scenario4_private_dns_disabled_is_non_compliant(sim: Any) -> None:
     endpoint(sim, vpc, "transcribe")
     endpoint(sim, vpc, "transcribestreaming", private_dns=False)
     endpoint(sim, vpc, "s3", kind="Gateway")
-    assert evaluate() == [non_compliant(vpc[0], "transcribestreaming interface endpoint has private DNS disabled")]
+    assert evaluate() == [non_compliant(vpc[0], "private DNS disabled for transcribestreaming")]
 
 
 @pytest.mark.parametrize("state", ["pending", "pendingAcceptance", "deleting", "deleted", "rejected", "failed",
@@ -124,14 +124,14 @@ def test_scenario5_only_available_endpoints_count(sim: Any, state: str) -> None:
     remove_default_vpc(sim)
     vpc_id, ids = complete_vpc(sim)
     set_endpoint_state(ids["transcribe"], state)
-    assert evaluate() == [non_compliant(vpc_id, "no available transcribe interface endpoint")]
+    assert evaluate() == [non_compliant(vpc_id, "no available interface endpoint for transcribe")]
 
 
 def test_scenario5_deleted_endpoint_through_the_api(sim: Any) -> None:
     remove_default_vpc(sim)
     vpc_id, ids = complete_vpc(sim)
     sim.client("ec2").delete_vpc_endpoints(VpcEndpointIds=[ids["s3"]])
-    assert evaluate() == [non_compliant(vpc_id, "no available s3 endpoint")]
+    assert evaluate() == [non_compliant(vpc_id, "no available endpoint for s3")]
 
 
 def test_scenario6_full_access_policies_fail_only_when_required(sim: Any) -> None:
@@ -140,8 +140,7 @@ def test_scenario6_full_access_policies_fail_only_when_required(sim: Any) -> Non
     closed_vpc, _ = complete_vpc(sim, "10.1.0.0/16", policy=RESTRICTIVE)
     assert verdicts(evaluate()) == {open_vpc: ComplianceType.COMPLIANT, closed_vpc: ComplianceType.COMPLIANT}
     assert evaluate({"RequireRestrictiveEndpointPolicy": "true"}) == [
-        non_compliant(open_vpc, "transcribe interface endpoint has a full-access policy",
-                      "transcribestreaming interface endpoint has a full-access policy", "s3 endpoint has a full-access policy"),
+        non_compliant(open_vpc, "full-access endpoint policy on transcribe, transcribestreaming, s3"),
         Evaluation(ComplianceType.COMPLIANT, closed_vpc, VPC, COMPLIANT_TEXT[:-1] + " and restrictive policies."),
     ]
 
@@ -154,7 +153,19 @@ def test_scenario6_one_full_access_endpoint_among_restrictive_ones_fails(sim: An
     endpoint(sim, vpc, "s3", kind="Gateway", policy=RESTRICTIVE)
     endpoint(sim, vpc, "s3", kind="Interface", private_dns=False, policy="this is not JSON")
     assert evaluate({"RequireRestrictiveEndpointPolicy": "true"}) == [
-        non_compliant(vpc[0], "s3 endpoint has a full-access policy")]
+        non_compliant(vpc[0], "full-access endpoint policy on s3")]
+
+
+def test_scenarios4_and_6_problems_combine_in_one_short_sentence(sim: Any) -> None:
+    remove_default_vpc(sim)
+    vpc = new_vpc(sim)
+    endpoint(sim, vpc, "transcribe", private_dns=False)
+    endpoint(sim, vpc, "transcribestreaming", private_dns=False)
+    endpoint(sim, vpc, "s3", kind="Interface", private_dns=False)  # S3 needs no private DNS
+    [result] = evaluate({"RequireRestrictiveEndpointPolicy": "true"})
+    assert result == non_compliant(vpc[0], "private DNS disabled for transcribe, transcribestreaming",
+                                   "full-access endpoint policy on transcribe, transcribestreaming, s3")
+    assert len(result.annotation) < 256 and result.annotation.count(".") == 1
 
 
 ANY = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
@@ -194,8 +205,8 @@ def test_scenario7_vpc_ids_limit_the_scope_and_unknown_ids_fail(sim: Any) -> Non
     complete_vpc(sim, "10.1.0.0/16")
     result = evaluate({"VpcIds": f"{chosen}, vpc-0123456789abcdef0, {default_vpc(sim)}"})
     assert result == [
-        non_compliant(default_vpc(sim), "no available transcribe interface endpoint",
-                      "no available transcribestreaming interface endpoint", "no available s3 endpoint"),
+        non_compliant(default_vpc(sim), "no available interface endpoint for transcribe, transcribestreaming",
+                      "no available endpoint for s3"),
         Evaluation(ComplianceType.COMPLIANT, chosen, VPC, COMPLIANT_TEXT),
         Evaluation(ComplianceType.NON_COMPLIANT, "vpc-0123456789abcdef0", VPC,
                    "VPC listed in VpcIds does not exist in us-east-1."),
