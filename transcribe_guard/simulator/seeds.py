@@ -101,11 +101,14 @@ def demo(client: ClientFactory) -> None:
     s3.put_object(Bucket=CC_AUDIO, Key="training/calls-corpus.txt", Body=b"thank you for calling acme\n")
 
     # Roles passed to Transcribe: one scoped, one too broad and unguarded.
+    kms_use = iam.create_policy(PolicyName="acme-transcribe-kms-use", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [cc_key, vocab_key]}]}))
     scoped_role = _role(iam, "acme-transcribe-data-access", _transcribe_trust(True), inline={
         "Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-             "Resource": [f"arn:aws:s3:::{CC_AUDIO}/*", f"arn:aws:s3:::{CC_TRANSCRIPTS}/*"]},
-            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [cc_key, vocab_key]}]})
+             "Resource": [f"arn:aws:s3:::{CC_AUDIO}/*", f"arn:aws:s3:::{CC_TRANSCRIPTS}/*"]}]},
+        managed=[kms_use["Policy"]["Arn"]])
     broad_role = _role(iam, "legacy-transcribe-role", _transcribe_trust(False), inline={
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
 
