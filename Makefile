@@ -6,12 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test build clean
+.PHONY: demo test lint audit build clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip==25.3
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps --force-reinstall \
+		-r transcribe_guard/requirements-lambda.txt
 	touch $(STAMP)
 
 # Exit status 3 means "findings reported", which is the demo's point, not a failure.
@@ -19,9 +21,19 @@ demo: $(STAMP)
 	$(BIN)/transcribe-guard scan --demo; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ]
 	$(BIN)/transcribe-guard deploy --demo
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 	$(BIN)/cfn-lint conformance-pack.yaml transcribe_guard/templates/*.yaml
+
+# Static checks: ruff on all code, mypy --strict on the rule code that runs in Lambda.
+lint: $(STAMP)
+	$(BIN)/ruff check rules transcribe_guard tests
+	$(BIN)/mypy rules
+
+# Known-vulnerable pins (reads PyPI's advisory data).
+audit: $(STAMP)
+	$(BIN)/pip-audit --progress-spinner off -r transcribe_guard/requirements-lambda.txt
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 # Regenerate every generated file (rdk_config/, conformance-pack.yaml, README rule reference).
 build: $(STAMP)

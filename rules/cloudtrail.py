@@ -32,7 +32,7 @@ management events", a write from another service.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
 
@@ -115,8 +115,10 @@ def _basic_logs(selector: Mapping[str, Any], event: Mapping[str, str]) -> bool:
     return event["eventSource"] not in (selector.get("ExcludeManagementEventSources") or [])
 
 
-_POSITIVE = {"Equals": str.__eq__, "StartsWith": str.startswith, "EndsWith": str.endswith}
-_NEGATIVE = {"NotEquals": str.__eq__, "NotStartsWith": str.startswith, "NotEndsWith": str.endswith}
+_StringTest = Callable[[str, str], bool]
+_POSITIVE: dict[str, _StringTest] = {"Equals": str.__eq__, "StartsWith": str.startswith, "EndsWith": str.endswith}
+_NEGATIVE: dict[str, _StringTest] = {"NotEquals": str.__eq__, "NotStartsWith": str.startswith,
+                                     "NotEndsWith": str.endswith}
 
 
 def _field_holds(field_selector: Mapping[str, Any], event: Mapping[str, str]) -> bool:
@@ -143,7 +145,9 @@ def selectors_log(basic: Sequence[Mapping[str, Any]], advanced: Sequence[Mapping
 def transcribe_gap(state: TrailState, require_read: bool) -> str | None:
     """Why the trail's selectors miss Transcribe management events, as a predicate ("trail X
     <gap>"), or None when they record Transcribe writes (and reads, when ``require_read``)."""
-    logs = lambda source, read: selectors_log(state.basic, state.advanced, management_event(source, read))  # noqa: E731
+    def logs(source: str, read: bool) -> bool:
+        return selectors_log(state.basic, state.advanced, management_event(source, read))
+
     writes, reads = logs(TRANSCRIBE_SOURCE, False), logs(TRANSCRIBE_SOURCE, True)
     if writes and (reads or not require_read):
         return None

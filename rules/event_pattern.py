@@ -113,11 +113,11 @@ def _string_test(name: str, argument: Any, value: Any) -> bool:
     if not isinstance(argument, str):
         return False
     if name == "prefix":
-        return value.startswith(argument)
+        return bool(value.startswith(argument))
     if name == "suffix":
-        return value.endswith(argument)
+        return bool(value.endswith(argument))
     if name == "equals-ignore-case":
-        return value.lower() == argument.lower()
+        return bool(value.lower() == argument.lower())
     if name == "wildcard":
         return re.fullmatch(".*".join(re.escape(part) for part in argument.split("*")), value, re.DOTALL) is not None
     return False

@@ -51,7 +51,9 @@ _TERM = re.compile(r'([?-]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))')
 
 
 def _match_terms(pattern: str, message: str) -> bool:
-    required, any_of, excluded = [], [], []
+    required: list[str] = []
+    any_of: list[str] = []
+    excluded: list[str] = []
     for prefix, quoted, bare in _TERM.findall(pattern):
         term = quoted if quoted or bare == "" else bare
         if "%" in term[:1]:

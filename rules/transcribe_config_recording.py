@@ -163,7 +163,7 @@ class TranscribeConfigRecording(TranscribeGuardRule):
         except ClientError as error:  # Scenario 8
             return self.could_not_evaluate(ctx, ctx.account_id, error, "the AWS Config recorder",
                                            resource_type=ACCOUNT_RESOURCE_TYPE)
-        status = next((s for s in statuses if s.get("name") == recorder.get("name")), {})
+        status: dict[str, Any] = next((s for s in statuses if s.get("name") == recorder.get("name")), {})
         problems: list[str] = []
         if status.get("recording") is not True:  # Scenario 2
             problems.append("recorder is not recording")

@@ -83,7 +83,7 @@ def _pii_entity_types() -> list[str]:
     """PiiEntityType values as the pinned botocore defines them (ALL included). Reads the bundled
     service model only: no client, no request."""
     shape = botocore.session.get_session().get_service_model("transcribe").shape_for("PiiEntityType")
-    return list(shape.enum)
+    return [str(value) for value in getattr(shape, "enum", [])]
 
 
 PII_ENTITY_TYPES = _pii_entity_types()

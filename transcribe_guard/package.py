@@ -11,7 +11,7 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from importlib import util
+from importlib import metadata, resources, util
 from pathlib import Path
 
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
@@ -44,7 +44,28 @@ def package_files() -> dict[str, Path]:
     return files
 
 
+def pinned_versions() -> dict[str, str]:
+    """Package -> version pinned (with its hash) in requirements-lambda.txt."""
+    text = resources.files("transcribe_guard").joinpath("requirements-lambda.txt").read_text("utf-8")
+    pins = {}
+    for line in text.splitlines():
+        requirement = line.split("#", 1)[0].split()
+        if requirement and "==" in requirement[0]:
+            name, version = requirement[0].split("==", 1)
+            pins[name.lower()] = version
+    return pins
+
+
+def check_pins() -> None:
+    """The bundled third-party code must be exactly the hash-pinned version."""
+    for name, version in pinned_versions().items():
+        installed = metadata.version(name)
+        if installed != version:
+            raise RuntimeError(f"{name} {installed} is installed but the Lambda package pins {version}; run make")
+
+
 def build_zip() -> bytes:
+    check_pins()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, source in sorted(package_files().items()):
