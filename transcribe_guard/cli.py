@@ -358,6 +358,109 @@ def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in compliance.rules.values() else EXIT_OK
 
 
+# --- evidence ----------------------------------------------------------------------------------
+
+def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Collect results, map them to framework controls and write an evidence bundle."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from transcribe_guard import evidence
+
+    if getattr(args, "evidence_action", None) == "verify":
+        return cmd_evidence_verify(args, out, err)
+    for framework in args.framework or []:
+        if framework not in evidence.FRAMEWORKS:
+            raise UsageError(f"--framework {framework}: choose from {', '.join(evidence.FRAMEWORKS)}.")
+    frameworks = evidence.frameworks_or_all(args.framework)
+    try:
+        period = evidence.parse_period(args.period) if args.period else None
+    except evidence.EvidenceError as error:
+        raise UsageError(str(error)) from None
+    source = args.source
+    if source not in ("config", "scan"):
+        if args.demo:
+            raise UsageError("--demo works with --from config or --from scan, not with a saved file.")
+        if not Path(source).is_file():
+            raise UsageError(f"--from {source}: not config, scan or an existing file (a saved `scan --format json`).")
+    now = evidence.utc_now()
+    bar = evidence.ProgressBar(err, enabled=not args.quiet)
+
+    def collect() -> Any:
+        if source not in ("config", "scan"):
+            return evidence.collect_from_file(Path(source), now)
+        session = boto3.session.Session()
+        if not session.region_name:
+            raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
+        if source == "config":
+            return evidence.collect_from_config(session, args.pack_name, bar)
+        from rules.registry import RULES
+        rule_names = list(RULES)
+        parameters = load_parameters(args.parameters, rule_names, DEMO_PARAMETERS if args.demo else None,
+                                     skip_unconfigured=True)
+        for name in [n for n in rule_names if n not in parameters]:
+            err.write(f"transcribe-guard: skipped {name}: set {', '.join(missing_required(name, {}))} with --parameters.\n")
+        return evidence.collect_from_scan(session, [n for n in rule_names if n in parameters], parameters, now, bar)
+
+    try:
+        if args.demo:
+            from transcribe_guard.simulator import Simulator
+            with Simulator(seed="demo"):
+                if source == "config":
+                    _deploy_demo_pack(args.pack_name, err)
+                collected = collect()
+        else:
+            collected = collect()
+    except evidence.EvidenceError as error:
+        raise UsageError(str(error)) from None
+    except (BotoCoreError, ClientError) as error:
+        bar.done()
+        err.write(f"transcribe-guard: could not collect the results: {error}\n")
+        return EXIT_FAILED
+    bar.done()
+    document = evidence.build_evidence(collected, frameworks, period, now)
+    destination = Path(args.output) if args.output else evidence.default_output(collected.account, now)
+    try:
+        path, manifest_sha = evidence.write_bundle(document, destination, as_zip=args.zip)
+    except evidence.EvidenceError as error:
+        raise UsageError(str(error)) from None
+    summary = document["summary"]
+    score = "n/a" if summary["score"] is None else f"{summary['score']:.2f}%"
+    out.write(f"Evidence bundle {path}\n"
+              f"  {summary['evaluations']} results ({summary['non_compliant']} non-compliant, {summary['compliant']} "
+              f"compliant, {summary['not_applicable']} not applicable), compliance score {score}\n"
+              f"  frameworks: {', '.join(frameworks)}\n"
+              f"  manifest.json sha256 {manifest_sha} (record it to check the bundle later with "
+              f"`transcribe-guard evidence verify {path} --manifest-sha256 {manifest_sha}`)\n")
+    return EXIT_NON_COMPLIANT if summary["non_compliant"] else EXIT_OK
+
+
+def _deploy_demo_pack(pack_name: str, err: TextIO) -> None:
+    """In the simulated demo account: deploy the functions and the pack, and evaluate it."""
+    import boto3
+
+    from transcribe_guard import deploy
+
+    parameters = {f"TranscribeResourceTaggedParam{name}": value
+                  for name, value in DEMO_PARAMETERS.get("transcribe-resource-tagged", {}).items()}
+    done = deploy.deploy(boto3.session.Session(), parameters, pack_name=pack_name)
+    started = deploy.start_evaluation(boto3.session.Session().client("config"), done.pack_name)
+    err.write(f"deployed and evaluated {len(started)} rules of pack {done.pack_name} in the simulated demo account\n")
+
+
+def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from transcribe_guard import evidence
+
+    try:
+        result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
+    except evidence.EvidenceError as error:
+        raise UsageError(str(error)) from None
+    out.write("\n".join(result.lines) + "\n")
+    out.write(f"Verified: {args.bundle} is unchanged.\n" if result.ok else
+              f"FAILED: {args.bundle} differs from its manifest.\n")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
 # --- package -----------------------------------------------------------------------------------
 
 def cmd_package(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -416,6 +519,31 @@ def build_parser() -> argparse.ArgumentParser:
     package = commands.add_parser("package", help="build the rules' Lambda code package (deterministic zip)")
     package.add_argument("--output", default="build/transcribe-guard-rules.zip", metavar="FILE")
     package.set_defaults(handler=cmd_package)
+
+    evidence = commands.add_parser(
+        "evidence", help="collect results into an evidence bundle mapped to HIPAA, PCI DSS, SOC 2 and NIST 800-53",
+        description="Collect results and write an evidence bundle (evidence.json, evidence.csv, report.html, "
+                    "manifest.json); `evidence verify PATH` checks one.")
+    evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|FILE",
+                          help="config: the deployed pack's results in AWS Config (default); scan: a fresh local "
+                               "scan; FILE: a saved `scan --format json`")
+    evidence.add_argument("--framework", action="append", metavar="hipaa|pci|soc2|nist",
+                          help="framework to include (repeatable; default: all)")
+    evidence.add_argument("--period", metavar="START..END",
+                          help="ISO dates: only results recorded in this window (scan results count as recorded now)")
+    evidence.add_argument("--output", metavar="PATH", help="bundle folder (or zip with --zip); default "
+                                                           "evidence/transcribe-guard-evidence-<account>-<time>")
+    evidence.add_argument("--zip", action="store_true", help="write a zip instead of a folder")
+    evidence.add_argument("--pack-name", default="transcribe-guard", help="conformance pack (with --from config)")
+    evidence.add_argument("--parameters", metavar="FILE", help="rule parameters for --from scan, as for `scan`")
+    evidence.add_argument("--demo", action="store_true",
+                          help="collect from the simulated demo account (config: deploys and evaluates the pack first)")
+    evidence.add_argument("--quiet", action="store_true", help="no progress bar")
+    evidence.set_defaults(handler=cmd_evidence, evidence_action=None)
+    evidence_actions = evidence.add_subparsers(dest="evidence_action", parser_class=_Parser)
+    verify = evidence_actions.add_parser("verify", help="check an evidence bundle (folder or zip) against its manifest")
+    verify.add_argument("bundle", metavar="PATH")
+    verify.add_argument("--manifest-sha256", metavar="HEX", help="the manifest's SHA-256 recorded at collection")
     return parser
 
 

@@ -244,12 +244,15 @@ def _replace_section(text: str, begin: str, end: str, content: str) -> str:
 
 
 def generated_files(root: Path) -> dict[Path, str]:
+    from transcribe_guard.compliance import MAPPINGS_BEGIN, MAPPINGS_END, reference_markdown
+    from transcribe_guard.monitoring import monitoring_template
     from transcribe_guard.templates import functions_template, member_role_template
 
     files = {
         root / "conformance-pack.yaml": conformance_pack_yaml(),
         root / "transcribe_guard" / "templates" / "functions.yaml": _template_yaml(functions_template()),
         root / "transcribe_guard" / "templates" / "member-role.yaml": _template_yaml(member_role_template()),
+        root / "transcribe_guard" / "templates" / "monitoring.yaml": _template_yaml(monitoring_template()),
     }
     for meta in _metadata():
         files[root / "rdk_config" / meta["name"] / "parameters.json"] = (
@@ -257,6 +260,7 @@ def generated_files(root: Path) -> dict[Path, str]:
     readme = root / "README.md"
     if readme.exists():
         text = _replace_section(readme.read_text(encoding="utf-8"), README_BEGIN, README_END, rule_reference())
+        text = _replace_section(text, MAPPINGS_BEGIN, MAPPINGS_END, reference_markdown())
         files[readme] = _replace_section(text, PACKAGE_BEGIN, PACKAGE_END, package_contents())
     return files
 

@@ -1,0 +1,611 @@
+"""Evidence bundles: the pack's results, mapped to framework controls, written for an auditor.
+
+A bundle is a folder (or a zip of one) holding
+
+- ``evidence.json``: collection metadata, per-rule status, every result and per-framework,
+  per-control status; validated against ``transcribe_guard/schemas/evidence.schema.json``;
+- ``evidence.csv``: one row per control x rule x resource;
+- ``report.html``: the same for a person (see report.py);
+- ``manifest.json``: SHA-256 and size of every file, the collection time, account, region, pack
+  version and the rule code's version (SHA-256 of the deterministic Lambda code package), plus
+  the SHA-256 of the manifest's own canonical content. ``verify`` fails on any changed byte.
+
+Results come from AWS Config (the deployed pack's rules, all pages of
+GetComplianceDetailsByConfigRule per rule, so NOT_APPLICABLE results are included; rules without
+results are INSUFFICIENT_DATA), from a fresh local scan, or from a saved ``scan --format json``.
+
+Bundles carry only what the rules' annotations say: rule, resource type and id, compliance,
+annotation and times. Nothing else is read from the account (no tags, objects or transcripts),
+and the pack's input parameters, which can hold tag values, are not copied.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from transcribe_guard.compliance import FRAMEWORKS, PRACTICES, registry_entries
+
+SCHEMA_VERSION = "1.0"
+MANIFEST = "manifest.json"
+BUNDLE_FILES = ("evidence.json", "evidence.csv", "report.html")
+RESULT_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+STATUS_ORDER = ("NON_COMPLIANT", "INSUFFICIENT_DATA", "COMPLIANT")
+CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Config Rule", "Rule Kind", "Practice",
+               "Mapping Rationale", "Resource Type", "Resource ID", "Compliance", "Annotation", "Result Recorded (UTC)")
+# IAM actions `evidence --from config` needs (asserted by a test that records every call).
+CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplianceDetailsByConfigRule",
+                  "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity")
+
+
+class EvidenceError(ValueError):
+    """Input the bundle cannot be built from (reported as a usage error)."""
+
+
+@dataclass
+class Collected:
+    source: str  # config | scan | file
+    source_detail: str
+    account: str | None
+    region: str | None
+    pack_name: str | None = None
+    config_score: str | None = None
+    # rule (registry name), resource_type, resource_id, compliance, annotation, recorded_at (ISO, UTC)
+    results: list[dict[str, str]] = field(default_factory=list)
+    config_rule_names: dict[str, str] = field(default_factory=dict)  # registry name -> name in Config
+    notes: dict[str, str] = field(default_factory=dict)  # registry name -> why it has no results
+
+
+# --- time --------------------------------------------------------------------------------------
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, (int, float)):
+        return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date | None
+    end: dt.date | None  # inclusive
+
+    def contains(self, moment: dt.datetime) -> bool:
+        day = moment.astimezone(dt.timezone.utc).date()
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"start": self.start.isoformat() if self.start else None,
+                "end": self.end.isoformat() if self.end else None}
+
+
+def parse_period(text: str) -> Period:
+    """``START..END`` with ISO dates (either side may be empty); END is inclusive, in UTC."""
+    start_text, sep, end_text = text.partition("..")
+    if not sep or not (start_text or end_text):
+        raise EvidenceError(f"--period {text}: expected START..END with ISO dates, e.g. 2025-01-01..2025-03-31.")
+    try:
+        start = dt.date.fromisoformat(start_text) if start_text else None
+        end = dt.date.fromisoformat(end_text) if end_text else None
+    except ValueError:
+        raise EvidenceError(f"--period {text}: dates must be ISO dates (YYYY-MM-DD).") from None
+    if start and end and start > end:
+        raise EvidenceError(f"--period {text}: the start is after the end.")
+    return Period(start, end)
+
+
+# --- collection --------------------------------------------------------------------------------
+
+ProgressFn = Callable[[int, int, int], None]  # (rules done, rules total, results so far)
+
+
+def _base_rule_name(name: str) -> str:
+    from transcribe_guard.deploy import base_rule_name
+    return base_rule_name(name)
+
+
+def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | None = None) -> Collected:
+    """Every result AWS Config holds for the pack's rules, all pages."""
+    config = session.client("config")
+    account = session.client("sts").get_caller_identity()["Account"]
+    rule_names: list[str] = []
+    kwargs: dict[str, Any] = {"ConformancePackName": pack_name}
+    while True:
+        page = config.describe_conformance_pack_compliance(**kwargs)
+        rule_names += [row["ConfigRuleName"] for row in page["ConformancePackRuleComplianceList"]]
+        if not page.get("NextToken"):
+            break
+        kwargs["NextToken"] = page["NextToken"]
+    collected = Collected("config", f"AWS Config conformance pack {pack_name}", account, session.region_name, pack_name)
+    for index, config_rule in enumerate(rule_names):
+        name = _base_rule_name(config_rule)
+        collected.config_rule_names[name] = config_rule
+        request: dict[str, Any] = {"ConfigRuleName": config_rule, "ComplianceTypes": list(RESULT_TYPES), "Limit": 100}
+        while True:
+            page = config.get_compliance_details_by_config_rule(**request)
+            for result in page["EvaluationResults"]:
+                qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+                collected.results.append({
+                    "rule": name, "resource_type": qualifier["ResourceType"], "resource_id": qualifier["ResourceId"],
+                    "compliance": result["ComplianceType"], "annotation": result.get("Annotation", ""),
+                    "recorded_at": iso(_as_datetime(result["ResultRecordedTime"])),
+                })
+            if progress:
+                progress(index, len(rule_names), len(collected.results))
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
+        if not any(r["rule"] == name for r in collected.results):
+            collected.notes[name] = "AWS Config holds no result for this rule."
+        if progress:
+            progress(index + 1, len(rule_names), len(collected.results))
+    scores = config.list_conformance_pack_compliance_scores(
+        Filters={"ConformancePackNames": [pack_name]})["ConformancePackComplianceScores"]
+    collected.config_score = scores[0]["Score"] if scores else None
+    return collected
+
+
+def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
+                      now: dt.datetime, progress: ProgressFn | None = None) -> Collected:
+    """A fresh local scan (cli.run_scan: the rules' own code, one shared inventory); its results
+    count as recorded at ``now``."""
+    from transcribe_guard.cli import run_scan
+
+    account = session.client("sts").get_caller_identity()["Account"]
+    done = {"count": 0}
+
+    def on_rule(message: str) -> None:
+        match = re.match(r"\[(\d+)/(\d+)\]", message)
+        if match and progress:
+            progress(int(match.group(1)) - 1, int(match.group(2)), done["count"])
+
+    results = run_scan(rule_names, parameters, on_rule)
+    if progress:
+        progress(len(rule_names), len(rule_names), len(results))
+    collected = Collected("scan", "local scan (transcribe-guard scan)", account, session.region_name)
+    collected.results = [{**row, "recorded_at": iso(now)} for row in results]
+    return collected
+
+
+_ARN_ACCOUNT = re.compile(r"^arn:[^:]+:[^:]*:([^:]*):(\d{12}):")
+
+
+def collect_from_file(path: Path, now: dt.datetime) -> Collected:
+    """A saved ``scan --format json``; its results count as recorded at ``now`` (the file has no
+    times). Account and region come from the resources' ARNs when they agree."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise EvidenceError(f"--from {path}: cannot read the file ({error.strerror}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise EvidenceError(f"--from {path}: not valid JSON ({error}).") from None
+    rows = data.get("evaluations") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise EvidenceError(f"--from {path}: expected the output of `transcribe-guard scan --format json` "
+                            '({"evaluations": [...], "summary": {...}}).')
+    known = {entry.name for entry in registry_entries()}
+    results: list[dict[str, str]] = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in
+                                                ("rule", "resource_type", "resource_id", "compliance")):
+            raise EvidenceError(f"--from {path}: evaluations[{index}] lacks rule, resource_type, resource_id or "
+                                "compliance.")
+        if row["rule"] not in known:
+            raise EvidenceError(f"--from {path}: evaluations[{index}]: unknown rule {row['rule']!r} (saved by another "
+                                "version of transcribe-guard?).")
+        if row["compliance"] not in RESULT_TYPES:
+            raise EvidenceError(f"--from {path}: evaluations[{index}]: compliance {row['compliance']!r} is not one of "
+                                f"{', '.join(RESULT_TYPES)}.")
+        results.append({"rule": row["rule"], "resource_type": row["resource_type"], "resource_id": row["resource_id"],
+                        "compliance": row["compliance"], "annotation": str(row.get("annotation") or ""),
+                        "recorded_at": iso(now)})
+    places = {m.groups() for m in (_ARN_ACCOUNT.match(r["resource_id"]) for r in results) if m}
+    regions = {region for region, _ in places if region}
+    accounts = {account for _, account in places}
+    collected = Collected("file", f"saved scan {path.name}", accounts.pop() if len(accounts) == 1 else None,
+                          regions.pop() if len(regions) == 1 else None)
+    collected.results = results
+    return collected
+
+
+# --- the evidence document ---------------------------------------------------------------------
+
+def _status(results: Iterable[dict[str, str]]) -> str:
+    """A rule's status as Config summarizes it: NON_COMPLIANT if any resource is, COMPLIANT if some
+    are and none is not, otherwise INSUFFICIENT_DATA (no result, or only NOT_APPLICABLE)."""
+    kinds = {r["compliance"] for r in results}
+    if "NON_COMPLIANT" in kinds:
+        return "NON_COMPLIANT"
+    return "COMPLIANT" if "COMPLIANT" in kinds else "INSUFFICIENT_DATA"
+
+
+def _worst(statuses: Iterable[str]) -> str:
+    seen = set(statuses)
+    for status in STATUS_ORDER:
+        if status in seen:
+            return status
+    return "INSUFFICIENT_DATA"
+
+
+def _counts(results: Iterable[dict[str, str]]) -> dict[str, int]:
+    counts = {"compliant": 0, "non_compliant": 0, "not_applicable": 0}
+    for row in results:
+        counts[row["compliance"].lower()] += 1
+    return counts
+
+
+def score(compliant: int, non_compliant: int) -> float | None:
+    """Config's compliance score: compliant rule-resource combinations over compliant plus
+    non-compliant ones, a percentage with two decimals; None when there is neither."""
+    total = compliant + non_compliant
+    return round(100.0 * compliant / total, 2) if total else None
+
+
+def pack_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("transcribe-guard")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        import configparser
+        parser = configparser.ConfigParser()
+        parser.read(Path(__file__).resolve().parent.parent / "setup.cfg")
+        return parser.get("metadata", "version", fallback="unknown")
+
+
+def rule_code_sha256() -> str:
+    from transcribe_guard.package import build_zip
+    return hashlib.sha256(build_zip()).hexdigest()
+
+
+def pack_template_sha256() -> str:
+    from transcribe_guard.generate import conformance_pack_yaml
+    return hashlib.sha256(conformance_pack_yaml().encode("utf-8")).hexdigest()
+
+
+def build_evidence(collected: Collected, frameworks: Sequence[str], period: Period | None,
+                   now: dt.datetime) -> dict[str, Any]:
+    """The evidence.json document (validated against the schema by write_bundle)."""
+    from transcribe_guard import compliance
+
+    results = [r for r in collected.results if period is None or period.contains(_as_datetime(r["recorded_at"]))]
+    results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"]))
+    entries = registry_entries()
+    known = {entry.name for entry in entries}
+    by_rule: dict[str, list[dict[str, str]]] = {}
+    for row in results:
+        by_rule.setdefault(row["rule"], []).append(row)
+
+    rules: list[dict[str, Any]] = []
+    extra = [name for name in collected.config_rule_names if name not in known]
+    for entry in entries + [compliance.Entry(name, "other", name, 0) for name in extra]:
+        rows = by_rule.get(entry.name, [])
+        note = ""
+        if not rows:
+            if collected.source == "config" and entry.name not in collected.config_rule_names:
+                note = f"Not in the deployed pack {collected.pack_name}."
+            elif collected.source != "config" and entry.kind != "custom":
+                note = ("AWS managed rule: AWS Config evaluates it, a local scan cannot." if entry.kind == "managed"
+                        else "Process check: a person records it in AWS Config.")
+            elif collected.source != "config":
+                note = "No result in the scan (no resources, or skipped for missing parameters)."
+            else:
+                note = collected.notes.get(entry.name, "No result.")
+            if period is not None and any(r["rule"] == entry.name for r in collected.results):
+                note = "No result recorded in the period."
+        rules.append({
+            "name": entry.name, "kind": entry.kind, "title": entry.title,
+            "practice": entry.practice or None, "practice_name": PRACTICES.get(entry.practice),
+            "config_rule_name": collected.config_rule_names.get(entry.name),
+            "status": _status(rows), **_counts(rows), "note": note,
+        })
+    status_of = {rule["name"]: rule["status"] for rule in rules}
+    totals = _counts(results)
+
+    by_practice = []
+    for number, practice_name in PRACTICES.items():
+        names = {rule["name"] for rule in rules if rule["practice"] == number}
+        counts = _counts(r for r in results if r["rule"] in names)
+        by_practice.append({"practice": number, "name": practice_name, "rules": len(names), **counts})
+
+    framework_docs = []
+    for framework in frameworks:
+        catalog = compliance.catalog(framework)
+        order = list(compliance.catalog_controls(framework))
+        mapped = compliance.mapped_controls(framework)
+        controls: dict[str, dict[str, Any]] = {}
+        for entry in entries:
+            for control in mapped.get(entry.name, []):
+                record = controls.setdefault(control["id"], {"id": control["id"], "title": control["title"], "rules": []})
+                record["rules"].append({"rule": entry.name, "rationale": control["rationale"],
+                                        "status": status_of[entry.name]})
+        control_list = []
+        for control_id in sorted(controls, key=lambda c: order.index(c) if c in order else len(order)):
+            record = controls[control_id]
+            names = {r["rule"] for r in record["rules"]}
+            record["status"] = _worst(r["status"] for r in record["rules"])
+            record.update(_counts(r for r in results if r["rule"] in names))
+            control_list.append(record)
+        na = compliance.not_applicable(framework)
+        framework_docs.append({
+            "id": framework, "title": catalog["title"], "source": catalog["source"],
+            "status": _worst(c["status"] for c in control_list),
+            "controls_by_status": {s: sum(1 for c in control_list if c["status"] == s) for s in STATUS_ORDER},
+            "controls": control_list,
+            "not_applicable": [{"rule": e.name, "reason": na[e.name]} for e in entries if e.name in na],
+            "unmapped": [e.name for e in entries if e.name not in mapped and e.name not in na],
+        })
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": {"name": "transcribe-guard", "version": pack_version()},
+        "collection": {
+            "collected_at": iso(now), "source": collected.source, "source_detail": collected.source_detail,
+            "account": collected.account, "region": collected.region, "pack_name": collected.pack_name,
+            "pack_version": pack_version(), "rule_code_sha256": rule_code_sha256(),
+            "pack_template_sha256": pack_template_sha256(),
+            "period": period.as_json() if period else None, "frameworks": list(frameworks),
+            "config_reported_score": collected.config_score,
+        },
+        "summary": {
+            "score": score(totals["compliant"], totals["non_compliant"]),
+            "evaluations": len(results), **totals,
+            "rules_by_status": {s: sum(1 for r in rules if r["status"] == s) for s in STATUS_ORDER},
+            "by_practice": by_practice,
+        },
+        "rules": rules,
+        "results": results,
+        "frameworks": framework_docs,
+    }
+
+
+def evidence_schema() -> dict[str, Any]:
+    text = resources.files("transcribe_guard").joinpath("schemas", "evidence.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate_evidence(evidence: dict[str, Any]) -> None:
+    import jsonschema
+    jsonschema.Draft202012Validator(evidence_schema()).validate(evidence)
+
+
+# --- files -------------------------------------------------------------------------------------
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection guidance)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def render_csv(evidence: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    rules = {rule["name"]: rule for rule in evidence["rules"]}
+    by_rule: dict[str, list[dict[str, str]]] = {}
+    for row in evidence["results"]:
+        by_rule.setdefault(row["rule"], []).append(row)
+    for framework in evidence["frameworks"]:
+        for control in framework["controls"]:
+            for mapped in control["rules"]:
+                rule = rules[mapped["rule"]]
+                practice = f"{rule['practice']}. {rule['practice_name']}" if rule["practice"] else ""
+                head = [framework["title"], control["id"], control["title"], control["status"], rule["name"],
+                        rule["kind"], practice, mapped["rationale"]]
+                rows = by_rule.get(rule["name"], [])
+                if not rows:
+                    writer.writerow([_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], ""]])
+                for row in rows:
+                    writer.writerow([_cell(v) for v in head + [row["resource_type"], row["resource_id"],
+                                                               row["compliance"], row["annotation"],
+                                                               row["recorded_at"]]])
+    return buffer.getvalue()
+
+
+def _canonical(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+
+
+def _manifest_hash(manifest: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical({k: v for k, v in manifest.items() if k != "manifest_sha256"})).hexdigest()
+
+
+def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
+    """File name -> bytes for the whole bundle, manifest included."""
+    from transcribe_guard.report import render_html
+
+    validate_evidence(evidence)
+    files = {
+        "evidence.json": (json.dumps(evidence, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        "evidence.csv": render_csv(evidence).encode("utf-8-sig"),  # BOM: spreadsheets then read UTF-8
+        "report.html": render_html(evidence).encode("utf-8"),
+    }
+    collection = evidence["collection"]
+    manifest: dict[str, Any] = {
+        "manifest_version": 1,
+        "generator": f"transcribe-guard {evidence['generator']['version']}",
+        "collected_at": collection["collected_at"], "account": collection["account"], "region": collection["region"],
+        "source": collection["source"], "pack_name": collection["pack_name"],
+        "pack_version": collection["pack_version"], "rule_code_sha256": collection["rule_code_sha256"],
+        "pack_template_sha256": collection["pack_template_sha256"], "period": collection["period"],
+        "frameworks": collection["frameworks"],
+        "files": [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                  for name, data in files.items()],
+    }
+    manifest["manifest_sha256"] = _manifest_hash(manifest)
+    files[MANIFEST] = _canonical(manifest)
+    return files
+
+
+def _zip_bytes(folder: str, files: dict[str, bytes], when: dt.datetime) -> bytes:
+    """Deterministic: stored entries in a fixed order with fixed metadata, so verify can rebuild
+    the archive from its contents and compare every byte."""
+    buffer = io.BytesIO()
+    stamp = when.astimezone(dt.timezone.utc).timetuple()[:6]
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name in (*BUNDLE_FILES, MANIFEST):
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_STORED
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def write_bundle(evidence: dict[str, Any], destination: Path, as_zip: bool = False) -> tuple[Path, str]:
+    """Write the bundle; returns its path and the SHA-256 of manifest.json (to record elsewhere)."""
+    files = bundle_files(evidence)
+    manifest_sha = hashlib.sha256(files[MANIFEST]).hexdigest()
+    if as_zip:
+        path = destination if destination.suffix == ".zip" else destination.with_name(destination.name + ".zip")
+        if path.exists():
+            raise EvidenceError(f"--output {path}: exists; evidence is never overwritten, choose another path.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_zip_bytes(path.stem, files, _as_datetime(evidence["collection"]["collected_at"])))
+        return path, manifest_sha
+    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
+        raise EvidenceError(f"--output {destination}: exists; evidence is never overwritten, choose another path.")
+    destination.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (destination / name).write_bytes(data)
+    return destination, manifest_sha
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+@dataclass
+class Verification:
+    ok: bool
+    lines: list[str]
+
+
+def _read_bundle(path: Path) -> tuple[dict[str, bytes], list[str], Callable[[dict[str, bytes], dict[str, Any]], list[str]]]:
+    """(files by name, structural problems, container check) for a folder or a zip."""
+    problems: list[str] = []
+    if path.is_dir():
+        files = {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+        problems += [f"UNEXPECTED {p.name}/ (a folder)" for p in sorted(path.iterdir()) if p.is_dir()]
+        return files, problems, lambda _files, _manifest: []
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise EvidenceError(f"{path}: neither an evidence folder nor a readable zip ({error}).") from None
+    raw = path.read_bytes()
+    with archive:
+        names = archive.namelist()
+        folders = {name.split("/", 1)[0] for name in names}
+        folder = folders.pop() if len(folders) == 1 else ""
+        files = {}
+        for name in names:
+            short = name[len(folder) + 1:] if folder and name.startswith(folder + "/") else name
+            try:
+                files[short] = archive.read(name)
+            except (zipfile.BadZipFile, OSError, ValueError) as error:  # e.g. a CRC mismatch
+                problems.append(f"CHANGED {short} (unreadable in the zip: {error})")
+                files[short] = b""
+
+    def container(found: dict[str, bytes], manifest: dict[str, Any]) -> list[str]:
+        try:
+            rebuilt = _zip_bytes(folder, found, _as_datetime(manifest["collected_at"]))
+        except (KeyError, ValueError):
+            return ["CHANGED the zip archive (it does not hold exactly the bundle's files)"]
+        if rebuilt != raw:
+            return ["CHANGED the zip archive itself (headers or layout differ from what transcribe-guard wrote; "
+                    "the files inside are checked separately)"]
+        return []
+
+    return files, problems, container
+
+
+def verify_bundle(path: Path, manifest_sha256: str | None = None) -> Verification:
+    """Check a bundle (folder or zip) against its manifest; any changed, missing or extra byte fails."""
+    if not path.exists():
+        raise EvidenceError(f"{path}: no such evidence folder or zip.")
+    files, lines, container = _read_bundle(path)
+    raw_manifest = files.get(MANIFEST)
+    if raw_manifest is None:
+        return Verification(False, lines + [f"MISSING {MANIFEST}"])
+    if manifest_sha256 is not None and hashlib.sha256(raw_manifest).hexdigest() != manifest_sha256.lower():
+        lines.append(f"CHANGED {MANIFEST} (its SHA-256 is not the one recorded at collection)")
+    try:
+        manifest = json.loads(raw_manifest.decode("ascii"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+            raise ValueError("not a manifest")
+    except (UnicodeDecodeError, ValueError):
+        return Verification(False, lines + [f"CHANGED {MANIFEST} (not a readable manifest)"])
+    if _canonical(manifest) != raw_manifest or manifest.get("manifest_sha256") != _manifest_hash(manifest):
+        lines.append(f"CHANGED {MANIFEST} (its content differs from what was written)")
+    listed: dict[str, dict[str, Any]] = {}
+    for item in manifest["files"]:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            listed[item["name"]] = item
+    for name, item in listed.items():
+        data = files.get(name)
+        if data is None:
+            lines.append(f"MISSING {name}")
+        elif hashlib.sha256(data).hexdigest() != item.get("sha256") or len(data) != item.get("bytes"):
+            lines.append(f"CHANGED {name}")
+        else:
+            lines.append(f"OK {name}  sha256 {item['sha256']}")
+    for name in sorted(set(files) - set(listed) - {MANIFEST}):
+        lines.append(f"UNEXPECTED {name}")
+    if set(listed) != set(BUNDLE_FILES):
+        lines.append(f"CHANGED {MANIFEST} (it does not list exactly {', '.join(BUNDLE_FILES)})")
+    if not any(line.startswith(("CHANGED", "MISSING", "UNEXPECTED")) for line in lines):
+        lines += container(files, manifest)
+    ok = not any(line.startswith(("CHANGED", "MISSING", "UNEXPECTED")) for line in lines)
+    return Verification(ok, lines)
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+class ProgressBar:
+    """A progress bar on stderr while collecting, only when stderr is a terminal."""
+
+    WIDTH = 28
+
+    def __init__(self, stream: Any, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self._shown = 0
+
+    def __call__(self, done: int, total: int, results: int) -> None:
+        if not self.enabled:
+            return
+        filled = int(self.WIDTH * done / total) if total else self.WIDTH
+        text = f"Collecting [{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} rules, {results:,} results"
+        self.stream.write("\r" + text.ljust(self._shown))
+        self.stream.flush()
+        self._shown = len(text)
+
+    def done(self) -> None:
+        if self.enabled and self._shown:
+            self.stream.write("\r" + " " * self._shown + "\r")
+            self.stream.flush()
+            self._shown = 0
+
+
+def default_output(account: str | None, now: dt.datetime) -> Path:
+    return Path("evidence") / f"transcribe-guard-evidence-{account or 'unknown'}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def frameworks_or_all(chosen: Sequence[str] | None) -> list[str]:
+    return list(dict.fromkeys(chosen)) if chosen else list(FRAMEWORKS)
