@@ -329,3 +329,13 @@ def test_cli_demo_config_zip_then_verify(tmp_path: Path) -> None:
     out = io.StringIO()
     assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", manifest_sha], out, err) == 0
     assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", "0" * 64], out, err) == 1
+
+
+def test_progress_bar_omits_unknown_result_counts() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    evidence.ProgressBar(terminal)(1, 4, -1)
+    assert terminal.getvalue().endswith("] 1/4 rules")

@@ -106,18 +106,18 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
 def page(bundle: tuple[Path, dict[str, Any]]) -> Iterator[DevTools]:
     folder, _ = bundle
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    process = subprocess.Popen([chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = Path(profile) / "chromium.log"  # a file, not a pipe: Chromium's chatter never blocks it
+    with log.open("w") as stderr:
+        process = subprocess.Popen([chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         browser_url = None
         deadline = time.monotonic() + 60
-        while browser_url is None and time.monotonic() < deadline:
-            line = process.stderr.readline()  # type: ignore[union-attr]
-            if not line and process.poll() is not None:
-                break
-            match = re.search(r"DevTools listening on (ws://\S+)", line)
+        while browser_url is None and time.monotonic() < deadline and process.poll() is None:
+            match = re.search(r"DevTools listening on (ws://\S+)", log.read_text(errors="replace"))
             browser_url = match.group(1) if match else None
-        assert browser_url, "Chromium did not start its DevTools endpoint"
+            time.sleep(0.05)
+        assert browser_url, f"Chromium did not start its DevTools endpoint: {log.read_text(errors='replace')[-2000:]}"
         port = browser_url.split(":")[2].split("/")[0]
         import urllib.request
         targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())

@@ -114,7 +114,7 @@ def parse_period(text: str) -> Period:
 
 # --- collection --------------------------------------------------------------------------------
 
-ProgressFn = Callable[[int, int, int], None]  # (rules done, rules total, results so far)
+ProgressFn = Callable[[int, int, int], None]  # (rules done, rules total, results so far or -1)
 
 
 def _base_rule_name(name: str) -> str:
@@ -170,12 +170,11 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
     from transcribe_guard.cli import run_scan
 
     account = session.client("sts").get_caller_identity()["Account"]
-    done = {"count": 0}
 
-    def on_rule(message: str) -> None:
+    def on_rule(message: str) -> None:  # run_scan reports "[i/n] rule" as it starts each rule
         match = re.match(r"\[(\d+)/(\d+)\]", message)
         if match and progress:
-            progress(int(match.group(1)) - 1, int(match.group(2)), done["count"])
+            progress(int(match.group(1)) - 1, int(match.group(2)), -1)
 
     results = run_scan(rule_names, parameters, on_rule)
     if progress:
@@ -591,7 +590,9 @@ class ProgressBar:
         if not self.enabled:
             return
         filled = int(self.WIDTH * done / total) if total else self.WIDTH
-        text = f"Collecting [{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} rules, {results:,} results"
+        text = f"Collecting [{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} rules"
+        if results >= 0:  # -1: not known yet (a local scan reports its results at the end)
+            text += f", {results:,} results"
         self.stream.write("\r" + text.ljust(self._shown))
         self.stream.flush()
         self._shown = len(text)
