@@ -21,6 +21,10 @@ from rules.transcribe_config_recording import TranscribeConfigRecording
 from rules.transcribe_ai_opt_out import TranscribeAiOptOut
 from rules.transcribe_iam_tag_based_access import TranscribeIamTagBasedAccess
 from rules.transcribe_iam_user_no_access import TranscribeIamUserNoAccess
+from rules.transcribe_bucket_encrypted import TranscribeBucketEncrypted
+from rules.transcribe_bucket_tls_enforced import TranscribeBucketTlsEnforced
+from rules.transcribe_bucket_public_access_blocked import TranscribeBucketPublicAccessBlocked
+from rules.transcribe_kms_key_protected import TranscribeKmsKeyProtected
 
 # Explicit, ordered list: registration is not an import side effect.
 RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
@@ -33,6 +37,7 @@ RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
     TranscribeApiActivityLogged, TranscribeMonitoringConfigured,
     TranscribeVpcEndpoints, TranscribeConfigRecording, TranscribeAiOptOut,
     TranscribeIamUserNoAccess, TranscribeIamTagBasedAccess,
+    TranscribeBucketEncrypted, TranscribeBucketTlsEnforced, TranscribeBucketPublicAccessBlocked, TranscribeKmsKeyProtected,
 )
 
 RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}

@@ -9,7 +9,22 @@ own. Each bucket setting and each key is fetched at most once per run; a failure
 is remembered and raised again to every later caller, so no rule retries it.
 
 Object keys are customer content (they often embed caller or patient identifiers): they are used
-only to call HeadObject and never appear in results, annotations or logs.
+only to call HeadObject and never appear in results, annotations or logs. Tag values are customer
+content too: ``bucket_tags`` returns them for matching only.
+
+Bucket-owner check: ``lookups_for`` sets ``expected_bucket_owner`` to the evaluated account, so
+every bucket configuration read (encryption, policy, public access block, tags) carries
+ExpectedBucketOwner and S3 answers 403 AccessDenied for a bucket of another account instead of
+that account's settings. A rule in this account then reports such a bucket as not evaluated
+(fail closed) rather than certifying a bucket it does not own: its account-level public access
+block, keys and Config records live in the owner's account, and a bucket name that was deleted
+and re-registered by someone else is not silently judged as ours. HeadObject carries no owner
+check. Since 5 January 2023 every bucket has default encryption (SSE-S3 at least), so
+GetBucketEncryption answers with a rule; ``DefaultEncryption(None, None)`` remains only for the
+legacy ServerSideEncryptionConfigurationNotFoundError answer.
+
+Also cached here for the bucket and key rules: ListBuckets (all pages), the account's public
+access block (s3control GetPublicAccessBlock), and per key GetKeyPolicy and GetKeyRotationStatus.
 """
 
 from __future__ import annotations
@@ -44,6 +59,8 @@ CUSTOMER_MANAGED = "CUSTOMER"
 _NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
 _NO_POLICY = "NoSuchBucketPolicy"
 _NO_PUBLIC_ACCESS_BLOCK = "NoSuchPublicAccessBlockConfiguration"
+_NO_TAGS = "NoSuchTagSet"
+LIST_BUCKETS_PAGE_SIZE = 1000
 
 
 # --- what the lookups return ------------------------------------------------------------------
@@ -70,10 +87,23 @@ class KeyMetadata:
     key_id: str
     manager: str  # CUSTOMER or AWS
     state: str  # Enabled, Disabled, PendingDeletion, ...
+    key_spec: str = "SYMMETRIC_DEFAULT"  # RSA_2048, ECC_NIST_P256, HMAC_256, ...
+    origin: str = "AWS_KMS"  # EXTERNAL (imported material), AWS_CLOUDHSM, EXTERNAL_KEY_STORE
 
     @property
     def customer_managed(self) -> bool:
         return self.manager == CUSTOMER_MANAGED
+
+    @property
+    def aws_managed(self) -> bool:
+        return self.manager == "AWS"
+
+    @property
+    def rotation_supported(self) -> bool:
+        """Automatic rotation exists only for symmetric encryption keys whose material AWS KMS
+        generated (AWS KMS Developer Guide, "Rotate AWS KMS keys"): not for asymmetric or HMAC
+        keys, imported key material or keys in custom key stores."""
+        return self.key_spec == "SYMMETRIC_DEFAULT" and self.origin == "AWS_KMS"
 
 
 @dataclass(frozen=True)
@@ -106,11 +136,13 @@ def object_location(uri: str | None) -> tuple[str, str] | None:
 class S3KmsLookups:
     """Bucket settings, key metadata and object headers for one run, each fetched at most once."""
 
-    def __init__(self, client_factory: Any, account_id: str, region: str, partition: str = "aws"):
+    def __init__(self, client_factory: Any, account_id: str, region: str, partition: str = "aws",
+                 expected_bucket_owner: str | None = None):
         self.client_factory = client_factory
         self.account_id = account_id
         self.region = region
         self.partition = partition
+        self.expected_bucket_owner = expected_bucket_owner  # sent as ExpectedBucketOwner when set
         self._clients: dict[tuple[str, str], Any] = {}
         self._memo: dict[tuple[str, ...], Any] = {}
         self.calls: dict[str, int] = {}  # "s3.get_bucket_encryption" -> count, for tests and logs
@@ -139,6 +171,11 @@ class S3KmsLookups:
             raise found
         return found
 
+    def _bucket_call(self, operation: str, bucket: str) -> dict[str, Any]:
+        """A bucket configuration read, with the bucket-owner check when one is set."""
+        owner = {"ExpectedBucketOwner": self.expected_bucket_owner} if self.expected_bucket_owner else {}
+        return self._call("s3", operation, Bucket=bucket, **owner)
+
     # S3 buckets --------------------------------------------------------------------------------
 
     def default_encryption(self, bucket: str) -> DefaultEncryption:
@@ -150,7 +187,7 @@ class S3KmsLookups:
 
     def _fetch_default_encryption(self, bucket: str) -> DefaultEncryption:
         try:
-            response = self._call("s3", "get_bucket_encryption", Bucket=bucket)
+            response = self._bucket_call("get_bucket_encryption", bucket)
         except ClientError as error:
             if _code(error) == _NO_ENCRYPTION:
                 return DefaultEncryption(None, None)
@@ -171,7 +208,7 @@ class S3KmsLookups:
 
     def _fetch_bucket_policy(self, bucket: str) -> str | None:
         try:
-            return str(self._call("s3", "get_bucket_policy", Bucket=bucket)["Policy"])
+            return str(self._bucket_call("get_bucket_policy", bucket)["Policy"])
         except ClientError as error:
             if _code(error) == _NO_POLICY:
                 return None
@@ -185,12 +222,60 @@ class S3KmsLookups:
 
     def _fetch_public_access_block(self, bucket: str) -> dict[str, bool] | None:
         try:
-            response = self._call("s3", "get_public_access_block", Bucket=bucket)
+            response = self._bucket_call("get_public_access_block", bucket)
         except ClientError as error:
             if _code(error) == _NO_PUBLIC_ACCESS_BLOCK:
                 return None
             raise
         return {k: bool(v) for k, v in (response.get("PublicAccessBlockConfiguration") or {}).items()}
+
+    def bucket_tags(self, bucket: str) -> dict[str, str]:
+        """The bucket's tags ({} when it has none). Values are customer content: match them, never
+        report them. Raises ClientError (remembered)."""
+        found: dict[str, str] = self._remember(("bucket_tags", bucket), lambda: self._fetch_bucket_tags(bucket))
+        return found
+
+    def _fetch_bucket_tags(self, bucket: str) -> dict[str, str]:
+        try:
+            tag_set = self._bucket_call("get_bucket_tagging", bucket).get("TagSet") or []
+        except ClientError as error:
+            if _code(error) == _NO_TAGS:
+                return {}
+            raise
+        return {str(tag["Key"]): str(tag.get("Value", "")) for tag in tag_set}
+
+    def buckets(self) -> list[tuple[str, str | None]]:
+        """(name, region or None when S3 does not say) of every bucket the account owns, all
+        pages of ListBuckets. Raises ClientError (remembered)."""
+        found: list[tuple[str, str | None]] = self._remember(("buckets",), self._fetch_buckets)
+        return found
+
+    def _fetch_buckets(self) -> list[tuple[str, str | None]]:
+        found: list[tuple[str, str | None]] = []
+        kwargs: dict[str, Any] = {"MaxBuckets": LIST_BUCKETS_PAGE_SIZE}
+        seen: set[str] = set()
+        while True:
+            page = self._call("s3", "list_buckets", **kwargs)
+            found.extend((str(b["Name"]), b.get("BucketRegion")) for b in page.get("Buckets") or [] if b.get("Name"))
+            token = page.get("ContinuationToken")
+            if not token or token in seen:
+                return found
+            seen.add(token)
+            kwargs["ContinuationToken"] = token
+
+    def account_public_access_block(self) -> dict[str, bool] | None:
+        """The account-level public access block (s3control GetPublicAccessBlock, IAM action
+        s3:GetAccountPublicAccessBlock), or None when the account has none. Raises ClientError."""
+        def fetch() -> dict[str, bool] | None:
+            try:
+                response = self._call("s3control", "get_public_access_block", AccountId=self.account_id)
+            except ClientError as error:
+                if _code(error) == _NO_PUBLIC_ACCESS_BLOCK:
+                    return None
+                raise
+            return {k: bool(v) for k, v in (response.get("PublicAccessBlockConfiguration") or {}).items()}
+        found: dict[str, bool] | None = self._remember(("account_public_access_block",), fetch)
+        return found
 
     # S3 objects --------------------------------------------------------------------------------
 
@@ -212,8 +297,28 @@ class S3KmsLookups:
         def fetch() -> KeyMetadata:
             metadata = self._call("kms", "describe_key", region=region, KeyId=key_id)["KeyMetadata"]
             return KeyMetadata(arn=metadata["Arn"], key_id=metadata["KeyId"],
-                               manager=metadata.get("KeyManager", ""), state=metadata.get("KeyState", ""))
+                               manager=metadata.get("KeyManager", ""), state=metadata.get("KeyState", ""),
+                               key_spec=metadata.get("KeySpec") or "SYMMETRIC_DEFAULT",
+                               origin=metadata.get("Origin") or "AWS_KMS")
         found: KeyMetadata = self._remember(("key", region, key_id), fetch)
+        return found
+
+    def key_policy(self, key_arn: str) -> str | None:
+        """The key's policy (GetKeyPolicy, policy name ``default``, the only one KMS has), in the
+        key's Region; None if the response carries none. Raises ClientError (remembered)."""
+        def fetch() -> str | None:
+            policy = self._call("kms", "get_key_policy", region=key_region(key_arn) or self.region, KeyId=key_arn,
+                                PolicyName="default").get("Policy")
+            return str(policy) if policy else None
+        found: str | None = self._remember(("key_policy", key_arn), fetch)
+        return found
+
+    def key_rotation_enabled(self, key_arn: str) -> bool:
+        """GetKeyRotationStatus KeyRotationEnabled, in the key's Region. Raises ClientError
+        (remembered); AWS answers UnsupportedOperationException for keys without rotation."""
+        found: bool = self._remember(("key_rotation", key_arn), lambda: bool(self._call(
+            "kms", "get_key_rotation_status", region=key_region(key_arn) or self.region,
+            KeyId=key_arn).get("KeyRotationEnabled")))
         return found
 
 
@@ -231,10 +336,11 @@ _LOOKUPS: "weakref.WeakKeyDictionary[Any, S3KmsLookups]" = weakref.WeakKeyDictio
 
 def lookups_for(client_factory: Any, account_id: str, region: str, partition: str = "aws") -> S3KmsLookups:
     """The run's lookups: one per client factory (a ``scan`` shares one factory across rules;
-    each Lambda invocation has its own), rebuilt when the account or Region changes."""
+    each Lambda invocation has its own), rebuilt when the account or Region changes. Bucket
+    reads carry the bucket-owner check for ``account_id``."""
     lookups = _LOOKUPS.get(client_factory)
     if lookups is None or (lookups.account_id, lookups.region) != (account_id, region):
-        lookups = S3KmsLookups(client_factory, account_id, region, partition)
+        lookups = S3KmsLookups(client_factory, account_id, region, partition, expected_bucket_owner=account_id)
         _LOOKUPS[client_factory] = lookups
     return lookups
 

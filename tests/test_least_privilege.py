@@ -18,6 +18,9 @@ from transcribe_guard.simulator.shapes import service_model
 EXERCISE: dict[str, list[dict[str, str]]] = {
     "transcribe-job-output-location": [{}, {"AllowedOutputBuckets": "acme-cc-transcripts"}],
     "transcribe-resource-tagged": [{"RequiredTags": "DataClassification=confidential|restricted,CostCenter"}],
+    **{name: [{"BucketTagKey": "DataClassification=confidential"}] for name in (  # ListBuckets + GetBucketTagging
+        "transcribe-bucket-encrypted", "transcribe-bucket-tls-enforced", "transcribe-bucket-public-access-blocked",
+        "transcribe-kms-key-protected")},
 }
 
 

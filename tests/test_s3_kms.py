@@ -160,7 +160,7 @@ def test_lookups_read_each_setting_once_and_report_absence_as_none(sim: Any) -> 
     s3.put_object(Bucket="full", Key="o.json", Body=b"{}", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])
     found = lookups()
     for _ in range(2):
-        assert found.default_encryption("bare") == DefaultEncryption(None, None)
+        assert found.default_encryption("bare") == DefaultEncryption("AES256", None)  # S3's SSE-S3 baseline
         assert found.bucket_policy("bare") is None
         assert found.public_access_block("bare") is None
         assert found.default_encryption("full") == DefaultEncryption("aws:kms", "alias/out", True, ())

@@ -245,9 +245,15 @@ def test_scenario6_every_job_kind_on_an_enforced_bucket(account: Any) -> None:
     assert annotations(result)["scribe"] == COMPLIANT_TEXT.format(label="Medical scribe job", bucket=ENFORCED)
 
 
-def test_scenario7_no_default_encryption(account: Any) -> None:
+def test_scenario7_no_default_encryption(account: Any, monkeypatch: Any) -> None:
+    # Since 2023 S3 gives every bucket an SSE-S3 default (scenario 8); "no configuration" is the
+    # answer S3 gave before (and S3-compatible stores still give), injected here.
     make_bucket(account, "plain-out")
     start_job(account, "call", "plain-out", "alias/transcripts")  # the job's own key is not visible
+    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+               lambda self, service, operation, region=None, **kwargs: operation == "get_bucket_encryption",
+               lambda: ClientError({"Error": {"Code": "ServerSideEncryptionConfigurationNotFoundError",
+                                              "Message": "not found"}}, "GetBucketEncryption"))
     assert evaluate() == [Evaluation(
         N, f"{ARN}:transcription-job/call", "AWS::::Account",
         "Output bucket plain-out has no default encryption; set SSE-KMS with a customer managed key and a policy "

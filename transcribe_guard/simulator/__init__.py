@@ -47,6 +47,7 @@ def install() -> None:
     monitoring.install()
     from transcribe_guard.simulator import account_controls  # VPC endpoints, Config recorder, Organizations
     account_controls.install()
+    __import__("transcribe_guard.simulator.s3_defaults", fromlist=["install"]).install()  # SSE-S3 baseline, owner check
     _installed = True
 
 

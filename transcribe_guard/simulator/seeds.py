@@ -179,6 +179,7 @@ def demo(client: ClientFactory) -> None:
     _demo_monitoring(client)
     _demo_account_controls(client)
     _demo_iam(client)
+    _demo_buckets_and_keys(client)
 
 
 def _demo_monitoring(client: ClientFactory) -> None:
@@ -344,3 +345,32 @@ def _demo_account_controls(client: ClientFactory) -> None:
             Name=name, Type="AISERVICES_OPT_OUT_POLICY", Description=name,
             Content=json.dumps({"services": services}))["Policy"]["PolicySummary"]["Id"]
         organizations.attach_policy(PolicyId=policy_id, TargetId=target)
+
+
+def _demo_buckets_and_keys(client: ClientFactory) -> None:
+    """Transport and public-access settings of Acme's Transcribe data buckets. The call-audio
+    bucket's policy refuses plain HTTP and TLS before 1.2; the transcripts bucket refuses plain
+    HTTP only (no TLS floor); the clinic switched off the policy half of Block Public Access for a
+    dictation vendor's integration. An archive of old recordings, tagged
+    DataClassification=confidential, holds Transcribe data that no job names: only BucketTagKey
+    finds it."""
+    s3, kms = client("s3"), client("kms")
+    region = s3.meta.region_name
+
+    def deny(condition: dict[str, Any], bucket: str) -> dict[str, Any]:
+        return {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], "Condition": condition}
+
+    s3.put_bucket_policy(Bucket=CC_AUDIO, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", **deny({"Bool": {"aws:SecureTransport": "false"}}, CC_AUDIO)},
+        {"Sid": "DenyOldTls", **deny({"NumericLessThan": {"s3:TlsVersion": "1.2"}}, CC_AUDIO)}]}))
+    s3.put_public_access_block(Bucket=CLINIC, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+
+    archive = "acme-cc-call-archive"
+    _bucket(s3, region, archive)
+    s3.put_bucket_tagging(Bucket=archive, Tagging={"TagSet": [{"Key": "DataClassification", "Value": "confidential"}]})
+    cc_key = kms.describe_key(KeyId="alias/acme-contact-center")["KeyMetadata"]["Arn"]
+    s3.put_bucket_encryption(Bucket=archive, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": cc_key},
+         "BucketKeyEnabled": True}]})

@@ -1,0 +1,293 @@
+"""Which S3 buckets and KMS keys hold an account's Amazon Transcribe data: the shared discovery
+behind the bucket and key rules, cached per run like the Transcribe inventory.
+
+**Transcribe data buckets** are, for the evaluated account and Region:
+
+- the buckets of the media and output URIs in the Get responses of every transcription, medical
+  transcription, call analytics and medical scribe job (Media.MediaFileUri, and the transcripts,
+  redacted transcripts, clinical documents and redacted audio of ``rules.transcribe.output_uris``),
+  read through the shared inventory, so a job is read at most once per run whatever reads it;
+- the training and tuning data of every custom language model (DescribeLanguageModel
+  InputDataConfig.S3Uri and TuningDataS3Uri);
+- the buckets named in the BucketNames parameter;
+- with BucketTagKey (``key`` or ``key=value``), every bucket the account owns in this Region
+  (ListBuckets, which needs s3:ListAllMyBuckets) whose tags (GetBucketTagging) carry that key,
+  with that value when one is given. Neither call is made without the parameter.
+
+Left out: Transcribe's service-managed output buckets (``aws-transcribe-<region>-prod``), which
+are not the customer's to configure, and URIs that name no S3 bucket. Vocabulary and filter source
+files are not discoverable: GetVocabulary and GetVocabularyFilter return only Transcribe's own
+copy (DownloadUri); name their buckets in BucketNames or tag them.
+
+**Transcribe KMS keys** are the keys named by the default encryption of those buckets
+(KMSMasterKeyID) and by the EncryptionConfiguration.KMSKey of custom vocabularies, vocabulary
+filters and custom language models (medical vocabularies take no key). A job's
+OutputEncryptionKMSKeyId is not returned by any Get call, and output objects are not read.
+
+Reads that fail do not stop the run. A job, language model or customization that cannot be read
+(or a kind that cannot be listed) is a ``Gap``: the buckets or keys behind it are unknown, so the
+rules report the account NON_COMPLIANT ("Could not evaluate: ...") and keep earlier results for
+what they could not see. A bucket whose tags cannot be read is reported by the rules themselves.
+
+Tag values are customer content (they often name teams, projects or patients' programs): they
+are compared, never reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+from botocore.exceptions import ClientError
+from rdklib import ComplianceType, Evaluation
+
+from rules.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContext, TranscribeGuardRule, annotation
+from rules.s3_kms import S3KmsLookups, lookups_for
+from rules.s3_location import bucket_of, is_service_bucket
+from rules.transcribe import (JOB_KINDS, LANGUAGE_MODEL, VOCABULARY, VOCABULARY_FILTER, ListingError, ResourceKind,
+                              TranscribeInventory, error_code, output_uris)
+
+LOGGER = logging.getLogger(__name__)
+
+BUCKET_RESOURCE_TYPE = "AWS::S3::Bucket"
+KEY_RESOURCE_TYPE = "AWS::KMS::Key"
+
+# The discovery parameters, identical in every bucket and key rule so the pack shares them.
+BUCKET_NAMES_PARAMETER = {
+    "type": "string",
+    "x-type": "list",
+    "pattern": r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+    "x-pattern-hint": "each entry must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)",
+    "description": "Comma-separated S3 bucket names that hold Transcribe data but that jobs and language models do "
+                   "not name (e.g. vocabulary sources, archives). Empty: none.",
+}
+BUCKET_TAG_PARAMETER = {
+    "type": "string",
+    "maxLength": 385,
+    "pattern": r"[^=,]{1,128}(=[^,]{0,256})?",
+    "x-pattern-hint": "use TagKey or TagKey=value (no commas; the key cannot contain '=')",
+    "description": "Also evaluate the buckets in this Region tagged TagKey, or TagKey=value (needs "
+                   "s3:ListAllMyBuckets and s3:GetBucketTagging). Empty: no tag lookup.",
+}
+TAG_ACTIONS = ("s3:ListAllMyBuckets", "s3:GetBucketTagging")
+
+# Where each source is named in annotations.
+MEDIA, OUTPUT, TRAINING, NAMED, TAGGED = "media", "output", "training data", "BucketNames", "BucketTagKey"
+_CUSTOMIZATION_KINDS = (VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A read that failed, so some buckets or keys are unknown."""
+
+    code: str
+    what: str  # "reading a transcription job", "listing buckets for BucketTagKey"
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """A KMS key named by a bucket's default encryption or a customization."""
+
+    identifier: str  # key id, key ARN, alias name or alias ARN, as configured
+    source: str  # "bucket <name>" or "custom vocabulary <name>", for annotations
+    bucket: str | None = None  # the bucket whose default encryption names it
+
+
+@dataclass
+class Buckets:
+    """The data buckets of one parameter set: name -> sources, plus what could not be read."""
+
+    sources: dict[str, tuple[str, ...]]
+    unreadable_tags: dict[str, ClientError] = field(default_factory=dict)
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.sources)
+
+    def label(self, bucket: str) -> str:
+        """``Bucket acme-audio (media, output)``: the bucket and why it is in scope (two sources
+        at most, so that annotations stay within 256 characters)."""
+        found = self.sources.get(bucket, ())
+        more = f" +{len(found) - 2}" if len(found) > 2 else ""
+        return f"Bucket {bucket} ({', '.join(found[:2])}{more})"
+
+
+class TranscribeDataDiscovery:
+    """Discovers the data buckets and keys of one account and Region, once per run."""
+
+    def __init__(self, inventory: TranscribeInventory, lookups: S3KmsLookups):
+        self.inventory = inventory
+        self.lookups = lookups
+        self._transcribe: tuple[dict[str, set[str]], list[Gap]] | None = None
+        self._customization_keys: tuple[list[KeyRef], list[Gap]] | None = None
+
+    # buckets -------------------------------------------------------------------------------------
+
+    def transcribe_buckets(self) -> tuple[dict[str, set[str]], list[Gap]]:
+        """Buckets named by jobs and language models -> sources; and the reads that failed."""
+        if self._transcribe is None:
+            found: dict[str, set[str]] = {}
+            gaps: list[Gap] = []
+
+            def add(uri: Any, source: str) -> None:
+                bucket = bucket_of(uri) if isinstance(uri, str) else None
+                if bucket and not is_service_bucket(bucket):
+                    found.setdefault(bucket, set()).add(source)
+
+            for kind in JOB_KINDS:
+                for job, detail in self._details(kind, gaps):
+                    add((detail.get("Media") or {}).get("MediaFileUri"), MEDIA)
+                    for uri in output_uris(kind, detail):
+                        add(uri, OUTPUT)
+            for _, detail in self._details(LANGUAGE_MODEL, gaps):
+                data = detail.get("InputDataConfig") or {}
+                add(data.get("S3Uri"), TRAINING)
+                add(data.get("TuningDataS3Uri"), TRAINING)
+            self._transcribe = (found, gaps)
+            LOGGER.debug("discovered %d buckets from Transcribe (%d gaps)", len(found), len(gaps))
+        return self._transcribe
+
+    def buckets(self, named: Sequence[str] = (), tag: str | None = None) -> Buckets:
+        """The data buckets for a rule's BucketNames and BucketTagKey parameters."""
+        transcribe, gaps = self.transcribe_buckets()
+        sources = {bucket: set(found) for bucket, found in transcribe.items()}
+        for bucket in named:
+            sources.setdefault(bucket, set()).add(NAMED)
+        result = Buckets({}, gaps=list(gaps))
+        if tag:
+            self._tagged(tag, sources, result)
+        order = (MEDIA, OUTPUT, TRAINING, NAMED, TAGGED)
+        result.sources = {bucket: tuple(s for s in order if s in found) for bucket, found in sorted(sources.items())}
+        return result
+
+    def _tagged(self, tag: str, sources: dict[str, set[str]], result: Buckets) -> None:
+        key, has_value, value = tag.partition("=")
+        try:
+            owned = self.lookups.buckets()
+        except ClientError as error:
+            result.gaps.append(Gap(error_code(error), "listing buckets for BucketTagKey"))
+            return
+        for bucket, region in owned:
+            if bucket in sources or (region and region != self.lookups.region):
+                continue  # already in scope (no tag read needed), or evaluated in its own Region
+            if self._has_tag(bucket, key, has_value, value, result):
+                sources[bucket] = {TAGGED}
+
+    def _has_tag(self, bucket: str, key: str, has_value: str, value: str, result: Buckets) -> bool:
+        if bucket in result.unreadable_tags:
+            return False
+        try:
+            tags = self.lookups.bucket_tags(bucket)
+        except ClientError as error:
+            if error_code(error) != "NoSuchBucket":
+                result.unreadable_tags[bucket] = error
+            return False
+        return key in tags and (not has_value or tags[key] == value)
+
+    # keys ----------------------------------------------------------------------------------------
+
+    def customization_keys(self) -> tuple[list[KeyRef], list[Gap]]:
+        """Keys named by vocabularies, vocabulary filters and language models."""
+        if self._customization_keys is None:
+            refs: list[KeyRef] = []
+            gaps: list[Gap] = []
+            for kind in _CUSTOMIZATION_KINDS:
+                for resource, detail in self._details(kind, gaps):
+                    key = (detail.get("EncryptionConfiguration") or {}).get("KMSKey")
+                    if key:
+                        refs.append(KeyRef(str(key), f"{kind.label} {resource.name}"))
+            self._customization_keys = (refs, gaps)
+        return self._customization_keys
+
+    # ---------------------------------------------------------------------------------------------
+
+    def _details(self, kind: ResourceKind, gaps: list[Gap]) -> Iterable[tuple[Any, dict[str, Any]]]:
+        """(resource, Get response) of every resource of ``kind`` that could be read; a failed
+        listing or read becomes a gap."""
+        try:
+            resources = self.inventory.resources(kind)
+        except ListingError as error:
+            gaps.append(Gap(error_code(error.error), f"listing {kind.label}s"))
+            return
+        for resource in resources:
+            try:
+                yield resource, self.inventory.detail(resource)
+            except ClientError as error:
+                gaps.append(Gap(error_code(error), f"reading a {kind.label}"))
+
+
+_DISCOVERIES: "weakref.WeakKeyDictionary[Any, TranscribeDataDiscovery]" = weakref.WeakKeyDictionary()
+
+
+def discovery_for(ctx: RunContext) -> TranscribeDataDiscovery:
+    """The run's discovery: one per client factory, like the inventory and the lookups."""
+    lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
+    found = _DISCOVERIES.get(ctx.client_factory)
+    if found is None or found.inventory is not ctx.inventory or found.lookups is not lookups:
+        found = TranscribeDataDiscovery(ctx.inventory, lookups)
+        _DISCOVERIES[ctx.client_factory] = found
+    return found
+
+
+def fit(*texts: str) -> str:
+    """The first text within Config's 256-character annotation limit (the last one otherwise,
+    which ``annotation`` trims): the longer texts explain more, the shorter always fit."""
+    return next((text for text in texts if len(text) <= ANNOTATION_LIMIT), texts[-1])
+
+
+def describe_gaps(gaps: Sequence[Gap], unknown: str) -> str:
+    """One "Could not evaluate" sentence for the account: the first failure and how many more."""
+    first = gaps[0]
+    more = f" (and {len(gaps) - 1} more failed reads)" if len(gaps) > 1 else ""
+    return f"Could not evaluate: {first.code} when {first.what}{more}; {unknown} are unknown, earlier results are kept."
+
+
+class DataRule(TranscribeGuardRule):
+    """Base of the bucket and key rules: reports discovery gaps on the account and keeps earlier
+    results when discovery was incomplete (rdklib would otherwise mark them NOT_APPLICABLE)."""
+
+    UNKNOWN = "the buckets they name"
+
+    def evaluate_periodic(self, event: Mapping[str, Any], client_factory: Any,
+                          valid_rule_parameters: Mapping[str, Any]) -> list[Evaluation]:
+        self._incomplete = False
+        evaluations = super().evaluate_periodic(event, client_factory, valid_rule_parameters)
+        if self._incomplete:
+            self.delete_old_evaluations_on_scheduled_notification = False
+        return evaluations
+
+    def gap_evaluation(self, ctx: RunContext, gaps: Sequence[Gap]) -> Evaluation:
+        self._incomplete = True
+        return Evaluation(ComplianceType.NON_COMPLIANT, ctx.account_id, ACCOUNT_RESOURCE_TYPE,
+                          annotation(describe_gaps(gaps, self.UNKNOWN)))
+
+    @staticmethod
+    def bucket_params(params: Mapping[str, Any]) -> tuple[list[str], str | None]:
+        return list(params.get("BucketNames") or []), params.get("BucketTagKey") or None
+
+    def unreadable_tags(self, ctx: RunContext, found: Buckets) -> Iterable[Evaluation]:
+        """Fail closed on each bucket whose tags could not be read: it may hold Transcribe data."""
+        for bucket, error in sorted(found.unreadable_tags.items()):
+            yield self.could_not_evaluate(ctx, bucket, error, f"the tags of bucket {bucket} (BucketTagKey)",
+                                          BUCKET_RESOURCE_TYPE)
+
+
+def could_not(error: ClientError, what: str) -> str:
+    """``Could not evaluate: <Code> when reading <what>.`` with a hint for AccessDenied, which
+    the bucket-owner check also answers for a bucket of another account."""
+    code = error_code(error)
+    hint = "; the bucket belongs to another account or denies this rule's role" if code == "AccessDenied" else ""
+    return f"Could not evaluate: {code} when reading {what}{hint}."
+
+
+def bucket_read_failed(rule: TranscribeGuardRule, ctx: RunContext, bucket: str, label: str, error: ClientError,
+                       what: str) -> Evaluation:
+    """A bucket read that failed: NOT_APPLICABLE when the bucket no longer exists (a job may name
+    a bucket deleted since), otherwise NON_COMPLIANT "Could not evaluate" (fail closed)."""
+    if error_code(error) == "NoSuchBucket":
+        return rule.result(ctx, ComplianceType.NOT_APPLICABLE, bucket, f"{label} does not exist (deleted since a job named it, or misnamed).",
+                           BUCKET_RESOURCE_TYPE)
+    return rule.result(ctx, ComplianceType.NON_COMPLIANT, bucket, could_not(error, what), BUCKET_RESOURCE_TYPE)
