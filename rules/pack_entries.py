@@ -106,3 +106,32 @@ PROCESS_CHECKS: list[dict[str, Any]] = [
                        "recorded with its date and reviewer.",
     },
 ]
+
+# Optional remediation of the bucket rules with AWS-owned SSM Automation documents. The pack
+# creates them only when EnableBucketRemediation is true, as manual (not automatic) actions that
+# run with RemediationAutomationRoleArn. Parameter values: "RESOURCE_ID" is the non-compliant
+# bucket's name; any other value names a pack parameter.
+REMEDIATIONS: list[dict[str, Any]] = [
+    {
+        "rule": "transcribe-bucket-encrypted",
+        "document": "AWS-EnableS3BucketKeys",
+        "parameters": {"BucketName": "RESOURCE_ID", "KMSKeyId": "RemediationKmsKeyArn",
+                       "AutomationAssumeRole": "RemediationAutomationRoleArn"},
+        "requires": ["RemediationKmsKeyArn"],
+        "note": "Sets SSE-KMS default encryption with the given customer key (and S3 Bucket Keys).",
+    },
+    {
+        "rule": "transcribe-bucket-tls-enforced",
+        "document": "AWSConfigRemediation-RestrictBucketSSLRequestsOnly",
+        "parameters": {"BucketName": "RESOURCE_ID", "AutomationAssumeRole": "RemediationAutomationRoleArn"},
+        "requires": [],
+        "note": "Adds the deny-plain-HTTP statement; a TLS-version floor above the default still needs a policy edit.",
+    },
+    {
+        "rule": "transcribe-bucket-public-access-blocked",
+        "document": "AWS-DisableS3BucketPublicReadWrite",
+        "parameters": {"S3BucketName": "RESOURCE_ID", "AutomationAssumeRole": "RemediationAutomationRoleArn"},
+        "requires": [],
+        "note": "Turns on the bucket's public access block; a public bucket policy statement still needs review.",
+    },
+]

@@ -24,7 +24,8 @@ def test_committed_pack_is_valid() -> None:
 
 def test_pack_holds_every_custom_rule_managed_rule_and_process_check() -> None:
     pack = conformance_pack()
-    by_name = {r["Properties"]["ConfigRuleName"]: r["Properties"] for r in pack["Resources"].values()}
+    by_name = {r["Properties"]["ConfigRuleName"]: r["Properties"] for r in pack["Resources"].values()
+               if r["Type"] == "AWS::Config::ConfigRule"}
     assert set(by_name) == set(RULES) | {m["name"] for m in MANAGED_RULES} | {p["name"] for p in PROCESS_CHECKS}
     for name in RULES:
         source = by_name[name]["Source"]
@@ -39,7 +40,8 @@ def test_pack_holds_every_custom_rule_managed_rule_and_process_check() -> None:
 def test_every_rule_parameter_is_a_pack_parameter() -> None:
     pack = conformance_pack()
     for name, cls in RULES.items():
-        rule = next(r["Properties"] for r in pack["Resources"].values() if r["Properties"]["ConfigRuleName"] == name)
+        rule = next(r["Properties"] for r in pack["Resources"].values()
+                    if r["Type"] == "AWS::Config::ConfigRule" and r["Properties"]["ConfigRuleName"] == name)
         assert set(cls.METADATA["parameters"]["properties"]) <= set(rule["InputParameters"])
 
 
@@ -58,7 +60,7 @@ def _mutate(change: Callable[[dict[str, Any]], None]) -> str:
 
 def _first(template: dict[str, Any], owner: str) -> dict[str, Any]:
     return next(r["Properties"] for r in template["Resources"].values()
-                if r["Properties"]["Source"]["Owner"] == owner
+                if r["Type"] == "AWS::Config::ConfigRule" and r["Properties"]["Source"]["Owner"] == owner
                 and r["Properties"]["Source"]["SourceIdentifier"] != "AWS_CONFIG_PROCESS_CHECK")
 
 
@@ -93,10 +95,13 @@ MUTATIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         Fn={"Type": "AWS::Lambda::Function", "Properties": {}}), "Resources/Fn"),
     "duplicate-rule-name": (lambda t: t["Resources"].update(
         Copy=copy.deepcopy(next(iter(t["Resources"].values())))), "is also used by"),
+    "remediation-not-ssm": (lambda t: next(r for r in t["Resources"].values()
+                                          if r["Type"] == "AWS::Config::RemediationConfiguration")
+                            ["Properties"].update(TargetType="LAMBDA"), "'SSM_DOCUMENT' was expected"),
     "long-description": (lambda t: _first(t, "CUSTOM_LAMBDA").update(Description="x" * 257), "is too long"),
     "process-check-with-parameters": (lambda t: next(
         r["Properties"] for r in t["Resources"].values()
-        if r["Properties"]["Source"]["SourceIdentifier"] == "AWS_CONFIG_PROCESS_CHECK").update(
+        if r["Type"] == "AWS::Config::ConfigRule" and r["Properties"]["Source"]["SourceIdentifier"] == "AWS_CONFIG_PROCESS_CHECK").update(
         InputParameters={"a": "b"}), "a process check takes no InputParameters"),
     "custom-rule-without-source-details": (lambda t: _first(t, "CUSTOM_LAMBDA")["Source"].pop("SourceDetails"),
                                            "'SourceDetails' is a required property"),
@@ -114,3 +119,32 @@ def test_template_body_size_limit() -> None:
     text = conformance_pack_yaml() + "#" + "x" * 52_000 + "\n"
     assert any("TemplateBody allows 51200" in p for p in validate_pack(text))
     assert len(conformance_pack_yaml().encode()) < 51_200
+
+
+def test_bucket_remediations_are_optional_manual_ssm_actions() -> None:
+    from rules.pack_entries import REMEDIATIONS
+
+    pack = conformance_pack()
+    remediations = {r["Properties"]["ConfigRuleName"]: r for r in pack["Resources"].values()
+                    if r["Type"] == "AWS::Config::RemediationConfiguration"}
+    assert set(remediations) == {r["rule"] for r in REMEDIATIONS if r["rule"] in RULES}
+    assert pack["Parameters"]["EnableBucketRemediation"]["Default"] == "false"
+    for name, resource in remediations.items():
+        assert resource["Condition"] in pack["Conditions"]
+        assert resource["Properties"]["Automatic"] is False
+        assert resource["Properties"]["ResourceType"] == "AWS::S3::Bucket"
+        assert {"ResourceValue": {"Value": "RESOURCE_ID"}} in resource["Properties"]["Parameters"].values()
+        assert RULES[name].METADATA["resource_kinds"] != ["AWS::::Account"]
+
+
+def test_pack_with_remediation_enabled_deploys_in_the_simulator() -> None:
+    from transcribe_guard.simulator import Simulator
+    from transcribe_guard.simulator.conformance import expand_template
+
+    with Simulator(seed="empty"):
+        rules = expand_template(conformance_pack_yaml(), {
+            "LambdaAccountId": "123456789012", "EnableBucketRemediation": "true",
+            "RemediationAutomationRoleArn": "arn:aws:iam::123456789012:role/remediate",
+            **{k: "DataClassification" for k in conformance_pack()["Parameters"] if k.endswith("ParamRequiredTags")}},
+            "123456789012", "us-east-1")
+    assert {r["ConfigRuleName"] for r in rules} >= set(RULES)

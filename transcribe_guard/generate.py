@@ -96,6 +96,57 @@ def _optional(parameters: dict[str, Any], conditions: dict[str, Any], param_id: 
     return {"Fn::If": [condition, {"Ref": param_id}, {"Ref": "AWS::NoValue"}]}
 
 
+REMEDIATION_PACK_PARAMETERS: dict[str, dict[str, Any]] = {
+    "EnableBucketRemediation": {
+        "Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+        "Description": "true adds manual SSM remediation actions to the bucket rules (run from the Config console).",
+    },
+    "RemediationAutomationRoleArn": {
+        "Type": "String", "Default": "",
+        "Description": "Role that SSM Automation assumes to remediate a bucket (needed when remediation is enabled).",
+    },
+    "RemediationKmsKeyArn": {
+        "Type": "String", "Default": "",
+        "Description": "Customer KMS key that the encryption remediation sets as a bucket's default key.",
+    },
+}
+
+
+def _add_remediations(parameters: dict[str, Any], conditions: dict[str, Any], resources: dict[str, Any]) -> None:
+    """Optional, manual remediation actions for the bucket rules in the registry (off by default)."""
+    from rules.pack_entries import REMEDIATIONS
+
+    present = [r for r in REMEDIATIONS if logical_id(r["rule"]) in resources]
+    if not present:
+        return
+    parameters.update(REMEDIATION_PACK_PARAMETERS)
+    conditions["BucketRemediationOn"] = {"Fn::Equals": [{"Ref": "EnableBucketRemediation"}, "true"]}
+    for remediation in present:
+        rule_id = logical_id(remediation["rule"])
+        condition = "BucketRemediationOn"
+        for required in remediation["requires"]:
+            condition = f"{rule_id}RemediationOn"
+            conditions[condition] = {"Fn::And": [{"Condition": "BucketRemediationOn"},
+                                                 {"Fn::Not": [{"Fn::Equals": [{"Ref": required}, ""]}]}]}
+        values: dict[str, Any] = {}
+        for name, source in remediation["parameters"].items():
+            values[name] = ({"ResourceValue": {"Value": "RESOURCE_ID"}} if source == "RESOURCE_ID"
+                            else {"StaticValue": {"Values": [{"Ref": source}]}})
+        resources[f"{rule_id}Remediation"] = {
+            "Type": "AWS::Config::RemediationConfiguration",
+            "Condition": condition,
+            "DependsOn": rule_id,
+            "Properties": {
+                "ConfigRuleName": remediation["rule"],
+                "TargetType": "SSM_DOCUMENT",
+                "TargetId": remediation["document"],
+                "ResourceType": "AWS::S3::Bucket",
+                "Automatic": False,
+                "Parameters": values,
+            },
+        }
+
+
 def conformance_pack() -> dict[str, Any]:
     from rules.pack_entries import MANAGED_RULES, PROCESS_CHECKS
 
@@ -158,6 +209,7 @@ def conformance_pack() -> dict[str, Any]:
             "Description": check["description"],
             "Source": {"Owner": "AWS", "SourceIdentifier": "AWS_CONFIG_PROCESS_CHECK"},
         }}
+    _add_remediations(parameters, conditions, resources)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "transcribe-guard: AWS Config rules for Amazon Transcribe security practices "
@@ -176,6 +228,16 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _remediation_note(rule_name: str) -> str:
+    from rules.pack_entries import REMEDIATIONS
+
+    for remediation in REMEDIATIONS:
+        if remediation["rule"] == rule_name:
+            return (f" Optional pack remediation (`EnableBucketRemediation=true`): SSM document "
+                    f"`{remediation['document']}`, manual. {_md(remediation['note'])}")
+    return ""
+
+
 def rule_reference() -> str:
     lines = [README_BEGIN, "", "| Rule | Practice | Severity | What it checks |", "|---|---|---|---|"]
     for meta in _metadata():
@@ -188,7 +250,7 @@ def rule_reference() -> str:
                   f"- **Trigger:** periodic, {meta['trigger']['frequency']}.",
                   f"- **NOT_APPLICABLE means:** {_md(meta['not_applicable'])}",
                   f"- **Permissions:** {', '.join(f'`{a}`' for a in meta['iam_actions'])}",
-                  f"- **Remediation:** {_md(meta['remediation'])}", "",
+                  f"- **Remediation:** {_md(meta['remediation'])}{_remediation_note(meta['name'])}", "",
                   "| Parameter | Default | Description |", "|---|---|---|"]
         properties = meta["parameters"]["properties"]
         for name, spec in properties.items():
