@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import weakref
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as TransportError
+from botocore.utils import parse_timestamp
 from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
 
 from rules.parameters import parse_parameters
-from rules.transcribe import ListingError, TranscribeInventory, error_code
+from rules.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
 
@@ -67,6 +70,43 @@ def account_id_of(event: Mapping[str, Any], client_factory: Any) -> str:
     return str(client_factory.build_client("sts").get_caller_identity()["Account"])
 
 
+def _fail_closed_client(client: Any) -> Any:
+    make_api_call = client._make_api_call  # every operation and paginator goes through it
+
+    def call(operation_name: str, api_params: Any) -> Any:
+        try:
+            return make_api_call(operation_name, api_params)
+        except (HTTPClientError, TransportError) as error:
+            raise ClientError({"Error": {"Code": type(error).__name__, "Message": str(error)}},
+                              operation_name) from error
+
+    client._make_api_call = call
+    return client
+
+
+def fail_closed(client_factory: Any) -> Any:
+    """Make the clients ``client_factory`` builds raise a transport failure that outlasts the SDK's
+    retries (a read or connect timeout, a dropped connection: botocore exceptions, not
+    ClientErrors) as a ClientError named after it ("ReadTimeoutError"). Every rule catches
+    ClientError around each read, so the resource being read is reported "Could not evaluate:
+    ReadTimeoutError" instead of one slow call ending the whole run with no evaluations (found by
+    tests/test_fault_matrix.py). The factory keeps its identity, so inventories and lookups keyed
+    on it are still shared. Idempotent."""
+    if getattr(client_factory, "__dict__", {}).get("_transcribe_guard_fail_closed"):
+        return client_factory
+    build = client_factory.build_client
+
+    def build_client(*args: Any, **kwargs: Any) -> Any:
+        return _fail_closed_client(build(*args, **kwargs))
+
+    try:
+        client_factory.build_client = build_client
+        client_factory._transcribe_guard_fail_closed = True
+    except AttributeError:  # a factory that takes no attributes: its clients stay as they are
+        pass
+    return client_factory
+
+
 def inventory_for(client_factory: Any, account_id: str) -> TranscribeInventory:
     inventory = _INVENTORIES.get(client_factory)
     if inventory is None or inventory.account_id != account_id:
@@ -75,6 +115,76 @@ def inventory_for(client_factory: Any, account_id: str) -> TranscribeInventory:
         inventory = TranscribeInventory(client, account_id, client.meta.partition)
         _INVENTORIES[client_factory] = inventory
     return inventory
+
+
+class InvalidEventError(ValueError):
+    """The function was invoked with something that is not a Config event this rule can run on.
+    The message names the problem; the event's values are not echoed beyond a short prefix."""
+
+
+# What rdklib's periodic path reads from the event without checking (json.loads, [] lookups,
+# botocore parameters): each must be present and a string.
+_EVENT_STRINGS = ("invokingEvent", "resultToken", "configRuleName", "executionRoleArn")
+_ROLE_ARN = re.compile(r"arn:[a-z-]+:iam::\d{12}:role/\S+")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _json_object(event: Mapping[str, Any], key: str) -> dict[str, Any]:
+    try:
+        value = json.loads(event[key])
+    except json.JSONDecodeError as error:
+        raise InvalidEventError(f"{key} is not valid JSON ({error.msg} at character {error.pos}).") from None
+    if not isinstance(value, dict):
+        raise InvalidEventError(f"{key} is {_json_type(value)} in JSON, not an object.")
+    return value
+
+
+def check_event(event: Any, rule_name: str) -> None:
+    """Raise InvalidEventError naming the first thing in ``event`` that keeps a periodic rule from
+    running: rdklib's Evaluator would otherwise fail on it with an unrelated KeyError, TypeError,
+    JSONDecodeError or botocore validation error, after part of the work."""
+    if not isinstance(event, Mapping):
+        raise InvalidEventError(f"the event is {_json_type(event)}, not a JSON object.")
+    for key in _EVENT_STRINGS:
+        if key not in event:
+            raise InvalidEventError(f"{key} is missing from the event.")
+        if not isinstance(event[key], str):
+            raise InvalidEventError(f"{key} must be a string, not {_json_type(event[key])}.")
+    invoking = _json_object(event, "invokingEvent")
+    message_type = invoking.get("messageType")
+    if not isinstance(message_type, str):
+        raise InvalidEventError("invokingEvent has no messageType string.")
+    if message_type != "ScheduledNotification":
+        raise InvalidEventError(f"messageType {_shown(message_type)}: {rule_name} is a periodic rule and evaluates "
+                                "ScheduledNotification events only.")
+    created = invoking.get("notificationCreationTime")
+    try:
+        if not isinstance(created, str):
+            raise TypeError(created)
+        parse_timestamp(created)  # as botocore will for PutEvaluations' OrderingTimestamp
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidEventError(f"invokingEvent notificationCreationTime {_shown(created)} is not a timestamp.") from None
+    if "ruleParameters" in event:
+        if not isinstance(event["ruleParameters"], str):
+            raise InvalidEventError(f"ruleParameters must be a string, not {_json_type(event['ruleParameters'])}.")
+        parameters = _json_object(event, "ruleParameters")
+        for name in ("ExecutionRoleName", "ExecutionRoleRegion", "AssumeRoleMode"):  # rdklib reads these first
+            if name in parameters and not isinstance(parameters[name], str):
+                raise InvalidEventError(f"ruleParameters {name} must be a string, not {_json_type(parameters[name])}.")
+    if not _ROLE_ARN.fullmatch(event["executionRoleArn"]):
+        raise InvalidEventError(f"executionRoleArn {_shown(event['executionRoleArn'])} is not an IAM role ARN.")
+    account = event.get("accountId")
+    if account is not None and not (isinstance(account, str) and re.fullmatch(r"\d{12}", account)):
+        raise InvalidEventError(f"accountId {_shown(account)} is not a 12-digit account ID.")
 
 
 class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
@@ -90,7 +200,16 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
     def evaluate_parameters(self, rule_parameters: Any) -> dict[str, Any]:
         return parse_parameters(self.METADATA["parameters"], rule_parameters)
 
+    def get_execution_role_arn(self, event: Any) -> Any:
+        # rdklib's Evaluator.handle calls this first, before it reads anything else from the event
+        # (only its own "event is not defined" check comes earlier), so checking the event here
+        # gives every rule's one-line lambda_handler a clear InvalidEventError for a malformed
+        # event, with no change to the rule modules.
+        check_event(event, self.name())
+        return super().get_execution_role_arn(event)
+
     def evaluate_periodic(self, event: Mapping[str, Any], client_factory: Any, valid_rule_parameters: Mapping[str, Any]) -> list[Evaluation]:
+        client_factory = fail_closed(client_factory)
         account_id = account_id_of(event, client_factory)
         inventory = inventory_for(client_factory, account_id)
         region = inventory.region
@@ -110,11 +229,16 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
             # Without the list we cannot say which resources exist: report the account as not
             # evaluated and keep earlier results (rdklib would otherwise mark them NOT_APPLICABLE).
             complete = False
-            evaluations.append(Evaluation(
-                ComplianceType.NON_COMPLIANT, account_id, ACCOUNT_RESOURCE_TYPE,
-                annotation(f"Could not evaluate: {error_code(error.error)} when listing {error.kind.label}s; "
-                           "earlier results are kept until a run can list them."),
-            ))
+            _account_not_evaluated(evaluations, account_id, f"Could not evaluate: {error_code(error.error)} when "
+                                   f"listing {error.kind.label}s; earlier results are kept until a run can list them.")
+        except KeyError as error:
+            # A response lacked a member the rule indexes (botocore models almost every member as
+            # optional). Fail closed as for a failed List instead of crashing the whole run, which
+            # would report nothing (found by tests/test_fault_matrix.py, missing-field faults).
+            LOGGER.exception("%s: a response lacked %s", self.name(), error)
+            complete = False
+            _account_not_evaluated(evaluations, account_id, f"Could not evaluate: a response lacked {error}; "
+                                   "earlier results are kept until a run can read it.")
         self.delete_old_evaluations_on_scheduled_notification = complete
         counts: dict[str, int] = {}
         for evaluation in evaluations:
@@ -135,11 +259,23 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
     @staticmethod
     def could_not_evaluate(ctx: RunContext, resource_id: str, error: ClientError, what: str,
                            resource_type: str | None = None) -> Evaluation:
-        """Fail closed: a resource we could not read is NON_COMPLIANT, never skipped."""
+        """Fail closed: a resource we could not read is NON_COMPLIANT, never skipped. One that was
+        listed but is gone when read (deleted during the run, see ResourceGone) is NOT_APPLICABLE."""
+        if isinstance(error, ResourceGone):
+            return Evaluation(ComplianceType.NOT_APPLICABLE, resource_id, resource_type or ctx.reported_resource_type,
+                              annotation(f"Deleted during evaluation: listed, then not found when reading {what}."))
         return Evaluation(
             ComplianceType.NON_COMPLIANT, resource_id, resource_type or ctx.reported_resource_type,
             annotation(f"Could not evaluate: {error_code(error)} when reading {what}."),
         )
+
+
+def _account_not_evaluated(evaluations: list[Evaluation], account_id: str, text: str) -> None:
+    """Report the account NON_COMPLIANT with ``text``, in place of any account result the run
+    already yielded (one evaluation per resource)."""
+    evaluations[:] = [e for e in evaluations
+                      if (e.complianceResourceType, e.complianceResourceId) != (ACCOUNT_RESOURCE_TYPE, account_id)]
+    evaluations.append(Evaluation(ComplianceType.NON_COMPLIANT, account_id, ACCOUNT_RESOURCE_TYPE, annotation(text)))
 
 
 def require(condition: bool, message: str) -> None:

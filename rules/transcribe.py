@@ -105,6 +105,25 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code") or "UnknownError")
 
 
+class ResourceGone(ClientError):
+    """A Get (or ListTagsForResource) found no resource that the same run had listed: it was
+    deleted in between. Still a ClientError, so every rule's handler catches it; the base's
+    could_not_evaluate reports it NOT_APPLICABLE instead of "Could not evaluate"."""
+
+
+def gone(error: ClientError) -> bool:
+    """Whether ``error`` is Transcribe's answer for a missing resource: NotFoundException for
+    customizations and tags, BadRequestException "... couldn't be found ..." for jobs (the same
+    code also means a bad request, hence the message check)."""
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return error_code(error) == "NotFoundException" or (
+        error_code(error) == "BadRequestException" and "couldn't be found" in message)
+
+
+def _as_gone(error: ClientError) -> ClientError:
+    return ResourceGone(error.response, error.operation_name) if gone(error) else error
+
+
 class TranscribeInventory:
     """Lists and reads Transcribe resources for one account and region, each at most once."""
 
@@ -159,9 +178,13 @@ class TranscribeInventory:
             try:
                 response = self._call(kind.get_operation, **{kind.get_name_parameter: resource.name})
                 response.pop("ResponseMetadata", None)
+                if kind.get_field and not isinstance(response.get(kind.get_field), dict):
+                    # Nothing about the resource (the member is optional in the model): fail closed for it.
+                    raise ClientError({"Error": {"Code": "IncompleteResponse", "Message": f"no {kind.get_field}"}},
+                                      kind.get_operation)
                 self._details[key] = response[kind.get_field] if kind.get_field else response
-            except ClientError as error:
-                self._details[key] = error
+            except ClientError as error:  # listed moments ago: "not found" means deleted since
+                self._details[key] = _as_gone(error)
         found = self._details[key]
         if isinstance(found, ClientError):
             raise found
@@ -178,7 +201,7 @@ class TranscribeInventory:
                     tag_list = self._call("list_tags_for_resource", ResourceArn=resource.arn).get("Tags", [])
                 self._tags[resource.arn] = {t["Key"]: t.get("Value", "") for t in tag_list}
             except ClientError as error:
-                self._tags[resource.arn] = error
+                self._tags[resource.arn] = _as_gone(error)
         found = self._tags[resource.arn]
         if isinstance(found, ClientError):
             raise found

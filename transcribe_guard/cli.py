@@ -11,11 +11,13 @@ import csv
 import io
 import json
 import logging
+import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
 COMPLIANCE_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")
@@ -75,11 +77,35 @@ def load_parameters(path: str | None, rule_names: Sequence[str], defaults: dict[
     return validated
 
 
+# The SDK retry settings of the rule functions (transcribe_guard/templates.py): a scan retries
+# throttling, 5xx errors and timeouts as the deployed rules do. Set only for the scan, and only
+# where the environment does not already choose.
+SDK_RETRY_ENVIRONMENT = {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5"}
+
+
+@contextmanager
+def sdk_retries() -> Iterator[None]:
+    added = [name for name in SDK_RETRY_ENVIRONMENT if name not in os.environ]
+    os.environ.update({name: SDK_RETRY_ENVIRONMENT[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
              progress: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
-    region the standard AWS SDK configuration selects. One client factory for all rules, so
-    they share one inventory and every resource is listed and read once."""
+    region the standard AWS SDK configuration selects, with the rule functions' SDK retries. One
+    client factory for all rules, so they share one inventory and every resource is listed and
+    read once."""
+    with sdk_retries():
+        return _run_scan(rule_names, parameters, progress)
+
+
+def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
+              progress: Callable[[str], None] | None) -> list[dict[str, str]]:
     import boto3
     from rdklib import ClientFactory
 
@@ -554,7 +580,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         args = build_parser().parse_args(argv)
         return int(args.handler(args, out, err))
     except UsageError as error:
-        err.write(f"transcribe-guard: {error}\n")
+        # One line, whatever the user typed: arguments echoed back may hold newlines or other
+        # control characters (found by tests/test_properties.py).
+        message = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(error))
+        err.write(f"transcribe-guard: {message}\n")
         return EXIT_USAGE
 
 

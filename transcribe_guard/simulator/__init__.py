@@ -48,6 +48,7 @@ def install() -> None:
     from transcribe_guard.simulator import account_controls  # VPC endpoints, Config recorder, Organizations
     account_controls.install()
     __import__("transcribe_guard.simulator.s3_defaults", fromlist=["install"]).install()  # SSE-S3 baseline, owner check
+    __import__("transcribe_guard.simulator.faults", fromlist=["install"]).install()  # fault injection hooks
     _installed = True
 
 
