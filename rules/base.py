@@ -51,6 +51,9 @@ class RunContext:
     inventory: TranscribeInventory
     reported_resource_type: str
     client_factory: Any
+    # Set by a rule that could not name a resource the way earlier runs did (e.g. a role whose
+    # RoleId could not be read): earlier results are then kept instead of being retired.
+    keep_earlier_results: bool = False
 
     def client(self, service: str) -> Any:
         return self.client_factory.build_client(service)
@@ -239,6 +242,7 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
             complete = False
             _account_not_evaluated(evaluations, account_id, f"Could not evaluate: a response lacked {error}; "
                                    "earlier results are kept until a run can read it.")
+        complete = complete and not ctx.keep_earlier_results
         self.delete_old_evaluations_on_scheduled_notification = complete
         counts: dict[str, int] = {}
         for evaluation in evaluations:

@@ -420,7 +420,10 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
             if error_code(error) == "NoSuchEntity":  # Scenario 3
                 return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
                                    with_users("role does not exist", names), ROLE_RESOURCE_TYPE)
-            return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,  # Scenario 14, no RoleId yet
+            # Scenario 14: without GetRole there is no RoleId, so the role is reported by ARN and
+            # its earlier RoleId result is kept rather than retired as NOT_APPLICABLE.
+            ctx.keep_earlier_results = True
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
                                with_users(f"Could not evaluate: {error_code(error)} when reading the role (iam:GetRole)",
                                           names), ROLE_RESOURCE_TYPE)
         except RoleReadError as failure:  # Scenario 14

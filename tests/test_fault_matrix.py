@@ -416,8 +416,9 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
     # (rule, operation of its resource target): why the case fails today. strict: once fixed, the
     # case passes, xfail turns into a failure, and the entry must go.
     ("transcribe-data-access-role", "GetRole"):
-        "when iam:GetRole fails the rule reports the role under its ARN instead of its RoleId, so the "
-        "RoleId's earlier verdict is marked NOT_APPLICABLE by rdklib (lost) and a second resource appears",
+        "when iam:GetRole fails the rule cannot learn the RoleId, so this run reports the role under its ARN; "
+        "the RoleId's earlier verdict is kept in Config (not retired), but the RoleId is not re-evaluated "
+        "(fix: take RoleIds from iam:ListRoles)",
 }
 
 

@@ -30,7 +30,7 @@ def test_rdk_template_matches_our_pack(tmp_path: Path) -> None:
                  for r in json.loads((tmp_path / "rdk.json").read_text())["Resources"].values()
                  if r["Type"] == "AWS::Config::ConfigRule"}
     ours = {r["Properties"]["ConfigRuleName"]: r["Properties"] for r in conformance_pack()["Resources"].values()
-            if r["Properties"]["Source"]["Owner"] == "CUSTOM_LAMBDA"}
+            if r["Type"] == "AWS::Config::ConfigRule" and r["Properties"]["Source"]["Owner"] == "CUSTOM_LAMBDA"}
     assert set(rdk_rules) == set(ours) == set(RULES)
     for name, theirs in rdk_rules.items():
         assert theirs["Source"]["Owner"] == "CUSTOM_LAMBDA"

@@ -547,6 +547,19 @@ def test_scenario14_get_role_denied_reported_by_arn(account: Any, iam_denies: _D
     ]
 
 
+def test_scenario14_get_role_denied_keeps_earlier_results(account: Any, iam_denies: _Denied) -> None:
+    # Reported by ARN this run, the role's earlier RoleId result must not be retired by rdklib.
+    role_arn, _ = make_role(account, "hidden")
+    use(account, "transcription-job", "call-1", role_arn)
+    rule = TranscribeDataAccessRole()
+    factory = ClientFactory(None, assume_role_mode=False)
+    rule.evaluate_periodic({"accountId": ACCOUNT}, factory, rule.evaluate_parameters({}))
+    assert rule.delete_old_evaluations_on_scheduled_notification is True
+    iam_denies.rules.append(("GetRole", "hidden"))
+    rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False), rule.evaluate_parameters({}))
+    assert rule.delete_old_evaluations_on_scheduled_notification is False
+
+
 @pytest.mark.parametrize(("operation", "what"), [
     ("ListAttachedRolePolicies", "its attached policies (iam:ListAttachedRolePolicies)"),
     ("ListRolePolicies", "its inline policies (iam:ListRolePolicies)"),
