@@ -251,16 +251,24 @@ class DataRule(TranscribeGuardRule):
 
     UNKNOWN = "the buckets they name"
 
-    def evaluate_periodic(self, event: Mapping[str, Any], client_factory: Any,
-                          valid_rule_parameters: Mapping[str, Any]) -> list[Evaluation]:
-        self._incomplete = False
-        evaluations = super().evaluate_periodic(event, client_factory, valid_rule_parameters)
-        if self._incomplete:
-            self.delete_old_evaluations_on_scheduled_notification = False
-        return evaluations
+    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
+        """The bucket rules' shared scenarios: discovery gaps reported on the account, buckets whose
+        tags could not be read fail closed, then each data bucket through evaluate_bucket (no
+        buckets found: no evaluations)."""
+        found = discovery_for(ctx).buckets(*self.bucket_params(params))
+        if found.gaps:  # Scenario "jobs, models or buckets could not be listed or read"
+            yield self.gap_evaluation(ctx, found.gaps)
+        yield from self.unreadable_tags(ctx, found)  # Scenario "a bucket's tags could not be read"
+        lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
+        for bucket in found.names:  # Scenario 1: none found, none yielded
+            yield self.evaluate_bucket(ctx, lookups, found, bucket, params)
+
+    def evaluate_bucket(self, ctx: RunContext, lookups: S3KmsLookups, found: Buckets, bucket: str,
+                        params: Mapping[str, Any]) -> Evaluation:
+        raise NotImplementedError
 
     def gap_evaluation(self, ctx: RunContext, gaps: Sequence[Gap]) -> Evaluation:
-        self._incomplete = True
+        ctx.keep_earlier_results = True
         return Evaluation(ComplianceType.NON_COMPLIANT, ctx.account_id, ACCOUNT_RESOURCE_TYPE,
                           annotation(describe_gaps(gaps, self.UNKNOWN)))
 

@@ -54,15 +54,15 @@ Scenarios:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation, Evaluator
 
 from rules.base import RunContext
 from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, TAG_ACTIONS, Buckets,
-                             DataRule, bucket_read_failed, discovery_for)
-from rules.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
+                             DataRule, bucket_read_failed)
+from rules.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups
 from rules.transcribe import error_code
 
 DISCOVERY_ACTIONS = [
@@ -114,17 +114,8 @@ _NAMES = {"AES256": "SSE-S3 (AES256)", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DS
 class TranscribeBucketEncrypted(DataRule):
     METADATA = METADATA
 
-    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
-        found = discovery_for(ctx).buckets(*self.bucket_params(params))
-        if found.gaps:  # Scenario 9
-            yield self.gap_evaluation(ctx, found.gaps)
-        yield from self.unreadable_tags(ctx, found)  # Scenario 10
-        lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
-        for bucket in found.names:  # Scenario 1: none found, none yielded
-            yield self._evaluate(ctx, lookups, found, bucket, params)
-
-    def _evaluate(self, ctx: RunContext, lookups: S3KmsLookups, found: Buckets, bucket: str,
-                  params: Mapping[str, Any]) -> Evaluation:
+    def evaluate_bucket(self, ctx: RunContext, lookups: S3KmsLookups, found: Buckets, bucket: str,
+                        params: Mapping[str, Any]) -> Evaluation:
         label = found.label(bucket)
         allow_sse_s3: bool = params["AllowSseS3"]
         allowed: list[str] = params["KmsKeyArns"]

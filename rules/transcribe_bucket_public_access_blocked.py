@@ -65,16 +65,16 @@ Scenarios:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation, Evaluator
 
 from rules.base import RunContext
 from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, Buckets, DataRule,
-                             bucket_read_failed, discovery_for, fit)
+                             bucket_read_failed, fit)
 from rules.resource_policy_probe import PolicyError, public_s3_grant
-from rules.s3_kms import S3KmsLookups, lookups_for
+from rules.s3_kms import S3KmsLookups
 from rules.transcribe import error_code
 from rules.transcribe_bucket_encrypted import DISCOVERY_ACTIONS
 
@@ -114,16 +114,8 @@ METADATA: dict[str, Any] = {
 class TranscribeBucketPublicAccessBlocked(DataRule):
     METADATA = METADATA
 
-    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
-        found = discovery_for(ctx).buckets(*self.bucket_params(params))
-        if found.gaps:  # Scenario 9
-            yield self.gap_evaluation(ctx, found.gaps)
-        yield from self.unreadable_tags(ctx, found)  # Scenario 10
-        lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
-        for bucket in found.names:  # Scenario 1: none found, none yielded
-            yield self._evaluate(ctx, lookups, found, bucket)
-
-    def _evaluate(self, ctx: RunContext, lookups: S3KmsLookups, found: Buckets, bucket: str) -> Evaluation:
+    def evaluate_bucket(self, ctx: RunContext, lookups: S3KmsLookups, found: Buckets, bucket: str,
+                        params: Mapping[str, Any]) -> Evaluation:
         label = found.label(bucket)
         try:
             settings = lookups.public_access_block(bucket) or {}
