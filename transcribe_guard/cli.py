@@ -497,6 +497,27 @@ def cmd_package(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+# --- cost --------------------------------------------------------------------------------------
+
+def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Model a month of the pack's costs: naive daily re-evaluation vs incremental evaluation."""
+    from rules.registry import RULES
+    from transcribe_guard import cost
+
+    try:
+        rule_names = cost.select_rules(args.rules, list(RULES))
+        inputs = cost.validate(args.jobs_per_day, args.retention_days, args.noncompliant_rate,
+                               args.reconciliation_days, args.tag_changes_per_day, args.call_latency_ms,
+                               args.memory_mb if args.memory_mb is not None else cost.default_memory_mb(),
+                               args.allowed_output_buckets, args.evidence_source)
+        modes = cost.REPORTING_MODES if args.reporting_mode == "both" else (args.reporting_mode,)
+        result = cost.estimate(inputs, [RULES[name].METADATA for name in rule_names], modes)
+    except (cost.CostInputError, cost.UnmodeledRule) as error:
+        raise UsageError(str(error)) from None
+    out.write(json.dumps(result, indent=2) + "\n" if args.format == "json" else cost.render_table(result))
+    return EXIT_OK
+
+
 # --- entry point -------------------------------------------------------------------------------
 
 class _Parser(argparse.ArgumentParser):
@@ -545,6 +566,28 @@ def build_parser() -> argparse.ArgumentParser:
     package = commands.add_parser("package", help="build the rules' Lambda code package (deterministic zip)")
     package.add_argument("--output", default="build/transcribe-guard-rules.zip", metavar="FILE")
     package.set_defaults(handler=cmd_package)
+
+    cost = commands.add_parser(
+        "cost", help="model a month of Config, Lambda and API costs: naive vs incremental evaluation",
+        description="Model (not measure) a month of the pack's costs for a naive daily re-evaluation and for "
+                    "incremental evaluation in each reporting mode. See README \"Costs\" for the assumptions.")
+    cost.add_argument("--jobs-per-day", required=True, metavar="N", help="Transcribe jobs started a day")
+    cost.add_argument("--retention-days", default="90", metavar="N", help="days a job record is kept (default 90)")
+    cost.add_argument("--rules", metavar="R1,R2", help="comma-separated rules (default: all)")
+    cost.add_argument("--reporting-mode", choices=("resource", "summary", "both"), default="both")
+    cost.add_argument("--noncompliant-rate", default="0.05", metavar="F", help="share of jobs NON_COMPLIANT, 0..1")
+    cost.add_argument("--reconciliation-days", default="7", metavar="D", help="full reconciliation every D days (1-30)")
+    cost.add_argument("--tag-changes-per-day", default="0", metavar="E", help="TagResource/UntagResource/Delete*Job "
+                                                                            "events a day")
+    cost.add_argument("--call-latency-ms", default="40", metavar="MS", help="latency of one API call (default 40)")
+    cost.add_argument("--memory-mb", default=None, metavar="MB",
+                      help="Lambda memory (default: FunctionMemorySize's default in the functions template)")
+    cost.add_argument("--allowed-output-buckets", action="store_true",
+                      help="transcribe-job-output-location has AllowedOutputBuckets (a Get per job)")
+    cost.add_argument("--evidence-source", choices=("bucket", "object"), default="bucket",
+                      help="transcribe-job-output-encrypted's EvidenceSource (object: S3 HeadObject per job)")
+    cost.add_argument("--format", choices=("table", "json"), default="table")
+    cost.set_defaults(handler=cmd_cost)
 
     evidence = commands.add_parser(
         "evidence", help="collect results into an evidence bundle mapped to HIPAA, PCI DSS, SOC 2 and NIST 800-53",
