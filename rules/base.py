@@ -14,7 +14,10 @@ from typing import Any, ClassVar, Iterable, Mapping
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as TransportError
 from botocore.utils import parse_timestamp
-from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
+import rdklib
+from rdklib import ClientFactory, ComplianceType, ConfigRule, Evaluation, InvalidParametersError
+from rdklib.util.service import (build_error_response, build_internal_error_response,
+                                 build_parameters_value_error_response, check_defined, is_internal_error)
 
 from rules.parameters import parse_parameters
 from rules.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
@@ -195,6 +198,10 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
     ``evaluate(ctx, params)``, yielding one Evaluation per resource."""
 
     METADATA: ClassVar[dict[str, Any]]
+    # Whether the rule posts its results itself when run as a function (see Evaluator).
+    POSTS_OWN_RESULTS: ClassVar[bool] = False
+    invoked_as_function = False
+    lambda_context: Any = None
 
     @classmethod
     def name(cls) -> str:
@@ -280,6 +287,45 @@ def _account_not_evaluated(evaluations: list[Evaluation], account_id: str, text:
     evaluations[:] = [e for e in evaluations
                       if (e.complianceResourceType, e.complianceResourceId) != (ACCOUNT_RESOURCE_TYPE, account_id)]
     evaluations.append(Evaluation(ComplianceType.NON_COMPLIANT, account_id, ACCOUNT_RESOURCE_TYPE, annotation(text)))
+
+
+class Evaluator(rdklib.Evaluator):  # type: ignore[misc]
+    """rdklib's Evaluator, telling the rule that it runs as a function and handing it the Lambda
+    context (rdklib passes neither on). A rule that posts its own results as it goes
+    (rules/incremental.py: batches, checkpoint, deadline) is run here with rdklib's event,
+    parameter and error handling, but without rdklib's posting and stale-result cleanup."""
+
+    def __init__(self, rule: "TranscribeGuardRule", *args: Any, **kwargs: Any):
+        super().__init__(rule, *args, **kwargs)
+        self._rule = rule
+
+    def handle(self, event: Any, context: Any) -> Any:
+        rule = self._rule
+        rule.invoked_as_function = True
+        rule.lambda_context = context
+        if not rule.POSTS_OWN_RESULTS:
+            return super().handle(event, context)
+        check_defined(event, "event")
+        client_factory = ClientFactory(role_arn=rule.get_execution_role_arn(event),
+                                       region=rule.get_assume_role_region(event),
+                                       assume_role_mode=rule.get_assume_role_mode(event))
+        try:
+            valid_rule_parameters = rule.evaluate_parameters(json.loads(event.get("ruleParameters") or "{}"))
+        except InvalidParametersError as error:
+            return build_parameters_value_error_response(error)
+        try:
+            return rule.evaluate_periodic(event, client_factory, valid_rule_parameters)
+        except ClientError as error:  # as rdklib's Evaluator answers
+            code = error.response["Error"]["Code"]
+            if "AccessDenied" in code or "UnauthorizedOperation" in code:
+                return build_error_response("Insufficient access to perform this action.", str(error), code,
+                                            error.response["Error"]["Message"])
+            if is_internal_error(error):
+                return build_internal_error_response("Unexpected error while completing API request", str(error))
+            return build_error_response("Customer error while making API request", str(error), code,
+                                        error.response["Error"]["Message"])
+        except ValueError as error:
+            return build_internal_error_response(str(error), str(error))
 
 
 def require(condition: bool, message: str) -> None:

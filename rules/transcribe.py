@@ -10,10 +10,13 @@ once however many rules look at it.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 from botocore.exceptions import ClientError
+
+from rules.pacing import RateLimiter, shared_limiter
 
 LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +38,11 @@ class ResourceKind:
     status_field: str | None = None
     is_job: bool = False
     list_filters: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def delete_operation(self) -> str:
+        """The Delete* API name, as CloudTrail records it (DeleteTranscriptionJob, ...)."""
+        return "Delete" + "".join(word.capitalize() for word in self.get_operation.split("_")[1:])
 
 
 TRANSCRIPTION_JOB = ResourceKind(
@@ -127,8 +135,9 @@ def _as_gone(error: ClientError) -> ClientError:
 class TranscribeInventory:
     """Lists and reads Transcribe resources for one account and region, each at most once."""
 
-    def __init__(self, client: Any, account_id: str, partition: str = "aws"):
+    def __init__(self, client: Any, account_id: str, partition: str = "aws", limiter: RateLimiter | None = None):
         self.client = client
+        self.limiter = limiter or shared_limiter()
         self.region: str = client.meta.region_name
         self.account_id = account_id
         self.partition = partition
@@ -136,9 +145,12 @@ class TranscribeInventory:
         self._details: dict[tuple[str, str], dict[str, Any] | ClientError] = {}
         self._tags: dict[str, dict[str, str] | ClientError] = {}
         self.calls: dict[str, int] = {}
+        self._calls_lock = threading.Lock()  # reads run on a few threads (pacing.ordered_map)
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        self.calls[operation] = self.calls.get(operation, 0) + 1
+        with self._calls_lock:
+            self.calls[operation] = self.calls.get(operation, 0) + 1
+        self.limiter.acquire(operation)
         result: dict[str, Any] = getattr(self.client, operation)(**kwargs)
         return result
 
@@ -153,21 +165,35 @@ class TranscribeInventory:
         return self._listed[kind.key]
 
     def _list_all(self, kind: ResourceKind) -> Iterator[Resource]:
+        for _token, page in self.pages(kind):
+            yield from page
+
+    def pages(self, kind: ResourceKind, token: str | None = None) -> Iterator[tuple[str | None, list[Resource]]]:
+        """List ``kind`` one page at a time, nothing kept: (the token that fetched the page, its
+        resources). Starts at ``token`` when given, so a run can resume where an earlier one
+        stopped. Raises ListingError."""
         kwargs: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE, **dict(kind.list_filters)}
+        if token:
+            kwargs["NextToken"] = token
         seen_tokens: set[str] = set()
         while True:
             try:
                 page = self._call(kind.list_operation, **kwargs)
             except ClientError as error:
                 raise ListingError(kind, error) from error
-            for summary in page.get(kind.list_field, []):
-                name = summary[kind.name_field]
-                yield Resource(kind, name, self.arn(kind, name), summary)
+            yield kwargs.get("NextToken"), [Resource(kind, s[kind.name_field], self.arn(kind, s[kind.name_field]), s)
+                                           for s in page.get(kind.list_field, [])]
             token = page.get("NextToken")
             if not token or token in seen_tokens:  # a repeated token would loop forever
                 return
             seen_tokens.add(token)
             kwargs["NextToken"] = token
+
+    def forget(self, resource: Resource) -> None:
+        """Drop what was read about ``resource``: a streaming run keeps nothing once a resource
+        is judged, so memory does not grow with the number of jobs."""
+        self._details.pop((resource.kind.key, resource.name), None)
+        self._tags.pop(resource.arn, None)
 
     def detail(self, resource: Resource) -> dict[str, Any]:
         """The resource's Get/Describe response body (the job, vocabulary, ...). Raises ClientError;

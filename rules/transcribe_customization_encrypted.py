@@ -50,14 +50,16 @@ Scenarios:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule
+from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext
+from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
 from rules.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
-from rules.transcribe import LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource
+from rules.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
+                              ResourceKind)
 
 KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
@@ -82,6 +84,8 @@ METADATA: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "KmsKeyArns": KMS_KEY_ARNS_PARAMETER,
+            "ReportingMode": REPORTING_MODE_PARAMETER,
+            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
             "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
         },
     },
@@ -105,15 +109,16 @@ _FILE_PARAMETER = {VOCABULARY.key: "VocabularyFileUri", VOCABULARY_FILTER.key: "
                    LANGUAGE_MODEL.key: "InputDataConfig"}
 
 
-class TranscribeCustomizationEncrypted(TranscribeGuardRule):
+class TranscribeCustomizationEncrypted(ResourceRule):
     METADATA = METADATA
 
-    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
+    def kinds(self, params: Mapping[str, Any]) -> Sequence[ResourceKind]:
+        return KINDS
+
+    def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
         lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
         allowed: list[str] = params["KmsKeyArns"]
-        for kind in KINDS:
-            for resource in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
-                yield self._evaluate(ctx, lookups, resource, allowed)
+        return lambda resource: self._evaluate(ctx, lookups, resource, allowed)
 
     def _evaluate(self, ctx: RunContext, lookups: S3KmsLookups, resource: Resource, allowed: list[str]) -> Evaluation:
         kind = resource.kind

@@ -75,17 +75,19 @@ Scenarios:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule
+from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext
+from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
 from rules.policy import PolicyError
 from rules.s3_kms import (KMS_ALGORITHMS, KMS_KEY_ARNS_PARAMETER, SSE, SSE_KMS_KEY, S3KmsLookups,
                           kms_enforcement_probes, lookups_for, object_location, unrefused)
 from rules.s3_location import bucket_of, is_service_bucket
-from rules.transcribe import FAILED, FINISHED_OK, JOB_KINDS, Resource, error_code, output_uris
+from rules.transcribe import (FAILED, FINISHED_OK, JOB_KINDS, Resource, ResourceKind, error_code,
+                              output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-encrypted",
@@ -115,6 +117,8 @@ METADATA: dict[str, Any] = {
                                "the output buckets, which the generated role policy does not grant.",
             },
             "KmsKeyArns": KMS_KEY_ARNS_PARAMETER,
+            "ReportingMode": REPORTING_MODE_PARAMETER,
+            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
             "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
         },
     },
@@ -141,17 +145,18 @@ METADATA: dict[str, Any] = {
 Verdict = tuple[str, str]  # (compliance type, annotation text), for one job
 
 
-class TranscribeJobOutputEncrypted(TranscribeGuardRule):
+class TranscribeJobOutputEncrypted(ResourceRule):
     METADATA = METADATA
 
-    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
+    def kinds(self, params: Mapping[str, Any]) -> Sequence[ResourceKind]:
+        return JOB_KINDS
+
+    def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
         lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
         allowed: list[str] = params["KmsKeyArns"]
         by_object = params["EvidenceSource"] == "object"
         bucket_verdicts: dict[str, Verdict | None] = {}  # one judgment per bucket per run
-        for kind in JOB_KINDS:
-            for job in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
-                yield self._evaluate_job(ctx, lookups, job, allowed, by_object, bucket_verdicts)
+        return lambda job: self._evaluate_job(ctx, lookups, job, allowed, by_object, bucket_verdicts)
 
     def _evaluate_job(self, ctx: RunContext, lookups: S3KmsLookups, job: Resource, allowed: list[str],
                       by_object: bool, bucket_verdicts: dict[str, Verdict | None]) -> Evaluation:

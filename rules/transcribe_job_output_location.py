@@ -37,15 +37,16 @@ Scenarios:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluator, Evaluation
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule
+from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext
+from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
 from rules.s3_location import bucket_of, is_service_bucket
 from rules.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource,
-                              output_uris)
+                              ResourceKind, output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-location",
@@ -74,6 +75,8 @@ METADATA: dict[str, Any] = {
                 "description": "Comma-separated bucket names; job output must be in one of them. Empty: any "
                                "customer-owned bucket.",
             },
+            "ReportingMode": REPORTING_MODE_PARAMETER,
+            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
             "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
         },
     },
@@ -92,14 +95,15 @@ METADATA: dict[str, Any] = {
                    "changed: delete them with Delete*Job once their output has been moved.",
 }
 
-class TranscribeJobOutputLocation(TranscribeGuardRule):
+class TranscribeJobOutputLocation(ResourceRule):
     METADATA = METADATA
 
-    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
+    def kinds(self, params: Mapping[str, Any]) -> Sequence[ResourceKind]:
+        return JOB_KINDS
+
+    def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
         allowed: list[str] = params["AllowedOutputBuckets"]
-        for kind in JOB_KINDS:
-            for job in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
-                yield self._evaluate_job(ctx, job, allowed)
+        return lambda job: self._evaluate_job(ctx, job, allowed)
 
     def _evaluate_job(self, ctx: RunContext, job: Resource, allowed: list[str]) -> Evaluation:
         label = job.kind.label.capitalize()

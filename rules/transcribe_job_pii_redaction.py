@@ -64,15 +64,16 @@ Scenarios:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import botocore.session
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, require
+from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, require
+from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
 from rules.transcribe import (CALL_ANALYTICS_JOB, FAILED, JOB_KINDS, MEDICAL_SCRIBE_JOB, MEDICAL_TRANSCRIPTION_JOB,
-                              TRANSCRIPTION_JOB, Resource)
+                              TRANSCRIPTION_JOB, Resource, ResourceKind)
 
 ALL_TYPES = "ALL"
 REDACTED_ONLY = "redacted"
@@ -134,6 +135,8 @@ METADATA: dict[str, Any] = {
                 "description": "true requires medical transcription jobs to set ContentIdentificationType PHI; false "
                                "reports them NOT_APPLICABLE.",
             },
+            "ReportingMode": REPORTING_MODE_PARAMETER,
+            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
             "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
         },
     },
@@ -151,7 +154,7 @@ METADATA: dict[str, Any] = {
 }
 
 
-class TranscribeJobPiiRedaction(TranscribeGuardRule):
+class TranscribeJobPiiRedaction(ResourceRule):
     METADATA = METADATA
 
     def evaluate_parameters(self, rule_parameters: Any) -> dict[str, Any]:
@@ -161,10 +164,11 @@ class TranscribeJobPiiRedaction(TranscribeGuardRule):
                 "Parameter RequiredPiiEntityTypes lists ALL with other types; ALL already covers them, list it alone.")
         return params
 
-    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
-        for kind in JOB_KINDS:
-            for job in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
-                yield self._evaluate_job(ctx, job, params)
+    def kinds(self, params: Mapping[str, Any]) -> Sequence[ResourceKind]:
+        return JOB_KINDS
+
+    def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
+        return lambda job: self._evaluate_job(ctx, job, params)
 
     def _evaluate_job(self, ctx: RunContext, job: Resource, params: Mapping[str, Any]) -> Evaluation:
         label = job.kind.label.capitalize()

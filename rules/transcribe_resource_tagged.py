@@ -48,13 +48,14 @@ Scenarios:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, require
-from rules.transcribe import ALL_KINDS, KINDS_BY_KEY, Resource
+from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, require
+from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
+from rules.transcribe import ALL_KINDS, KINDS_BY_KEY, Resource, ResourceKind
 
 # AWS tag characters (letters, digits, spaces and _ . : / = + - @), less the separators of the
 # compact form: = ends a key, | separates values, and , separates entries.
@@ -98,6 +99,8 @@ METADATA: dict[str, Any] = {
                 "description": "Comma-separated Transcribe ARN resource types to check (e.g. transcription-job,"
                                "vocabulary). Empty: every kind.",
             },
+            "ReportingMode": REPORTING_MODE_PARAMETER,
+            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
             "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
         },
     },
@@ -147,8 +150,9 @@ def tag_problems(tags: Mapping[str, str], requirements: Iterable[TagRequirement]
     return missing, not_allowed
 
 
-class TranscribeResourceTagged(TranscribeGuardRule):
+class TranscribeResourceTagged(ResourceRule):
     METADATA = METADATA
+    TAG_DEPENDENT = True
 
     def evaluate_parameters(self, rule_parameters: Any) -> dict[str, Any]:
         params = super().evaluate_parameters(rule_parameters)
@@ -159,14 +163,14 @@ class TranscribeResourceTagged(TranscribeGuardRule):
         params["RequiredTags"] = tuple(requirements)
         return params
 
-    def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
-        requirements: tuple[TagRequirement, ...] = params["RequiredTags"]
+    def kinds(self, params: Mapping[str, Any]) -> Sequence[ResourceKind]:
         wanted: list[str] = params["ResourceKinds"]
         kinds = [KINDS_BY_KEY[key] for key in wanted] if wanted else list(ALL_KINDS)  # Scenario 6
-        kinds.sort(key=ALL_KINDS.index)
-        for kind in kinds:
-            for resource in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
-                yield self._evaluate_resource(ctx, resource, requirements)
+        return sorted(kinds, key=ALL_KINDS.index)
+
+    def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
+        requirements: tuple[TagRequirement, ...] = params["RequiredTags"]
+        return lambda resource: self._evaluate_resource(ctx, resource, requirements)
 
     def _evaluate_resource(self, ctx: RunContext, resource: Resource,
                            requirements: tuple[TagRequirement, ...]) -> Evaluation:

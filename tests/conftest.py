@@ -14,6 +14,9 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_REGION"] = "us-east-1"
+# The simulator enforces no Transcribe quotas unless a test asks (tests/test_pacing.py paces on
+# its own limiter), so the rules' client-side pacing is scaled out of the way.
+os.environ["TRANSCRIBE_GUARD_QUOTA_SCALE"] = "1000"
 
 from transcribe_guard.simulator import Simulator  # noqa: E402
 

@@ -498,11 +498,13 @@ def test_a_scan_shares_the_lookups_across_rules(account: Any, api_calls: CallCou
 def test_parameters_defaults_and_parsing() -> None:
     rule = TranscribeJobOutputEncrypted()
     assert rule.evaluate_parameters({}) == {"EvidenceSource": "bucket", "KmsKeyArns": [],
-                                            "ReportedResourceType": "AWS::::Account"}
+                                            "ReportedResourceType": "AWS::::Account", "ReportingMode": "resource",
+                                            "ReconciliationDays": "7"}
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     assert rule.evaluate_parameters({"EvidenceSource": "object", "KmsKeyArns": f" {key}, {key} ",
                                      "ReportedResourceType": "Acme::Transcribe::Job"}) == {
-        "EvidenceSource": "object", "KmsKeyArns": [key], "ReportedResourceType": "Acme::Transcribe::Job"}
+        "EvidenceSource": "object", "KmsKeyArns": [key], "ReportedResourceType": "Acme::Transcribe::Job",
+        "ReportingMode": "resource", "ReconciliationDays": "7"}
 
 
 def test_reported_resource_type_parameter(account: Any) -> None:

@@ -14,12 +14,24 @@ RUNTIME = "python3.12"
 
 # rdklib itself posts results and, on periodic runs, reads earlier ones to retire stale results.
 RDKLIB_ACTIONS = ("config:GetComplianceDetailsByConfigRule", "config:PutEvaluations")
+# Incremental runs (rules/incremental.py) follow tag changes and deletions in the evaluated
+# account's CloudTrail event history. LookupEvents has no resource-level permissions.
+INCREMENTAL_ACTIONS = ("cloudtrail:LookupEvents",)
+# ... and keep their checkpoint in the functions' own account, under this path only.
+CHECKPOINT_PATH = "transcribe-guard/checkpoints"
 
 
 def evaluation_actions() -> list[str]:
-    """Every action a rule run needs: the union of the registry's declared actions plus rdklib's."""
+    """Every action a rule run needs in the evaluated account: the union of the registry's
+    declared actions plus rdklib's and the incremental runs'."""
     actions = {action for cls in RULES.values() for action in cls.METADATA["iam_actions"]}
-    return sorted(actions | set(RDKLIB_ACTIONS))
+    return sorted(actions | set(RDKLIB_ACTIONS) | set(INCREMENTAL_ACTIONS))
+
+
+def checkpoint_statement() -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/"
+                                    f"{CHECKPOINT_PATH}/*"}}
 
 
 def evaluation_policy() -> dict[str, Any]:
@@ -42,6 +54,8 @@ def functions_template() -> dict[str, Any]:
                         "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
                                                 ":log-group:/aws/lambda/transcribe-*:*"}}]}},
+                    {"PolicyName": "keep-checkpoints", "PolicyDocument": {"Version": "2012-10-17",
+                                                                          "Statement": [checkpoint_statement()]}},
                 ],
             },
         },

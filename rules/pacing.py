@@ -1,0 +1,122 @@
+"""Client-side pacing of Transcribe calls: a token bucket per operation at the documented quotas,
+and an ordered map with bounded concurrency for the per-resource reads.
+
+Transcribe throttles with LimitExceededException (HTTP 429) above its per-account quotas
+(GetTranscriptionJob 30 requests/s, GetCallAnalyticsJob and GetVocabulary 20, every List* 5).
+The SDK's standard retry mode (set on the functions, see templates.py) would recover, but a rule
+that fires 100,000 Gets as fast as it can spends most of its run in back-off. Pacing below the
+quota keeps every call on its first attempt; bounded concurrency hides per-call latency, since a
+single thread at 40 ms a call reaches only 25 calls/s.
+
+TRANSCRIBE_GUARD_QUOTA_SCALE (environment) multiplies every rate: for accounts whose quotas were
+raised through Service Quotas, and for the test suite (which has no quotas to respect).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
+
+# Requests per second per account and Region, from the Transcribe quotas page; operations not
+# listed are not paced. Rates are the boto3 method names the inventory calls.
+DOCUMENTED_QUOTAS: dict[str, float] = {
+    "get_transcription_job": 30, "get_medical_transcription_job": 30,
+    "get_call_analytics_job": 20, "get_medical_scribe_job": 20,
+    "get_vocabulary": 20, "get_medical_vocabulary": 20, "get_vocabulary_filter": 20,
+    "list_transcription_jobs": 5, "list_medical_transcription_jobs": 5, "list_call_analytics_jobs": 5,
+    "list_medical_scribe_jobs": 5, "list_vocabularies": 5, "list_medical_vocabularies": 5,
+    "list_vocabulary_filters": 5, "list_language_models": 5, "list_call_analytics_categories": 5,
+}
+# Aim a little under the quota: the service's bucket and ours do not tick in step.
+HEADROOM = 0.95
+# Reads in flight at once: enough to reach 30 calls/s at up to ~130 ms a call.
+MAX_CONCURRENT_READS = 4
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def quota_scale() -> float:
+    raw = os.environ.get("TRANSCRIBE_GUARD_QUOTA_SCALE", "1")
+    try:
+        scale = float(raw)
+    except ValueError:
+        raise ValueError(f"TRANSCRIBE_GUARD_QUOTA_SCALE must be a number, not {raw!r}.") from None
+    if not scale > 0:
+        raise ValueError(f"TRANSCRIBE_GUARD_QUOTA_SCALE must be positive, not {raw!r}.")
+    return scale
+
+
+class RateLimiter:
+    """One token bucket per operation, holding at most one second's worth of calls."""
+
+    def __init__(self, rates: dict[str, float] | None = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.rates = dict(rates if rates is not None else
+                          {op: tps * HEADROOM * quota_scale() for op, tps in DOCUMENTED_QUOTAS.items()})
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._tokens: dict[str, float] = {}
+        self._updated: dict[str, float] = {}
+        self.waited = 0.0  # seconds spent waiting, for the run's log line
+
+    def acquire(self, operation: str) -> None:
+        rate = self.rates.get(operation)
+        if not rate:
+            return
+        while True:
+            with self._lock:
+                now = self._clock()
+                tokens = min(rate, self._tokens.get(operation, rate) + (now - self._updated.get(operation, now)) * rate)
+                self._updated[operation] = now
+                if tokens >= 1:
+                    self._tokens[operation] = tokens - 1
+                    return
+                self._tokens[operation] = tokens
+                wait = (1 - tokens) / rate
+                self.waited += wait
+            self._sleep(wait)  # outside the lock: other operations keep flowing
+
+
+_SHARED: dict[float, RateLimiter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_limiter() -> RateLimiter:
+    """The process's limiter: every rule run in one process (a scan, a warm Lambda container)
+    draws on the same account quota, so they share the buckets."""
+    scale = quota_scale()
+    with _SHARED_LOCK:
+        if scale not in _SHARED:
+            _SHARED[scale] = RateLimiter()
+        return _SHARED[scale]
+
+
+def ordered_map(function: Callable[[T], R], items: Iterable[T], workers: int = MAX_CONCURRENT_READS,
+                stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[T, R]]:
+    """(item, function(item)) for each item, in the items' order, with at most ``workers`` calls
+    running and at most 2 x workers results waiting. ``stop()`` is asked before each new item is
+    started; once it says yes, the calls already started are finished and yielded, then the map
+    ends. Memory stays bounded however many items there are."""
+    if workers <= 1:
+        for item in items:
+            if stop():
+                return
+            yield item, function(item)
+        return
+    window: deque[tuple[T, Future[R]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="transcribe-guard-read") as pool:
+        for item in items:
+            if stop():
+                break
+            window.append((item, pool.submit(function, item)))
+            while len(window) >= 2 * workers:
+                done, future = window.popleft()
+                yield done, future.result()
+        while window:
+            done, future = window.popleft()
+            yield done, future.result()
