@@ -24,6 +24,8 @@ from moto.config.models import config_backends
 from moto.config.responses import ConfigResponse
 from moto.core.exceptions import JsonRESTError
 
+from transcribe_guard.simulator import clock
+
 VALID_COMPLIANCE = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA")
 DEFAULT_DETAILS_LIMIT = 10  # GetComplianceDetailsByConfigRule: "The default is 10." (0 means the default)
 
@@ -112,7 +114,7 @@ def put_evaluations(self: ConfigResponse) -> str:
     backend = self.config_backend
     if rule_name not in backend.config_rules:
         raise InvalidResultTokenException()
-    now = dt.datetime.now(dt.timezone.utc).timestamp()
+    now = clock.now().timestamp()  # the simulated clock (clock.py)
     with _LOCK:
         results = stored_results(backend, rule_name)
         for evaluation in evaluations:
