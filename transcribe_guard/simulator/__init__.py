@@ -49,6 +49,11 @@ def install() -> None:
     account_controls.install()
     __import__("transcribe_guard.simulator.s3_defaults", fromlist=["install"]).install()  # SSE-S3 baseline, owner check
     __import__("transcribe_guard.simulator.faults", fromlist=["install"]).install()  # fault injection hooks
+    from transcribe_guard.simulator import clock, cloudtrail_events
+    clock.install()  # the simulated clock goes back to real time when moto resets
+    cloudtrail_events.install()  # CloudTrail LookupEvents over recorded Transcribe write calls
+    # Transcribe TPS quotas and latency (throughput.py) and bulk seeding (bulk.py) need no
+    # installing: the simulated Transcribe's handlers call throughput.admit on every request.
     _installed = True
 
 
@@ -89,6 +94,8 @@ class Simulator:
 
     def __exit__(self, *exc: Any) -> None:
         self._mock.stop()
+        from transcribe_guard.simulator import clock
+        clock.reset()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

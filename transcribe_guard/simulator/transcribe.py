@@ -30,6 +30,8 @@ output shapes (see shapes.py), so they carry exactly the model's fields.
 from __future__ import annotations
 
 import base64
+import bisect
+import builtins
 import datetime as dt
 import json
 import re
@@ -42,6 +44,7 @@ from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 
+from transcribe_guard.simulator import clock, cloudtrail_events, throughput
 from transcribe_guard.simulator.shapes import output_shape, project, service_model
 
 DEFAULT_PAGE_SIZE = 5  # Transcribe's documented default MaxResults
@@ -127,6 +130,10 @@ _OVERWRITTEN_ON_UPDATE: dict[str, tuple[str, ...]] = {
 _KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z-]+)?:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
 
 
+def _bad_token() -> TranscribeError:
+    return _bad_request("The NextToken is not valid. Use the token from a previous response.")
+
+
 def _not_found(kind: "Kind", what: str) -> TranscribeError:
     # The service answers a missing job with BadRequestException and a missing customization
     # with NotFoundException.
@@ -134,7 +141,7 @@ def _not_found(kind: "Kind", what: str) -> TranscribeError:
     return _bad_request(message) if kind.is_job else TranscribeError("NotFoundException", message)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: benchmarks hold 100,000 of them
 class Record:
     kind: Kind
     name: str
@@ -146,8 +153,22 @@ class Record:
     request: dict[str, Any] = field(default_factory=dict)  # the Start/Create request as sent
 
 
+_RecordList = list[Record]  # (inside the backend class, ``list`` is its List method)
+
+
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return clock.now().replace(microsecond=0)
+
+
+def _created_field(kind: Kind) -> str | None:
+    """The creation timestamp of kinds that list newest first (jobs, language models)."""
+    if kind.is_job:
+        return "CreationTime"
+    return "CreateTime" if kind.key == "language-model" else None
+
+
+def _order_key(record: Record) -> tuple[dt.datetime, int]:
+    return record.fields[_created_field(record.kind) or ""], record.seq
 
 
 def _input_media(params: dict[str, Any]) -> str | None:
@@ -171,6 +192,9 @@ class TranscribeSimBackend(BaseBackend):
     def __init__(self, region_name: str, account_id: str):
         super().__init__(region_name, account_id)
         self.records: dict[str, dict[str, Record]] = {key: {} for key in KINDS}
+        # Kinds listed newest first also keep their records in creation order, oldest first
+        # (ascending _order_key), so a List page costs O(log n + page) instead of a sort.
+        self.ordered: dict[str, list[Record]] = {key: [] for key, kind in KINDS.items() if _created_field(kind)}
         self._seq = 0
         self._lock = threading.RLock()
         self.hold_jobs = False
@@ -227,7 +251,30 @@ class TranscribeSimBackend(BaseBackend):
         record = Record(kind, name, self.arn(kind, name), fields, self._seq, request=request)
         record.tags = self._validated_tags(tags or [])
         self.records[kind.key][name] = record
+        self._insert_ordered([record])
         return record
+
+    def _insert_ordered(self, records: list[Record]) -> None:
+        """Add records (of one kind, already in ``self.records``) to the creation order."""
+        if not records or records[0].kind.key not in self.ordered:
+            return
+        ordered = self.ordered[records[0].kind.key]
+        records = sorted(records, key=_order_key)
+        if not ordered or _order_key(records[0]) >= _order_key(ordered[-1]):
+            ordered.extend(records)  # the usual case: created now, after everything else
+        elif len(records) == 1:
+            bisect.insort(ordered, records[0], key=_order_key)
+        else:
+            ordered.extend(records)
+            ordered.sort(key=_order_key)
+
+    def _remove_ordered(self, record: Record) -> None:
+        ordered = self.ordered.get(record.kind.key)
+        if ordered is None:
+            return
+        index = bisect.bisect_left(ordered, _order_key(record), key=_order_key)
+        if index < len(ordered) and ordered[index] is record:
+            del ordered[index]
 
     @staticmethod
     def _validated_tags(tags: list[dict[str, str]], existing: dict[str, str] | None = None) -> dict[str, str]:
@@ -252,43 +299,9 @@ class TranscribeSimBackend(BaseBackend):
 
     def start_job(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            name = params[kind.name_field]
-            media = params.get("Media") or {}
-            if media.get("RedactedMediaFileUri") and kind.key != "analytics":
-                raise _bad_request("RedactedMediaFileUri is supported only for Call Analytics jobs.")
-            if not _input_media(params):
-                raise _bad_request("Media.MediaFileUri is required." if kind.key != "analytics" else
-                                   "Media needs MediaFileUri or RedactedMediaFileUri.")
-            output_bucket = params.get("OutputBucketName")
-            if kind.key == "analytics" and params.get("OutputLocation"):
-                parts = _s3_uri_parts(params["OutputLocation"])
-                if not parts:
-                    raise _bad_request("OutputLocation must be an s3:// URI.")
-                output_bucket = parts[0]
-            if output_bucket and not self._bucket_exists(output_bucket):
-                raise _bad_request(f"The specified S3 bucket doesn't exist: {output_bucket}.")
-            if params.get("OutputEncryptionKMSKeyId"):
-                if not output_bucket:
-                    raise _bad_request("OutputEncryptionKMSKeyId requires an output bucket.")
-                self._resolve_kms_key(params["OutputEncryptionKMSKeyId"])
-            redaction = params.get("ContentRedaction") or (params.get("Settings") or {}).get("ContentRedaction")
-            if kind.key == "analytics" and media.get("RedactedMediaFileUri") and not redaction:
-                raise _bad_request("RedactedMediaFileUri requires Settings.ContentRedaction.")
-            now = _now()
-            fields: dict[str, Any] = {
-                key: value for key, value in params.items()
-                if key not in ("Tags", "OutputBucketName", "OutputKey", "OutputLocation", "OutputEncryptionKMSKeyId",
-                               "KMSEncryptionContext")
-            }
-            fields.update({kind.status_field: "QUEUED", "CreationTime": now, "Media": dict(media)})
-            if kind.key in ("transcription-job", "medical-transcription-job"):  # summaries carry it
-                fields["OutputLocationType"] = "CUSTOMER_BUCKET" if output_bucket else "SERVICE_BUCKET"
-            if kind.key == "transcription-job" and not fields.get("LanguageCode") and not (
-                    params.get("IdentifyLanguage") or params.get("IdentifyMultipleLanguages")):
-                raise _bad_request("Specify LanguageCode, IdentifyLanguage or IdentifyMultipleLanguages.")
-            if kind.key in ("medical-scribe-job", "analytics") and not fields.get("LanguageCode"):
-                fields["LanguageCode"] = "en-US"
-            record = self._add(kind, name, fields, params.get("Tags"), params)
+            fields = self._job_fields(kind, params)
+            now = fields["CreationTime"]
+            record = self._add(kind, params[kind.name_field], fields, params.get("Tags"), params)
             record.fields[kind.status_field] = "IN_PROGRESS"
             record.fields["StartTime"] = now
             started = self._view(record)
@@ -297,6 +310,47 @@ class TranscribeSimBackend(BaseBackend):
             else:
                 self._finish_job(record)
             return {kind.get_field: started}
+
+    def _job_fields(self, kind: Kind, params: dict[str, Any], check_resources: bool = True) -> dict[str, Any]:
+        """Validates a Start* request and returns the new (QUEUED) job's fields. Without
+        ``check_resources`` the output bucket and KMS key are not looked up (bulk seeding)."""
+        media = params.get("Media") or {}
+        if media.get("RedactedMediaFileUri") and kind.key != "analytics":
+            raise _bad_request("RedactedMediaFileUri is supported only for Call Analytics jobs.")
+        if not _input_media(params):
+            raise _bad_request("Media.MediaFileUri is required." if kind.key != "analytics" else
+                               "Media needs MediaFileUri or RedactedMediaFileUri.")
+        output_bucket = params.get("OutputBucketName")
+        if kind.key == "analytics" and params.get("OutputLocation"):
+            parts = _s3_uri_parts(params["OutputLocation"])
+            if not parts:
+                raise _bad_request("OutputLocation must be an s3:// URI.")
+            output_bucket = parts[0]
+        if check_resources and output_bucket and not self._bucket_exists(output_bucket):
+            raise _bad_request(f"The specified S3 bucket doesn't exist: {output_bucket}.")
+        if params.get("OutputEncryptionKMSKeyId"):
+            if not output_bucket:
+                raise _bad_request("OutputEncryptionKMSKeyId requires an output bucket.")
+            if check_resources:
+                self._resolve_kms_key(params["OutputEncryptionKMSKeyId"])
+        redaction = params.get("ContentRedaction") or (params.get("Settings") or {}).get("ContentRedaction")
+        if kind.key == "analytics" and media.get("RedactedMediaFileUri") and not redaction:
+            raise _bad_request("RedactedMediaFileUri requires Settings.ContentRedaction.")
+        now = _now()
+        fields: dict[str, Any] = {
+            key: value for key, value in params.items()
+            if key not in ("Tags", "OutputBucketName", "OutputKey", "OutputLocation", "OutputEncryptionKMSKeyId",
+                           "KMSEncryptionContext")
+        }
+        fields.update({kind.status_field: "QUEUED", "CreationTime": now, "Media": dict(media)})
+        if kind.key in ("transcription-job", "medical-transcription-job"):  # summaries carry it
+            fields["OutputLocationType"] = "CUSTOMER_BUCKET" if output_bucket else "SERVICE_BUCKET"
+        if kind.key == "transcription-job" and not fields.get("LanguageCode") and not (
+                params.get("IdentifyLanguage") or params.get("IdentifyMultipleLanguages")):
+            raise _bad_request("Specify LanguageCode, IdentifyLanguage or IdentifyMultipleLanguages.")
+        if kind.key in ("medical-scribe-job", "analytics") and not fields.get("LanguageCode"):
+            fields["LanguageCode"] = "en-US"
+        return fields
 
     def complete_held_jobs(self) -> int:
         """Finish every job started while ``hold_jobs`` was on; returns how many."""
@@ -307,16 +361,17 @@ class TranscribeSimBackend(BaseBackend):
                 self._finish_job(record)
             return len(held)
 
-    def _finish_job(self, record: Record) -> None:
+    def _finish_job(self, record: Record, write: bool = True, now: dt.datetime | None = None) -> None:
+        """Completes a job (or fails it when its media is missing). Without ``write`` (bulk
+        seeding) the media is not checked and no output object is written to S3."""
         kind, params = record.kind, record.request
-        now = _now()
-        record.fields["CompletionTime"] = now
-        if not self._object_exists(_input_media(params)):
+        record.fields["CompletionTime"] = now or _now()
+        if write and not self._object_exists(_input_media(params)):
             record.fields[kind.status_field] = "FAILED"
             record.fields["FailureReason"] = ("The S3 URI that you provided can't be accessed. Make sure that you "
                                               "have read permission and try your request again.")
             return
-        writer = _OutputWriter(self, record)
+        writer = _OutputWriter(self, record, write=write)
         if kind.key == "transcription-job":
             stem = writer.transcripts("", "Transcript", params.get("ContentRedaction"))
             if params.get("Subtitles"):
@@ -472,52 +527,87 @@ class TranscribeSimBackend(BaseBackend):
 
     def delete(self, operation: str, kind: Kind, name: str) -> None:
         with self._lock:
-            self._get(operation, kind, name)
+            record = self._get(operation, kind, name)
             del self.records[kind.key][name]
+            self._remove_ordered(record)
 
     def list(self, operation: str, kind: Kind, params: dict[str, Any]) -> dict[str, Any]:
+        size = int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
+        if not 1 <= size <= 100:
+            raise _bad_request("MaxResults must be between 1 and 100.")
+        status = params.get(kind.list_status_param) if kind.list_status_param else None
+        contains = (params.get(kind.list_name_param) or "").lower() if kind.list_name_param else ""
+
+        def wanted(record: Record) -> bool:
+            return ((not status or record.fields.get(kind.status_field) == status)
+                    and (not contains or contains in record.name.lower()))
+
         with self._lock:
-            records = list(self.records[kind.key].values())
-            status = params.get(kind.list_status_param) if kind.list_status_param else None
-            contains = (params.get(kind.list_name_param) or "").lower() if kind.list_name_param else ""
-            if status:
-                records = [r for r in records if r.fields.get(kind.status_field) == status]
-            if contains:
-                records = [r for r in records if contains in r.name.lower()]
-            # Jobs and models list newest first; vocabularies, filters and categories by name.
-            if kind.is_job or kind.key == "language-model":
-                records.sort(key=lambda r: r.seq, reverse=True)
+            if kind.key in self.ordered:
+                page, next_token = self._page_newest_first(operation, kind, params.get("NextToken"), size, wanted)
             else:
-                records.sort(key=lambda r: r.name)
-            start = self._decode_token(params.get("NextToken"), operation)
-            size = int(params.get("MaxResults") or DEFAULT_PAGE_SIZE)
-            if not 1 <= size <= 100:
-                raise _bad_request("MaxResults must be between 1 and 100.")
-            page = records[start:start + size]
+                page, next_token = self._page_by_name(operation, kind, params.get("NextToken"), size, wanted)
             response: dict[str, Any] = {kind.list_field: [self._view(r) for r in page]}
-            if kind.is_job and status:
-                response["Status"] = status
-            if kind.key in ("vocabulary", "medical-vocabulary") and status:
-                response["Status"] = status
-            if start + size < len(records):
-                response["NextToken"] = self._encode_token(start + size, operation)
-            return response
+        if kind.is_job and status:
+            response["Status"] = status
+        if kind.key in ("vocabulary", "medical-vocabulary") and status:
+            response["Status"] = status
+        if next_token:
+            response["NextToken"] = next_token
+        return response
+
+    def _page_newest_first(self, operation: str, kind: Kind, token: str | None, size: int,
+                           wanted: Callable[[Record], bool]) -> tuple[_RecordList, str | None]:
+        """Jobs and language models, newest first. The token names the last record returned
+        (creation time and sequence number), so a page costs O(log n + records scanned), and
+        jobs created or deleted between pages neither shift nor skip any other job."""
+        ordered = self.ordered[kind.key]
+        index = len(ordered)
+        if token:
+            after = self._decode_token(token, operation)
+            if not isinstance(after, list) or len(after) != 2:
+                raise _bad_token()
+            try:
+                cursor = (dt.datetime.fromisoformat(after[0]), int(after[1]))
+            except (TypeError, ValueError):
+                raise _bad_token() from None
+            index = bisect.bisect_left(ordered, cursor, key=_order_key)
+        page: _RecordList = []
+        while index > 0:
+            index -= 1
+            record = ordered[index]
+            if not wanted(record):
+                continue
+            if len(page) == size:  # one more match exists: there is a next page
+                last = page[-1]
+                when = last.fields[_created_field(kind) or ""]
+                return page, self._encode_token([when.isoformat(), last.seq], operation)
+            page.append(record)
+        return page, None
+
+    def _page_by_name(self, operation: str, kind: Kind, token: str | None, size: int,
+                      wanted: Callable[[Record], bool]) -> tuple[_RecordList, str | None]:
+        """Vocabularies, filters and categories list by name (accounts hold few of them)."""
+        records = sorted((r for r in self.records[kind.key].values() if wanted(r)), key=lambda r: r.name)
+        start = self._decode_token(token, operation) if token else 0
+        if not isinstance(start, int) or start < 0:
+            raise _bad_token()
+        end = start + size
+        return records[start:end], (self._encode_token(end, operation) if end < len(records) else None)
 
     @staticmethod
-    def _encode_token(offset: int, operation: str) -> str:
-        return base64.urlsafe_b64encode(json.dumps({"o": offset, "op": operation}).encode()).decode()
+    def _encode_token(position: Any, operation: str) -> str:
+        return base64.urlsafe_b64encode(json.dumps({"o": position, "op": operation}).encode()).decode()
 
     @staticmethod
-    def _decode_token(token: str | None, operation: str) -> int:
-        if not token:
-            return 0
+    def _decode_token(token: str, operation: str) -> Any:
         try:
             data = json.loads(base64.urlsafe_b64decode(token.encode()))
             if data["op"] != operation:
                 raise ValueError
-            return int(data["o"])
+            return data["o"]
         except (ValueError, KeyError, TypeError):
-            raise _bad_request("The NextToken is not valid. Use the token from a previous response.") from None
+            raise _bad_token() from None
 
     def _presigned(self, key: str) -> str:
         bucket = f"aws-transcribe-{self.region_name}-prod"
@@ -543,7 +633,7 @@ class TranscribeSimBackend(BaseBackend):
             record = self._record_for_arn(arn)
             record.tags = self._validated_tags(tags, record.tags)
 
-    def untag_resource(self, arn: str, keys: list[str]) -> None:
+    def untag_resource(self, arn: str, keys: builtins.list[str]) -> None:
         with self._lock:
             record = self._record_for_arn(arn)
             for key in keys:
@@ -561,9 +651,10 @@ class TranscribeSimBackend(BaseBackend):
 class _OutputWriter:
     """Writes a finished job's output objects and fills in the URIs its Get response returns."""
 
-    def __init__(self, backend: TranscribeSimBackend, record: Record):
+    def __init__(self, backend: TranscribeSimBackend, record: Record, write: bool = True):
         self.backend = backend
         self.record = record
+        self.write = write  # False: compute the URIs only (bulk seeding)
         params = record.request
         self.bucket: str | None = params.get("OutputBucketName")
         key: str = params.get("OutputKey") or ""
@@ -579,7 +670,7 @@ class _OutputWriter:
         else:
             self.prefix = key if not key or key.endswith("/") else key + "/"
         self.kms_key = (backend._resolve_kms_key(params["OutputEncryptionKMSKeyId"])
-                        if params.get("OutputEncryptionKMSKeyId") else None)
+                        if params.get("OutputEncryptionKMSKeyId") and write else None)
 
     def transcripts(self, folder: str, container: str, redaction: dict[str, Any] | None) -> str:
         """Writes the transcript(s); returns the folder and file stem they were written under."""
@@ -622,6 +713,8 @@ class _OutputWriter:
                         b"RIFF simulated redacted audio")
 
     def _write(self, bucket: str, key: str, body: bytes) -> None:
+        if not self.write:
+            return
         # No encryption argument means "the bucket's default", which moto applies on put_object.
         self.backend._s3().put_object(bucket, key, body, encryption="aws:kms" if self.kms_key else None,
                                       kms_key_id=self.kms_key)
@@ -681,7 +774,15 @@ class TranscribeSimResponse(BaseResponse):
 
 def _make_handler(operation: str) -> Callable[[TranscribeSimResponse], Any]:
     def handler(self: TranscribeSimResponse) -> Any:
-        return self._handle(operation)
+        account, region = self.current_account, self.region
+        if not throughput.admit(account, region, operation):
+            raise TranscribeError(throughput.THROTTLING_CODE, throughput.THROTTLING_MESSAGE)
+        result = self._handle(operation)
+        if cloudtrail_events.is_write(operation):  # served write calls go into the event history
+            found = KIND_BY_OPERATION.get(operation)
+            cloudtrail_events.record_transcribe_call(account, region, operation, self._params(),
+                                                     found[1].name_field if found else None, self.get_access_key())
+        return result
     handler.__name__ = operation
     return handler
 
