@@ -76,6 +76,7 @@ JOB_RECORD_RETENTION = dt.timedelta(days=90)
 # up to about 15 minutes after the call.
 SKEW = dt.timedelta(minutes=20)
 POST_BATCH = 100  # PutEvaluations takes at most 100
+RETIRED = "Retired:"  # how every NOT_APPLICABLE posted for a result gone stale begins
 TRANSCRIBE_SOURCE = "transcribe.amazonaws.com"
 
 
@@ -305,7 +306,7 @@ class StreamingRun:
             self._stored_results(keep=False)  # resource-mode incremental: just the expiry sweep
         if checkpoint.account_flagged:  # an earlier run could not list: that result is resolved now
             if not self.summary_mode:
-                self._retire(self.account_id, ACCOUNT_RESOURCE_TYPE, "Listing works again; see each resource's result.")
+                self._retire(self.account_id, ACCOUNT_RESOURCE_TYPE, "Retired: listing works again; each resource has its own result.")
             checkpoint.account_flagged = False
         if self.summary_mode:
             noncompliant = (position.noncompliant if position.mode == "full"
@@ -403,8 +404,8 @@ class StreamingRun:
                 stored[resource.arn] = StoredResult(evaluation.complianceResourceType, "NON_COMPLIANT", self.now)
             self.poster.post(evaluation)
         elif known is not None:
-            self._retire(resource.arn, known.resource_type, "No longer NON_COMPLIANT "
-                         f"({evaluation.complianceType}); summary mode counts other resources in the account summary.")
+            self._retire(resource.arn, known.resource_type, "Retired: no longer NON_COMPLIANT "
+                         f"({evaluation.complianceType}); summary mode reports only NON_COMPLIANT resources.")
 
     # --- events ------------------------------------------------------------------------------------
 
@@ -455,7 +456,7 @@ class StreamingRun:
                 if self.summary_mode and (stored is None or arn not in stored):
                     continue  # summary mode stored nothing for it
                 self._retire(arn, stored[arn].resource_type if stored and arn in stored else self.ctx.reported_resource_type,
-                             f"{kind.label.capitalize()} was deleted.")
+                             f"Retired: the {kind.label} was deleted.")
                 if stored is not None:
                     stored.pop(arn, None)
                 continue
@@ -481,7 +482,8 @@ class StreamingRun:
         kind = DELETE_KINDS.get(str(event.get("EventName")))
         if kind is None:
             return None
-        name = request.get(kind.get_name_parameter)
+        parameter = kind.get_name_parameter  # CloudTrail writes request members in camelCase
+        name = request.get(parameter[:1].lower() + parameter[1:]) or request.get(parameter)
         if not name:
             names = [r.get("ResourceName") for r in event.get("Resources") or [] if r.get("ResourceName")]
             name = names[0] if names else None
@@ -519,7 +521,7 @@ class StreamingRun:
                 break
             kwargs["NextToken"] = page["NextToken"]
         for resource_id, resource_type in expired:  # after paging: posting changes what the pages hold
-            self._retire(resource_id, resource_type, "The job record expired (Transcribe keeps job records 90 days).")
+            self._retire(resource_id, resource_type, "Retired: the job record expired (Transcribe keeps job records 90 days).")
         return kept
 
     def _retire_older_than(self, started: float) -> None:
@@ -541,7 +543,7 @@ class StreamingRun:
                 break
             kwargs["NextToken"] = page["NextToken"]
         for resource_id, resource_type in stale:
-            self._retire(resource_id, resource_type, "Not found in the latest full evaluation (deleted or expired).")
+            self._retire(resource_id, resource_type, "Retired: not found in the latest full evaluation (deleted or expired).")
 
     def _retire_unlisted(self, unseen: set[str], stored: dict[str, StoredResult]) -> None:
         """After a reconcile listing: a stored result whose resource was not listed is stale."""
@@ -551,7 +553,7 @@ class StreamingRun:
                 continue
             if self.summary_mode and resource_id == self.account_id:
                 continue  # replaced by this run's summary
-            self._retire(resource_id, result.resource_type, "No longer listed (deleted or expired).")
+            self._retire(resource_id, result.resource_type, "Retired: no longer listed (deleted or expired).")
             stored.pop(resource_id, None)
 
     def _retire(self, resource_id: str, resource_type: str, text: str) -> None:

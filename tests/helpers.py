@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import zipfile
-from typing import Any, Callable, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from botocore.exceptions import ClientError
 
@@ -100,3 +102,31 @@ def put_media(sim: Any, bucket: str, keys: Iterable[str]) -> None:
         s3.create_bucket(Bucket=bucket)
     for key in keys:
         s3.put_object(Bucket=bucket, Key=key, Body=b"RIFF audio")
+
+
+@contextmanager
+def posted_evaluations() -> Iterator[list[dict[str, Any]]]:
+    """Every evaluation PutEvaluations sends while the block runs (clients of boto3's default
+    session). The per-resource rules post as they go and their handlers answer [] (keeping every
+    evaluation to return it would make memory grow with the number of jobs)."""
+    import boto3
+    posted: list[dict[str, Any]] = []
+    events = boto3._get_default_session().events
+    handler_id = f"posted-evaluations-{uuid.uuid4()}"
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        posted.extend(dict(e) for e in params.get("Evaluations", []))
+
+    events.register("before-parameter-build.config-service.PutEvaluations", capture, unique_id=handler_id)
+    try:
+        yield posted
+    finally:
+        events.unregister("before-parameter-build.config-service.PutEvaluations", unique_id=handler_id)
+
+
+def run_handler(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any],
+                context: Any = None) -> tuple[Any, list[dict[str, Any]]]:
+    """The handler's answer and the evaluations it posted."""
+    with posted_evaluations() as posted:
+        response = handler(event, context)
+    return response, posted

@@ -49,9 +49,10 @@ from typing import Any, Callable, Iterator, Mapping
 import pytest
 from botocore import xform_name
 
+from rules.incremental import RETIRED
 from rules.registry import RULES
 from tests.fault_support import CallLog, RecordedCall, demo_account, fast_simulation, lambda_handler
-from tests.helpers import ACCOUNT, deploy_rule, periodic_event, stored_verdicts
+from tests.helpers import ACCOUNT, deploy_rule, periodic_event, run_handler, stored_verdicts
 from transcribe_guard.cli import DEMO_PARAMETERS
 from transcribe_guard.simulator import faults
 from transcribe_guard.simulator.config import result_token
@@ -60,8 +61,12 @@ RULE_NAMES = sorted(RULES)
 PAGINATION = {"NextToken", "nextToken", "Marker", "NextMarker", "IsTruncated", "MaxResults", "MaxItems", "Limit",
               "PaginationToken", "MaxRecords"}
 # rdklib's own calls around the rule: reading stored results and putting new ones.
-PLUMBING = {("config", "GetComplianceDetailsByConfigRule"), ("config", "PutEvaluations")}
+# Run plumbing, not evaluation reads; the incremental runs' own failures (checkpoint, event
+# history) are tested in tests/test_incremental.py.
+PLUMBING = {("config", "GetComplianceDetailsByConfigRule"), ("config", "PutEvaluations"),
+            ("ssm", "GetParameter"), ("ssm", "PutParameter"), ("cloudtrail", "LookupEvents")}
 CNE = "Could not evaluate:"
+RETIREMENTS = RETIRED
 
 
 @dataclass(frozen=True)
@@ -94,12 +99,13 @@ class Result:
     annotation: str
 
 
-def own_results(response: Any) -> list[Result]:
-    """The rule's evaluations in the handler's answer. rdklib adds an unannotated NOT_APPLICABLE
-    for each stored result the run did not report again; every rule annotates its own."""
+def own_results(response: Any, posted: list[dict[str, Any]]) -> list[Result]:
+    """The rule's evaluations as it posted them. rdklib adds an unannotated NOT_APPLICABLE for
+    each stored result the run did not report again; every rule annotates its own, and the
+    per-resource rules' retirements say why ("... deleted", "... expired", "Not found ...")."""
     assert isinstance(response, list), f"the handler answered with an error: {response!r}"
     return [Result(e["ComplianceResourceType"], e["ComplianceResourceId"], e["ComplianceType"], e["Annotation"])
-            for e in response if e.get("Annotation")]
+            for e in posted if e.get("Annotation") and not e["Annotation"].startswith(RETIREMENTS)]
 
 
 def by_id(results: list[Result]) -> dict[str, Result]:
@@ -281,9 +287,9 @@ def clean_plan(rule: str) -> Plan:
         deploy_rule(sim, rule)
         log = CallLog()
         with log.recording():
-            response = lambda_handler(rule)(periodic_event(rule, parameters), None)
+            response, posted = run_handler(lambda_handler(rule), periodic_event(rule, parameters))
     calls = [c for c in log.calls if (c.service, c.operation) not in PLUMBING]
-    clean = by_id(own_results(response))
+    clean = by_id(own_results(response, posted))
     # Deduplicate missing-field paths across identical calls while keeping order.
     return make_plan(rule, parameters, clean, calls)
 
@@ -316,10 +322,10 @@ def run_faulted(plan: Plan, account: Any, inject: Callable[[], Any], store: bool
         preload(account, plan.rule, plan.clean)
     inject()
     try:
-        response = lambda_handler(plan.rule)(periodic_event(plan.rule, plan.parameters), None)
+        response, posted = run_handler(lambda_handler(plan.rule), periodic_event(plan.rule, plan.parameters))
     finally:
         faults.clear()
-    results = by_id(own_results(response))
+    results = by_id(own_results(response, posted))
     if not store:
         return Run(results, {}, [])
     stored = stored_verdicts(account, plan.rule)
