@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint audit build clean
+.PHONY: demo test lint audit build clean bench
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ audit: $(STAMP)
 # Regenerate every generated file (rdk_config/, conformance-pack.yaml, README rule reference).
 build: $(STAMP)
 	$(BIN)/transcribe-guard build
+
+# Scale and cost benchmark (not part of make test): ours vs a naive rdklib baseline on the
+# simulator, full configuration (tens of minutes). Prints a table, writes build/bench.json.
+bench: $(STAMP)
+	$(BIN)/python -m transcribe_guard.bench --output build/bench.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info
