@@ -72,9 +72,11 @@ RECONCILIATION_DAYS_PARAMETER = {
 
 # Transcribe deletes job records 90 days after they are created.
 JOB_RECORD_RETENTION = dt.timedelta(days=90)
-# Overlap between runs: clocks differ a little, and CloudTrail delivers events to its event history
-# up to about 15 minutes after the call.
-SKEW = dt.timedelta(minutes=20)
+# Overlap between runs. A job created just before the last run may not have been listed yet
+# (clocks differ a little, listings are eventually consistent): such jobs are judged again.
+SKEW = dt.timedelta(minutes=5)
+# CloudTrail delivers events to its event history up to about 15 minutes after the call.
+EVENT_SKEW = dt.timedelta(minutes=20)
 POST_BATCH = 100  # PutEvaluations takes at most 100
 RETIRED = "Retired:"  # how every NOT_APPLICABLE posted for a result gone stale begins
 TRANSCRIBE_SOURCE = "transcribe.amazonaws.com"
@@ -360,7 +362,7 @@ class StreamingRun:
                         continue  # judged by an earlier invocation of this run
                     if self._needs_judging(position.mode, resource, window, stored):
                         wanted.append(resource)
-                for resource, evaluation in ordered_map(self._judge_one, wanted, stop=self.deadline.near):
+                for resource, evaluation in ordered_map(self._judge_one, wanted, stop=self._must_stop):
                     self._record(position, resource, evaluation, stored)
                     if kind.is_job:
                         position.before, position.token = created_at(resource), page_token
@@ -371,6 +373,10 @@ class StreamingRun:
             position.before = position.token = None
         position.kind = ""
         return True
+
+    def _must_stop(self) -> bool:
+        # Every invocation judges at least one resource, so that a run always progresses.
+        return self.stats.judged > 0 and self.deadline.near()
 
     def _needs_judging(self, mode: str, resource: Resource, window: float | None,
                        stored: dict[str, StoredResult] | None) -> bool:
@@ -415,8 +421,8 @@ class StreamingRun:
         names = sorted({kind.delete_operation for kind in self.kinds})
         if self.rule.TAG_DEPENDENT:
             names = ["TagResource", "UntagResource", *names]
-        start = dt.datetime.fromtimestamp((checkpoint.watermark or self.now) - SKEW.total_seconds(), dt.timezone.utc)
-        end = dt.datetime.fromtimestamp(self.now, dt.timezone.utc) + SKEW
+        start = dt.datetime.fromtimestamp((checkpoint.watermark or self.now) - EVENT_SKEW.total_seconds(), dt.timezone.utc)
+        end = dt.datetime.fromtimestamp(self.now, dt.timezone.utc) + EVENT_SKEW
         cloudtrail = self.factory.build_client("cloudtrail")
         changed: dict[str, str] = {}  # ARN -> the newest event name
         try:
@@ -515,7 +521,7 @@ class StreamingRun:
                 if (result["ComplianceType"] != "NOT_APPLICABLE" and resource_id.startswith(job_prefixes)
                         and ordering < expired_before):
                     expired.append((resource_id, resource_type))
-                elif keep:
+                elif keep and not (self.summary_mode and resource_id == self.account_id):  # the summary itself
                     kept[resource_id] = StoredResult(resource_type, result["ComplianceType"], ordering)
             if not page.get("NextToken"):
                 break

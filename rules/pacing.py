@@ -65,20 +65,20 @@ class RateLimiter:
         self.waited = 0.0  # seconds spent waiting, for the run's log line
 
     def acquire(self, operation: str) -> None:
+        """Take one call's token, waiting for it when the bucket is empty. A caller reserves its
+        token before waiting (the bucket may go negative), so concurrent callers queue in order
+        and no one spins."""
         rate = self.rates.get(operation)
         if not rate:
             return
-        while True:
-            with self._lock:
-                now = self._clock()
-                tokens = min(rate, self._tokens.get(operation, rate) + (now - self._updated.get(operation, now)) * rate)
-                self._updated[operation] = now
-                if tokens >= 1:
-                    self._tokens[operation] = tokens - 1
-                    return
-                self._tokens[operation] = tokens
-                wait = (1 - tokens) / rate
-                self.waited += wait
+        with self._lock:
+            now = self._clock()
+            tokens = min(rate, self._tokens.get(operation, rate) + (now - self._updated.get(operation, now)) * rate)
+            self._updated[operation] = now
+            self._tokens[operation] = tokens - 1
+            wait = (1 - tokens) / rate if tokens < 1 else 0.0
+            self.waited += wait
+        if wait > 0:
             self._sleep(wait)  # outside the lock: other operations keep flowing
 
 

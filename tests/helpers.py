@@ -52,11 +52,14 @@ def deploy_rule(sim: Any, rule_name: str, frequency: str = "TwentyFour_Hours") -
     return function_arn
 
 
-def periodic_event(rule_name: str, parameters: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A real ScheduledNotification event with a result token the simulated Config accepts.
-    AssumeRoleMode=false: in the simulator the function's own credentials are used."""
+def periodic_event(rule_name: str, parameters: Mapping[str, str] | None = None, now: Any = None) -> dict[str, Any]:
+    """A real ScheduledNotification event with a result token the simulated Config accepts,
+    created at ``now`` (default: the simulator's clock). AssumeRoleMode=false: in the simulator
+    the function's own credentials are used."""
+    from transcribe_guard.simulator import clock
     return scheduled_notification(rule_name, ACCOUNT, result_token(rule_name),
-                                  rule_parameters={"AssumeRoleMode": "false", **(parameters or {})})
+                                  rule_parameters={"AssumeRoleMode": "false", **(parameters or {})},
+                                  now=now or clock.now())
 
 
 def stored_verdicts(sim: Any, rule_name: str) -> dict[str, str]:

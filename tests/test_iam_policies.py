@@ -74,7 +74,8 @@ def test_default_role_has_no_data_access_or_wildcards() -> None:
     forbidden = [a for a in actions if "*" in a or a in ("s3:GetObject", "kms:Decrypt") or a.startswith("iam:Pass")]
     assert forbidden == []
     declared = {a for cls in RULES.values() for a in cls.METADATA["iam_actions"]}
-    assert set(actions) == declared | {"config:PutEvaluations", "config:GetComplianceDetailsByConfigRule"}
+    assert set(actions) == declared | {"config:PutEvaluations", "config:GetComplianceDetailsByConfigRule",
+                                       "cloudtrail:LookupEvents"}
 
 
 def test_the_linter_catches_a_bad_action() -> None:

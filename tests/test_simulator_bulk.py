@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
@@ -199,21 +198,20 @@ def test_expire_records(sim: Simulator) -> None:
     assert expire_records(sim.transcribe, retention_days=90) == 0
 
 
-def test_100k_jobs_seed_fast_and_page_in_constant_time(sim: Simulator) -> None:
+def test_100k_jobs_seed_and_page_newest_first_without_gaps(sim: Simulator) -> None:
+    # Speed is the benchmark's business (make bench); a test asserts no wall-clock time.
     start = dt.datetime(2025, 1, 1, tzinfo=UTC)
-    began = time.perf_counter()
     seed_jobs(sim.transcribe, "transcription-job", 100_000, created_at=lambda i: start + dt.timedelta(seconds=30 * i),
               request={"OutputBucketName": "out", "ContentRedaction": REDACTION}, tags={"team": "cc"})
-    assert time.perf_counter() - began < 5  # about 1 s on a laptop
     backend, kind = sim.transcribe, KINDS["transcription-job"]
     first = backend.list("ListTranscriptionJobs", kind, {"MaxResults": 100})
     assert first["TranscriptionJobSummaries"][0]["TranscriptionJobName"] == "job-099999"
-    token, began, pages = first["NextToken"], time.perf_counter(), 0
-    while token and pages < 500:
-        token = backend.list("ListTranscriptionJobs", kind, {"MaxResults": 100, "NextToken": token}).get("NextToken")
-        pages += 1
-    per_page = (time.perf_counter() - began) / pages
-    assert per_page < 0.005  # O(page): no copy or sort of 100,000 records per page
+    token, names = first["NextToken"], [s["TranscriptionJobName"] for s in first["TranscriptionJobSummaries"]]
+    while token and len(names) < 50_000:
+        page = backend.list("ListTranscriptionJobs", kind, {"MaxResults": 100, "NextToken": token})
+        names += [s["TranscriptionJobName"] for s in page["TranscriptionJobSummaries"]]
+        token = page.get("NextToken")
+    assert names == [f"job-{i:06d}" for i in range(99_999, 49_999, -1)]
 
 
 # --- the simulated clock ------------------------------------------------------------------------

@@ -150,7 +150,9 @@ def test_standard_retry_mode_succeeds_after_throttling(sim: Any, fake_time: Fake
         assert client.list_transcription_jobs()["TranscriptionJobSummaries"] == []
     stats = throughput.stats()["ListTranscriptionJobs"]
     assert stats["served"] == 5
-    assert stats["throttled"] >= 3 and stats["throttled"] == len(sleeps)
+    # Every throttle was retried after a backoff; how many depends on the random backoff (one long
+    # enough refills two tokens), the waiting does not.
+    assert stats["throttled"] >= 1 and stats["throttled"] == len(sleeps)
     assert fake_time.now - 1000.0 >= 1.5  # three refills at 2 TPS were waited for
 
 
@@ -171,6 +173,7 @@ def test_quotas_and_latency_over_http() -> None:
         # Three admitted (and answered: no such job), the fourth throttled.
         assert codes == [("BadRequestException", 400)] * 3 + [("LimitExceededException", 429)]
 
+        throughput.reset()
         throughput.configure(None, latency_ms=300)
         client.list_transcription_jobs()  # warm the connection
         durations: list[float] = []
@@ -180,14 +183,12 @@ def test_quotas_and_latency_over_http() -> None:
             server.client("transcribe").list_transcription_jobs()
             durations.append(time.perf_counter() - began)
 
-        began = time.perf_counter()
         threads = [threading.Thread(target=call) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        total = time.perf_counter() - began
         assert min(durations) >= 0.3  # every answer waited the latency
-        assert total < 4 * 0.3  # ... concurrently, not one after another
+        assert throughput.peak_in_flight() == 4  # ... concurrently, not one after another
     finally:
         server.stop()

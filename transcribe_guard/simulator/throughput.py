@@ -74,6 +74,8 @@ class _Bucket:
 _lock = threading.Lock()
 _quotas: dict[str, float] = {}  # effective (scaled) quotas
 _latency: dict[str, float] = {}  # seconds per operation
+_in_flight = 0
+_peak_in_flight = 0
 _default_latency = 0.0
 _buckets: dict[tuple[str, str, str], _Bucket] = {}
 _stats: dict[str, dict[str, int]] = {}
@@ -114,19 +116,26 @@ def configure(quotas: str | Mapping[str, float] | None = None, scale: float = 1.
 
 def reset() -> None:
     """No quotas, no latency, empty statistics."""
-    global _default_latency
+    global _default_latency, _peak_in_flight
     with _lock:
         _quotas.clear()
         _latency.clear()
         _default_latency = 0.0
         _buckets.clear()
         _stats.clear()
+        _peak_in_flight = 0
 
 
 def quotas() -> dict[str, float]:
     """The effective (scaled) quotas."""
     with _lock:
         return dict(_quotas)
+
+
+def peak_in_flight() -> int:
+    """The most requests that were being answered at once since the last reset."""
+    with _lock:
+        return _peak_in_flight
 
 
 def stats() -> dict[str, dict[str, int]]:
@@ -138,10 +147,17 @@ def stats() -> dict[str, dict[str, int]]:
 def admit(account: str, region: str, operation: str) -> bool:
     """Sleeps the configured latency, then takes a token: True when the request may proceed,
     False when it is over quota. Counts either way."""
+    global _in_flight, _peak_in_flight
     with _lock:
         delay = _latency.get(operation, _default_latency)
-    if delay > 0:
-        _sleep(delay)  # outside every lock: concurrent requests overlap
+        _in_flight += 1
+        _peak_in_flight = max(_peak_in_flight, _in_flight)
+    try:
+        if delay > 0:
+            _sleep(delay)  # outside every lock: concurrent requests overlap
+    finally:
+        with _lock:
+            _in_flight -= 1
     with _lock:
         counts = _stats.setdefault(operation, {"served": 0, "throttled": 0})
         rate = _quotas.get(operation)

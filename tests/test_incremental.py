@@ -1,0 +1,381 @@
+"""How the per-resource rules run as functions (rules/incremental.py): a first run in full, then
+only what changed (new and newly finished jobs, CloudTrail tag and delete events, expired
+records), a weekly reconcile as the safety net, the Lambda deadline with resume, summary
+reporting, and what happens when the checkpoint or the event history cannot be read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from rules import transcribe_job_output_location, transcribe_job_pii_redaction, transcribe_resource_tagged
+from rules.checkpoint import Checkpoint, parameter_name
+from rules.pacing import RateLimiter, ordered_map
+from tests.helpers import ACCOUNT, REGION, deploy_rule, periodic_event, put_media, run_handler, stored_verdicts
+from transcribe_guard.simulator import bulk, clock, cloudtrail_events
+
+OUT = "acme-transcripts"
+AUDIO = "acme-audio"
+LOCATION = "transcribe-job-output-location"
+PII = "transcribe-job-pii-redaction"
+TAGGED = "transcribe-resource-tagged"
+ARN = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job"
+GET_BOUND = {"AllowedOutputBuckets": OUT}  # output-location reads every completed job then
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def account(sim: Any) -> Any:
+    put_media(sim, AUDIO, ["call.wav"])
+    sim.client("s3").create_bucket(Bucket=OUT)
+    return sim
+
+
+def start(sim: Any, name: str, tags: dict[str, str] | None = None, **extra: Any) -> str:
+    kwargs: dict[str, Any] = {"TranscriptionJobName": name, "LanguageCode": "en-US", "OutputBucketName": OUT,
+                              "Media": {"MediaFileUri": f"s3://{AUDIO}/call.wav"}, **extra}
+    if tags:
+        kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    transcribe = sim.client("transcribe")
+    transcribe.start_transcription_job(**kwargs)
+    transcribe.get_transcription_job(TranscriptionJobName=name)  # the simulator finishes it now
+    return f"{ARN}/{name}"
+
+
+@contextmanager
+def counted_calls() -> Iterator[Counter[str]]:
+    """Calls per "service.Operation" made by clients of boto3's default session in the block."""
+    counts: Counter[str] = Counter()
+    events = boto3._get_default_session().events
+    handler_id = f"count-{uuid.uuid4()}"
+
+    def count(model: Any, **_: Any) -> None:
+        counts[f"{model.service_model.endpoint_prefix}.{model.name}"] += 1
+
+    events.register("before-call", count, unique_id=handler_id)
+    try:
+        yield counts
+    finally:
+        events.unregister("before-call", unique_id=handler_id)
+
+
+def run(module: Any, rule: str, parameters: dict[str, str] | None = None, context: Any = None
+        ) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """One function invocation an hour after the last thing the test did (so that its jobs are
+    outside the runs' few minutes of overlap): what it posted and the calls it made."""
+    clock.advance(dt.timedelta(hours=1))
+    with counted_calls() as calls:
+        response, posted = run_handler(module.lambda_handler, periodic_event(rule, parameters), context)
+    assert response == [], response
+    return posted, calls
+
+
+def checkpoint(sim: Any, rule: str) -> Checkpoint:
+    value = sim.client("ssm").get_parameter(Name=parameter_name(ACCOUNT, REGION, rule))["Parameter"]["Value"]
+    return Checkpoint.from_json(value)
+
+
+def ids(posted: list[dict[str, Any]]) -> list[str]:
+    return [e["ComplianceResourceId"] for e in posted]
+
+
+def gets(calls: Counter[str]) -> int:
+    return sum(n for op, n in calls.items() if op.startswith("transcribe.Get"))
+
+
+# --- incremental runs ------------------------------------------------------------------------------
+
+def test_second_run_judges_only_jobs_created_since_the_first(account: Any) -> None:
+    deploy_rule(account, LOCATION)
+    for index in range(150):
+        start(account, f"call-{index:03d}")
+    clock.advance(dt.timedelta(hours=1))
+    posted, calls = run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    assert len(posted) == 150 and gets(calls) == 150
+    assert checkpoint(account, LOCATION).watermark is not None
+
+    clock.advance(DAY)
+    new = [start(account, f"new-{index}") for index in range(3)]
+    clock.advance(dt.timedelta(hours=1))
+    posted, calls = run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    assert sorted(ids(posted)) == sorted(new)
+    assert gets(calls) == 3
+    # Newest first: the listing stopped at the first page that reached below the watermark.
+    assert calls["transcribe.ListTranscriptionJobs"] == 1
+    assert len(stored_verdicts(account, LOCATION)) == 153
+
+
+def test_a_job_that_finishes_after_a_run_is_judged_once_it_has(account: Any) -> None:
+    deploy_rule(account, LOCATION)
+    account.transcribe.hold_jobs = True
+    held = start(account, "long-call")
+    run(transcribe_job_output_location, LOCATION)
+    assert stored_verdicts(account, LOCATION) == {held: "NOT_APPLICABLE"}
+
+    clock.advance(DAY)  # the job was created before this run's watermark, but finishes after it
+    account.transcribe.complete_held_jobs()
+    clock.advance(dt.timedelta(hours=1))
+    posted, _ = run(transcribe_job_output_location, LOCATION)
+    assert ids(posted) == [held]
+    assert stored_verdicts(account, LOCATION) == {held: "COMPLIANT"}
+    assert checkpoint(account, LOCATION).floor is None  # nothing is unfinished any more
+
+
+def test_a_tag_change_is_followed_from_the_event_history(account: Any) -> None:
+    deploy_rule(account, TAGGED)
+    parameters = {"RequiredTags": "CostCenter", "ResourceKinds": "transcription-job"}
+    tagged = start(account, "tagged", tags={"CostCenter": "42"})
+    untagged = start(account, "untagged")
+    run(transcribe_resource_tagged, TAGGED, parameters)
+    assert stored_verdicts(account, TAGGED) == {tagged: "COMPLIANT", untagged: "NON_COMPLIANT"}
+
+    clock.advance(DAY)
+    account.client("transcribe").tag_resource(ResourceArn=untagged, Tags=[{"Key": "CostCenter", "Value": "7"}])
+    clock.advance(dt.timedelta(hours=1))
+    posted, calls = run(transcribe_resource_tagged, TAGGED, parameters)
+    assert ids(posted) == [untagged] and gets(calls) == 1
+    assert calls["cloudtrail.LookupEvents"] >= 1
+    assert stored_verdicts(account, TAGGED) == {tagged: "COMPLIANT", untagged: "COMPLIANT"}
+
+
+def test_a_deleted_job_is_retired_from_its_delete_event_without_reading_jobs(account: Any) -> None:
+    deploy_rule(account, PII)
+    kept, gone = start(account, "kept"), start(account, "gone")
+    run(transcribe_job_pii_redaction, PII)
+    clock.advance(DAY)
+    account.client("transcribe").delete_transcription_job(TranscriptionJobName="gone")
+    clock.advance(dt.timedelta(hours=1))
+    posted, calls = run(transcribe_job_pii_redaction, PII)
+    assert [(e["ComplianceResourceId"], e["ComplianceType"], e["Annotation"]) for e in posted] == [
+        (gone, "NOT_APPLICABLE", "Retired: the transcription job was deleted.")]
+    assert gets(calls) == 0  # the rule has no Get permission for standard jobs and needs none
+    assert stored_verdicts(account, PII) == {kept: "NON_COMPLIANT", gone: "NOT_APPLICABLE"}
+
+
+def test_results_older_than_the_record_retention_are_retired_by_the_sweep(account: Any) -> None:
+    deploy_rule(account, PII)
+    live = start(account, "live")
+    run(transcribe_job_pii_redaction, PII)
+    # A result posted 100 days ago for a job whose record Transcribe has since dropped.
+    expired = f"{ARN}/from-last-quarter"
+    old = (clock.now() - dt.timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from transcribe_guard.simulator.config import result_token
+    account.client("config").put_evaluations(ResultToken=result_token(PII), Evaluations=[{
+        "ComplianceResourceType": "AWS::::Account", "ComplianceResourceId": expired,
+        "ComplianceType": "NON_COMPLIANT", "Annotation": "old", "OrderingTimestamp": old}])
+    clock.advance(DAY)
+    posted, _ = run(transcribe_job_pii_redaction, PII)
+    assert [(e["ComplianceResourceId"], e["Annotation"]) for e in posted] == [
+        (expired, "Retired: the job record expired (Transcribe keeps job records 90 days).")]
+    assert stored_verdicts(account, PII) == {live: "NON_COMPLIANT", expired: "NOT_APPLICABLE"}
+
+
+# --- reconcile, full runs and the checkpoint -------------------------------------------------------
+
+def test_the_weekly_reconcile_judges_missed_jobs_and_retires_vanished_ones(account: Any) -> None:
+    deploy_rule(account, LOCATION)
+    first = start(account, "first")
+    vanished = start(account, "vanished")
+    run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    # Changes no incremental run can see: a job older than the watermark appears, and a record
+    # disappears without a Delete event.
+    missed = bulk.seed_jobs(account.transcribe, "transcription-job", 1, name_prefix="missed",
+                            created_at=clock.now() - DAY, request={"OutputBucketName": OUT})
+    account.client("transcribe").delete_transcription_job(TranscriptionJobName="vanished")
+    history = cloudtrail_events.history(ACCOUNT, REGION)
+    history[:] = [e for e in history if e.name != "DeleteTranscriptionJob"]  # as if the event were missed
+    clock.advance(DAY)
+    posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    assert posted == []
+
+    clock.advance(7 * DAY)
+    posted, calls = run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    assert sorted((e["ComplianceResourceId"], e["ComplianceType"]) for e in posted) == [
+        (f"{ARN}/{missed[0]}", "COMPLIANT"), (vanished, "NOT_APPLICABLE")]
+    assert gets(calls) == 1  # the known job is not read again
+    assert stored_verdicts(account, LOCATION) == {first: "COMPLIANT", vanished: "NOT_APPLICABLE",
+                                                  f"{ARN}/{missed[0]}": "COMPLIANT"}
+    assert checkpoint(account, LOCATION).reconciled is not None
+
+
+def test_new_parameters_or_an_unreadable_checkpoint_mean_a_full_run(account: Any) -> None:
+    deploy_rule(account, LOCATION)
+    jobs = [start(account, f"call-{index}") for index in range(3)]
+    run(transcribe_job_output_location, LOCATION)
+    clock.advance(DAY)
+    posted, _ = run(transcribe_job_output_location, LOCATION, {"AllowedOutputBuckets": "elsewhere"})
+    assert sorted(ids(posted)) == sorted(jobs)
+    assert {e["ComplianceType"] for e in posted} == {"NON_COMPLIANT"}
+
+    account.client("ssm").put_parameter(Name=parameter_name(ACCOUNT, REGION, LOCATION), Value="{not json",
+                                        Type="String", Overwrite=True)
+    clock.advance(DAY)
+    posted, _ = run(transcribe_job_output_location, LOCATION, {"AllowedOutputBuckets": "elsewhere"})
+    assert sorted(ids(posted)) == sorted(jobs)
+    assert checkpoint(account, LOCATION).watermark is not None  # a good checkpoint again
+
+
+def test_without_the_event_history_a_tag_rule_rejudges_everything_next_run(account: Any,
+                                                                           monkeypatch: Any) -> None:
+    deploy_rule(account, TAGGED)
+    parameters = {"RequiredTags": "CostCenter", "ResourceKinds": "transcription-job"}
+    jobs = [start(account, f"call-{index}") for index in range(2)]
+    run(transcribe_resource_tagged, TAGGED, parameters)
+    clock.advance(DAY)
+    import botocore.client
+    original = botocore.client.BaseClient._make_api_call
+
+    def lookup_denied(self: Any, operation: str, params: Any) -> Any:
+        if operation == "LookupEvents":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", lookup_denied)
+    posted, _ = run(transcribe_resource_tagged, TAGGED, parameters)
+    assert posted == []
+    assert checkpoint(account, TAGGED).full_next
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
+    clock.advance(DAY)
+    posted, calls = run(transcribe_resource_tagged, TAGGED, parameters)
+    assert sorted(ids(posted)) == sorted(jobs) and gets(calls) == 2
+    assert not checkpoint(account, TAGGED).full_next
+
+
+# --- the deadline ------------------------------------------------------------------------------
+
+class CountdownContext:
+    """A Lambda context whose invocation has ``seconds`` left when the handler starts."""
+
+    def __init__(self, seconds: float):
+        import time
+        self._end = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        import time
+        return max(0, int((self._end - time.monotonic()) * 1000))
+
+
+def test_runs_cut_short_by_the_deadline_resume_and_cover_every_job(account: Any) -> None:
+    deploy_rule(account, LOCATION)
+    names = bulk.seed_jobs(account.transcribe, "transcription-job", 1500, request={"OutputBucketName": OUT},
+                           created_at=lambda i: clock.now() - dt.timedelta(hours=2) + dt.timedelta(seconds=i))
+    judged: Counter[str] = Counter()
+    invocations = 0
+    while True:
+        invocations += 1
+        assert invocations < 200, "the run never completes"
+        posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND, CountdownContext(0.8))
+        judged.update(ids(posted))
+        clock.advance(dt.timedelta(seconds=30))
+        if checkpoint(account, LOCATION).run is None:
+            break
+    assert invocations > 1
+    assert set(judged) == {f"{ARN}/{name}" for name in names}  # loss never
+    assert len(stored_verdicts(account, LOCATION)) == 1500
+    # The next day's run finds nothing new to judge.
+    clock.advance(DAY)
+    posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    assert posted == []
+
+
+# --- summary mode --------------------------------------------------------------------------------
+
+def test_summary_mode_posts_noncompliant_resources_and_one_account_result(account: Any) -> None:
+    deploy_rule(account, TAGGED)
+    parameters = {"RequiredTags": "CostCenter", "ResourceKinds": "transcription-job", "ReportingMode": "summary"}
+    start(account, "ok", tags={"CostCenter": "1"})
+    bad = [start(account, f"bad-{index}") for index in range(2)]
+    run(transcribe_resource_tagged, TAGGED, parameters)
+    assert stored_verdicts(account, TAGGED) == {bad[0]: "NON_COMPLIANT", bad[1]: "NON_COMPLIANT",
+                                                ACCOUNT: "NON_COMPLIANT"}
+
+    clock.advance(DAY)
+    account.client("transcribe").tag_resource(ResourceArn=bad[0], Tags=[{"Key": "CostCenter", "Value": "2"}])
+    start(account, "also-ok", tags={"CostCenter": "3"})
+    clock.advance(dt.timedelta(hours=1))
+    posted, _ = run(transcribe_resource_tagged, TAGGED, parameters)
+    assert [(e["ComplianceResourceId"], e["ComplianceType"]) for e in posted] == [
+        (bad[0], "NOT_APPLICABLE"), (ACCOUNT, "NON_COMPLIANT")]
+    assert posted[-1]["Annotation"].startswith("1 resource is NON_COMPLIANT")
+    assert stored_verdicts(account, TAGGED) == {bad[0]: "NOT_APPLICABLE", bad[1]: "NON_COMPLIANT",
+                                                ACCOUNT: "NON_COMPLIANT"}
+
+
+def test_scan_applies_summary_mode_too() -> None:
+    from rules.incremental import summarized
+    from rdklib import ComplianceType, Evaluation
+    evaluations = [Evaluation(ComplianceType.COMPLIANT, "a", "AWS::::Account", "ok"),
+                   Evaluation(ComplianceType.NON_COMPLIANT, "b", "AWS::::Account", "bad")]
+    result = summarized(evaluations, ACCOUNT)
+    assert [(e.complianceResourceId, e.complianceType) for e in result] == [("b", "NON_COMPLIANT"),
+                                                                            (ACCOUNT, "NON_COMPLIANT")]
+
+
+# --- pacing ------------------------------------------------------------------------------------
+
+def test_the_rate_limiter_paces_each_operation_to_its_rate() -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter({"get_transcription_job": 10, "list_transcription_jobs": 2}, clock=lambda: now[0],
+                          sleep=sleep)
+    for _ in range(30):
+        limiter.acquire("get_transcription_job")
+    # A burst of one second's worth, then one call every 0.1 s.
+    assert now[0] == pytest.approx(2.0)
+    limiter.acquire("describe_anything")  # not paced
+    assert now[0] == pytest.approx(2.0)
+    for _ in range(4):
+        limiter.acquire("list_transcription_jobs")
+    assert now[0] == pytest.approx(3.0)
+
+
+def test_ordered_map_keeps_order_bounds_the_window_and_stops() -> None:
+    import threading
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def work(item: int) -> int:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        import time
+        time.sleep(0.005)
+        with lock:
+            running[0] -= 1
+        return item * item
+
+    assert list(ordered_map(work, range(40), workers=4)) == [(i, i * i) for i in range(40)]
+    assert 1 < peak[0] <= 4
+    started: list[int] = []
+    results = list(ordered_map(lambda i: started.append(i) or i, range(100), workers=2, stop=lambda: len(started) >= 5))
+    assert [item for item, _ in results] == list(range(len(results))) and len(results) <= 10
+
+
+def test_quota_scale_must_be_a_positive_number(monkeypatch: Any) -> None:
+    from rules.pacing import quota_scale
+    monkeypatch.setenv("TRANSCRIBE_GUARD_QUOTA_SCALE", "fast")
+    with pytest.raises(ValueError, match="TRANSCRIBE_GUARD_QUOTA_SCALE must be a number"):
+        quota_scale()
+    monkeypatch.setenv("TRANSCRIBE_GUARD_QUOTA_SCALE", "0")
+    with pytest.raises(ValueError, match="must be positive"):
+        quota_scale()
+
+
+def test_checkpoint_round_trip_drops_an_oversized_token() -> None:
+    from rules.checkpoint import Position
+    saved = Checkpoint(parameters="p", watermark=1.0, run=Position("full", 1.0, "transcription-job", 0.5, "t" * 5000))
+    loaded = Checkpoint.from_json(saved.to_json())
+    assert loaded.run is not None and loaded.run.token is None and loaded.run.before == 0.5
+    assert json.loads(saved.to_json())["version"] == 1
+    with pytest.raises(ValueError):
+        Checkpoint.from_json(json.dumps({"version": 99}))
