@@ -11,7 +11,9 @@ rule's last complete run (its watermark, kept in a checkpoint, see checkpoint.py
 - resources tagged, untagged or deleted since then (CloudTrail event history, LookupEvents;
   no trail is needed);
 - job records past Transcribe's 90-day retention, whose stored results are turned
-  NOT_APPLICABLE (an expiry sweep over the rule's stored results);
+  NOT_APPLICABLE by an expiry sweep over the rule's stored results: every run in summary mode
+  (it stores few results), on reconcile runs in resource mode (paging every stored result daily
+  would cost one Config read per 100 jobs a day);
 - vocabularies, filters, language models and categories: all of them, every run (there are few,
   and Update* changes them without a tag event).
 
@@ -304,8 +306,6 @@ class StreamingRun:
             else:  # the comparison needs the whole listing in one invocation
                 checkpoint.reconcile_next = True
                 self.stats.problems.append("the reconcile run spanned invocations; the next run reconciles again")
-        elif stored is None:
-            self._stored_results(keep=False)  # resource-mode incremental: just the expiry sweep
         if checkpoint.account_flagged:  # an earlier run could not list: that result is resolved now
             if not self.summary_mode:
                 self._retire(self.account_id, ACCOUNT_RESOURCE_TYPE, "Retired: listing works again; each resource has its own result.")

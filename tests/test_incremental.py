@@ -160,10 +160,12 @@ def test_a_deleted_job_is_retired_from_its_delete_event_without_reading_jobs(acc
     assert stored_verdicts(account, PII) == {kept: "NON_COMPLIANT", gone: "NOT_APPLICABLE"}
 
 
-def test_results_older_than_the_record_retention_are_retired_by_the_sweep(account: Any) -> None:
+@pytest.mark.parametrize("mode", ["summary", "resource"])
+def test_results_older_than_the_record_retention_are_retired_by_the_sweep(account: Any, mode: str) -> None:
     deploy_rule(account, PII)
+    parameters = {"ReportingMode": mode}
     live = start(account, "live")
-    run(transcribe_job_pii_redaction, PII)
+    run(transcribe_job_pii_redaction, PII, parameters)
     # A result posted 100 days ago for a job whose record Transcribe has since dropped.
     expired = f"{ARN}/from-last-quarter"
     old = (clock.now() - dt.timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -171,11 +173,18 @@ def test_results_older_than_the_record_retention_are_retired_by_the_sweep(accoun
     account.client("config").put_evaluations(ResultToken=result_token(PII), Evaluations=[{
         "ComplianceResourceType": "AWS::::Account", "ComplianceResourceId": expired,
         "ComplianceType": "NON_COMPLIANT", "Annotation": "old", "OrderingTimestamp": old}])
+    retired = (expired, "Retired: the job record expired (Transcribe keeps job records 90 days).")
     clock.advance(DAY)
-    posted, _ = run(transcribe_job_pii_redaction, PII)
-    assert [(e["ComplianceResourceId"], e["Annotation"]) for e in posted] == [
-        (expired, "Retired: the job record expired (Transcribe keeps job records 90 days).")]
-    assert stored_verdicts(account, PII) == {live: "NON_COMPLIANT", expired: "NOT_APPLICABLE"}
+    posted, _ = run(transcribe_job_pii_redaction, PII, parameters)
+    # Summary mode sweeps every run; resource mode on its reconcile runs (every 7 days here).
+    swept = [(e["ComplianceResourceId"], e["Annotation"]) for e in posted if e["ComplianceResourceId"] != ACCOUNT]
+    assert swept == ([retired] if mode == "summary" else [])
+    if mode == "resource":
+        clock.advance(7 * DAY)
+        posted, _ = run(transcribe_job_pii_redaction, PII, parameters)
+        assert [(e["ComplianceResourceId"], e["Annotation"]) for e in posted] == [retired]
+    assert stored_verdicts(account, PII)[expired] == "NOT_APPLICABLE"
+    assert stored_verdicts(account, PII)[live] == "NON_COMPLIANT"
 
 
 # --- reconcile, full runs and the checkpoint -------------------------------------------------------
