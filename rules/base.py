@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping
@@ -57,6 +58,8 @@ class RunContext:
     # Set by a rule that could not name a resource the way earlier runs did (e.g. a role whose
     # RoleId could not be read): earlier results are then kept instead of being retired.
     keep_earlier_results: bool = False
+    rule_name: str = ""  # the Config rule's name (its checkpoint is named after it)
+    now: float = 0.0  # the run's time: the event's notificationCreationTime, epoch seconds
 
     def client(self, service: str) -> Any:
         return self.client_factory.build_client(service)
@@ -121,6 +124,15 @@ def inventory_for(client_factory: Any, account_id: str) -> TranscribeInventory:
         inventory = TranscribeInventory(client, account_id, client.meta.partition)
         _INVENTORIES[client_factory] = inventory
     return inventory
+
+
+def event_time(event: Mapping[str, Any]) -> float:
+    """The event's notificationCreationTime in epoch seconds (now for an event without one)."""
+    try:
+        created = json.loads(event["invokingEvent"])["notificationCreationTime"]
+        return float(parse_timestamp(created).timestamp())
+    except (KeyError, TypeError, ValueError):
+        return time.time()
 
 
 class InvalidEventError(ValueError):
@@ -230,6 +242,8 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
             inventory=inventory,
             reported_resource_type=valid_rule_parameters.get("ReportedResourceType") or ACCOUNT_RESOURCE_TYPE,
             client_factory=client_factory,
+            rule_name=str(event.get("configRuleName") or self.name()),
+            now=event_time(event),
         )
         evaluations: list[Evaluation] = []
         complete = True

@@ -55,6 +55,8 @@ class Checkpoint:
     reconcile_next: bool = False  # deletions may have been missed: the next run reconciles
     account_flagged: bool = False  # a run reported the account "Could not evaluate": retire it once fixed
     run: Position | None = None
+    # Rules judging what jobs name (rules/job_references.py): name -> [newest job's creation, job names]
+    references: dict[str, list[Any]] | None = None
     version: int = FORMAT_VERSION
 
     def to_json(self) -> str:

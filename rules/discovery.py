@@ -44,6 +44,7 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContext, TranscribeGuardRule, annotation
+from rules.job_references import JobReferences
 from rules.s3_kms import S3KmsLookups, lookups_for
 from rules.s3_location import bucket_of, is_service_bucket
 from rules.transcribe import (JOB_KINDS, LANGUAGE_MODEL, VOCABULARY, VOCABULARY_FILTER, ListingError, ResourceKind,
@@ -118,9 +119,11 @@ class Buckets:
 class TranscribeDataDiscovery:
     """Discovers the data buckets and keys of one account and Region, once per run."""
 
-    def __init__(self, inventory: TranscribeInventory, lookups: S3KmsLookups):
+    def __init__(self, inventory: TranscribeInventory, lookups: S3KmsLookups,
+                 references: JobReferences | None = None):
         self.inventory = inventory
         self.lookups = lookups
+        self.references = references  # a function run: only new jobs are read (job_references.py)
         self._transcribe: tuple[dict[str, set[str]], list[Gap]] | None = None
         self._customization_keys: tuple[list[KeyRef], list[Gap]] | None = None
 
@@ -132,16 +135,28 @@ class TranscribeDataDiscovery:
             found: dict[str, set[str]] = {}
             gaps: list[Gap] = []
 
-            def add(uri: Any, source: str) -> None:
+            def add(uri: Any, source: str, job: Any = None) -> None:
                 bucket = bucket_of(uri) if isinstance(uri, str) else None
                 if bucket and not is_service_bucket(bucket):
                     found.setdefault(bucket, set()).add(source)
+                    if self.references is not None and job is not None:
+                        self.references.add(f"{source} {bucket}", job)
 
+            references = self.references
             for kind in JOB_KINDS:
-                for job, detail in self._details(kind, gaps):
-                    add((detail.get("Media") or {}).get("MediaFileUri"), MEDIA)
+                jobs = references.jobs(kind) if references is not None else self._details(kind, gaps)
+                for job, detail in jobs:
+                    if isinstance(detail, ClientError):
+                        continue  # in references.failures, reported as a gap below
+                    add((detail.get("Media") or {}).get("MediaFileUri"), MEDIA, job)
                     for uri in output_uris(kind, detail):
-                        add(uri, OUTPUT)
+                        add(uri, OUTPUT, job)
+            if references is not None:
+                gaps += [Gap(code, what) for code, what in references.failures]
+                for key in references.found:  # what earlier runs found, less what has expired
+                    source, _, bucket = key.partition(" ")
+                    found.setdefault(bucket, set()).add(source)
+                references.finish()
             for _, detail in self._details(LANGUAGE_MODEL, gaps):
                 data = detail.get("InputDataConfig") or {}
                 add(data.get("S3Uri"), TRAINING)
@@ -222,9 +237,12 @@ class TranscribeDataDiscovery:
 _DISCOVERIES: "weakref.WeakKeyDictionary[Any, TranscribeDataDiscovery]" = weakref.WeakKeyDictionary()
 
 
-def discovery_for(ctx: RunContext) -> TranscribeDataDiscovery:
-    """The run's discovery: one per client factory, like the inventory and the lookups."""
+def discovery_for(ctx: RunContext, incremental: bool = False) -> TranscribeDataDiscovery:
+    """The run's discovery: one per client factory, like the inventory and the lookups. A
+    function run (``incremental``) reads only the jobs created since its last run."""
     lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
+    if incremental:
+        return TranscribeDataDiscovery(ctx.inventory, lookups, JobReferences.start(ctx, incremental=True))
     found = _DISCOVERIES.get(ctx.client_factory)
     if found is None or found.inventory is not ctx.inventory or found.lookups is not lookups:
         found = TranscribeDataDiscovery(ctx.inventory, lookups)
@@ -255,7 +273,7 @@ class DataRule(TranscribeGuardRule):
         """The bucket rules' shared scenarios: discovery gaps reported on the account, buckets whose
         tags could not be read fail closed, then each data bucket through evaluate_bucket (no
         buckets found: no evaluations)."""
-        found = discovery_for(ctx).buckets(*self.bucket_params(params))
+        found = discovery_for(ctx, self.invoked_as_function).buckets(*self.bucket_params(params))
         if found.gaps:  # Scenario "jobs, models or buckets could not be listed or read"
             yield self.gap_evaluation(ctx, found.gaps)
         yield from self.unreadable_tags(ctx, found)  # Scenario "a bucket's tags could not be read"

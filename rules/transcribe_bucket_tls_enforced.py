@@ -66,9 +66,9 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import RunContext
+from rules.base import Evaluator, RunContext
 from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, Buckets, DataRule,
                              bucket_read_failed, fit)
 from rules.resource_policy_probe import PolicyError, tls_gap

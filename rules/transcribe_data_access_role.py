@@ -87,12 +87,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluator, Evaluation
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule
+from rules.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, TranscribeGuardRule
 from rules.policy import Decision, PolicyError, Request, evaluate, satisfying_context, statements
+from rules.job_references import JobReferences
 from rules.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
-                              VOCABULARY_FILTER, ResourceKind, error_code)
+                              VOCABULARY_FILTER, Resource, ResourceKind, error_code)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -384,20 +385,36 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         # One entry per role: role names are unique in an account, whatever the path in the ARN.
         users: dict[tuple[str, str] | str, tuple[str, list[str]]] = {}
+        # A function run reads only the jobs created since its last run and remembers the roles
+        # earlier runs found (rules/job_references.py); customizations are few and read every run.
+        references = JobReferences.start(ctx, incremental=True) if self.invoked_as_function else None
+
+        def use(role_arn: str, names: list[str]) -> None:
+            parsed = _role_name(role_arn)
+            key = parsed if parsed else role_arn
+            known = users.setdefault(key, (role_arn, []))[1]
+            known.extend(name for name in names if name not in known)
+
         for kind in KINDS:
-            for resource in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
-                try:
-                    detail = ctx.inventory.detail(resource)
-                except ClientError as error:  # Scenario 13
-                    yield self.could_not_evaluate(ctx, resource.arn, error, resource.kind.label)
+            if references is not None and kind.is_job:
+                read: Iterable[tuple[Resource, Any]] = references.jobs(kind, raise_listing=True)
+            else:
+                read = ((resource, _read(ctx, resource)) for resource in ctx.inventory.resources(kind))
+            for resource, detail in read:  # Scenario 1: nothing listed, nothing yielded
+                if isinstance(detail, ClientError):  # Scenario 13
+                    yield self.could_not_evaluate(ctx, resource.arn, detail, resource.kind.label)
                     continue
                 container, member = ROLE_FIELD[kind.key]
                 holder = (detail.get(container) or {}) if container else detail
                 role_arn = holder.get(member) if isinstance(holder, Mapping) else None
                 if role_arn:
-                    parsed = _role_name(str(role_arn))
-                    key = parsed if parsed else str(role_arn)
-                    users.setdefault(key, (str(role_arn), []))[1].append(resource.name)
+                    use(str(role_arn), [resource.name])
+                    if references is not None and kind.is_job:
+                        references.add(str(role_arn), resource)
+        if references is not None:
+            for role_arn, remembered in references.found.items():  # roles of earlier runs' jobs
+                use(role_arn, remembered.names)
+            references.finish()
         if not users:
             return
         reader = _IamReader(ctx.client("iam"))
@@ -443,6 +460,13 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
         return self.result(ctx, ComplianceType.COMPLIANT, facts.role_id, with_users(  # Scenario 2
             "only transcribe.amazonaws.com, for this account, can assume the role; no AdministratorAccess, "
             "s3:*, kms:* or * on all resources", names), ROLE_RESOURCE_TYPE)
+
+
+def _read(ctx: RunContext, resource: Resource) -> Any:
+    try:
+        return ctx.inventory.detail(resource)
+    except ClientError as error:
+        return error
 
 
 class _IamReader:

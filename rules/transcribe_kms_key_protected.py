@@ -75,9 +75,9 @@ import re
 from typing import Any, Iterable, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import RunContext
+from rules.base import Evaluator, RunContext
 from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, KEY_RESOURCE_TYPE,
                              DataRule, Gap, KeyRef, bucket_read_failed, discovery_for, fit)
 from rules.resource_policy_probe import PolicyError, public_kms_grant
@@ -128,7 +128,7 @@ class TranscribeKmsKeyProtected(DataRule):
     UNKNOWN = UNKNOWN_KEYS
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
-        discovery = discovery_for(ctx)
+        discovery = discovery_for(ctx, self.invoked_as_function)
         found = discovery.buckets(*self.bucket_params(params))
         customization_refs, customization_gaps = discovery.customization_keys()
         lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)

@@ -74,7 +74,7 @@ def run(module: Any, rule: str, parameters: dict[str, str] | None = None, contex
     clock.advance(dt.timedelta(hours=1))
     with counted_calls() as calls:
         response, posted = run_handler(module.lambda_handler, periodic_event(rule, parameters), context)
-    assert response == [], response
+    assert isinstance(response, list), response  # not an error answer
     return posted, calls
 
 
@@ -388,3 +388,56 @@ def test_checkpoint_round_trip_drops_an_oversized_token() -> None:
     assert json.loads(saved.to_json())["version"] == 1
     with pytest.raises(ValueError):
         Checkpoint.from_json(json.dumps({"version": 99}))
+
+
+# --- rules judging what jobs name: buckets, keys, roles (rules/job_references.py) ----------------
+
+def test_bucket_rules_read_only_new_jobs_and_remember_earlier_buckets(account: Any) -> None:
+    from rules import transcribe_bucket_encrypted
+    rule = "transcribe-bucket-encrypted"
+    deploy_rule(account, rule)
+    for index in range(5):
+        start(account, f"call-{index}")
+    posted, calls = run(transcribe_bucket_encrypted, rule)
+    assert gets(calls) == 5 and {AUDIO, OUT} <= set(ids(posted))
+
+    account.client("s3").create_bucket(Bucket="acme-new-output")
+    clock.advance(DAY)
+    start(account, "call-new", OutputBucketName="acme-new-output")
+    posted, calls = run(transcribe_bucket_encrypted, rule)
+    assert gets(calls) == 1  # only the new job
+    assert {AUDIO, OUT, "acme-new-output"} <= set(ids(posted))  # earlier buckets are remembered
+
+    # 91 days on, the records that named the buckets are gone, and so is the reason to judge them.
+    clock.advance(91 * DAY)
+    assert bulk.expire_records(account.transcribe) == 6
+    posted, calls = run(transcribe_bucket_encrypted, rule)
+    assert gets(calls) == 0
+    assert {e["ComplianceResourceId"]: e["ComplianceType"] for e in posted if e["ComplianceResourceId"] in
+            (AUDIO, OUT, "acme-new-output")} == {AUDIO: "NOT_APPLICABLE", OUT: "NOT_APPLICABLE",
+                                                 "acme-new-output": "NOT_APPLICABLE"}
+
+
+def test_a_failed_job_read_makes_the_next_run_read_the_window_again(account: Any, monkeypatch: Any) -> None:
+    from rules import transcribe_data_access_role
+    rule = "transcribe-data-access-role"
+    deploy_rule(account, rule)
+    start(account, "first")
+    run(transcribe_data_access_role, rule)
+    clock.advance(DAY)
+    start(account, "second")
+    import botocore.client
+    original = botocore.client.BaseClient._make_api_call
+
+    def get_denied(self: Any, operation: str, params: Any) -> Any:
+        if operation == "GetTranscriptionJob":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", get_denied)
+    response, posted = run_handler(transcribe_data_access_role.lambda_handler, periodic_event(rule))
+    assert [e["ComplianceType"] for e in posted if e["ComplianceResourceId"].endswith("/second")] == ["NON_COMPLIANT"]
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
+    clock.advance(DAY)
+    _, calls = run(transcribe_data_access_role, rule)
+    assert calls["transcribe.GetTranscriptionJob"] == 1  # "second" again, not "first"

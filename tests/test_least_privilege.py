@@ -68,3 +68,34 @@ def test_a_rule_that_calls_an_undeclared_action_is_caught() -> None:
 ])
 def test_operation_to_iam_action_mapping(service: str, operation: str, action: str) -> None:
     assert iam_action(service_model(service), operation) == action
+
+
+def test_function_runs_call_only_declared_actions_plus_the_run_plumbing() -> None:
+    """As deployed, a rule also posts results, keeps a checkpoint and, for the per-resource rules,
+    reads the CloudTrail event history: exactly the actions the functions' role adds to the
+    declared ones (templates.py). Two runs a day apart: the first in full, the second incremental."""
+    import datetime as dt
+
+    from rules.incremental import ResourceRule
+    from rules.registry import module_name
+    from tests.helpers import deploy_rule, periodic_event
+    from transcribe_guard.simulator import clock
+    from transcribe_guard.templates import INCREMENTAL_ACTIONS, RDKLIB_ACTIONS
+    plumbing = set(RDKLIB_ACTIONS) | set(INCREMENTAL_ACTIONS) | {"ssm:GetParameter", "ssm:PutParameter"}
+    for name in sorted(RULES):
+        import importlib
+        handler = importlib.import_module(f"rules.{module_name(name)}").lambda_handler
+        parameters = (EXERCISE.get(name) or [{}])[0]
+        with Simulator(seed="demo") as sim:
+            deploy_rule(sim, name)
+            with recording() as recorder:
+                for _ in range(2):
+                    assert isinstance(handler(periodic_event(name, parameters), None), list)
+                    clock.advance(dt.timedelta(days=1))
+        declared = set(RULES[name].METADATA["iam_actions"])
+        assert recorder.actions - declared - plumbing == set(), name
+        assert "config:PutEvaluations" in recorder.actions, name
+        reads_jobs = "transcribe:ListTranscriptionJobs" in declared or issubclass(RULES[name], ResourceRule)
+        assert ("ssm:GetParameter" in recorder.actions) == reads_jobs, name  # the checkpoint
+        if issubclass(RULES[name], ResourceRule):
+            assert "cloudtrail:LookupEvents" in recorder.actions, name
