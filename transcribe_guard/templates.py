@@ -93,7 +93,11 @@ def functions_template() -> dict[str, Any]:
                 "Timeout": 900,
                 "MemorySize": {"Ref": "FunctionMemorySize"},
                 # Retries are explicit: botocore's default mode changed between 1.43 and 1.44.
-                "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5"}},
+                # The SDK's retry mode, set explicitly (botocore's default changed between 1.43 and
+                # 1.44); rules/pacing.py keeps calls under Transcribe's quotas, scaled for
+                # accounts whose quotas were raised.
+                "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5",
+                                              "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"}}},
             },
         }
         resources[f"{logical}ConfigPermission"] = {
@@ -123,6 +127,10 @@ def functions_template() -> dict[str, Any]:
                                    "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                                                      1096, 1827, 2192, 2557, 2922, 3288, 3653]},
             "FunctionMemorySize": {"Type": "Number", "Default": 256, "MinValue": 128, "MaxValue": 10240},
+            "TranscribeQuotaScale": {"Type": "String", "Default": "1", "AllowedPattern": r"^[0-9]+(\.[0-9]+)?$",
+                                     "Description": "Multiplies the Transcribe request rates the functions pace "
+                                                    "themselves to (the documented quotas); raise it with your "
+                                                    "Service Quotas increases."},
         },
         "Conditions": {"SingleAccount": {"Fn::Equals": [{"Ref": "OrganizationId"}, ""]},
                        "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]}},

@@ -168,7 +168,8 @@ def expand_template(body: str, parameters: dict[str, str], account: str, region:
 # --- operations --------------------------------------------------------------------------------
 
 def _now() -> float:
-    return dt.datetime.now(dt.timezone.utc).timestamp()
+    from transcribe_guard.simulator import clock
+    return clock.now().timestamp()
 
 
 def _template_body(self: ConfigResponse) -> str:
@@ -398,9 +399,11 @@ def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
     handler = getattr(importlib.import_module(module_name), function_name)
     from transcribe_guard.events import scheduled_notification
     parameters = json.loads(rule.input_parameters) if rule.input_parameters else {}
+    from transcribe_guard.simulator import clock
     event = scheduled_notification(rule_name, account, result_token(rule_name), region=region,
                                    rule_parameters=parameters,
-                                   frequency=rule.maximum_execution_frequency or "TwentyFour_Hours")
+                                   frequency=rule.maximum_execution_frequency or "TwentyFour_Hours",
+                                   now=clock.now())  # the simulated time, like the jobs' timestamps
     saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")}
     with _LOCK:
         try:
