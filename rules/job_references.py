@@ -87,8 +87,7 @@ class JobReferences:
         (ListingError) with ``raise_listing``."""
         window = self.window
         try:
-            pages = self.ctx.inventory.pages(kind) if window else [(None, self.ctx.inventory.resources(kind))]
-            for _token, page in pages:
+            for _token, page in self.ctx.inventory.pages(kind):  # streamed: nothing kept per job
                 oldest = None
                 for job in page:
                     created = _epoch(job.summary.get("CreationTime"))
@@ -105,6 +104,7 @@ class JobReferences:
                         self.failures.append((error_code(error), f"reading a {kind.label}"))
                         detail = error
                     yield job, detail
+                    self.ctx.inventory.forget(job)
                 if window and oldest is not None and oldest < window[1]:
                     return
         except ListingError as error:
