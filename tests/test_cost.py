@@ -1,6 +1,6 @@
 """The cost model (transcribe_guard/cost.py) and `transcribe-guard cost`: formulas on small cases
 computed by hand in the comments, the Config price tiers across their boundaries, CLI output and
-errors, and that every rule of the registry has a cost profile."""
+errors, and that every rule of the registry has a cost profile that agrees with how its code runs."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 from rules.registry import RULES
 from transcribe_guard import cli, cost
 
-# J=1000 jobs a day kept R=90 days: N = 90,000 retained; P = 100; D = 7 (4 reconciliation runs in
-# 30 days, 26 ordinary); f = 0.05; E = 0; 40 ms a call; 256 MB.
+# J=1000 jobs a day kept R=90 days: N = 90,000 retained; P = 100; D = 7 (r = 4 reconcile runs in
+# 30 days, 26 ordinary); f = 0.05; no tag changes or deletions; C = 10 customizations; 40 ms a
+# call; 256 MB. Every figure below is worked out by hand in the comments.
 INPUTS = cost.validate(1000, 90, "0.05", 7, 0, 40, 256)
 
 # Each registry rule and how the model must treat it. A new rule makes
@@ -25,12 +26,12 @@ EXPECTED_KINDS = {
     "transcribe-job-pii-redaction": ("job", False),  # standard jobs from the List summary
     "transcribe-resource-tagged": ("job", True),  # tags from the Get
     "transcribe-job-output-encrypted": ("job", True),
-    "transcribe-data-access-role": ("role", True),  # every job every run, one evaluation per role
-    "transcribe-bucket-encrypted": ("discovery", True),  # every job every run to find the buckets
+    "transcribe-customization-encrypted": ("customization", False),  # every customization, every run
+    "transcribe-data-access-role": ("role", True),  # the jobs since the last run, one evaluation per role
+    "transcribe-bucket-encrypted": ("discovery", True),  # the jobs since the last run, to find the buckets
     "transcribe-bucket-tls-enforced": ("discovery", True),
     "transcribe-bucket-public-access-blocked": ("discovery", True),
     "transcribe-kms-key-protected": ("discovery", True),
-    "transcribe-customization-encrypted": ("account", False),
     "transcribe-api-activity-logged": ("account", False),
     "transcribe-monitoring-configured": ("account", False),
     "transcribe-vpc-endpoints": ("account", False),
@@ -51,6 +52,10 @@ def run(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def counts(day: cost.DayUsage, *names: str) -> tuple[int, ...]:
+    return tuple(getattr(day, name) for name in names)
+
+
 # --- profiles ----------------------------------------------------------------------------------
 
 def test_every_registry_rule_has_a_reviewed_profile() -> None:
@@ -58,6 +63,23 @@ def test_every_registry_rule_has_a_reviewed_profile() -> None:
     for name, (kind, get_per_job) in EXPECTED_KINDS.items():
         found = profile(name)
         assert (found.kind, found.get_per_job) == (kind, get_per_job), name
+
+
+def test_profiles_follow_how_the_code_runs() -> None:
+    # The model reads METADATA; the code decides by class: checked to agree for every rule.
+    from rules.incremental import ResourceRule
+
+    for name, rule in RULES.items():
+        found = profile(name)
+        assert (found.kind in ("job", "customization")) == issubclass(rule, ResourceRule), name
+        assert found.tag_dependent == bool(getattr(rule, "TAG_DEPENDENT", False)), name
+        assert found.resumes == issubclass(rule, ResourceRule) or found.kind == "account", name
+    tagged = profile("transcribe-resource-tagged")
+    assert (tagged.job_kinds, tagged.customization_kinds, len(tagged.lookup_event_names)) == (4, 5, 11)
+    assert profile("transcribe-job-pii-redaction").lookup_event_names == (
+        "DeleteCallAnalyticsJob", "DeleteMedicalScribeJob", "DeleteMedicalTranscriptionJob", "DeleteTranscriptionJob")
+    role = profile("transcribe-data-access-role")
+    assert (role.job_kinds, role.customization_kinds, role.lookup_event_names) == (3, 3, ())
 
 
 def test_a_rule_reading_jobs_that_fits_no_profile_is_refused() -> None:
@@ -82,14 +104,14 @@ def test_memory_default_comes_from_the_functions_template() -> None:
 # --- formulas ----------------------------------------------------------------------------------
 
 def test_naive_month_of_a_summary_answered_job_rule() -> None:
-    # Per day: List ceil(90,000/100) = 900 pages, 90,000 Gets, 90,000 ListTagsForResource,
-    # 90,000 + 1,000 = 91,000 evaluations (910 PutEvaluations calls).
-    # Calls 900 + 90,000 + 90,000 + 910 = 181,810 x 40 ms = 7,272.4 s > 900 s: cut off, billed 900 s.
+    # Per day: List ceil(90,000/100) = 900 pages + 1 for each of the 3 other job kinds = 903;
+    # 90,000 Gets, 90,000 ListTagsForResource, 90,000 + 1,000 = 91,000 evaluations (910 puts).
+    # Calls 903 + 90,000 + 90,000 + 910 = 181,813 x 40 ms = 7,272.52 s > 900 s: cut off, billed 900 s.
     p = profile("transcribe-job-pii-redaction")
     day = cost.naive_day(p, INPUTS)
-    assert (day.transcribe_list, day.transcribe_get, day.transcribe_list_tags, day.evaluations) == (
-        900, 90_000, 90_000, 91_000)
-    assert cost.run_seconds(day, INPUTS) == Fraction("7272.4")
+    assert counts(day, "transcribe_list", "transcribe_get", "transcribe_list_tags", "evaluations") == (
+        903, 90_000, 90_000, 91_000)
+    assert cost.run_seconds(day, INPUTS) == Fraction("7272.52")
     month = cost.rule_month(p, INPUTS, "naive")
     # 30 days: 2,730,000 evaluations, 30 invocations, 30 x 900 = 27,000 s, x 0.25 GB = 6,750 GB-s.
     assert month.counters["evaluations"] == 2_730_000
@@ -97,81 +119,142 @@ def test_naive_month_of_a_summary_answered_job_rule() -> None:
 
 
 def test_resource_mode_month_of_a_summary_answered_job_rule() -> None:
-    # Ordinary day: List ceil(1,000/100) + 1 = 11, no Get, LookupEvents ceil(0/50) + 6 = 6,
-    # Config reads ceil(90,000/100) = 900, evaluations 1,000 new + 1,000 expired = 2,000 (20 puts):
-    # 11 + 6 + 900 + 20 = 937 calls = 37.48 s.
-    # Reconciliation day: + 900 List, + 900 Config reads: 2,737 calls = 109.48 s.
+    # Ordinary day: List ceil(1,000/100) + 1 = 11 standard + 3 other kinds = 14; no Get;
+    # LookupEvents 4 (one per Delete*Job name); no Config reads; SSM 2; 1,000 evaluations (10 puts):
+    # 14 + 4 + 2 + 10 = 30 calls = 1.2 s.
+    # Reconcile day: List 900 + 3 = 903; Config reads ceil(90,000/100) = 900; evaluations 1,000 new
+    # + ceil(30 x 1,000 / 4) = 7,500 expired = 8,500 (85 puts): 903 + 4 + 900 + 2 + 85 = 1,894 calls
+    # = 75.76 s.
     p = profile("transcribe-job-pii-redaction")
     ordinary = cost.ours_day(p, INPUTS, "resource", reconciliation=False)
-    assert (ordinary.transcribe_list, ordinary.transcribe_get, ordinary.lookup_events, ordinary.config_reads,
-            ordinary.evaluations) == (11, 0, 6, 900, 2_000)
-    assert cost.run_seconds(ordinary, INPUTS) == Fraction("37.48")
+    assert counts(ordinary, "transcribe_list", "transcribe_get", "lookup_events", "config_reads", "ssm_calls",
+                  "evaluations") == (14, 0, 4, 0, 2, 1_000)
+    assert cost.run_seconds(ordinary, INPUTS) == Fraction("1.2")
     recon = cost.ours_day(p, INPUTS, "resource", reconciliation=True)
-    assert (recon.transcribe_list, recon.config_reads) == (911, 1_800)
-    assert cost.run_seconds(recon, INPUTS) == Fraction("109.48")
-    # Month (26 ordinary + 4 reconciliation): List 26 x 11 + 4 x 911 = 3,930; Config reads
-    # 26 x 900 + 4 x 1,800 = 30,600; evaluations 60,000; LookupEvents 180;
-    # seconds 26 x 37.48 + 4 x 109.48 = 1,412.4; GB-s 353.1; 30 invocations.
+    assert counts(recon, "transcribe_list", "config_reads", "evaluations") == (903, 900, 8_500)
+    assert cost.run_seconds(recon, INPUTS) == Fraction("75.76")
+    # Month (26 ordinary + 4 reconcile): List 26 x 14 + 4 x 903 = 3,976; Config reads 3,600;
+    # evaluations 26,000 + 34,000 = 60,000 (30,000 new, 30,000 expired); LookupEvents 120; SSM 60;
+    # seconds 26 x 1.2 + 4 x 75.76 = 334.24; GB-s 83.56; one invocation a day.
     month = cost.rule_month(p, INPUTS, "resource")
-    assert {k: month.counters[k] for k in ("transcribe_list", "config_reads", "evaluations", "lookup_events")} == {
-        "transcribe_list": 3_930, "config_reads": 30_600, "evaluations": 60_000, "lookup_events": 180}
-    assert (month.lambda_seconds, month.gb_seconds, month.invocations) == (Fraction("1412.4"), Fraction("353.1"), 30)
+    assert {k: month.counters[k] for k in ("transcribe_list", "config_reads", "evaluations", "lookup_events",
+                                           "ssm_calls")} == {
+        "transcribe_list": 3_976, "config_reads": 3_600, "evaluations": 60_000, "lookup_events": 120, "ssm_calls": 60}
+    assert (month.lambda_seconds, month.gb_seconds, month.invocations) == (Fraction("334.24"), Fraction("83.56"), 30)
+    assert (month.runs_spanning_days, month.keeps_up) == (0, True)
 
 
 def test_summary_mode_month_of_a_get_bound_job_rule() -> None:
-    # transcribe-resource-tagged, summary mode. Ordinary day: List 11, Get 1,000, LookupEvents 6,
-    # Config reads ceil(0.05 x 90,000 / 100) = 45, evaluations 1 + 50 + 50 = 101 (2 puts):
-    # 1,064 calls = 42.56 s. Reconciliation day: List 911, Get 1,000 + 90,000 = 91,000:
-    # 911 + 91,000 + 6 + 45 + 2 = 91,964 calls = 3,678.56 s -> ceil(3,678.56 / 900) = 5 invocations.
+    # transcribe-resource-tagged, summary mode. Ordinary day: List 11 + 3 + 5 customization kinds = 19;
+    # Get 1,000 + 10 customizations = 1,010; LookupEvents 11 (TagResource, UntagResource, 9 Delete*);
+    # Config reads ceil(0.05 x (90,000 + 10) / 100) = 46; evaluations 1 summary + 50 new + 50 expired
+    # + ceil(0.05 x 10) = 1 customization = 102 (2 puts); SSM 2:
+    # 19 + 1,010 + 11 + 46 + 2 + 2 = 1,090 calls = 43.6 s.
+    # Reconcile day: List 900 + 3 + 5 = 908, Get 90,000 + 10 = 90,010:
+    # 908 + 90,010 + 11 + 46 + 2 + 2 = 90,979 calls = 3,639.16 s: more than 870 s, so it spans days.
     p = profile("transcribe-resource-tagged")
     ordinary = cost.ours_day(p, INPUTS, "summary", reconciliation=False)
-    assert (ordinary.transcribe_list, ordinary.transcribe_get, ordinary.config_reads, ordinary.evaluations) == (
-        11, 1_000, 45, 101)
-    assert cost.run_seconds(ordinary, INPUTS) == Fraction("42.56")
+    assert counts(ordinary, "transcribe_list", "transcribe_get", "lookup_events", "config_reads", "evaluations") == (
+        19, 1_010, 11, 46, 102)
+    assert cost.run_seconds(ordinary, INPUTS) == Fraction("43.6")
     recon = cost.ours_day(p, INPUTS, "summary", reconciliation=True)
-    assert (recon.transcribe_list, recon.transcribe_get) == (911, 91_000)
-    assert cost.run_seconds(recon, INPUTS) == Fraction("3678.56")
-    # Month: Gets 26 x 1,000 + 4 x 91,000 = 390,000; evaluations 30 x 101 = 3,030;
-    # invocations 26 + 4 x 5 = 46.
+    assert counts(recon, "transcribe_list", "transcribe_get") == (908, 90_010)
+    assert cost.run_seconds(recon, INPUTS) == Fraction("3639.16")
+    # Month: Gets 26 x 1,010 + 4 x 90,010 = 386,300; evaluations 30 x 102 = 3,060; one invocation a
+    # day; work 26 x 43.6 + 4 x 3,639.16 = 15,690.24 s <= 30 x 870: it keeps up, billed for that work.
     month = cost.rule_month(p, INPUTS, "summary")
-    assert (month.counters["transcribe_get"], month.counters["evaluations"], month.invocations) == (
-        390_000, 3_030, 46)
+    assert (month.counters["transcribe_get"], month.counters["evaluations"], month.invocations) == (386_300, 3_060, 30)
+    assert (month.runs_spanning_days, month.keeps_up, month.lambda_seconds) == (4, True, Fraction("15690.24"))
 
 
-def test_resource_mode_never_gets_on_reconciliation_and_tag_events_add_lookups() -> None:
-    # E = 120 events a day: LookupEvents ceil(120/50) + 6 = 9; Gets 1,000 + 120 for a Get-bound rule;
-    # evaluations 2,000 + 120.
-    inputs = cost.validate(1000, 90, "0.05", 7, 120)
-    p = profile("transcribe-job-output-encrypted", inputs)
-    recon = cost.ours_day(p, inputs, "resource", reconciliation=True)
-    assert (recon.lookup_events, recon.transcribe_get, recon.evaluations) == (9, 1_120, 2_120)
+def test_a_rule_whose_month_needs_more_than_its_daily_invocations_falls_behind() -> None:
+    # J = 100,000, pii-redaction, resource mode. Ordinary: List 1,001 + 3, LookupEvents 4, SSM 2,
+    # 100,000 evaluations (1,000 puts): 2,010 calls = 80.4 s. Reconcile: List 90,000 + 3, Config
+    # reads 90,000, 100,000 + ceil(3,000,000 / 4) = 850,000 evaluations (8,500 puts):
+    # 90,003 + 4 + 90,000 + 2 + 8,500 = 188,509 calls = 7,540.36 s.
+    # Work 26 x 80.4 + 4 x 7,540.36 = 32,251.84 s > 30 x 870 = 26,100: behind; billed 30 x 900.
+    inputs = cost.validate(100_000)
+    p = profile("transcribe-job-pii-redaction", inputs)
+    assert cost.run_seconds(cost.ours_day(p, inputs, "resource", reconciliation=False), inputs) == Fraction("80.4")
+    assert cost.run_seconds(cost.ours_day(p, inputs, "resource", reconciliation=True), inputs) == Fraction("7540.36")
+    month = cost.rule_month(p, inputs, "resource")
+    assert (month.work_seconds, month.lambda_seconds, month.keeps_up, month.invocations) == (
+        Fraction("32251.84"), 27_000, False, 30)
 
 
-def test_the_role_rule_reads_every_job_but_posts_one_evaluation() -> None:
-    # Every day: List 900, Get 90,000, one evaluation; 6 IAM calls (its non-Transcribe actions);
-    # 900 + 90,000 + 6 + 1 put = 90,907 calls = 3,636.28 s -> 5 invocations a day.
+def test_tag_changes_and_deletions_add_lookups_reads_and_evaluations() -> None:
+    # T = 120 tag changes, X = 60 deletions a day. output-encrypted (not tag-dependent), reconcile day:
+    # LookupEvents ceil(60/50) = 2 for DeleteTranscriptionJob + 3 other names = 5; Gets 1,000;
+    # evaluations 1,000 + 60 deleted + 7,500 expired = 8,560.
+    inputs = cost.validate(1000, 90, "0.05", 7, 120, deletions_per_day=60)
+    recon = cost.ours_day(profile("transcribe-job-output-encrypted", inputs), inputs, "resource", reconciliation=True)
+    assert counts(recon, "lookup_events", "transcribe_get", "evaluations") == (5, 1_000, 8_560)
+    # resource-tagged, ordinary day: LookupEvents TagResource ceil(120/50) = 3 + UntagResource 1 +
+    # DeleteTranscriptionJob 2 + 8 other Delete* = 14; Gets 1,000 + 120 re-read + 10 customizations;
+    # evaluations 1,000 + 60 + 120 + 10 = 1,190. Summary: 1 + 50 + 50 + ceil(3) + ceil(6) + 1 = 111.
+    tagged = profile("transcribe-resource-tagged", inputs)
+    day = cost.ours_day(tagged, inputs, "resource", reconciliation=False)
+    assert counts(day, "lookup_events", "transcribe_get", "evaluations") == (14, 1_130, 1_190)
+    assert cost.ours_day(tagged, inputs, "summary", reconciliation=False).evaluations == 111
+
+
+def test_the_role_rule_reads_the_new_jobs_and_posts_one_evaluation() -> None:
+    # Every day, either mode: List 11 + 2 other job kinds + 3 customization kinds = 16; Get 1,000 + 10;
+    # one evaluation; 6 IAM calls; SSM 2: 16 + 1,010 + 6 + 2 + 1 put = 1,035 calls = 41.4 s.
     p = profile("transcribe-data-access-role")
     for mode in cost.REPORTING_MODES:
-        day = cost.ours_day(p, INPUTS, mode, reconciliation=False)
-        assert (day.transcribe_list, day.transcribe_get, day.evaluations, day.other_calls) == (900, 90_000, 1, 6)
+        for reconciliation in (False, True):
+            day = cost.ours_day(p, INPUTS, mode, reconciliation)
+            assert counts(day, "transcribe_list", "transcribe_get", "evaluations", "other_calls", "ssm_calls") == (
+                16, 1_010, 1, 6, 2)
+            assert cost.run_seconds(day, INPUTS) == Fraction("41.4")
     month = cost.rule_month(p, INPUTS, "resource")
-    assert (month.counters["evaluations"], month.invocations) == (30, 150)
+    assert (month.counters["evaluations"], month.counters["transcribe_get"], month.invocations) == (30, 30_300, 30)
+    # Naive (and a first function run, + 2 SSM): List 900 + 2 + 3 = 905, Get 90,010:
+    # 905 + 90,010 + 6 + 1 = 90,922 calls = 3,636.88 s, cut off at 900 s.
+    assert cost.run_seconds(cost.naive_day(p, INPUTS), INPUTS) == Fraction("3636.88")
+    assert cost.run_seconds(cost.first_run(p, INPUTS), INPUTS) == Fraction("3636.96")
+    assert cost.rule_month(p, INPUTS, "naive").counters["evaluations"] == 30
+
+
+def test_bucket_rules_cannot_resume_so_a_long_run_is_cut_off() -> None:
+    # J = 100,000: List 1,001 + 3 + 1 (language models) = 1,005, Get 100,010, 1 S3 + 1 KMS call,
+    # SSM 2, 1 put: 101,020 calls = 4,040.8 s > 900 s every day.
+    inputs = cost.validate(100_000)
+    p = profile("transcribe-bucket-encrypted", inputs)
+    assert cost.run_seconds(cost.ours_day(p, inputs, "resource", reconciliation=False), inputs) == Fraction("4040.8")
+    month = cost.rule_month(p, inputs, "resource")
+    assert (month.runs_cut_off, month.lambda_seconds, month.keeps_up) == (30, 27_000, False)
+
+
+def test_the_customization_rule_reads_and_posts_every_customization() -> None:
+    # List 4 kinds, Get 10, LookupEvents 4 (its Delete* names), SSM 2, 1 KMS call; resource: 10
+    # evaluations, Config reads 1 page on reconcile days only; summary: 1 + ceil(0.5) = 2, 1 page a run.
+    p = profile("transcribe-customization-encrypted")
+    day = cost.ours_day(p, INPUTS, "resource", reconciliation=False)
+    assert counts(day, "transcribe_list", "transcribe_get", "lookup_events", "config_reads", "evaluations") == (
+        4, 10, 4, 0, 10)
+    assert cost.ours_day(p, INPUTS, "resource", reconciliation=True).config_reads == 1
+    summary = cost.ours_day(p, INPUTS, "summary", reconciliation=False)
+    assert (summary.evaluations, summary.config_reads) == (2, 1)
 
 
 def test_job_output_encrypted_object_evidence_counts_head_objects() -> None:
     # EvidenceSource=object: one HeadObject per job; + 2 bucket reads (GetEncryptionConfiguration,
-    # GetBucketPolicy) a run. Naive: 90,000 + 2; ours: 1,000 + 2.
+    # GetBucketPolicy) a run. Naive: 90,000 + 2; ours: 1,000 + 2; summary reconcile: 90,000 + 2.
     inputs = cost.validate(1000, evidence_source="object")
     p = profile("transcribe-job-output-encrypted", inputs)
     assert cost.naive_day(p, inputs).s3_calls == 90_002
     assert cost.ours_day(p, inputs, "resource", reconciliation=False).s3_calls == 1_002
+    assert cost.ours_day(p, inputs, "summary", reconciliation=True).s3_calls == 90_002
     assert cost.s3_cost(1_000_000) == Fraction("0.4")  # $0.0004 per 1,000
 
 
 def test_an_account_rule_is_the_same_in_every_scenario() -> None:
     p = profile("transcribe-ai-opt-out")
     months = [cost.rule_month(p, INPUTS, s) for s in cost.SCENARIOS]
-    assert all(m.counters["evaluations"] == 30 and m.invocations == 30 for m in months)
+    assert all(m.counters["evaluations"] == 30 and m.invocations == 30 and m.counters["ssm_calls"] == 0
+               for m in months)
 
 
 def test_estimate_totals_are_the_sum_of_the_rules() -> None:
@@ -181,11 +264,20 @@ def test_estimate_totals_are_the_sum_of_the_rules() -> None:
         for key in ("evaluations", "transcribe_get", "lambda_invocations"):
             assert total[key] == sum(r[key] for r in rules.values()), (scenario, key)
         assert total["config_usd"] == pytest.approx(sum(r["config_usd"] for r in rules.values()), abs=1e-4)
-    # Naive: 5 per-job rules x 91,000 x 30 = 13,650,000, + 12 rules x 30 = 13,650,360 evaluations:
-    # $100 + $320 + 13,150,360 x $0.0005 = $6,995.18.
+    # Naive: 4 job rules x 91,000 x 30 = 10,920,000, + resource-tagged's 10 customizations x 30 = 300,
+    # + customization-encrypted 300, + 5 role/bucket/key rules x 30 = 150, + 7 account rules x 30 = 210
+    # = 10,920,960 evaluations: $100 + $320 + 10,420,960 x $0.0005 = $5,630.48.
     naive = result["scenarios"]["naive"]["total"]
-    assert naive["evaluations"] == 13_650_360
-    assert naive["config_usd"] == pytest.approx(6_995.18)
+    assert naive["evaluations"] == 10_920_960
+    assert naive["config_usd"] == pytest.approx(5_630.48)
+    # Resource: 4 x 60,000 + 300 + 300 + 150 + 210 = 240,960. Summary: 2 x 30 x 101 (output-location,
+    # pii-redaction) + 3,060 (resource-tagged) + 30 x 101 (output-encrypted) + 60 + 150 + 210 = 12,570.
+    assert result["scenarios"]["resource"]["total"]["evaluations"] == 240_960
+    assert result["scenarios"]["summary"]["total"]["evaluations"] == 12_570
+    # Gets, resource: resource-tagged 30,300 + output-encrypted 30,000 + customization-encrypted 300
+    # + 5 x 30,300 (role, bucket, key rules) = 212,100.
+    assert result["scenarios"]["resource"]["total"]["transcribe_get"] == 212_100
+    assert result["first_run_seconds"]["transcribe-data-access-role"] == pytest.approx(3636.96)
 
 
 # --- prices ------------------------------------------------------------------------------------
@@ -226,9 +318,11 @@ def test_cli_table_has_a_row_per_rule_a_total_and_ratios() -> None:
     for name in RULES:
         assert any(line.startswith(name + " ") for line in lines), name
     assert any(line.startswith("TOTAL ") for line in lines)
-    assert "Config evaluations" in out and "13,650,360" in out
+    assert "Config evaluations" in out and "10,920,960" in out
     assert "cannot finish in one Lambda invocation" in out
-    assert "Free of charge" in out and "LookupEvents" in out
+    assert "~ a reconcile run needs more than one invocation" in out
+    assert "First run: transcribe-data-access-role" in out
+    assert "Free of charge" in out and "LookupEvents" in out and "SSM" in out
 
 
 def test_cli_json_has_every_figure() -> None:
@@ -240,9 +334,10 @@ def test_cli_json_has_every_figure() -> None:
     assert list(result["scenarios"]) == ["naive", "summary"]
     assert result["inputs"]["retained_jobs"] == 90_000
     tagged = result["scenarios"]["summary"]["rules"]["transcribe-resource-tagged"]
-    assert (tagged["transcribe_get"], tagged["evaluations"], tagged["lambda_invocations"]) == (390_000, 3_030, 46)
+    assert (tagged["transcribe_get"], tagged["evaluations"], tagged["lambda_invocations"]) == (386_300, 3_060, 30)
+    assert (tagged["runs_spanning_days"], tagged["keeps_up"]) == (4, True)
     for key in ("evaluations", "transcribe_list", "transcribe_get", "transcribe_list_tags", "lookup_events",
-                "lambda_invocations", "lambda_gb_seconds", "config_usd", "lambda_usd", "total_usd"):
+                "ssm_calls", "lambda_invocations", "lambda_gb_seconds", "config_usd", "lambda_usd", "total_usd"):
         assert key in result["scenarios"]["naive"]["total"]
     assert result["prices"]["read_on"] == "2026-11-26"
 
@@ -254,6 +349,8 @@ def test_cli_json_has_every_figure() -> None:
     (["--jobs-per-day", "10", "--noncompliant-rate", "1.5"], "--noncompliant-rate 1.5: expected a rate from 0 to 1."),
     (["--jobs-per-day", "10", "--noncompliant-rate", "x"], "--noncompliant-rate x: expected a number."),
     (["--jobs-per-day", "10", "--reconciliation-days", "31"], "--reconciliation-days 31: expected from 1 to 30."),
+    (["--jobs-per-day", "10", "--deletions-per-day", "-1"], "--deletions-per-day -1: expected at least 0."),
+    (["--jobs-per-day", "10", "--customizations", "x"], "--customizations x: expected a whole number."),
     (["--jobs-per-day", "10", "--rules", "transcribe-job-pii-redction"],
      "--rules: unknown rule 'transcribe-job-pii-redction'; did you mean transcribe-job-pii-redaction?"),
     (["--jobs-per-day", "10", "--rules", "transcribe-job-pii-redaction,"], "--rules transcribe-job-pii-redaction,: "

@@ -509,7 +509,8 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         inputs = cost.validate(args.jobs_per_day, args.retention_days, args.noncompliant_rate,
                                args.reconciliation_days, args.tag_changes_per_day, args.call_latency_ms,
                                args.memory_mb if args.memory_mb is not None else cost.default_memory_mb(),
-                               args.allowed_output_buckets, args.evidence_source)
+                               args.allowed_output_buckets, args.evidence_source, args.deletions_per_day,
+                               args.customizations)
         modes = cost.REPORTING_MODES if args.reporting_mode == "both" else (args.reporting_mode,)
         result = cost.estimate(inputs, [RULES[name].METADATA for name in rule_names], modes)
     except (cost.CostInputError, cost.UnmodeledRule) as error:
@@ -576,9 +577,13 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--rules", metavar="R1,R2", help="comma-separated rules (default: all)")
     cost.add_argument("--reporting-mode", choices=("resource", "summary", "both"), default="both")
     cost.add_argument("--noncompliant-rate", default="0.05", metavar="F", help="share of jobs NON_COMPLIANT, 0..1")
-    cost.add_argument("--reconciliation-days", default="7", metavar="D", help="full reconciliation every D days (1-30)")
-    cost.add_argument("--tag-changes-per-day", default="0", metavar="E", help="TagResource/UntagResource/Delete*Job "
-                                                                            "events a day")
+    cost.add_argument("--reconciliation-days", default="7", metavar="D", help="reconcile run every D days (1-30)")
+    cost.add_argument("--tag-changes-per-day", default="0", metavar="T",
+                      help="TagResource/UntagResource events on jobs a day (default 0)")
+    cost.add_argument("--deletions-per-day", default="0", metavar="X", help="jobs deleted a day (default 0)")
+    cost.add_argument("--customizations", default="10", metavar="C",
+                      help="vocabularies, vocabulary filters, language models and call analytics categories "
+                           "(default 10)")
     cost.add_argument("--call-latency-ms", default="40", metavar="MS", help="latency of one API call (default 40)")
     cost.add_argument("--memory-mb", default=None, metavar="MB",
                       help="Lambda memory (default: FunctionMemorySize's default in the functions template)")

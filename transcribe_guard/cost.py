@@ -1,20 +1,28 @@
 """A cost model for the pack: what a month of daily runs costs in AWS Config evaluations, Lambda,
-and API calls, for a naive daily re-evaluation and for incremental evaluation in each reporting
-mode. It is a model, not a measurement: every figure follows from the formulas below and the
-assumptions in ``ASSUMPTIONS``; the README's "Costs" section explains them.
+and API calls, for a naive daily re-evaluation and for the functions as they run (rules/incremental.py,
+rules/job_references.py) in each reporting mode. It is a model, not a measurement: every figure
+follows from the formulas below and the assumptions in ``ASSUMPTIONS``; the README's "Costs"
+section explains them.
 
 Notation: J jobs a day, R retention days, N = J*R jobs retained, P = 100 (Transcribe List page
-size), D reconciliation period in days, f non-compliant rate, E tag/delete events a day.
+size), D reconciliation period in days, r = floor(30/D) reconcile runs a month, f non-compliant
+rate, T tag changes a day, X job deletions a day, C customizations (vocabularies, filters,
+language models, categories).
 
 How a rule is modelled is derived from its METADATA (``profile_for``), so a new rule is handled
 when it looks like an existing one and refused (``UnmodeledRule``) when it does not:
 
-- ``job``: reads Transcribe jobs (an ``transcribe:List*Jobs`` action) and reports each job.
-  It needs one Get per job when its iam_actions include ``transcribe:GetTranscriptionJob``,
-  unless ``SUMMARY_ANSWERED_UNLESS`` says the List summary answers it without a parameter.
-- ``role``: reads every job (Get) on every run, not incrementally, but reports each role once.
-- ``discovery``: reads every job (List and Get) on every run to find the S3 buckets or KMS keys
-  holding Transcribe data, and reports each bucket or key.
+- ``job``: has ``ReportingMode`` and reports Transcribe jobs (rules/incremental.py). A run lists
+  the jobs created or finished since the last one, reads them (one Get each when its iam_actions
+  include ``transcribe:GetTranscriptionJob``, unless ``SUMMARY_ANSWERED_UNLESS`` says the List
+  summary answers it), follows Delete* (and, with ``transcribe:ListTagsForResource``,
+  TagResource/UntagResource) events, and judges the customization kinds it lists in full.
+  Reconcile runs (every D days) list everything and page the stored results.
+- ``customization``: has ``ReportingMode`` and reports customizations only: all of them, every run.
+- ``role`` / ``discovery``: no ``ReportingMode``, reads jobs, reports IAM roles or S3 buckets and
+  KMS keys: a function run reads only the jobs created or finished since its last run
+  (rules/job_references.py), plus every customization of the kinds it lists; it cannot resume a
+  run the Lambda deadline cuts off.
 - ``account``: everything else: a constant few calls and one evaluation per run.
 
 All functions are pure; prices live in ``PRICES``.
@@ -32,15 +40,22 @@ LIST_PAGE_SIZE = 100  # Transcribe List*Jobs MaxResults (rules/transcribe.py)
 CONFIG_PAGE_SIZE = 100  # GetComplianceDetailsByConfigRule Limit
 PUT_EVALUATIONS_BATCH = 100  # PutEvaluations takes at most 100 evaluations a call
 LOOKUP_PAGE_SIZE = 50  # CloudTrail LookupEvents MaxResults
-LOOKUP_EVENT_NAMES = ("TagResource", "UntagResource", "DeleteTranscriptionJob", "DeleteMedicalTranscriptionJob",
-                      "DeleteCallAnalyticsJob", "DeleteMedicalScribeJob")
+TAG_EVENT_NAMES = ("TagResource", "UntagResource")
+STANDARD_JOB_DELETE = "DeleteTranscriptionJob"  # every modelled job is a standard transcription job
+SSM_CALLS_PER_INVOCATION = 2  # checkpoint: GetParameter at the start, PutParameter at the end
 SECONDS_PER_DAY = 86_400
 LAMBDA_TIMEOUT_SECONDS = 900  # the functions' Timeout (transcribe_guard/templates.py)
-EVALUATIONS_PER_ROLE_RUN = 1  # data-access role: one evaluation per role; one role assumed
-EVALUATIONS_PER_ACCOUNT_RUN = 1  # account, bucket and key rules: one evaluation per run each
+# What one invocation of a resuming rule gets done: the timeout less the 30 s margin it keeps to
+# post and save (rules/incremental.py, Deadline).
+USABLE_SECONDS = 870
+EVALUATIONS_PER_REFERENCE_RUN = 1  # role, bucket and key rules: one per role, bucket or key; one assumed
+EVALUATIONS_PER_ACCOUNT_RUN = 1  # account-level rules: one evaluation per run each
+DEFAULT_CUSTOMIZATIONS = 10
 
 LIST_JOBS = "transcribe:ListTranscriptionJobs"
 GET_JOB = "transcribe:GetTranscriptionJob"
+LIST_TAGS = "transcribe:ListTagsForResource"
+REPORTING_MODE = "ReportingMode"
 
 # Rules whose iam_actions allow a Get but answer standard transcription jobs from the List summary
 # unless the named parameter is set (the rule's scenarios say so).
@@ -89,27 +104,53 @@ PRICES: dict[str, Any] = {
         "https://c3x.dev/blog/s3-request-fees-explained (third party): S3 Standard GET, HEAD $0.0004 per 1,000 "
         "requests; the AWS S3 pricing page was not found in the stored sources",
     ],
+    "ssm_parameter_store": {
+        "usd": 0,
+        "applies_to": "the checkpoint: one standard parameter (Type String, no Tier) per rule, account and region; "
+                      "GetParameter and PutParameter at the default (standard) throughput",
+        "sources": [
+            "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html "
+            "(AWS, \"Managing parameter tiers\"; stored copies via a proxy and docs.amazonaws.cn): standard "
+            "parameters, cost \"No additional charge\"; advanced parameters, \"Charges apply\"",
+            "https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-throughput.html (AWS; "
+            "stored copies on docs.amazonaws.cn and docs.aws.eu): the default standard throughput can be used "
+            "\"without additional cost\"; higher throughput is enabled \"at a cost\"",
+        ],
+        "unverified": "not modelled: the charges for advanced parameters (an account whose default parameter tier is "
+                      "Advanced creates the checkpoint as one) and for higher throughput; their prices were not "
+                      "in the stored pages",
+    },
     "free_of_charge": [
         "Transcribe API calls (List*, Get*, ListTagsForResource)",
         "CloudTrail LookupEvents (event history)",
         "AWS Config GetComplianceDetailsByConfigRule reads",
+        "SSM GetParameter and PutParameter on standard parameters at the default throughput (the checkpoints)",
     ],
 }
 
 ASSUMPTIONS = (
-    "A month is 30 days; every rule runs once a day (MaximumExecutionFrequency TwentyFour_Hours).",
-    "All jobs are standard transcription jobs; each writes one output object.",
+    "A month is 30 days; every rule runs once a day (MaximumExecutionFrequency TwentyFour_Hours); the checkpoints "
+    "exist (steady state, not the first run).",
+    "All jobs are standard transcription jobs; each writes one output object. Every other job kind a rule lists "
+    "costs one (empty) List page a run.",
     "Every API call takes --call-latency-ms, one after another; PutEvaluations sends 100 evaluations a call.",
-    "Naive: one invocation a day, cut off at 900 s (flagged). Ours: a run needing more than 900 s resumes in "
-    "further invocations.",
+    "Naive: one invocation a day, cut off at 900 s (flagged). Job and customization rules: a run needing more than "
+    "900 s resumes in further invocations, each reading and saving the checkpoint. Bucket, key and role rules "
+    "cannot resume: a run needing more than 900 s is cut off (flagged) and saves nothing.",
     "Config evaluation tiers count only this pack's evaluations in the region (nothing else uses them) and are "
     "shared across the rules in proportion to their evaluations.",
     "Each account-level rule makes one call per non-Transcribe IAM action it is allowed and posts one evaluation "
-    "a run; bucket and key rules post one a run (one bucket or key) but read every job to find them.",
-    "The data-access role rule posts one evaluation a run (one role).",
-    "Each tag/delete event makes every job rule re-read (Get-bound rules) and re-post one job (summary mode: f of "
-    "them); reconciliation finds no changes beyond that.",
-    "Lambda: us-east-1 x86 prices, no free tier; S3 Standard request price for HeadObject and bucket reads.",
+    "a run. Bucket, key and role rules post one a run (one bucket, key or role) and read the J new jobs.",
+    "C customizations: every rule listing a customization kind reads all C every run (counted as Gets) and, if it "
+    "reports them, posts C evaluations a run (resource mode) or the non-compliant ones (summary mode).",
+    "Ordinary runs list the window since the last run: ceil(J/100)+1 pages of standard jobs. Reconcile runs list "
+    "all N and page the N stored results (retired NOT_APPLICABLE results are assumed not to be returned).",
+    "Resource mode retires expired job records only on reconcile runs: the month's 30*J expiries spread over its "
+    "r reconcile runs. Summary mode retires expired non-compliant results on every run.",
+    "A tag change makes the tag rule re-read (Get) and re-post its job (summary: f of them); a job deletion makes "
+    "every job rule post one NOT_APPLICABLE (summary: f of them). Reconciliation finds nothing else to change.",
+    "Lambda: us-east-1 x86 prices, no free tier; S3 Standard request price for HeadObject and bucket reads; SSM "
+    "standard parameters at the default throughput: no charge.",
 )
 
 
@@ -134,6 +175,8 @@ class Inputs:
     memory_mb: int = 256
     allowed_output_buckets: bool = False
     evidence_source: str = "bucket"
+    deletions_per_day: int = 0
+    customizations: int = DEFAULT_CUSTOMIZATIONS
 
     @property
     def retained_jobs(self) -> int:
@@ -146,11 +189,26 @@ class Profile:
     """What one rule's run reads and posts, derived from its METADATA."""
 
     name: str
-    kind: str  # job | role | discovery | account
+    kind: str  # job | customization | role | discovery | account
     get_per_job: bool = False
     head_object_per_job: bool = False
+    tag_dependent: bool = False  # follows TagResource/UntagResource and re-reads the job
+    job_kinds: int = 0  # job kinds it lists (List*Jobs actions)
+    customization_kinds: int = 0  # other kinds it lists (vocabularies, filters, models, categories)
+    reports_customizations: bool = False  # posts a result per customization
+    lookup_event_names: tuple[str, ...] = ()  # LookupEvents queries a run (job and customization rules)
     s3_calls_per_run: int = 0  # bucket-level S3 reads (one bucket assumed)
     other_calls_per_run: int = 0  # other non-Transcribe reads (IAM, KMS, EC2, ...)
+
+    @property
+    def resumes(self) -> bool:
+        """Whether a run cut off by the Lambda deadline resumes in the next invocation
+        (rules/incremental.py); the bucket, key and role rules save only a complete run."""
+        return self.kind not in ("role", "discovery")
+
+    @property
+    def checkpointed(self) -> bool:
+        return self.kind in ("job", "customization", "role", "discovery")
 
 
 @dataclass
@@ -164,17 +222,18 @@ class DayUsage:
     config_reads: int = 0
     s3_calls: int = 0
     other_calls: int = 0
+    ssm_calls: int = 0
     evaluations: int = 0
 
     def calls(self) -> int:
         """Every call the run makes, PutEvaluations batches included."""
         return (self.transcribe_list + self.transcribe_get + self.transcribe_list_tags + self.lookup_events
-                + self.config_reads + self.s3_calls + self.other_calls
+                + self.config_reads + self.s3_calls + self.other_calls + self.ssm_calls
                 + ceil_div(self.evaluations, PUT_EVALUATIONS_BATCH))
 
 
 COUNTERS = ("evaluations", "transcribe_list", "transcribe_get", "transcribe_list_tags", "lookup_events",
-            "config_reads", "s3_calls", "other_calls")
+            "config_reads", "s3_calls", "other_calls", "ssm_calls")
 
 
 @dataclass
@@ -186,7 +245,10 @@ class MonthUsage:
     lambda_seconds: Fraction = Fraction(0)
     gb_seconds: Fraction = Fraction(0)
     longest_run_seconds: Fraction = Fraction(0)
-    runs_cut_off: int = 0  # naive runs that needed more than one invocation's 900 s
+    work_seconds: Fraction = Fraction(0)  # the calls the month's runs need, one after another
+    runs_cut_off: int = 0  # runs that needed more than one invocation's 900 s and could not resume
+    runs_spanning_days: int = 0  # resuming runs that need more than one (daily) invocation
+    keeps_up: bool = True  # the month's work fits its 30 daily invocations
 
     def add(self, other: "MonthUsage") -> None:
         for name in COUNTERS:
@@ -195,7 +257,10 @@ class MonthUsage:
         self.lambda_seconds += other.lambda_seconds
         self.gb_seconds += other.gb_seconds
         self.longest_run_seconds = max(self.longest_run_seconds, other.longest_run_seconds)
+        self.work_seconds += other.work_seconds
         self.runs_cut_off += other.runs_cut_off
+        self.runs_spanning_days += other.runs_spanning_days
+        self.keeps_up = self.keeps_up and other.keeps_up
 
 
 def ceil_div(a: int | Fraction, b: int) -> int:
@@ -233,7 +298,8 @@ def _fraction(option: str, value: Any, low: Fraction | None = None, high: Fracti
 
 def validate(jobs_per_day: Any, retention_days: Any = 90, noncompliant_rate: Any = "0.05",
              reconciliation_days: Any = 7, tag_changes_per_day: Any = 0, call_latency_ms: Any = 40,
-             memory_mb: Any = 256, allowed_output_buckets: bool = False, evidence_source: str = "bucket") -> Inputs:
+             memory_mb: Any = 256, allowed_output_buckets: bool = False, evidence_source: str = "bucket",
+             deletions_per_day: Any = 0, customizations: Any = DEFAULT_CUSTOMIZATIONS) -> Inputs:
     """Inputs from user-typed values, or CostInputError naming the first bad option."""
     if evidence_source not in ("bucket", "object"):
         raise CostInputError(f"--evidence-source {evidence_source}: choose bucket or object.")
@@ -247,6 +313,8 @@ def validate(jobs_per_day: Any, retention_days: Any = 90, noncompliant_rate: Any
         memory_mb=_positive_int("--memory-mb", memory_mb, 128, 10240),
         allowed_output_buckets=allowed_output_buckets,
         evidence_source=evidence_source,
+        deletions_per_day=_positive_int("--deletions-per-day", deletions_per_day, minimum=0),
+        customizations=_positive_int("--customizations", customizations, minimum=0),
     )
 
 
@@ -277,81 +345,156 @@ def default_memory_mb() -> int:
 
 # --- profiles ----------------------------------------------------------------------------------
 
+def _delete_operations(kind_keys: Sequence[str]) -> list[str]:
+    """The Delete* event names a rule follows for its resource kinds (rules/incremental.py)."""
+    from rules.transcribe import KINDS_BY_KEY
+
+    return sorted({KINDS_BY_KEY[key].delete_operation for key in kind_keys if key in KINDS_BY_KEY})
+
+
 def profile_for(metadata: Mapping[str, Any], inputs: Inputs) -> Profile:
-    """How the model treats one rule, from its METADATA (name, iam_actions, resource_kinds)."""
+    """How the model treats one rule, from its METADATA (name, iam_actions, resource_kinds,
+    parameters)."""
+    from rules.transcribe import ALL_KINDS
+
     name = metadata["name"]
     actions = set(metadata["iam_actions"])
-    kinds = set(metadata["resource_kinds"])
+    kinds = list(metadata["resource_kinds"])
+    parameters = (metadata.get("parameters") or {}).get("properties") or {}
     s3_calls = sum(1 for a in actions if a in ("s3:GetEncryptionConfiguration", "s3:GetBucketPolicy",
                                                "s3:GetBucketPublicAccessBlock", "s3:GetAccountPublicAccessBlock"))
     other = sum(1 for a in actions if not a.startswith(("transcribe:", "s3:")))
-    reads_jobs = any(a.startswith("transcribe:List") and a.endswith("Jobs") for a in actions)
-    if not reads_jobs:
-        return Profile(name, "account", s3_calls_per_run=s3_calls, other_calls_per_run=other)
+    job_lists = sum(1 for a in actions if a.startswith("transcribe:List") and a.endswith("Jobs"))
+    other_lists = sum(1 for a in actions if a.startswith("transcribe:List") and not a.endswith("Jobs")
+                      and a != LIST_TAGS)
+    common = {"job_kinds": job_lists, "customization_kinds": other_lists, "s3_calls_per_run": s3_calls,
+              "other_calls_per_run": other}
+    transcribe_keys = {kind.key for kind in ALL_KINDS}
+    job_keys = {kind.key for kind in ALL_KINDS if kind.is_job}
+    reported = [k for k in kinds if k in transcribe_keys]
     aws_kinds = {k for k in kinds if k.startswith("AWS::")}
-    if not aws_kinds and "transcription-job" in kinds:
+    if REPORTING_MODE in parameters and reported:  # a ResourceRule (rules/incremental.py)
+        tag_dependent = LIST_TAGS in actions
+        events = (list(TAG_EVENT_NAMES) if tag_dependent else []) + _delete_operations(reported)
+        reports_jobs = any(k in job_keys for k in reported)
         parameter = SUMMARY_ANSWERED_UNLESS.get(name)
         summary_answered = parameter == "AllowedOutputBuckets" and not inputs.allowed_output_buckets
-        return Profile(name, "job", get_per_job=GET_JOB in actions and not summary_answered,
+        return Profile(name, "job" if reports_jobs else "customization",
+                       get_per_job=reports_jobs and GET_JOB in actions and not summary_answered,
                        head_object_per_job=name in OBJECT_EVIDENCE_RULES and inputs.evidence_source == "object",
-                       s3_calls_per_run=s3_calls, other_calls_per_run=other)
+                       tag_dependent=tag_dependent, reports_customizations=any(k not in job_keys for k in reported),
+                       lookup_event_names=tuple(events), **common)
+    if not job_lists:
+        if REPORTING_MODE in parameters:
+            raise UnmodeledRule(f"rule {name} has ReportingMode but reports {sorted(kinds)}: give it a cost profile "
+                                "in transcribe_guard/cost.py.")
+        return Profile(name, "account", s3_calls_per_run=s3_calls, other_calls_per_run=other)
     if "AWS::IAM::Role" in aws_kinds:
-        return Profile(name, "role", get_per_job=True, s3_calls_per_run=s3_calls, other_calls_per_run=other)
+        return Profile(name, "role", get_per_job=True, **common)
     if aws_kinds and aws_kinds <= {"AWS::S3::Bucket", "AWS::KMS::Key"}:
-        return Profile(name, "discovery", get_per_job=GET_JOB in actions, s3_calls_per_run=s3_calls,
-                       other_calls_per_run=other)
+        return Profile(name, "discovery", get_per_job=GET_JOB in actions, **common)
     raise UnmodeledRule(f"rule {name} reads Transcribe jobs but reports {sorted(kinds)}: give it a cost profile "
                         "in transcribe_guard/cost.py.")
 
 
 # --- one run -----------------------------------------------------------------------------------
 
+def _window_pages(profile: Profile, inputs: Inputs) -> int:
+    """List pages for the jobs since the last run: ceil(J/P)+1 standard-job pages (listing stops at
+    the first page holding an older job), one page for each other job kind, one per customization
+    kind."""
+    jobs = ceil_div(inputs.jobs_per_day, LIST_PAGE_SIZE) + 1 + (profile.job_kinds - 1) if profile.job_kinds else 0
+    return jobs + profile.customization_kinds
+
+
+def _full_pages(profile: Profile, inputs: Inputs) -> int:
+    """List pages for every retained job: ceil(N/P) standard, one for each other kind."""
+    jobs = ceil_div(inputs.retained_jobs, LIST_PAGE_SIZE) + (profile.job_kinds - 1) if profile.job_kinds else 0
+    return jobs + profile.customization_kinds
+
+
+def _customization_reads(profile: Profile, inputs: Inputs) -> int:
+    return inputs.customizations if profile.customization_kinds else 0
+
+
+def lookup_calls(profile: Profile, inputs: Inputs) -> int:
+    """LookupEvents calls a run: one query per event name, 50 events a page, at least one page
+    each. Tag changes are counted as TagResource events, deletions as DeleteTranscriptionJob."""
+    per_name = {TAG_EVENT_NAMES[0]: inputs.tag_changes_per_day, STANDARD_JOB_DELETE: inputs.deletions_per_day}
+    return sum(max(1, ceil_div(per_name.get(name, 0), LOOKUP_PAGE_SIZE)) for name in profile.lookup_event_names)
+
+
 def naive_day(profile: Profile, inputs: Inputs) -> DayUsage:
-    """A naive daily re-evaluation of a job rule: list and read every retained job, post every
-    result again plus NOT_APPLICABLE for the J records that expired."""
-    n, j = inputs.retained_jobs, inputs.jobs_per_day
-    if profile.kind not in ("job", "role"):
-        return ours_day(profile, inputs, "resource", reconciliation=False)
-    return DayUsage(transcribe_list=ceil_div(n, LIST_PAGE_SIZE), transcribe_get=n, transcribe_list_tags=n,
-                    s3_calls=(n if profile.head_object_per_job else 0) + profile.s3_calls_per_run,
-                    other_calls=profile.other_calls_per_run, evaluations=n + j)
+    """A naive daily re-evaluation: list and read every retained job, remember nothing. A job rule
+    also reads each job's tags and posts every result again plus NOT_APPLICABLE for the J records
+    that expired (rdklib's clean-up); a role, bucket or key rule posts one result."""
+    n, j, c = inputs.retained_jobs, inputs.jobs_per_day, _customization_reads(profile, inputs)
+    if profile.kind == "job":
+        return DayUsage(transcribe_list=_full_pages(profile, inputs), transcribe_get=n + c, transcribe_list_tags=n,
+                        s3_calls=(n if profile.head_object_per_job else 0) + profile.s3_calls_per_run,
+                        other_calls=profile.other_calls_per_run,
+                        evaluations=n + j + (c if profile.reports_customizations else 0))
+    if profile.kind in ("role", "discovery"):
+        return DayUsage(transcribe_list=_full_pages(profile, inputs), transcribe_get=n + c,
+                        s3_calls=profile.s3_calls_per_run, other_calls=profile.other_calls_per_run,
+                        evaluations=EVALUATIONS_PER_REFERENCE_RUN)
+    if profile.kind == "customization":
+        return DayUsage(transcribe_list=profile.customization_kinds, transcribe_get=c,
+                        other_calls=profile.other_calls_per_run, evaluations=c)
+    return ours_day(profile, inputs, "resource", reconciliation=False)
+
+
+def first_run(profile: Profile, inputs: Inputs) -> DayUsage:
+    """A role, bucket or key rule's first function run (no checkpoint): it reads every retained job."""
+    day = naive_day(profile, inputs)
+    day.ssm_calls = SSM_CALLS_PER_INVOCATION
+    return day
 
 
 def ours_day(profile: Profile, inputs: Inputs, mode: str, reconciliation: bool) -> DayUsage:
-    """One incremental run in reporting mode ``mode`` (resource or summary), on an ordinary day or
-    on a reconciliation day (every D days)."""
-    n, j, e, f = inputs.retained_jobs, inputs.jobs_per_day, inputs.tag_changes_per_day, inputs.noncompliant_rate
+    """One function run in reporting mode ``mode`` (resource or summary), on an ordinary day or
+    on a reconcile day (every D days), once the rule has a checkpoint."""
+    if mode not in REPORTING_MODES:
+        raise ValueError(f"unknown reporting mode {mode!r}")
+    n, j, f = inputs.retained_jobs, inputs.jobs_per_day, inputs.noncompliant_rate
+    c = _customization_reads(profile, inputs)
     if profile.kind == "account":
         return DayUsage(s3_calls=profile.s3_calls_per_run, other_calls=profile.other_calls_per_run,
                         evaluations=EVALUATIONS_PER_ACCOUNT_RUN)
-    if profile.kind in ("role", "discovery"):  # not incremental: every job, every run
-        return DayUsage(transcribe_list=ceil_div(n, LIST_PAGE_SIZE), transcribe_get=n if profile.get_per_job else 0,
+    if profile.kind in ("role", "discovery"):  # the window's jobs, every customization; no reconcile
+        return DayUsage(transcribe_list=_window_pages(profile, inputs), transcribe_get=j + c,
                         s3_calls=profile.s3_calls_per_run, other_calls=profile.other_calls_per_run,
-                        evaluations=EVALUATIONS_PER_ROLE_RUN if profile.kind == "role" else EVALUATIONS_PER_ACCOUNT_RUN)
+                        ssm_calls=SSM_CALLS_PER_INVOCATION, evaluations=EVALUATIONS_PER_REFERENCE_RUN)
+    jobs = profile.kind == "job"
+    new, retained = (j, n) if jobs else (0, 0)
+    tags = inputs.tag_changes_per_day if profile.tag_dependent and jobs else 0
+    deletions = inputs.deletions_per_day if jobs else 0
+    reported_c = c if profile.reports_customizations else 0
     day = DayUsage(
-        transcribe_list=ceil_div(j, LIST_PAGE_SIZE) + 1,  # the window since the last run
-        transcribe_get=(j + e) if profile.get_per_job else 0,
-        lookup_events=ceil_div(e, LOOKUP_PAGE_SIZE) + len(LOOKUP_EVENT_NAMES),
-        s3_calls=(j if profile.head_object_per_job else 0) + profile.s3_calls_per_run,
+        transcribe_list=_window_pages(profile, inputs),
+        transcribe_get=((new + tags) if profile.get_per_job else 0) + c,
+        lookup_events=lookup_calls(profile, inputs),
+        s3_calls=(new if profile.head_object_per_job else 0) + profile.s3_calls_per_run,
         other_calls=profile.other_calls_per_run,
+        ssm_calls=SSM_CALLS_PER_INVOCATION,
     )
+    if reconciliation:
+        day.transcribe_list = _full_pages(profile, inputs)
     if mode == "resource":
-        day.config_reads = ceil_div(n, CONFIG_PAGE_SIZE)  # the expiry sweep
-        day.evaluations = j + j + e  # new, expired retirements, events
-        if reconciliation:
-            day.transcribe_list += ceil_div(n, LIST_PAGE_SIZE)
-            day.config_reads += ceil_div(n, CONFIG_PAGE_SIZE)
-    elif mode == "summary":
-        day.config_reads = ceil_div(f * n, CONFIG_PAGE_SIZE)
-        day.evaluations = 1 + ceil_div(f * j, 1) + ceil_div(f * j, 1) + ceil_div(f * e, 1)
-        if reconciliation:
-            day.transcribe_list += ceil_div(n, LIST_PAGE_SIZE)
-            if profile.get_per_job:
-                day.transcribe_get += n
-            if profile.head_object_per_job:
-                day.s3_calls += n
+        # new jobs, deletions, tag changes, every customization; no stored-result paging on
+        # ordinary days
+        day.evaluations = new + deletions + tags + reported_c
+        if reconciliation:  # page every stored result; retire the expired records
+            day.config_reads = max(1, ceil_div(retained + reported_c, CONFIG_PAGE_SIZE))
+            day.evaluations += ceil_div(MONTH_DAYS * new, reconciliation_runs(inputs)) if jobs else 0
     else:
-        raise ValueError(f"unknown reporting mode {mode!r}")
+        # every run pages the stored NON_COMPLIANT results and retires the expired ones
+        day.config_reads = max(1, ceil_div(f * (retained + reported_c), CONFIG_PAGE_SIZE))
+        day.evaluations = (1 + ceil_div(f * new, 1) + ceil_div(f * new, 1) + ceil_div(f * deletions, 1)
+                           + ceil_div(f * tags, 1) + ceil_div(f * reported_c, 1))
+        if reconciliation:  # every job judged again (only NON_COMPLIANT results are stored)
+            day.transcribe_get = (retained if profile.get_per_job else 0) + c
+            day.s3_calls = (retained if profile.head_object_per_job else 0) + profile.s3_calls_per_run
     return day
 
 
@@ -361,29 +504,36 @@ def run_seconds(day: DayUsage, inputs: Inputs) -> Fraction:
 
 
 def month_of(days: Sequence[DayUsage], inputs: Inputs, resumes: bool) -> MonthUsage:
-    """A month of runs. With ``resumes`` a run longer than 900 s continues in further invocations
-    (ceil(duration/900)); without, it is one invocation cut off at 900 s and counted in
-    ``runs_cut_off``."""
+    """A month of runs. Config invokes a periodic rule once a day, so there is one invocation a
+    day whatever the work. With ``resumes`` a run needing more than one invocation (870 s of
+    calls) continues at the next day's invocation: it spans days (``runs_spanning_days``), the
+    month is billed for the work done, at most 900 s a day, and ``keeps_up`` says whether the
+    month's work fits its 30 invocations. Without, a run is cut off at 900 s, saves nothing and
+    is counted in ``runs_cut_off``."""
     month = MonthUsage()
     for day in days:
         for name in COUNTERS:
             month.counters[name] += getattr(day, name)
         seconds = run_seconds(day, inputs)
         month.longest_run_seconds = max(month.longest_run_seconds, seconds)
+        month.work_seconds += seconds
+        month.invocations += 1
         if resumes:
-            month.invocations += max(1, ceil_div(seconds, LAMBDA_TIMEOUT_SECONDS))
-            billed = seconds
+            month.runs_spanning_days += seconds > USABLE_SECONDS
         else:
-            month.invocations += 1
-            billed = min(seconds, Fraction(LAMBDA_TIMEOUT_SECONDS))
+            month.lambda_seconds += min(seconds, Fraction(LAMBDA_TIMEOUT_SECONDS))
             month.runs_cut_off += seconds > LAMBDA_TIMEOUT_SECONDS
-        month.lambda_seconds += billed
-        month.gb_seconds += billed * inputs.memory_mb / 1024
+    if resumes:
+        month.lambda_seconds = min(month.work_seconds, Fraction(LAMBDA_TIMEOUT_SECONDS * len(days)))
+        month.keeps_up = month.work_seconds <= USABLE_SECONDS * len(days)
+    else:
+        month.keeps_up = month.runs_cut_off == 0
+    month.gb_seconds = month.lambda_seconds * inputs.memory_mb / 1024
     return month
 
 
 def reconciliation_runs(inputs: Inputs) -> int:
-    """Reconciliation days in a 30-day month: every D-th day."""
+    """Reconcile days in a 30-day month: every D-th day."""
     return MONTH_DAYS // inputs.reconciliation_days
 
 
@@ -394,7 +544,7 @@ def rule_month(profile: Profile, inputs: Inputs, scenario: str) -> MonthUsage:
     r = reconciliation_runs(inputs)
     days = ([ours_day(profile, inputs, scenario, reconciliation=False)] * (MONTH_DAYS - r)
             + [ours_day(profile, inputs, scenario, reconciliation=True)] * r)
-    return month_of(days, inputs, resumes=True)
+    return month_of(days, inputs, resumes=profile.resumes)
 
 
 # --- dollars -----------------------------------------------------------------------------------
@@ -434,7 +584,10 @@ def _figures(month: MonthUsage, config_usd: Fraction) -> dict[str, Any]:
         "lambda_seconds": round(float(month.lambda_seconds), 3),
         "lambda_gb_seconds": round(float(month.gb_seconds), 3),
         "longest_run_seconds": round(float(month.longest_run_seconds), 3),
+        "work_seconds": round(float(month.work_seconds), 3),
         "runs_cut_off_at_900s": month.runs_cut_off,
+        "runs_spanning_days": month.runs_spanning_days,
+        "keeps_up": month.keeps_up,
         "config_usd": round(float(config_usd), 6),
         "lambda_usd": round(float(lambda_usd), 6),
         "s3_usd": round(float(s3_usd), 6),
@@ -465,13 +618,21 @@ def estimate(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]],
             "retained_jobs": inputs.retained_jobs, "noncompliant_rate": float(inputs.noncompliant_rate),
             "reconciliation_days": inputs.reconciliation_days,
             "reconciliation_runs_per_month": reconciliation_runs(inputs),
-            "tag_changes_per_day": inputs.tag_changes_per_day, "call_latency_ms": float(inputs.call_latency_ms),
+            "tag_changes_per_day": inputs.tag_changes_per_day, "deletions_per_day": inputs.deletions_per_day,
+            "customizations": inputs.customizations, "call_latency_ms": float(inputs.call_latency_ms),
             "memory_mb": inputs.memory_mb, "allowed_output_buckets": inputs.allowed_output_buckets,
             "evidence_source": inputs.evidence_source, "month_days": MONTH_DAYS,
             "rules": [p.name for p in profiles], "reporting_modes": list(modes),
         },
         "profiles": {p.name: {"kind": p.kind, "get_per_job": p.get_per_job,
-                              "head_object_per_job": p.head_object_per_job} for p in profiles},
+                              "head_object_per_job": p.head_object_per_job, "tag_dependent": p.tag_dependent,
+                              "job_kinds_listed": p.job_kinds, "customization_kinds_listed": p.customization_kinds,
+                              "lookup_event_names": list(p.lookup_event_names), "resumes": p.resumes,
+                              "checkpoint": p.checkpointed} for p in profiles},
+        # The bucket, key and role rules' first function run reads every retained job in one
+        # invocation (they cannot resume); the monthly figures are for later runs.
+        "first_run_seconds": {p.name: round(float(run_seconds(first_run(p, inputs), inputs)), 3)
+                              for p in profiles if p.kind in ("role", "discovery")},
         "scenarios": scenarios,
         "assumptions": list(ASSUMPTIONS),
         "prices": PRICES,
@@ -487,6 +648,7 @@ TOTAL_ROWS = (
     ("Transcribe ListTagsForResource", "transcribe_list_tags"),
     ("CloudTrail LookupEvents", "lookup_events"),
     ("Config result reads (pages)", "config_reads"),
+    ("SSM checkpoint calls", "ssm_calls"),
     ("S3 requests", "s3_calls"),
     ("Other API calls", "other_calls"),
     ("Lambda invocations", "lambda_invocations"),
@@ -512,6 +674,12 @@ def _ratio(naive: float, ours: float) -> str:
     return f"{naive / ours:,.1f}x"
 
 
+def _flag(figures: Mapping[str, Any]) -> str:
+    if figures["runs_cut_off_at_900s"] or not figures["keeps_up"]:
+        return "!"
+    return "~" if figures["runs_spanning_days"] else ""
+
+
 def render_table(result: dict[str, Any]) -> str:
     """Per-rule dollars and the monthly totals by metric, naive vs each reporting mode."""
     inputs, scenarios = result["inputs"], result["scenarios"]
@@ -519,7 +687,9 @@ def render_table(result: dict[str, Any]) -> str:
     columns = ["naive"] + [f"ours-{m}" for m in modes]
     lines = [f"Per month (30 days), J={inputs['jobs_per_day']:,} jobs/day, R={inputs['retention_days']} days "
              f"(N={inputs['retained_jobs']:,} jobs retained), reconciliation every {inputs['reconciliation_days']} "
-             f"days, non-compliant rate {inputs['noncompliant_rate']:g}. A model, not a measurement.", ""]
+             f"days, non-compliant rate {inputs['noncompliant_rate']:g}, {inputs['tag_changes_per_day']:,} tag "
+             f"changes and {inputs['deletions_per_day']:,} deletions a day, {inputs['customizations']:,} "
+             "customizations. A model, not a measurement.", ""]
 
     def table(headers: list[str], rows: list[list[str]]) -> None:
         widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
@@ -529,14 +699,11 @@ def render_table(result: dict[str, Any]) -> str:
 
     ratio_headers = [f"naive/{m}" for m in modes]
     rows = []
-    cut_off = False
     for name in inputs["rules"]:
         naive = scenarios["naive"]["rules"][name]
-        flag = "!" if naive["runs_cut_off_at_900s"] else ""
-        cut_off = cut_off or bool(flag)
-        row = [name, _number(naive["total_usd"], True) + flag]
-        row += [_number(scenarios[m]["rules"][name]["total_usd"], True)
-                + ("+" if scenarios[m]["rules"][name]["lambda_invocations"] > MONTH_DAYS else "") for m in modes]
+        row = [name, _number(naive["total_usd"], True) + _flag(naive)]
+        row += [_number(scenarios[m]["rules"][name]["total_usd"], True) + _flag(scenarios[m]["rules"][name])
+                for m in modes]
         row += [_ratio(naive["total_usd"], scenarios[m]["rules"][name]["total_usd"]) for m in modes]
         rows.append(row)
     totals = [scenarios[s]["total"] for s in ["naive", *modes]]
@@ -548,19 +715,37 @@ def render_table(result: dict[str, Any]) -> str:
             + [_ratio(totals[0][key], t[key]) for t in totals[1:]] for label, key in TOTAL_ROWS]
     table(["TOTAL per month"] + columns + ratio_headers, rows)
     lines.append("")
-    if cut_off:
-        lines.append("! a naive run needs more than 900 s: it cannot finish in one Lambda invocation (it times out "
+
+    def rules_where(scenario: str, test: Any) -> list[str]:
+        return [n for n in inputs["rules"] if test(scenarios[scenario]["rules"][n])]
+
+    if rules_where("naive", lambda r: r["runs_cut_off_at_900s"]):
+        lines.append("! naive: a run needs more than 900 s: it cannot finish in one Lambda invocation (it times out "
                      "every day; dollars count the 900 s it is billed).")
-    if any(scenarios[m]["rules"][n]["lambda_invocations"] > MONTH_DAYS for m in modes for n in inputs["rules"]):
-        lines.append("+ a run needs more than 900 s and resumes in further invocations "
-                     "(longest run: " + ", ".join(
-                         f"{m} {max(scenarios[m]['rules'][n]['longest_run_seconds'] for n in inputs['rules']):,.0f} s"
-                         for m in modes) + ").")
-    behind = {s: [n for n in inputs["rules"] if scenarios[s]["rules"][n]["longest_run_seconds"] > SECONDS_PER_DAY]
-              for s in ["naive", *modes]}
-    if any(behind.values()):
-        lines.append("A run's calls take longer than a day one after another, so these rules cannot keep up at this "
-                     "volume: " + "; ".join(f"{s}: {', '.join(names)}" for s, names in behind.items() if names) + ".")
+    cut = sorted({n for m in modes for n in rules_where(m, lambda r: r["runs_cut_off_at_900s"])})
+    if cut:
+        lines.append(f"! ours: {', '.join(cut)}: a run needs more than 900 s and these rules cannot resume one the "
+                     "deadline cuts off: it saves nothing and the next run starts over, so at this volume they never "
+                     "complete (dollars count the 900 s billed).")
+    behind = sorted({n for m in modes for n in rules_where(m, lambda r: not r["keeps_up"]
+                                                           and not r["runs_cut_off_at_900s"])})
+    if behind:
+        lines.append(f"! ours: {', '.join(behind)}: the month's runs need more than 30 invocations of 870 s; Config "
+                     "invokes a rule once a day, so they fall further behind every day (figures count the work "
+                     "needed; dollars the 900 s a day billed).")
+    spanning = {m: [r["longest_run_seconds"] for r in scenarios[m]["rules"].values()
+                    if r["runs_spanning_days"] and r["keeps_up"]] for m in modes}
+    if any(spanning.values()):
+        lines.append("~ a reconcile run needs more than one invocation (870 s of calls) and resumes at the next day's "
+                     "(longest: " + ", ".join(f"{m} {max(seconds):,.0f} s" for m, seconds in spanning.items() if seconds)
+                     + "). rules/incremental.py then reconciles again at the next run (its comparison needs the whole "
+                     "listing in one invocation), so such a rule stays in reconcile mode, every invocation using its "
+                     "900 s: more List, Config read and, in summary mode, Get calls than counted here.")
+    first = {n: s for n, s in result["first_run_seconds"].items() if s > LAMBDA_TIMEOUT_SECONDS}
+    if first:
+        lines.append(f"First run: {', '.join(first)} read all {inputs['retained_jobs']:,} retained jobs in their first "
+                     f"function run ({max(first.values()):,.0f} s of calls) and cannot resume it: in an account that "
+                     "already holds this many jobs they never complete. The figures are for later runs.")
     lines.append("Per-rule Config dollars are each rule's share of the tiered total, at that column's average "
                  "price per evaluation.")
     prices = result["prices"]
@@ -571,5 +756,5 @@ def render_table(result: dict[str, Any]) -> str:
                  f"${prices['lambda']['gb_second_usd']:.8f} per GB-second; S3 GET/HEAD "
                  f"${prices['s3_get_head_per_1000_usd']} per 1,000. Sources: README \"Costs\" or --format json.")
     lines.append("Free of charge, counted but not priced: Transcribe API calls, CloudTrail LookupEvents, "
-                 "Config result reads.")
+                 "Config result reads, SSM standard-parameter checkpoint reads and writes.")
     return "\n".join(lines) + "\n"
