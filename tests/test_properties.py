@@ -364,7 +364,8 @@ def test_cli_scan_uses_the_rule_functions_retry_settings(monkeypatch: pytest.Mon
     lambda_environments = [resource["Properties"]["Environment"]["Variables"]
                            for resource in functions_template()["Resources"].values()
                            if resource["Type"] == "AWS::Lambda::Function"]
-    assert lambda_environments and all(env == cli.SDK_RETRY_ENVIRONMENT for env in lambda_environments)
+    assert lambda_environments and all({k: env[k] for k in cli.SDK_RETRY_ENVIRONMENT} == cli.SDK_RETRY_ENVIRONMENT
+                                       for env in lambda_environments)
     for name in cli.SDK_RETRY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     seen: dict[str, str | None] = {}

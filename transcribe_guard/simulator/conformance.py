@@ -19,7 +19,6 @@ non-compliant ones, as a percentage with two decimals (NOT_APPLICABLE is left ou
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import json
 import os
