@@ -82,6 +82,7 @@ EVENT_SKEW = dt.timedelta(minutes=20)
 POST_BATCH = 100  # PutEvaluations takes at most 100
 RETIRED = "Retired:"  # how every NOT_APPLICABLE posted for a result gone stale begins
 TRANSCRIBE_SOURCE = "transcribe.amazonaws.com"
+ALL, WINDOW, MISSING = "all", "window", "missing"  # why a resource is judged
 
 
 def _epoch(value: Any) -> float | None:
@@ -288,11 +289,13 @@ class StreamingRun:
         checkpoint.full_next = checkpoint.reconcile_next = False
         stored: dict[str, StoredResult] | None = None
         unseen: set[str] | None = None
-        if position.mode == "reconcile" or self.summary_mode:
+        resumed = position.invocations > 1
+        if self.summary_mode or (position.mode == "reconcile" and not resumed):
             # Summary mode: the NON_COMPLIANT results (few by design), to count and to retire.
-            # Reconcile: every stored result, to compare with the listing.
+            # Reconcile: every stored result, to compare with the listing. An invocation resuming
+            # a reconcile does not page them again: it goes on like an incremental run.
             stored = self._stored_results(keep=True)
-        if position.mode == "reconcile" and stored is not None:
+        if position.mode == "reconcile" and not resumed and stored is not None:
             unseen = set(stored)
         if not self._list_and_judge(checkpoint, position, stored, unseen):
             return False
@@ -300,12 +303,13 @@ class StreamingRun:
             return False
         if position.mode == "full":
             self._retire_older_than(position.started)
-        elif unseen is not None:
-            if position.invocations == 1:
-                self._retire_unlisted(unseen, stored or {})
-            else:  # the comparison needs the whole listing in one invocation
-                checkpoint.reconcile_next = True
-                self.stats.problems.append("the reconcile run spanned invocations; the next run reconciles again")
+        elif unseen is not None and position.invocations == 1:
+            self._retire_unlisted(unseen, stored or {})
+        elif position.mode == "reconcile":
+            # The comparison needs the whole listing in one invocation. Expired records were
+            # retired by the sweep and deletions follow their events; what neither shows (a
+            # record gone without a Delete event) waits for a reconcile that fits.
+            self.stats.problems.append("the reconcile listing spanned invocations: unlisted results were not compared")
         if checkpoint.account_flagged:  # an earlier run could not list: that result is resolved now
             if not self.summary_mode:
                 self._retire(self.account_id, ACCOUNT_RESOURCE_TYPE, "Retired: listing works again; each resource has its own result.")
@@ -348,8 +352,16 @@ class StreamingRun:
             before = position.before if resuming else None
             position.kind, position.before = kind.key, before
             position.token = position.token if resuming else None
+            page_done: float | None = None
             for page_token, page in self._pages(kind, position.token):
+                if page_done is not None:
+                    # The previous page is done: resume at this one. A listing-only stretch (a
+                    # reconcile of known jobs) stops here too, so every invocation progresses.
+                    position.before, position.token, page_done = page_done, page_token, None
+                    if self.deadline.near():
+                        return False
                 wanted = []
+                missing: set[str] = set()
                 oldest = None
                 for resource in page:
                     created = created_at(resource)
@@ -360,16 +372,27 @@ class StreamingRun:
                         position.floor = created if position.floor is None else min(position.floor, created)
                     if before is not None and created is not None and created > before:
                         continue  # judged by an earlier invocation of this run
-                    if self._needs_judging(position.mode, resource, window, stored):
+                    reason = self._needs_judging(position.mode, resource, window, stored)
+                    if reason:
                         wanted.append(resource)
+                        if reason == MISSING:
+                            missing.add(resource.arn)
                 for resource, evaluation in ordered_map(self._judge_one, wanted, stop=self._must_stop):
-                    self._record(position, resource, evaluation, stored)
+                    if resource.arn in missing and evaluation.complianceType == ComplianceType.NOT_APPLICABLE:
+                        # A job without a stored result that is still not applicable (failed, or
+                        # unfinished): posting would change nothing.
+                        missing.discard(resource.arn)
+                        self.stats.judged += 1
+                    else:
+                        self._record(position, resource, evaluation, stored)
                     if kind.is_job:
                         position.before, position.token = created_at(resource), page_token
                 if self.deadline.reached:
-                    return False
+                    return False  # stopped within the page
                 if floor is not None and kind.is_job and oldest is not None and oldest < floor:
                     break  # everything older was judged by earlier runs
+                if kind.is_job and page:  # the whole page is done, judged or not
+                    page_done = created_at(page[-1])
             position.before = position.token = None
         position.kind = ""
         return True
@@ -379,15 +402,18 @@ class StreamingRun:
         return self.stats.judged > 0 and self.deadline.near()
 
     def _needs_judging(self, mode: str, resource: Resource, window: float | None,
-                       stored: dict[str, StoredResult] | None) -> bool:
+                       stored: dict[str, StoredResult] | None) -> str | None:
+        """Why ``resource`` is judged this run (WINDOW, MISSING, ALL), or None."""
         if not resource.kind.is_job or mode == "full" or window is None:
-            return True  # customizations are few, and Update* changes them without a tag event
+            return ALL  # customizations are few, and Update* changes them without a tag event
         created, finished = created_at(resource), _epoch(resource.summary.get("CompletionTime"))
         if created is None or created >= window or (finished is not None and finished >= window):
-            return True  # new or newly finished since the watermark
-        # reconcile: resource mode judges what Config holds no result for; summary mode stores
-        # only NON_COMPLIANT results, so it cannot tell a compliant job from a missed one
-        return mode == "reconcile" and (self.summary_mode or stored is None or resource.arn not in stored)
+            return WINDOW  # new or newly finished since the watermark
+        if mode != "reconcile" or stored is None:
+            return None
+        # Reconcile: resource mode judges what Config holds no result for; summary mode stores
+        # only NON_COMPLIANT results, so it cannot tell a compliant job from a missed one.
+        return ALL if self.summary_mode else (MISSING if resource.arn not in stored else None)
 
     def _judge_one(self, resource: Resource) -> Evaluation:
         try:
@@ -504,7 +530,8 @@ class StreamingRun:
         retention on the way (the expiry sweep). With ``keep`` the others are returned (summary
         mode asks Config for NON_COMPLIANT results only); without, nothing is held."""
         config = self.poster.config
-        types = ["NON_COMPLIANT"] if self.summary_mode else ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"]
+        # NOT_APPLICABLE results need no retiring, and retired ones would only pile up.
+        types = ["NON_COMPLIANT"] if self.summary_mode else ["COMPLIANT", "NON_COMPLIANT"]
         expired_before = self.now - JOB_RECORD_RETENTION.total_seconds()
         job_prefixes = tuple(self.inventory.arn(kind, "") for kind in self.kinds if kind.is_job)
         kept: dict[str, StoredResult] = {}

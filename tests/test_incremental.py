@@ -293,6 +293,19 @@ def test_runs_cut_short_by_the_deadline_resume_and_cover_every_job(account: Any)
     clock.advance(DAY)
     posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)
     assert posted == []
+    # A week on, the reconcile: every job has a result, so it only lists, and a short deadline
+    # splits its listing over invocations that each progress.
+    clock.advance(7 * DAY)
+    reconcile_gets, invocations = 0, 0
+    while True:
+        invocations += 1
+        assert invocations < 200, "the reconcile never completes"
+        posted, calls = run(transcribe_job_output_location, LOCATION, GET_BOUND, CountdownContext(0.02))
+        reconcile_gets += gets(calls)
+        assert posted == []
+        if checkpoint(account, LOCATION).run is None:
+            break
+    assert invocations > 1 and reconcile_gets == 0
 
 
 # --- summary mode --------------------------------------------------------------------------------
