@@ -237,12 +237,13 @@ class TranscribeDataDiscovery:
 _DISCOVERIES: "weakref.WeakKeyDictionary[Any, TranscribeDataDiscovery]" = weakref.WeakKeyDictionary()
 
 
-def discovery_for(ctx: RunContext, incremental: bool = False) -> TranscribeDataDiscovery:
+def discovery_for(ctx: RunContext, incremental: bool = False, lambda_context: Any = None) -> TranscribeDataDiscovery:
     """The run's discovery: one per client factory, like the inventory and the lookups. A
-    function run (``incremental``) reads only the jobs created since its last run."""
+    function run (``incremental``) reads only the jobs created since its last run, and stops
+    before the Lambda deadline (the next invocation resumes)."""
     lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
     if incremental:
-        return TranscribeDataDiscovery(ctx.inventory, lookups, JobReferences.start(ctx, incremental=True))
+        return TranscribeDataDiscovery(ctx.inventory, lookups, JobReferences.start(ctx, True, lambda_context))
     found = _DISCOVERIES.get(ctx.client_factory)
     if found is None or found.inventory is not ctx.inventory or found.lookups is not lookups:
         found = TranscribeDataDiscovery(ctx.inventory, lookups)
@@ -273,13 +274,21 @@ class DataRule(TranscribeGuardRule):
         """The bucket rules' shared scenarios: discovery gaps reported on the account, buckets whose
         tags could not be read fail closed, then each data bucket through evaluate_bucket (no
         buckets found: no evaluations)."""
-        found = discovery_for(ctx, self.invoked_as_function).buckets(*self.bucket_params(params))
+        discovery = discovery_for(ctx, self.invoked_as_function, self.lambda_context)
+        found = discovery.buckets(*self.bucket_params(params))
+        self.keep_if_partial(ctx, discovery)
         if found.gaps:  # Scenario "jobs, models or buckets could not be listed or read"
             yield self.gap_evaluation(ctx, found.gaps)
         yield from self.unreadable_tags(ctx, found)  # Scenario "a bucket's tags could not be read"
         lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
         for bucket in found.names:  # Scenario 1: none found, none yielded
             yield self.evaluate_bucket(ctx, lookups, found, bucket, params)
+
+    @staticmethod
+    def keep_if_partial(ctx: RunContext, discovery: TranscribeDataDiscovery) -> None:
+        """A discovery the deadline stopped knows only some buckets: keep the others' results."""
+        if discovery.references is not None and discovery.references.partial:
+            ctx.keep_earlier_results = True
 
     def evaluate_bucket(self, ctx: RunContext, lookups: S3KmsLookups, found: Buckets, bucket: str,
                         params: Mapping[str, Any]) -> Evaluation:

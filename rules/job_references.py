@@ -23,8 +23,10 @@ from typing import Any, Iterator
 from botocore.exceptions import ClientError
 
 from rules.base import RunContext
-from rules.checkpoint import Checkpoint, CheckpointStore, parameter_name
-from rules.transcribe import ListingError, Resource, ResourceKind, error_code
+from rules.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name
+from rules.incremental import Deadline
+from rules.pacing import ordered_map
+from rules.transcribe import JOB_KINDS, ListingError, Resource, ResourceKind, error_code
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,22 +52,27 @@ class JobReferences:
 
     ctx: RunContext
     incremental: bool
+    deadline: Deadline | None = None
     found: dict[str, Reference] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (error code, what could not be read)
     jobs_read: int = 0
+    partial: bool = False  # the deadline stopped the reading: the next invocation resumes it
     _store: CheckpointStore | None = None
     _checkpoint: Checkpoint | None = None
+    _position: Position | None = None
     _floor: float | None = None
 
     @classmethod
-    def start(cls, ctx: RunContext, incremental: bool) -> "JobReferences":
-        references = cls(ctx, incremental)
+    def start(cls, ctx: RunContext, incremental: bool, lambda_context: Any = None) -> "JobReferences":
+        references = cls(ctx, incremental, Deadline(lambda_context) if incremental else None)
         if incremental:
             ssm = ctx.client_factory.build_client("ssm", assume_role_mode=False)
             references._store = CheckpointStore(ssm, parameter_name(ctx.account_id, ctx.region, ctx.rule_name))
             loaded = references._store.load()
             if loaded is not None and loaded.parameters == FORMAT and loaded.references is not None:
                 references._checkpoint = loaded
+                references._position = loaded.run
+                references._floor = loaded.run.floor if loaded.run else None
                 expired = ctx.now - RETENTION.total_seconds()
                 references.found = {key: Reference(newest, list(names))
                                     for key, (newest, names) in loaded.references.items() if newest >= expired}
@@ -73,44 +80,71 @@ class JobReferences:
 
     @property
     def window(self) -> tuple[float, float] | None:
-        """(judge jobs created or finished at or after, stop listing below), or None: read all."""
+        """(read jobs created or finished at or after, stop listing below), or None: read all."""
         checkpoint = self._checkpoint
         if checkpoint is None or checkpoint.watermark is None:
             return None
         start = checkpoint.watermark - SKEW.total_seconds()
         return start, min(start, (checkpoint.floor or checkpoint.watermark) - SKEW.total_seconds())
 
+    def _stop(self) -> bool:
+        # Every invocation reads at least one job, so a run always progresses.
+        return self.deadline is not None and self.jobs_read > 0 and self.deadline.near()
+
     def jobs(self, kind: ResourceKind, raise_listing: bool = False
              ) -> Iterator[tuple[Resource, dict[str, Any] | ClientError]]:
-        """(job, Get response, or the error reading it) for each job of ``kind`` to read this run.
-        Failures are also kept in ``failures``. A failed listing is recorded too, or raised
-        (ListingError) with ``raise_listing``."""
-        window = self.window
+        """(job, Get response, or the error reading it) for each job of ``kind`` to read this run,
+        read a few at a time (pacing.ordered_map). Failures are also kept in ``failures``. A failed
+        listing is recorded too, or raised (ListingError) with ``raise_listing``. Once the
+        deadline nears, reading stops and ``partial`` is set."""
+        if self.partial:
+            return
+        window, resume = self.window, self._position
+        if resume is not None and resume.kind in KIND_ORDER and KIND_ORDER.index(kind.key) < KIND_ORDER.index(resume.kind):
+            return  # read by an earlier invocation of this run
+        before = resume.before if resume is not None and resume.kind == kind.key else None
         try:
             for _token, page in self.ctx.inventory.pages(kind):  # streamed: nothing kept per job
                 oldest = None
+                todo = []
                 for job in page:
                     created = _epoch(job.summary.get("CreationTime"))
                     finished = _epoch(job.summary.get("CompletionTime"))
                     oldest = created if created is not None else oldest
                     if job.status not in ("COMPLETED", "FAILED") and created is not None:
                         self._floor = created if self._floor is None else min(self._floor, created)
+                    if before is not None and created is not None and created > before:
+                        continue  # read by an earlier invocation of this run
                     if window and created is not None and created < window[0] and not (finished and finished >= window[0]):
                         continue  # read by an earlier run
-                    try:
-                        detail: dict[str, Any] | ClientError = self.ctx.inventory.detail(job)
-                        self.jobs_read += 1
-                    except ClientError as error:
-                        self.failures.append((error_code(error), f"reading a {kind.label}"))
-                        detail = error
+                    todo.append(job)
+                for job, detail in ordered_map(self._read, todo, stop=self._stop):
                     yield job, detail
                     self.ctx.inventory.forget(job)
+                    self._mark(kind, job)
+                if self.deadline is not None and self.deadline.reached:
+                    self.partial = True
+                    return
                 if window and oldest is not None and oldest < window[1]:
                     return
         except ListingError as error:
             self.failures.append((error_code(error.error), f"listing {kind.label}s"))
             if raise_listing:
                 raise
+
+    def _read(self, job: Resource) -> dict[str, Any] | ClientError:
+        try:
+            detail = self.ctx.inventory.detail(job)
+        except ClientError as error:
+            self.failures.append((error_code(error), f"reading a {job.kind.label}"))
+            return error
+        self.jobs_read += 1
+        return detail
+
+    def _mark(self, kind: ResourceKind, job: Resource) -> None:
+        started = self._position.started if self._position is not None else self.ctx.now
+        self._position = Position("references", started, kind.key, _epoch(job.summary.get("CreationTime")),
+                                  floor=self._floor)
 
     def add(self, key: str, job: Resource) -> None:
         created = _epoch(job.summary.get("CreationTime")) or self.ctx.now
@@ -120,15 +154,28 @@ class JobReferences:
             reference.names = ([job.name] + reference.names)[:NAMES_KEPT]
 
     def finish(self) -> None:
-        """Save what is known now, unless a read failed (the next run then reads the window again)."""
+        """Save what is known now: complete, or where a run the deadline stopped resumes. Nothing
+        is saved when a read failed (the next run then reads the same jobs again)."""
         if self._store is None or self.failures:
             return
-        checkpoint = Checkpoint(parameters=FORMAT, watermark=self.ctx.now, floor=self._floor, reconciled=self.ctx.now,
-                                references={key: [ref.newest, ref.names] for key, ref in self.found.items()})
+        previous = self._checkpoint
+        references = {key: [ref.newest, ref.names] for key, ref in self.found.items()}
+        if self.partial and self._position is not None:
+            self._position.floor = self._floor
+            checkpoint = Checkpoint(parameters=FORMAT, watermark=previous.watermark if previous else None,
+                                    floor=previous.floor if previous else None, run=self._position,
+                                    references=references)
+        else:
+            started = self._position.started if self._position is not None else self.ctx.now
+            checkpoint = Checkpoint(parameters=FORMAT, watermark=started, floor=self._floor, reconciled=started,
+                                    references=references)
         if len(checkpoint.to_json()) > 4000:  # a standard SSM parameter holds 4 KB
             LOGGER.warning("%s: %d references do not fit a checkpoint; the next run reads every job",
                            self.ctx.rule_name, len(self.found))
             return
         self._store.save(checkpoint)
-        LOGGER.info(json.dumps({"rule": self.ctx.rule_name, "jobs_read": self.jobs_read,
-                                "references": len(self.found), "incremental": self.window is not None}))
+        LOGGER.info(json.dumps({"rule": self.ctx.rule_name, "jobs_read": self.jobs_read, "references": len(self.found),
+                                "incremental": self.window is not None, "partial": self.partial}))
+
+
+KIND_ORDER = [kind.key for kind in JOB_KINDS]

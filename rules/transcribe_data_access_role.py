@@ -387,7 +387,7 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
         users: dict[tuple[str, str] | str, tuple[str, list[str]]] = {}
         # A function run reads only the jobs created since its last run and remembers the roles
         # earlier runs found (rules/job_references.py); customizations are few and read every run.
-        references = JobReferences.start(ctx, incremental=True) if self.invoked_as_function else None
+        references = JobReferences.start(ctx, True, self.lambda_context) if self.invoked_as_function else None
 
         def use(role_arn: str, names: list[str]) -> None:
             parsed = _role_name(role_arn)
@@ -415,6 +415,8 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
             for role_arn, remembered in references.found.items():  # roles of earlier runs' jobs
                 use(role_arn, remembered.names)
             references.finish()
+            if references.partial:  # the deadline stopped the reading: some roles are not known yet
+                ctx.keep_earlier_results = True
         if not users:
             return
         reader = _IamReader(ctx.client("iam"))

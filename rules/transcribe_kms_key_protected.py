@@ -128,8 +128,9 @@ class TranscribeKmsKeyProtected(DataRule):
     UNKNOWN = UNKNOWN_KEYS
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
-        discovery = discovery_for(ctx, self.invoked_as_function)
+        discovery = discovery_for(ctx, self.invoked_as_function, self.lambda_context)
         found = discovery.buckets(*self.bucket_params(params))
+        self.keep_if_partial(ctx, discovery)
         customization_refs, customization_gaps = discovery.customization_keys()
         lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
         evaluations: list[Evaluation] = list(self.unreadable_tags(ctx, found))

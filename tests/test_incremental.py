@@ -454,3 +454,30 @@ def test_a_failed_job_read_makes_the_next_run_read_the_window_again(account: Any
     clock.advance(DAY)
     _, calls = run(transcribe_data_access_role, rule)
     assert calls["transcribe.GetTranscriptionJob"] == 1  # "second" again, not "first"
+
+
+def test_a_bucket_rule_cut_short_by_the_deadline_resumes_and_keeps_earlier_results(account: Any) -> None:
+    from rules import transcribe_bucket_encrypted
+    rule = "transcribe-bucket-encrypted"
+    deploy_rule(account, rule)
+    start(account, "first")
+    run(transcribe_bucket_encrypted, rule)
+    assert {stored_verdicts(account, rule)[b] for b in (AUDIO, OUT)} <= {"COMPLIANT", "NON_COMPLIANT"}
+
+    account.client("s3").create_bucket(Bucket="acme-third")
+    clock.advance(DAY)
+    bulk.seed_jobs(account.transcribe, "transcription-job", 400, request={"OutputBucketName": "acme-third"},
+                   created_at=lambda i: clock.now() - dt.timedelta(minutes=30) + dt.timedelta(seconds=i))
+    invocations, read = 0, 0
+    while True:
+        invocations += 1
+        assert invocations < 100, "the run never completes"
+        _, calls = run(transcribe_bucket_encrypted, rule, context=CountdownContext(0.7))
+        read += gets(calls)
+        verdicts = stored_verdicts(account, rule)
+        assert verdicts[AUDIO] != "NOT_APPLICABLE" and verdicts[OUT] != "NOT_APPLICABLE"  # kept meanwhile
+        if checkpoint(account, rule).run is None:
+            break
+    assert invocations > 1
+    assert read < 400 + 10 * invocations  # each job read about once (an invocation may re-read a few)
+    assert stored_verdicts(account, rule)["acme-third"] in ("COMPLIANT", "NON_COMPLIANT")
