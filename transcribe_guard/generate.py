@@ -4,6 +4,7 @@ conformance pack, and the README's rule reference. ``transcribe-guard build`` wr
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -96,6 +97,18 @@ def _optional(parameters: dict[str, Any], conditions: dict[str, Any], param_id: 
     return {"Fn::If": [condition, {"Ref": param_id}, {"Ref": "AWS::NoValue"}]}
 
 
+# How often the rules that read jobs run. A run that reaches the Lambda deadline resumes at the
+# next one, so an account with more new jobs a day than a daily run can read (about 25,000 at
+# GetTranscriptionJob's 30 requests/s in 15 minutes) runs them more often; runs with nothing new
+# are cheap (rules/incremental.py).
+JOB_RULES_FREQUENCY = "JobRulesFrequency"
+JOB_RULES_FREQUENCY_PARAMETER: dict[str, Any] = {
+    "Type": "String",
+    "AllowedValues": ["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"],
+    "Description": "How often the rules that read Transcribe jobs run; more often than daily when a day's new jobs "
+                   "take a run more than 15 minutes (about 25,000 a day and up).",
+}
+
 REMEDIATION_PACK_PARAMETERS: dict[str, dict[str, Any]] = {
     "EnableBucketRemediation": {
         "Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
@@ -173,11 +186,14 @@ def conformance_pack() -> dict[str, Any]:
                 input_parameters[name] = {"Ref": param_id}
             else:  # optional: left out of InputParameters unless set
                 input_parameters[name] = _optional(parameters, conditions, param_id)
-        frequency = meta["trigger"]["frequency"]
+        frequency: Any = meta["trigger"]["frequency"]
+        if "transcribe:ListTranscriptionJobs" in meta["iam_actions"]:  # its work grows with the jobs
+            parameters[JOB_RULES_FREQUENCY] = {**JOB_RULES_FREQUENCY_PARAMETER, "Default": frequency}
+            frequency = {"Ref": JOB_RULES_FREQUENCY}
         resources[rule_id] = {"Type": "AWS::Config::ConfigRule", "Properties": {
             "ConfigRuleName": meta["name"],
             "Description": meta["description"],
-            "MaximumExecutionFrequency": frequency,
+            "MaximumExecutionFrequency": copy.deepcopy(frequency),  # no shared objects: YAML would alias them
             "InputParameters": input_parameters,
             "Source": {
                 "Owner": "CUSTOM_LAMBDA",

@@ -118,6 +118,9 @@ def _check_references(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+
+
 def _check_rules(template: dict[str, Any]) -> list[str]:
     problems = []
     names: dict[str, str] = {}
@@ -131,6 +134,15 @@ def _check_rules(template: dict[str, Any]) -> list[str]:
             problems.append(f"Resources/{logical_id}: ConfigRuleName {name} is also used by {names[name]}")
         names[str(name)] = logical_id
         source = properties.get("Source") or {}
+        for where, value in [("MaximumExecutionFrequency", properties.get("MaximumExecutionFrequency")),
+                             *[("SourceDetails", d.get("MaximumExecutionFrequency")) for d in source.get("SourceDetails") or []]]:
+            if isinstance(value, dict):  # a Ref: the parameter may only hold frequencies
+                parameter = (template.get("Parameters") or {}).get(value.get("Ref"), {})
+                allowed_values = parameter.get("AllowedValues")
+                if not allowed_values or not set(allowed_values) <= set(FREQUENCIES) or (
+                        "Default" in parameter and parameter["Default"] not in FREQUENCIES):
+                    problems.append(f"Resources/{logical_id}: {where} refers to {value.get('Ref')}, whose "
+                                    f"AllowedValues must be frequencies ({', '.join(FREQUENCIES)})")
         if source.get("Owner") != "AWS":
             for detail in source.get("SourceDetails") or []:
                 if detail.get("MessageType") == "ScheduledNotification" and "MaximumExecutionFrequency" not in properties:
