@@ -73,7 +73,11 @@ def test_profiles_follow_how_the_code_runs() -> None:
         found = profile(name)
         assert (found.kind in ("job", "customization")) == issubclass(rule, ResourceRule), name
         assert found.tag_dependent == bool(getattr(rule, "TAG_DEPENDENT", False)), name
-        assert found.resumes == issubclass(rule, ResourceRule) or found.kind == "account", name
+        # ResourceRules resume (rules/incremental.py), the rules reading job references too
+        # (rules/job_references.py); account rules finish in one invocation.
+        assert found.resumes == (found.kind != "account"), name
+        # The pack runs the rules that list standard jobs every JobRulesFrequency (generate.py).
+        assert found.follows_frequency == (cost.LIST_JOBS in rule.METADATA["iam_actions"]), name
     tagged = profile("transcribe-resource-tagged")
     assert (tagged.job_kinds, tagged.customization_kinds, len(tagged.lookup_event_names)) == (4, 5, 11)
     assert profile("transcribe-job-pii-redaction").lookup_event_names == (
@@ -119,67 +123,98 @@ def test_naive_month_of_a_summary_answered_job_rule() -> None:
 
 
 def test_resource_mode_month_of_a_summary_answered_job_rule() -> None:
-    # Ordinary day: List ceil(1,000/100) + 1 = 11 standard + 3 other kinds = 14; no Get;
-    # LookupEvents 4 (one per Delete*Job name); no Config reads; SSM 2; 1,000 evaluations (10 puts):
-    # 14 + 4 + 2 + 10 = 30 calls = 1.2 s.
-    # Reconcile day: List 900 + 3 = 903; Config reads ceil(90,000/100) = 900; evaluations 1,000 new
-    # + ceil(30 x 1,000 / 4) = 7,500 expired = 8,500 (85 puts): 903 + 4 + 900 + 2 + 85 = 1,894 calls
-    # = 75.76 s.
+    # Paced runs: List pages at 4.75/s, other calls 40 ms each, one after another.
+    # Ordinary day: List ceil(1,000/100) + 1 = 11 standard + 3 other kinds = 14 pages = 14/4.75 s;
+    # no Get; LookupEvents 4 (one per Delete*Job name); SSM 2; 1,000 evaluations (10 puts):
+    # 14/4.75 + 16 x 0.04 = 2.947 + 0.64 = 1,704/475 s.
+    # Reconcile day: List 900 + 3 = 903 pages; Config reads (COMPLIANT and NON_COMPLIANT only) of
+    # 90,000 retained + 30 x 1,000 / 4 = 7,500 expired since the last reconcile = 975 pages;
+    # evaluations 1,000 new + 7,500 expired = 8,500 (85 puts): 903/4.75 + (4 + 975 + 2 + 85) x 0.04
+    # = 190.105 + 42.64 = 110,554/475 s.
     p = profile("transcribe-job-pii-redaction")
     ordinary = cost.ours_day(p, INPUTS, "resource", reconciliation=False)
     assert counts(ordinary, "transcribe_list", "transcribe_get", "lookup_events", "config_reads", "ssm_calls",
                   "evaluations") == (14, 0, 4, 0, 2, 1_000)
-    assert cost.run_seconds(ordinary, INPUTS) == Fraction("1.2")
+    assert cost.run_seconds(ordinary, INPUTS) == Fraction(1_704, 475)
     recon = cost.ours_day(p, INPUTS, "resource", reconciliation=True)
-    assert counts(recon, "transcribe_list", "config_reads", "evaluations") == (903, 900, 8_500)
-    assert cost.run_seconds(recon, INPUTS) == Fraction("75.76")
-    # Month (26 ordinary + 4 reconcile): List 26 x 14 + 4 x 903 = 3,976; Config reads 3,600;
-    # evaluations 26,000 + 34,000 = 60,000 (30,000 new, 30,000 expired); LookupEvents 120; SSM 60;
-    # seconds 26 x 1.2 + 4 x 75.76 = 334.24; GB-s 83.56; one invocation a day.
+    assert counts(recon, "transcribe_list", "config_reads", "evaluations") == (903, 975, 8_500)
+    assert cost.run_seconds(recon, INPUTS) == Fraction(110_554, 475)
+    # Month (26 ordinary + 4 reconcile): List 26 x 14 + 4 x 903 = 3,976; Config reads 3,900;
+    # evaluations 26,000 + 34,000 = 60,000; LookupEvents 120; SSM 60; seconds
+    # (26 x 1,704 + 4 x 110,554) / 475 = 486,520/475 = 1,024.25; one invocation a day.
     month = cost.rule_month(p, INPUTS, "resource")
     assert {k: month.counters[k] for k in ("transcribe_list", "config_reads", "evaluations", "lookup_events",
                                            "ssm_calls")} == {
-        "transcribe_list": 3_976, "config_reads": 3_600, "evaluations": 60_000, "lookup_events": 120, "ssm_calls": 60}
-    assert (month.lambda_seconds, month.gb_seconds, month.invocations) == (Fraction("334.24"), Fraction("83.56"), 30)
-    assert (month.runs_spanning_days, month.keeps_up) == (0, True)
+        "transcribe_list": 3_976, "config_reads": 3_900, "evaluations": 60_000, "lookup_events": 120, "ssm_calls": 60}
+    assert (month.lambda_seconds, month.invocations) == (Fraction(486_520, 475), 30)
+    assert month.gb_seconds == month.lambda_seconds / 4
+    assert (month.runs_spanning_invocations, month.keeps_up) == (0, True)
 
 
 def test_summary_mode_month_of_a_get_bound_job_rule() -> None:
-    # transcribe-resource-tagged, summary mode. Ordinary day: List 11 + 3 + 5 customization kinds = 19;
-    # Get 1,000 + 10 customizations = 1,010; LookupEvents 11 (TagResource, UntagResource, 9 Delete*);
-    # Config reads ceil(0.05 x (90,000 + 10) / 100) = 46; evaluations 1 summary + 50 new + 50 expired
-    # + ceil(0.05 x 10) = 1 customization = 102 (2 puts); SSM 2:
-    # 19 + 1,010 + 11 + 46 + 2 + 2 = 1,090 calls = 43.6 s.
+    # transcribe-resource-tagged, summary mode. Ordinary day: List 11 + 3 + 5 customization kinds = 19
+    # pages = 4 s; Get 1,000 + 10 customizations = 1,010 at 28.5/s (4 in flight, paced at 95% of
+    # 30/s); LookupEvents 11 (TagResource, UntagResource, 9 Delete*); Config reads
+    # ceil(0.05 x (90,000 + 10) / 100) = 46; evaluations 1 summary + 0.05 x (1,000 new + 1,000
+    # expired + 10 customizations) = 101.5 (2 puts); SSM 2:
+    # 4 + 1,010/28.5 + (11 + 46 + 2 + 2) x 0.04 = 4 + 35.439 + 2.44 = 59,677/1,425 s.
     # Reconcile day: List 900 + 3 + 5 = 908, Get 90,000 + 10 = 90,010:
-    # 908 + 90,010 + 11 + 46 + 2 + 2 = 90,979 calls = 3,639.16 s: more than 870 s, so it spans days.
+    # 908/4.75 + 90,010/28.5 + 2.44 = 3,351.84 s: more than 870 s, so it spans invocations.
     p = profile("transcribe-resource-tagged")
     ordinary = cost.ours_day(p, INPUTS, "summary", reconciliation=False)
     assert counts(ordinary, "transcribe_list", "transcribe_get", "lookup_events", "config_reads", "evaluations") == (
-        19, 1_010, 11, 46, 102)
-    assert cost.run_seconds(ordinary, INPUTS) == Fraction("43.6")
+        19, 1_010, 11, 46, Fraction(203, 2))
+    assert cost.run_seconds(ordinary, INPUTS) == Fraction(59_677, 1_425)
     recon = cost.ours_day(p, INPUTS, "summary", reconciliation=True)
     assert counts(recon, "transcribe_list", "transcribe_get") == (908, 90_010)
-    assert cost.run_seconds(recon, INPUTS) == Fraction("3639.16")
-    # Month: Gets 26 x 1,010 + 4 x 90,010 = 386,300; evaluations 30 x 102 = 3,060; one invocation a
-    # day; work 26 x 43.6 + 4 x 3,639.16 = 15,690.24 s <= 30 x 870: it keeps up, billed for that work.
+    assert cost.run_seconds(recon, INPUTS) == Fraction(4_776_377, 1_425)
+    # Month: Gets 26 x 1,010 + 4 x 90,010 = 386,300; evaluations 30 x 101.5 = 3,045; one invocation
+    # a day; work (26 x 59,677 + 4 x 4,776,377) / 1,425 = 14,496.1 s <= 30 x 870: it keeps up.
     month = cost.rule_month(p, INPUTS, "summary")
-    assert (month.counters["transcribe_get"], month.counters["evaluations"], month.invocations) == (386_300, 3_060, 30)
-    assert (month.runs_spanning_days, month.keeps_up, month.lambda_seconds) == (4, True, Fraction("15690.24"))
+    assert (month.counters["transcribe_get"], month.counters["evaluations"], month.invocations) == (386_300, 3_045, 30)
+    assert (month.runs_spanning_invocations, month.keeps_up, month.lambda_seconds) == (
+        4, True, Fraction(4_131_422, 285))
 
 
-def test_a_rule_whose_month_needs_more_than_its_daily_invocations_falls_behind() -> None:
-    # J = 100,000, pii-redaction, resource mode. Ordinary: List 1,001 + 3, LookupEvents 4, SSM 2,
-    # 100,000 evaluations (1,000 puts): 2,010 calls = 80.4 s. Reconcile: List 90,000 + 3, Config
-    # reads 90,000, 100,000 + ceil(3,000,000 / 4) = 850,000 evaluations (8,500 puts):
-    # 90,003 + 4 + 90,000 + 2 + 8,500 = 188,509 calls = 7,540.36 s.
-    # Work 26 x 80.4 + 4 x 7,540.36 = 32,251.84 s > 30 x 870 = 26,100: behind; billed 30 x 900.
+def test_hourly_runs_split_the_day_and_pay_their_fixed_calls_every_invocation() -> None:
+    # --frequency 1: 720 invocations, W = 1,000/24 jobs a run. resource-tagged, summary, ordinary
+    # run: List ceil(41.7/100) + 1 = 2 + 3 + 5 = 10 pages; Get 125/3 + 10 = 155/3; evaluations
+    # 1 + 0.05 x (2 x 125/3 + 10) = 17/3 (1 put); fixed every run: LookupEvents 11, Config reads 46,
+    # SSM 2: 10/4.75 + (155/3)/28.5 + (11 + 46 + 2 + 1) x 0.04 = 2.105 + 1.813 + 2.4 = 5,402/855 s.
+    inputs = cost.validate(1000, frequency_hours=1)
+    p = profile("transcribe-resource-tagged", inputs)
+    run_ = cost.ours_day(p, inputs, "summary", reconciliation=False)
+    assert counts(run_, "transcribe_list", "transcribe_get", "evaluations") == (10, Fraction(155, 3), Fraction(17, 3))
+    assert cost.run_seconds(run_, inputs) == Fraction(5_402, 855)
+    month = cost.rule_month(p, inputs, "summary")
+    # 716 ordinary + 4 reconcile runs: SSM 2 x 720, LookupEvents 11 x 720, Config reads 46 x 720.
+    assert month.invocations == 720
+    assert {k: month.counters[k] for k in ("ssm_calls", "lookup_events", "config_reads")} == {
+        "ssm_calls": 1_440, "lookup_events": 7_920, "config_reads": 33_120}
+    # The customization rule reads no jobs: still daily.
+    assert cost.rule_month(profile("transcribe-customization-encrypted", inputs), inputs, "resource").invocations == 30
+    assert cost.validate(1000, frequency_hours="3").frequency_hours == 3
+
+
+def test_a_rule_falls_behind_daily_and_keeps_up_hourly() -> None:
+    # J = 100,000, pii-redaction, resource mode, daily. Ordinary: List 1,001 + 3 = 1,004 pages,
+    # LookupEvents 4, SSM 2, 100,000 evaluations (1,000 puts): 1,004/4.75 + 1,006 x 0.04 = 251.61 s.
+    # Reconcile: List 90,000 + 3 pages; Config reads (9,000,000 + 750,000)/100 = 97,500;
+    # 100,000 + 750,000 evaluations (8,500 puts): 90,003/4.75 + 106,006 x 0.04 = 23,188.24 s.
+    # Work 26 x 251.61 + 4 x 23,188.24 = 99,294.78 s > 30 x 870 = 26,100: behind; billed 30 x 900.
     inputs = cost.validate(100_000)
     p = profile("transcribe-job-pii-redaction", inputs)
-    assert cost.run_seconds(cost.ours_day(p, inputs, "resource", reconciliation=False), inputs) == Fraction("80.4")
-    assert cost.run_seconds(cost.ours_day(p, inputs, "resource", reconciliation=True), inputs) == Fraction("7540.36")
     month = cost.rule_month(p, inputs, "resource")
     assert (month.work_seconds, month.lambda_seconds, month.keeps_up, month.invocations) == (
-        Fraction("32251.84"), 27_000, False, 30)
+        Fraction(9_433_004, 95), 27_000, False, 30)
+    # Hourly: ordinary runs List 43 + 3 = 46 pages, 42 puts: 46/4.75 + 48 x 0.04 = 11.60 s; reconcile
+    # 90,003/4.75 + (4 + 97,500 + 2 + 7,542) x 0.04 = 23,149.92 s; 716 x 11.60 + 4 x 23,149.92
+    # = 100,908.29 s <= 720 x 870 = 626,400: it keeps up, the reconcile runs spanning invocations.
+    hourly = cost.validate(100_000, frequency_hours=1)
+    month = cost.rule_month(p, hourly, "resource")
+    assert (month.invocations, month.keeps_up, month.runs_spanning_invocations) == (720, True, 4)
+    assert float(month.work_seconds) == pytest.approx(100_908.29, abs=0.01)
+    assert cost.keeps_up_at(p, inputs, "resource") == 6
 
 
 def test_tag_changes_and_deletions_add_lookups_reads_and_evaluations() -> None:
@@ -191,52 +226,66 @@ def test_tag_changes_and_deletions_add_lookups_reads_and_evaluations() -> None:
     assert counts(recon, "lookup_events", "transcribe_get", "evaluations") == (5, 1_000, 8_560)
     # resource-tagged, ordinary day: LookupEvents TagResource ceil(120/50) = 3 + UntagResource 1 +
     # DeleteTranscriptionJob 2 + 8 other Delete* = 14; Gets 1,000 + 120 re-read + 10 customizations;
-    # evaluations 1,000 + 60 + 120 + 10 = 1,190. Summary: 1 + 50 + 50 + ceil(3) + ceil(6) + 1 = 111.
+    # evaluations 1,000 + 60 + 120 + 10 = 1,190. Summary: 1 + 0.05 x (1,000 + 1,000 + 60 + 120 + 10) = 110.5.
     tagged = profile("transcribe-resource-tagged", inputs)
     day = cost.ours_day(tagged, inputs, "resource", reconciliation=False)
     assert counts(day, "lookup_events", "transcribe_get", "evaluations") == (14, 1_130, 1_190)
-    assert cost.ours_day(tagged, inputs, "summary", reconciliation=False).evaluations == 111
+    assert cost.ours_day(tagged, inputs, "summary", reconciliation=False).evaluations == Fraction(221, 2)
 
 
 def test_the_role_rule_reads_the_new_jobs_and_posts_one_evaluation() -> None:
-    # Every day, either mode: List 11 + 2 other job kinds + 3 customization kinds = 16; Get 1,000 + 10;
-    # one evaluation; 6 IAM calls; SSM 2: 16 + 1,010 + 6 + 2 + 1 put = 1,035 calls = 41.4 s.
+    # Every day, either mode: List 11 + 2 other job kinds + 3 customization kinds = 16 pages; Get
+    # 1,000 + 10; one evaluation; 6 IAM calls; SSM 2:
+    # 16/4.75 + 1,010/28.5 + (6 + 2 + 1 put) x 0.04 = 3.368 + 35.439 + 0.36 = 55,813/1,425 s.
     p = profile("transcribe-data-access-role")
     for mode in cost.REPORTING_MODES:
         for reconciliation in (False, True):
             day = cost.ours_day(p, INPUTS, mode, reconciliation)
             assert counts(day, "transcribe_list", "transcribe_get", "evaluations", "other_calls", "ssm_calls") == (
                 16, 1_010, 1, 6, 2)
-            assert cost.run_seconds(day, INPUTS) == Fraction("41.4")
+            assert cost.run_seconds(day, INPUTS) == Fraction(55_813, 1_425)
     month = cost.rule_month(p, INPUTS, "resource")
     assert (month.counters["evaluations"], month.counters["transcribe_get"], month.invocations) == (30, 30_300, 30)
-    # Naive (and a first function run, + 2 SSM): List 900 + 2 + 3 = 905, Get 90,010:
-    # 905 + 90,010 + 6 + 1 = 90,922 calls = 3,636.88 s, cut off at 900 s.
+    # Naive (unpaced): List 900 + 2 + 3 = 905, Get 90,010: 905 + 90,010 + 6 + 1 = 90,922 calls = 3,636.88 s.
     assert cost.run_seconds(cost.naive_day(p, INPUTS), INPUTS) == Fraction("3636.88")
-    assert cost.run_seconds(cost.first_run(p, INPUTS), INPUTS) == Fraction("3636.96")
     assert cost.rule_month(p, INPUTS, "naive").counters["evaluations"] == 30
+    # First run over 90,000 jobs, resuming: a page of 100 jobs takes 1/4.75 + 100/28.5 = 3.719 s;
+    # fixed 9 calls x 0.04 + 5 other pages / 4.75 + 10 Gets / 28.5 = 1.76 s; each invocation first
+    # re-lists the pages read so far (1/4.75 s each). (870 - 1.76) / 3.719 = 233 pages; then
+    # (870 - 1.76 - 233/4.75) / 3.719 = 220 (45,300 jobs); 208 (66,100); 196 (85,700); the 5th ends.
+    assert cost.first_run_invocations(p, INPUTS) == (5, 90_000)
 
 
-def test_bucket_rules_cannot_resume_so_a_long_run_is_cut_off() -> None:
-    # J = 100,000: List 1,001 + 3 + 1 (language models) = 1,005, Get 100,010, 1 S3 + 1 KMS call,
-    # SSM 2, 1 put: 101,020 calls = 4,040.8 s > 900 s every day.
+def test_bucket_rules_resume_but_their_first_run_over_a_long_history_stalls() -> None:
+    # J = 100,000 daily: List 1,001 + 3 + 1 (language models) = 1,005 pages, Get 100,010, 1 S3 + 1 KMS
+    # call, SSM 2, 1 put: 1,005/4.75 + 100,010/28.5 + 5 x 0.04 = 3,720.90 s a day; 30 x that
+    # = 111,627 s > 26,100: behind. Hourly: List 43 + 3 + 1 = 47, Get 12,500/3 + 10:
+    # 47/4.75 + 4,176.67/28.5 + 0.2 = 156.64 s; x 720 = 112,784 s <= 626,400: keeps up.
     inputs = cost.validate(100_000)
     p = profile("transcribe-bucket-encrypted", inputs)
-    assert cost.run_seconds(cost.ours_day(p, inputs, "resource", reconciliation=False), inputs) == Fraction("4040.8")
+    assert cost.run_seconds(cost.ours_day(p, inputs, "resource", reconciliation=False), inputs) == Fraction(
+        1_060_457, 285)
     month = cost.rule_month(p, inputs, "resource")
-    assert (month.runs_cut_off, month.lambda_seconds, month.keeps_up) == (30, 27_000, False)
+    assert (month.runs_cut_off, month.lambda_seconds, month.keeps_up) == (0, 27_000, False)
+    hourly = cost.validate(100_000, frequency_hours=1)
+    month = cost.rule_month(p, hourly, "resource")
+    assert (month.work_seconds, month.keeps_up) == (112_784, True)
+    # First run over 9,000,000 jobs: re-listing the pages read so far takes the whole 870 s once
+    # about 870 x 4.75 = 4,132 pages are behind it: it stalls near 413,000 jobs.
+    invocations, read = cost.first_run_invocations(p, inputs)
+    assert invocations is None and 400_000 < read < 413_250
 
 
 def test_the_customization_rule_reads_and_posts_every_customization() -> None:
     # List 4 kinds, Get 10, LookupEvents 4 (its Delete* names), SSM 2, 1 KMS call; resource: 10
-    # evaluations, Config reads 1 page on reconcile days only; summary: 1 + ceil(0.5) = 2, 1 page a run.
+    # evaluations, Config reads 1 page on reconcile days only; summary: 1 + 0.05 x 10 = 1.5, 1 page a run.
     p = profile("transcribe-customization-encrypted")
     day = cost.ours_day(p, INPUTS, "resource", reconciliation=False)
     assert counts(day, "transcribe_list", "transcribe_get", "lookup_events", "config_reads", "evaluations") == (
         4, 10, 4, 0, 10)
     assert cost.ours_day(p, INPUTS, "resource", reconciliation=True).config_reads == 1
     summary = cost.ours_day(p, INPUTS, "summary", reconciliation=False)
-    assert (summary.evaluations, summary.config_reads) == (2, 1)
+    assert (summary.evaluations, summary.config_reads) == (Fraction(3, 2), 1)
 
 
 def test_job_output_encrypted_object_evidence_counts_head_objects() -> None:
@@ -270,14 +319,17 @@ def test_estimate_totals_are_the_sum_of_the_rules() -> None:
     naive = result["scenarios"]["naive"]["total"]
     assert naive["evaluations"] == 10_920_960
     assert naive["config_usd"] == pytest.approx(5_630.48)
-    # Resource: 4 x 60,000 + 300 + 300 + 150 + 210 = 240,960. Summary: 2 x 30 x 101 (output-location,
-    # pii-redaction) + 3,060 (resource-tagged) + 30 x 101 (output-encrypted) + 60 + 150 + 210 = 12,570.
+    # Resource: 4 x 60,000 + 300 + 300 + 150 + 210 = 240,960. Summary: 3 x 30 x (1 + 0.05 x 2,000)
+    # (output-location, pii-redaction, output-encrypted) + 3,045 (resource-tagged) + 30 x 1.5
+    # (customization-encrypted) + 150 + 210 = 12,540.
     assert result["scenarios"]["resource"]["total"]["evaluations"] == 240_960
-    assert result["scenarios"]["summary"]["total"]["evaluations"] == 12_570
+    assert result["scenarios"]["summary"]["total"]["evaluations"] == 12_540
     # Gets, resource: resource-tagged 30,300 + output-encrypted 30,000 + customization-encrypted 300
     # + 5 x 30,300 (role, bucket, key rules) = 212,100.
     assert result["scenarios"]["resource"]["total"]["transcribe_get"] == 212_100
-    assert result["first_run_seconds"]["transcribe-data-access-role"] == pytest.approx(3636.96)
+    assert result["first_run"]["transcribe-data-access-role"] == {
+        "work_seconds_without_relisting": pytest.approx(3349.13, abs=0.01), "invocations": 5, "completes": True,
+        "jobs_read": 90_000}
 
 
 # --- prices ------------------------------------------------------------------------------------
@@ -320,8 +372,9 @@ def test_cli_table_has_a_row_per_rule_a_total_and_ratios() -> None:
     assert any(line.startswith("TOTAL ") for line in lines)
     assert "Config evaluations" in out and "10,920,960" in out
     assert "cannot finish in one Lambda invocation" in out
-    assert "~ a reconcile run needs more than one invocation" in out
-    assert "First run: transcribe-data-access-role" in out
+    assert "~ a run needs more than one invocation" in out
+    assert "First run: transcribe-data-access-role reads all 90,000 retained jobs over 5 invocations" in out
+    assert "fall further behind" not in out
     assert "Free of charge" in out and "LookupEvents" in out and "SSM" in out
 
 
@@ -334,15 +387,27 @@ def test_cli_json_has_every_figure() -> None:
     assert list(result["scenarios"]) == ["naive", "summary"]
     assert result["inputs"]["retained_jobs"] == 90_000
     tagged = result["scenarios"]["summary"]["rules"]["transcribe-resource-tagged"]
-    assert (tagged["transcribe_get"], tagged["evaluations"], tagged["lambda_invocations"]) == (386_300, 3_060, 30)
-    assert (tagged["runs_spanning_days"], tagged["keeps_up"]) == (4, True)
+    assert (tagged["transcribe_get"], tagged["evaluations"], tagged["lambda_invocations"]) == (386_300, 3_045, 30)
+    assert (tagged["runs_spanning_invocations"], tagged["keeps_up"]) == (4, True)
+    assert result["inputs"]["frequency_hours"] == 24
     for key in ("evaluations", "transcribe_list", "transcribe_get", "transcribe_list_tags", "lookup_events",
                 "ssm_calls", "lambda_invocations", "lambda_gb_seconds", "config_usd", "lambda_usd", "total_usd"):
         assert key in result["scenarios"]["naive"]["total"]
     assert result["prices"]["read_on"] == "2026-11-26"
 
 
+def test_cli_frequency_lets_a_large_account_keep_up() -> None:
+    argv = ["cost", "--jobs-per-day", "100000", "--rules", "transcribe-job-pii-redaction", "--reporting-mode",
+            "resource"]
+    _, daily, _ = run(argv)
+    assert "transcribe-job-pii-redaction: the month's runs need more than 30 invocations" in daily
+    assert "--frequency 6" in daily
+    _, hourly, _ = run([*argv, "--frequency", "1"])
+    assert "720 invocations a month" in hourly and "fall further behind" not in hourly
+
+
 @pytest.mark.parametrize(("argv", "message"), [
+    (["--jobs-per-day", "10", "--frequency", "2"], "--frequency 2: expected hours between runs, one of 1, 3, 6, 12, 24."),
     (["--jobs-per-day", "0"], "--jobs-per-day 0: expected a positive integer."),
     (["--jobs-per-day", "ten"], "--jobs-per-day ten: expected a whole number."),
     (["--jobs-per-day", "10", "--retention-days", "-1"], "--retention-days -1: expected a positive integer."),

@@ -1,4 +1,4 @@
-"""A cost model for the pack: what a month of daily runs costs in AWS Config evaluations, Lambda,
+"""A cost model for the pack: what a month of runs costs in AWS Config evaluations, Lambda,
 and API calls, for a naive daily re-evaluation and for the functions as they run (rules/incremental.py,
 rules/job_references.py) in each reporting mode. It is a model, not a measurement: every figure
 follows from the formulas below and the assumptions in ``ASSUMPTIONS``; the README's "Costs"
@@ -7,7 +7,13 @@ section explains them.
 Notation: J jobs a day, R retention days, N = J*R jobs retained, P = 100 (Transcribe List page
 size), D reconciliation period in days, r = floor(30/D) reconcile runs a month, f non-compliant
 rate, T tag changes a day, X job deletions a day, C customizations (vocabularies, filters,
-language models, categories).
+language models, categories), h hours between runs of the rules that read jobs (pack parameter
+JobRulesFrequency, ``--frequency``), I = 30*24/h their invocations a month, W = J*h/24 jobs a run.
+
+Timing: the functions pace Transcribe calls (rules/pacing.py) at 95% of the quotas and read jobs
+up to 4 at a time, so a run reads min(28.5, 4/(k*latency)) jobs a second (k calls per job) and
+lists 4.75 pages a second at most; every other call takes the latency, one after another. A rule
+keeps up when its month of work fits its I invocations of 870 s each.
 
 How a rule is modelled is derived from its METADATA (``profile_for``), so a new rule is handled
 when it looks like an existing one and refused (``UnmodeledRule``) when it does not:
@@ -21,8 +27,9 @@ when it looks like an existing one and refused (``UnmodeledRule``) when it does 
 - ``customization``: has ``ReportingMode`` and reports customizations only: all of them, every run.
 - ``role`` / ``discovery``: no ``ReportingMode``, reads jobs, reports IAM roles or S3 buckets and
   KMS keys: a function run reads only the jobs created or finished since its last run
-  (rules/job_references.py), plus every customization of the kinds it lists; it cannot resume a
-  run the Lambda deadline cuts off.
+  (rules/job_references.py), plus every customization of the kinds it lists; a run the deadline
+  stops resumes at the next invocation, which lists again from the newest job down to where it
+  stopped (no List token is kept), so a first run over a long history slows and can stall.
 - ``account``: everything else: a constant few calls and one evaluation per run.
 
 All functions are pure; prices live in ``PRICES``.
@@ -30,6 +37,7 @@ All functions are pure; prices live in ``PRICES``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -48,6 +56,12 @@ LAMBDA_TIMEOUT_SECONDS = 900  # the functions' Timeout (transcribe_guard/templat
 # What one invocation of a resuming rule gets done: the timeout less the 30 s margin it keeps to
 # post and save (rules/incremental.py, Deadline).
 USABLE_SECONDS = 870
+FREQUENCIES = (1, 3, 6, 12, 24)  # JobRulesFrequency: One_Hour ... TwentyFour_Hours
+DEFAULT_FREQUENCY_HOURS = 24
+# Pacing (rules/pacing.py): 95% of GetTranscriptionJob's 30/s and List*'s 5/s, 4 reads in flight.
+GET_RATE = Fraction(285, 10)
+LIST_RATE = Fraction(475, 100)
+READS_IN_FLIGHT = 4
 EVALUATIONS_PER_REFERENCE_RUN = 1  # role, bucket and key rules: one per role, bucket or key; one assumed
 EVALUATIONS_PER_ACCOUNT_RUN = 1  # account-level rules: one evaluation per run each
 DEFAULT_CUSTOMIZATIONS = 10
@@ -129,24 +143,33 @@ PRICES: dict[str, Any] = {
 }
 
 ASSUMPTIONS = (
-    "A month is 30 days; every rule runs once a day (MaximumExecutionFrequency TwentyFour_Hours); the checkpoints "
-    "exist (steady state, not the first run).",
+    "A month is 30 days. The rules that read jobs run every --frequency hours (JobRulesFrequency; default 24): "
+    "I = 720/h invocations a month, each run reading the W = J*h/24 jobs since the last; the other rules run once "
+    "a day. The checkpoints exist (steady state; the bucket, key and role rules' first run is shown apart).",
     "All jobs are standard transcription jobs; each writes one output object. Every other job kind a rule lists "
     "costs one (empty) List page a run.",
-    "Every API call takes --call-latency-ms, one after another; PutEvaluations sends 100 evaluations a call.",
-    "Naive: one invocation a day, cut off at 900 s (flagged). Job and customization rules: a run needing more than "
-    "900 s resumes in further invocations, each reading and saving the checkpoint. Bucket, key and role rules "
-    "cannot resume: a run needing more than 900 s is cut off (flagged) and saves nothing.",
+    "Naive: once a day, unpaced, every call taking --call-latency-ms one after another, cut off at 900 s "
+    "(flagged). Ours: paced (rules/pacing.py): Gets at min(28.5, 4/(k x latency)) jobs/s (4 in flight, k calls "
+    "per job), List pages at most 4.75/s; other calls one after another at the latency. PutEvaluations sends "
+    "100 evaluations a call.",
+    "Ours: a run needing more than 870 s resumes at the rule's next invocation. Every invocation pays its fixed "
+    "calls (checkpoint read and write, first List pages, LookupEvents queries, summary mode's NON_COMPLIANT "
+    "paging) even with nothing new; a run spanning invocations takes over the invocations of the runs after it, "
+    "whose jobs the next run reads, so the month is counted as I runs. A rule keeps up when its month of work "
+    "fits I x 870 s; one that does not falls further behind every invocation (flagged) and is billed 900 s each.",
     "Config evaluation tiers count only this pack's evaluations in the region (nothing else uses them) and are "
     "shared across the rules in proportion to their evaluations.",
     "Each account-level rule makes one call per non-Transcribe IAM action it is allowed and posts one evaluation "
-    "a run. Bucket, key and role rules post one a run (one bucket, key or role) and read the J new jobs.",
+    "a run. Bucket, key and role rules post one a run (one bucket, key or role) and read the W new jobs.",
     "C customizations: every rule listing a customization kind reads all C every run (counted as Gets) and, if it "
     "reports them, posts C evaluations a run (resource mode) or the non-compliant ones (summary mode).",
-    "Ordinary runs list the window since the last run: ceil(J/100)+1 pages of standard jobs. Reconcile runs list "
-    "all N and page the N stored results (retired NOT_APPLICABLE results are assumed not to be returned).",
+    "Ordinary runs list the window since the last run: ceil(W/100)+1 pages of standard jobs. Reconcile runs (r a "
+    "month, one invocation's run each time) list all N and, in resource mode, page the stored COMPLIANT and "
+    "NON_COMPLIANT results once (N + the 30*J/r expired since the last reconcile + C); NOT_APPLICABLE results "
+    "are not paged.",
     "Resource mode retires expired job records only on reconcile runs: the month's 30*J expiries spread over its "
-    "r reconcile runs. Summary mode retires expired non-compliant results on every run.",
+    "r reconcile runs. Summary mode pages the stored NON_COMPLIANT results every invocation and retires the "
+    "expired ones as they come (f*W a run). Counts are expected values, rounded up once for the month.",
     "A tag change makes the tag rule re-read (Get) and re-post its job (summary: f of them); a job deletion makes "
     "every job rule post one NOT_APPLICABLE (summary: f of them). Reconciliation finds nothing else to change.",
     "Lambda: us-east-1 x86 prices, no free tier; S3 Standard request price for HeadObject and bucket reads; SSM "
@@ -177,6 +200,7 @@ class Inputs:
     evidence_source: str = "bucket"
     deletions_per_day: int = 0
     customizations: int = DEFAULT_CUSTOMIZATIONS
+    frequency_hours: int = DEFAULT_FREQUENCY_HOURS
 
     @property
     def retained_jobs(self) -> int:
@@ -199,33 +223,42 @@ class Profile:
     lookup_event_names: tuple[str, ...] = ()  # LookupEvents queries a run (job and customization rules)
     s3_calls_per_run: int = 0  # bucket-level S3 reads (one bucket assumed)
     other_calls_per_run: int = 0  # other non-Transcribe reads (IAM, KMS, EC2, ...)
+    follows_frequency: bool = False  # lists standard jobs: runs every JobRulesFrequency (generate.py)
 
     @property
     def resumes(self) -> bool:
-        """Whether a run cut off by the Lambda deadline resumes in the next invocation
-        (rules/incremental.py); the bucket, key and role rules save only a complete run."""
-        return self.kind not in ("role", "discovery")
+        """Whether a run stopped by the Lambda deadline resumes at the next invocation
+        (rules/incremental.py, rules/job_references.py); account rules finish in one."""
+        return self.kind != "account"
 
     @property
     def checkpointed(self) -> bool:
         return self.kind in ("job", "customization", "role", "discovery")
 
 
+Count = int | Fraction
+
+
 @dataclass
 class DayUsage:
-    """One run of one rule: API calls by class and evaluations posted."""
+    """One run of one rule: API calls by class and evaluations posted. Job-proportional counts
+    may be expected values (fractions) when runs are more frequent than daily. ``paced``: the
+    function's run (rules/pacing.py), not the naive one; ``pipelined_s3``: the HeadObjects among
+    ``s3_calls`` made per job alongside its Get."""
 
-    transcribe_list: int = 0
-    transcribe_get: int = 0
-    transcribe_list_tags: int = 0
-    lookup_events: int = 0
-    config_reads: int = 0
-    s3_calls: int = 0
-    other_calls: int = 0
-    ssm_calls: int = 0
-    evaluations: int = 0
+    transcribe_list: Count = 0
+    transcribe_get: Count = 0
+    transcribe_list_tags: Count = 0
+    lookup_events: Count = 0
+    config_reads: Count = 0
+    s3_calls: Count = 0
+    other_calls: Count = 0
+    ssm_calls: Count = 0
+    evaluations: Count = 0
+    paced: bool = False
+    pipelined_s3: Count = 0
 
-    def calls(self) -> int:
+    def calls(self) -> int | Fraction:
         """Every call the run makes, PutEvaluations batches included."""
         return (self.transcribe_list + self.transcribe_get + self.transcribe_list_tags + self.lookup_events
                 + self.config_reads + self.s3_calls + self.other_calls + self.ssm_calls
@@ -238,7 +271,7 @@ COUNTERS = ("evaluations", "transcribe_list", "transcribe_get", "transcribe_list
 
 @dataclass
 class MonthUsage:
-    """A month (30 runs) of one rule, or a total."""
+    """A month of runs of one rule, or a total."""
 
     counters: dict[str, int] = field(default_factory=lambda: {name: 0 for name in COUNTERS})
     invocations: int = 0
@@ -246,9 +279,9 @@ class MonthUsage:
     gb_seconds: Fraction = Fraction(0)
     longest_run_seconds: Fraction = Fraction(0)
     work_seconds: Fraction = Fraction(0)  # the calls the month's runs need, one after another
-    runs_cut_off: int = 0  # runs that needed more than one invocation's 900 s and could not resume
-    runs_spanning_days: int = 0  # resuming runs that need more than one (daily) invocation
-    keeps_up: bool = True  # the month's work fits its 30 daily invocations
+    runs_cut_off: int = 0  # naive runs that needed more than one invocation's 900 s
+    runs_spanning_invocations: int = 0  # runs needing more than one invocation's 870 s (they resume)
+    keeps_up: bool = True  # the month's work fits its invocations
 
     def add(self, other: "MonthUsage") -> None:
         for name in COUNTERS:
@@ -259,7 +292,7 @@ class MonthUsage:
         self.longest_run_seconds = max(self.longest_run_seconds, other.longest_run_seconds)
         self.work_seconds += other.work_seconds
         self.runs_cut_off += other.runs_cut_off
-        self.runs_spanning_days += other.runs_spanning_days
+        self.runs_spanning_invocations += other.runs_spanning_invocations
         self.keeps_up = self.keeps_up and other.keeps_up
 
 
@@ -299,10 +332,15 @@ def _fraction(option: str, value: Any, low: Fraction | None = None, high: Fracti
 def validate(jobs_per_day: Any, retention_days: Any = 90, noncompliant_rate: Any = "0.05",
              reconciliation_days: Any = 7, tag_changes_per_day: Any = 0, call_latency_ms: Any = 40,
              memory_mb: Any = 256, allowed_output_buckets: bool = False, evidence_source: str = "bucket",
-             deletions_per_day: Any = 0, customizations: Any = DEFAULT_CUSTOMIZATIONS) -> Inputs:
+             deletions_per_day: Any = 0, customizations: Any = DEFAULT_CUSTOMIZATIONS,
+             frequency_hours: Any = DEFAULT_FREQUENCY_HOURS) -> Inputs:
     """Inputs from user-typed values, or CostInputError naming the first bad option."""
     if evidence_source not in ("bucket", "object"):
         raise CostInputError(f"--evidence-source {evidence_source}: choose bucket or object.")
+    frequency = _positive_int("--frequency", frequency_hours)
+    if frequency not in FREQUENCIES:
+        raise CostInputError(f"--frequency {frequency_hours}: expected hours between runs, one of "
+                             f"{', '.join(map(str, FREQUENCIES))}.")
     return Inputs(
         jobs_per_day=_positive_int("--jobs-per-day", jobs_per_day),
         retention_days=_positive_int("--retention-days", retention_days),
@@ -315,6 +353,7 @@ def validate(jobs_per_day: Any, retention_days: Any = 90, noncompliant_rate: Any
         evidence_source=evidence_source,
         deletions_per_day=_positive_int("--deletions-per-day", deletions_per_day, minimum=0),
         customizations=_positive_int("--customizations", customizations, minimum=0),
+        frequency_hours=frequency,
     )
 
 
@@ -368,7 +407,7 @@ def profile_for(metadata: Mapping[str, Any], inputs: Inputs) -> Profile:
     other_lists = sum(1 for a in actions if a.startswith("transcribe:List") and not a.endswith("Jobs")
                       and a != LIST_TAGS)
     common = {"job_kinds": job_lists, "customization_kinds": other_lists, "s3_calls_per_run": s3_calls,
-              "other_calls_per_run": other}
+              "other_calls_per_run": other, "follows_frequency": LIST_JOBS in actions}
     transcribe_keys = {kind.key for kind in ALL_KINDS}
     job_keys = {kind.key for kind in ALL_KINDS if kind.is_job}
     reported = [k for k in kinds if k in transcribe_keys]
@@ -399,11 +438,28 @@ def profile_for(metadata: Mapping[str, Any], inputs: Inputs) -> Profile:
 
 # --- one run -----------------------------------------------------------------------------------
 
+def run_hours(profile: Profile, inputs: Inputs) -> int:
+    """Hours between the rule's runs: JobRulesFrequency for the rules that list standard jobs,
+    a day for the others."""
+    return inputs.frequency_hours if profile.follows_frequency else 24
+
+
+def invocations_per_month(profile: Profile, inputs: Inputs) -> int:
+    """I = 30 * 24 / h."""
+    return MONTH_DAYS * 24 // run_hours(profile, inputs)
+
+
+def per_run(daily: int, profile: Profile, inputs: Inputs) -> Fraction:
+    """A daily count's share of one run: daily * h / 24 (an expected value)."""
+    return Fraction(daily * run_hours(profile, inputs), 24)
+
+
 def _window_pages(profile: Profile, inputs: Inputs) -> int:
-    """List pages for the jobs since the last run: ceil(J/P)+1 standard-job pages (listing stops at
-    the first page holding an older job), one page for each other job kind, one per customization
-    kind."""
-    jobs = ceil_div(inputs.jobs_per_day, LIST_PAGE_SIZE) + 1 + (profile.job_kinds - 1) if profile.job_kinds else 0
+    """List pages for the jobs since the last run: ceil(W/P)+1 standard-job pages (listing stops
+    at the first page holding an older job), one page for each other job kind, one per
+    customization kind."""
+    window = per_run(inputs.jobs_per_day, profile, inputs)
+    jobs = ceil_div(window, LIST_PAGE_SIZE) + 1 + (profile.job_kinds - 1) if profile.job_kinds else 0
     return jobs + profile.customization_kinds
 
 
@@ -419,8 +475,10 @@ def _customization_reads(profile: Profile, inputs: Inputs) -> int:
 
 def lookup_calls(profile: Profile, inputs: Inputs) -> int:
     """LookupEvents calls a run: one query per event name, 50 events a page, at least one page
-    each. Tag changes are counted as TagResource events, deletions as DeleteTranscriptionJob."""
-    per_name = {TAG_EVENT_NAMES[0]: inputs.tag_changes_per_day, STANDARD_JOB_DELETE: inputs.deletions_per_day}
+    each. Tag changes are counted as TagResource events, deletions as DeleteTranscriptionJob,
+    each the run's share of the day's."""
+    per_name = {TAG_EVENT_NAMES[0]: per_run(inputs.tag_changes_per_day, profile, inputs),
+                STANDARD_JOB_DELETE: per_run(inputs.deletions_per_day, profile, inputs)}
     return sum(max(1, ceil_div(per_name.get(name, 0), LOOKUP_PAGE_SIZE)) for name in profile.lookup_event_names)
 
 
@@ -441,91 +499,143 @@ def naive_day(profile: Profile, inputs: Inputs) -> DayUsage:
     if profile.kind == "customization":
         return DayUsage(transcribe_list=profile.customization_kinds, transcribe_get=c,
                         other_calls=profile.other_calls_per_run, evaluations=c)
-    return ours_day(profile, inputs, "resource", reconciliation=False)
+    day = ours_day(profile, inputs, "resource", reconciliation=False)
+    day.paced = False
+    return day
+
+
+def ours_day(profile: Profile, inputs: Inputs, mode: str, reconciliation: bool) -> DayUsage:
+    """One function run (every h hours for the rules that read jobs, daily for the others) in
+    reporting mode ``mode`` (resource or summary), ordinary or reconcile (every D days), once the
+    rule has a checkpoint. Job-proportional counts are the run's share of the day's (W = J*h/24)."""
+    if mode not in REPORTING_MODES:
+        raise ValueError(f"unknown reporting mode {mode!r}")
+    n, f = inputs.retained_jobs, inputs.noncompliant_rate
+    c = _customization_reads(profile, inputs)
+    if profile.kind == "account":
+        return DayUsage(s3_calls=profile.s3_calls_per_run, other_calls=profile.other_calls_per_run,
+                        evaluations=EVALUATIONS_PER_ACCOUNT_RUN, paced=True)
+    window = per_run(inputs.jobs_per_day, profile, inputs)
+    if profile.kind in ("role", "discovery"):  # the window's jobs, every customization; no reconcile
+        return DayUsage(transcribe_list=_window_pages(profile, inputs), transcribe_get=window + c,
+                        s3_calls=profile.s3_calls_per_run, other_calls=profile.other_calls_per_run,
+                        ssm_calls=SSM_CALLS_PER_INVOCATION, evaluations=EVALUATIONS_PER_REFERENCE_RUN, paced=True)
+    jobs = profile.kind == "job"
+    new, retained = (window, n) if jobs else (0, 0)
+    tags = per_run(inputs.tag_changes_per_day, profile, inputs) if profile.tag_dependent and jobs else 0
+    deletions = per_run(inputs.deletions_per_day, profile, inputs) if jobs else 0
+    expired = new  # as many records expire a run as jobs are created (steady state)
+    reported_c = c if profile.reports_customizations else 0
+    heads = new if profile.head_object_per_job else 0
+    day = DayUsage(
+        transcribe_list=_window_pages(profile, inputs),
+        transcribe_get=((new + tags) if profile.get_per_job else 0) + c,
+        lookup_events=lookup_calls(profile, inputs),
+        s3_calls=heads + profile.s3_calls_per_run,
+        other_calls=profile.other_calls_per_run,
+        ssm_calls=SSM_CALLS_PER_INVOCATION,
+        paced=True, pipelined_s3=heads,
+    )
+    if reconciliation:
+        day.transcribe_list = _full_pages(profile, inputs)
+    if mode == "resource":
+        # new jobs, deletions, tag changes, every customization; no stored-result paging on
+        # ordinary runs
+        day.evaluations = new + deletions + tags + reported_c
+        if reconciliation:
+            # page the stored COMPLIANT and NON_COMPLIANT results once (the N retained, the records
+            # expired since the last reconcile, the customizations); retire the expired
+            since_last = Fraction(MONTH_DAYS * inputs.jobs_per_day, reconciliation_runs(inputs)) if jobs else 0
+            day.config_reads = max(1, ceil_div(retained + since_last + reported_c, CONFIG_PAGE_SIZE))
+            day.evaluations += since_last
+    else:
+        # every invocation pages the stored NON_COMPLIANT results and retires the expired ones
+        day.config_reads = max(1, ceil_div(f * (retained + reported_c), CONFIG_PAGE_SIZE))
+        day.evaluations = 1 + f * (new + expired + deletions + tags + reported_c)
+        if reconciliation:  # every job judged again (only NON_COMPLIANT results are stored)
+            day.transcribe_get = (retained if profile.get_per_job else 0) + c
+            day.pipelined_s3 = retained if profile.head_object_per_job else 0
+            day.s3_calls = day.pipelined_s3 + profile.s3_calls_per_run
+    return day
+
+
+def read_rate(day: DayUsage, inputs: Inputs) -> Fraction:
+    """Jobs read a second in a paced run: 28.5 (95% of 30 Gets/s) unless 4 reads in flight,
+    each k calls at the latency, cannot reach it."""
+    per_job = 1 + (Fraction(day.pipelined_s3) / day.transcribe_get if day.transcribe_get else 0)
+    return min(GET_RATE, READS_IN_FLIGHT * 1000 / (per_job * inputs.call_latency_ms))
+
+
+def run_seconds(day: DayUsage, inputs: Inputs) -> Fraction:
+    """A run's duration. Naive: its calls one after another at the per-call latency. Paced (the
+    functions): Gets at ``read_rate`` (with their HeadObjects), List pages at the latency but no
+    faster than 4.75 a second, every other call one after another at the latency."""
+    latency = inputs.call_latency_ms / 1000
+    if not day.paced:
+        return day.calls() * latency
+    others = day.calls() - day.transcribe_list - day.transcribe_get - day.pipelined_s3
+    gets = Fraction(day.transcribe_get) / read_rate(day, inputs) if day.transcribe_get else Fraction(0)
+    return day.transcribe_list * max(latency, 1 / LIST_RATE) + gets + others * latency
 
 
 def first_run(profile: Profile, inputs: Inputs) -> DayUsage:
     """A role, bucket or key rule's first function run (no checkpoint): it reads every retained job."""
     day = naive_day(profile, inputs)
     day.ssm_calls = SSM_CALLS_PER_INVOCATION
+    day.paced = True
     return day
 
 
-def ours_day(profile: Profile, inputs: Inputs, mode: str, reconciliation: bool) -> DayUsage:
-    """One function run in reporting mode ``mode`` (resource or summary), on an ordinary day or
-    on a reconcile day (every D days), once the rule has a checkpoint."""
-    if mode not in REPORTING_MODES:
-        raise ValueError(f"unknown reporting mode {mode!r}")
-    n, j, f = inputs.retained_jobs, inputs.jobs_per_day, inputs.noncompliant_rate
-    c = _customization_reads(profile, inputs)
-    if profile.kind == "account":
-        return DayUsage(s3_calls=profile.s3_calls_per_run, other_calls=profile.other_calls_per_run,
-                        evaluations=EVALUATIONS_PER_ACCOUNT_RUN)
-    if profile.kind in ("role", "discovery"):  # the window's jobs, every customization; no reconcile
-        return DayUsage(transcribe_list=_window_pages(profile, inputs), transcribe_get=j + c,
-                        s3_calls=profile.s3_calls_per_run, other_calls=profile.other_calls_per_run,
-                        ssm_calls=SSM_CALLS_PER_INVOCATION, evaluations=EVALUATIONS_PER_REFERENCE_RUN)
-    jobs = profile.kind == "job"
-    new, retained = (j, n) if jobs else (0, 0)
-    tags = inputs.tag_changes_per_day if profile.tag_dependent and jobs else 0
-    deletions = inputs.deletions_per_day if jobs else 0
-    reported_c = c if profile.reports_customizations else 0
-    day = DayUsage(
-        transcribe_list=_window_pages(profile, inputs),
-        transcribe_get=((new + tags) if profile.get_per_job else 0) + c,
-        lookup_events=lookup_calls(profile, inputs),
-        s3_calls=(new if profile.head_object_per_job else 0) + profile.s3_calls_per_run,
-        other_calls=profile.other_calls_per_run,
-        ssm_calls=SSM_CALLS_PER_INVOCATION,
-    )
-    if reconciliation:
-        day.transcribe_list = _full_pages(profile, inputs)
-    if mode == "resource":
-        # new jobs, deletions, tag changes, every customization; no stored-result paging on
-        # ordinary days
-        day.evaluations = new + deletions + tags + reported_c
-        if reconciliation:  # page every stored result; retire the expired records
-            day.config_reads = max(1, ceil_div(retained + reported_c, CONFIG_PAGE_SIZE))
-            day.evaluations += ceil_div(MONTH_DAYS * new, reconciliation_runs(inputs)) if jobs else 0
-    else:
-        # every run pages the stored NON_COMPLIANT results and retires the expired ones
-        day.config_reads = max(1, ceil_div(f * (retained + reported_c), CONFIG_PAGE_SIZE))
-        day.evaluations = (1 + ceil_div(f * new, 1) + ceil_div(f * new, 1) + ceil_div(f * deletions, 1)
-                           + ceil_div(f * tags, 1) + ceil_div(f * reported_c, 1))
-        if reconciliation:  # every job judged again (only NON_COMPLIANT results are stored)
-            day.transcribe_get = (retained if profile.get_per_job else 0) + c
-            day.s3_calls = (retained if profile.head_object_per_job else 0) + profile.s3_calls_per_run
-    return day
-
-
-def run_seconds(day: DayUsage, inputs: Inputs) -> Fraction:
-    """A run's duration: its calls one after another at the per-call latency."""
-    return day.calls() * inputs.call_latency_ms / 1000
+def first_run_invocations(profile: Profile, inputs: Inputs, limit: int = 10_000) -> tuple[int | None, int]:
+    """(invocations, jobs read) for a role, bucket or key rule's first run over N jobs, or
+    (None, jobs read when it stalls). Each invocation lists again from the newest job down to
+    where the last stopped (rules/job_references.py keeps no List token) before reading on, so
+    once that re-listing alone takes the invocation's 870 s the run makes no more progress."""
+    latency = inputs.call_latency_ms / 1000
+    page_seconds = max(latency, 1 / LIST_RATE)
+    fixed = (SSM_CALLS_PER_INVOCATION + profile.s3_calls_per_run + profile.other_calls_per_run + 1) * latency
+    fixed += (profile.job_kinds - 1 + profile.customization_kinds) * page_seconds
+    fixed += Fraction(_customization_reads(profile, inputs)) / GET_RATE
+    per_page = page_seconds + Fraction(LIST_PAGE_SIZE) / read_rate(DayUsage(transcribe_get=1), inputs)
+    total, done = inputs.retained_jobs, 0
+    for invocation in range(1, limit + 1):
+        left = USABLE_SECONDS - fixed - Fraction(done // LIST_PAGE_SIZE) * page_seconds
+        pages = math.floor(left / per_page) if left > 0 else 0
+        if pages <= 0:
+            return None, done
+        done = min(total, done + pages * LIST_PAGE_SIZE)
+        if done >= total:
+            return invocation, done
+    return None, done
 
 
 def month_of(days: Sequence[DayUsage], inputs: Inputs, resumes: bool) -> MonthUsage:
-    """A month of runs. Config invokes a periodic rule once a day, so there is one invocation a
-    day whatever the work. With ``resumes`` a run needing more than one invocation (870 s of
-    calls) continues at the next day's invocation: it spans days (``runs_spanning_days``), the
-    month is billed for the work done, at most 900 s a day, and ``keeps_up`` says whether the
-    month's work fits its 30 invocations. Without, a run is cut off at 900 s, saves nothing and
-    is counted in ``runs_cut_off``."""
+    """A month of runs, one invocation each. With ``resumes`` a run needing more than one
+    invocation (870 s of calls) continues at the next, taking over the invocations of the runs
+    after it (whose jobs the next run reads): it is counted in ``runs_spanning_invocations``,
+    ``keeps_up`` says whether the month's work fits its invocations, and the month is billed for
+    the work done, or 900 s an invocation when it falls behind. Without (naive), a run is cut off
+    at 900 s, saves nothing and is counted in ``runs_cut_off``. Counts are summed exactly and
+    rounded up once."""
     month = MonthUsage()
+    sums: dict[str, Fraction] = {name: Fraction(0) for name in COUNTERS}
     for day in days:
         for name in COUNTERS:
-            month.counters[name] += getattr(day, name)
+            sums[name] += getattr(day, name)
         seconds = run_seconds(day, inputs)
         month.longest_run_seconds = max(month.longest_run_seconds, seconds)
         month.work_seconds += seconds
         month.invocations += 1
         if resumes:
-            month.runs_spanning_days += seconds > USABLE_SECONDS
+            month.runs_spanning_invocations += seconds > USABLE_SECONDS
         else:
             month.lambda_seconds += min(seconds, Fraction(LAMBDA_TIMEOUT_SECONDS))
             month.runs_cut_off += seconds > LAMBDA_TIMEOUT_SECONDS
+    month.counters = {name: math.ceil(value) for name, value in sums.items()}
     if resumes:
-        month.lambda_seconds = min(month.work_seconds, Fraction(LAMBDA_TIMEOUT_SECONDS * len(days)))
         month.keeps_up = month.work_seconds <= USABLE_SECONDS * len(days)
+        month.lambda_seconds = (month.work_seconds if month.keeps_up
+                                else Fraction(LAMBDA_TIMEOUT_SECONDS * len(days)))
     else:
         month.keeps_up = month.runs_cut_off == 0
     month.gb_seconds = month.lambda_seconds * inputs.memory_mb / 1024
@@ -533,18 +643,31 @@ def month_of(days: Sequence[DayUsage], inputs: Inputs, resumes: bool) -> MonthUs
 
 
 def reconciliation_runs(inputs: Inputs) -> int:
-    """Reconcile days in a 30-day month: every D-th day."""
+    """Reconcile runs in a 30-day month: one every D days."""
     return MONTH_DAYS // inputs.reconciliation_days
 
 
 def rule_month(profile: Profile, inputs: Inputs, scenario: str) -> MonthUsage:
-    """A month of one rule in one scenario (naive, resource or summary)."""
+    """A month of one rule in one scenario (naive, resource or summary): naive once a day; ours
+    I runs (every h hours for the rules that read jobs), r of them reconcile runs for the rules
+    that reconcile."""
     if scenario == "naive":
         return month_of([naive_day(profile, inputs)] * MONTH_DAYS, inputs, resumes=False)
-    r = reconciliation_runs(inputs)
-    days = ([ours_day(profile, inputs, scenario, reconciliation=False)] * (MONTH_DAYS - r)
+    runs = invocations_per_month(profile, inputs)
+    r = reconciliation_runs(inputs) if profile.kind in ("job", "customization") else 0
+    days = ([ours_day(profile, inputs, scenario, reconciliation=False)] * (runs - r)
             + [ours_day(profile, inputs, scenario, reconciliation=True)] * r)
     return month_of(days, inputs, resumes=profile.resumes)
+
+
+def keeps_up_at(profile: Profile, inputs: Inputs, scenario: str) -> int | None:
+    """The longest --frequency (hours) at which the rule keeps up, or None if none does."""
+    if not profile.follows_frequency:
+        return None
+    for hours in sorted(FREQUENCIES, reverse=True):
+        if rule_month(profile, dataclasses.replace(inputs, frequency_hours=hours), scenario).keeps_up:
+            return hours
+    return None
 
 
 # --- dollars -----------------------------------------------------------------------------------
@@ -586,13 +709,20 @@ def _figures(month: MonthUsage, config_usd: Fraction) -> dict[str, Any]:
         "longest_run_seconds": round(float(month.longest_run_seconds), 3),
         "work_seconds": round(float(month.work_seconds), 3),
         "runs_cut_off_at_900s": month.runs_cut_off,
-        "runs_spanning_days": month.runs_spanning_days,
+        "runs_spanning_invocations": month.runs_spanning_invocations,
         "keeps_up": month.keeps_up,
         "config_usd": round(float(config_usd), 6),
         "lambda_usd": round(float(lambda_usd), 6),
         "s3_usd": round(float(s3_usd), 6),
         "total_usd": round(float(config_usd + lambda_usd + s3_usd), 6),
     }
+
+
+def _first_run_figures(profile: Profile, inputs: Inputs) -> dict[str, Any]:
+    invocations, jobs_read = first_run_invocations(profile, inputs)
+    return {"work_seconds_without_relisting": round(float(run_seconds(first_run(profile, inputs), inputs)), 3),
+            "invocations": invocations, "completes": invocations is not None,
+            "jobs_read": jobs_read if invocations is None else inputs.retained_jobs}
 
 
 def estimate(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]],
@@ -608,9 +738,12 @@ def estimate(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]],
         evaluations = total.counters["evaluations"]
         config_total = tiered_cost(evaluations)
         rules = {}
-        for name, month in months.items():
+        for p in profiles:
+            month = months[p.name]
             share = Fraction(month.counters["evaluations"], evaluations) if evaluations else Fraction(0)
-            rules[name] = _figures(month, config_total * share)
+            rules[p.name] = _figures(month, config_total * share)
+            if scenario != "naive" and not month.keeps_up:
+                rules[p.name]["keeps_up_at_frequency_hours"] = keeps_up_at(p, inputs, scenario)
         scenarios[scenario] = {"rules": rules, "total": _figures(total, config_total)}
     return {
         "inputs": {
@@ -622,17 +755,19 @@ def estimate(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]],
             "customizations": inputs.customizations, "call_latency_ms": float(inputs.call_latency_ms),
             "memory_mb": inputs.memory_mb, "allowed_output_buckets": inputs.allowed_output_buckets,
             "evidence_source": inputs.evidence_source, "month_days": MONTH_DAYS,
+            "frequency_hours": inputs.frequency_hours,
+            "job_rule_invocations_per_month": MONTH_DAYS * 24 // inputs.frequency_hours,
             "rules": [p.name for p in profiles], "reporting_modes": list(modes),
         },
         "profiles": {p.name: {"kind": p.kind, "get_per_job": p.get_per_job,
                               "head_object_per_job": p.head_object_per_job, "tag_dependent": p.tag_dependent,
                               "job_kinds_listed": p.job_kinds, "customization_kinds_listed": p.customization_kinds,
                               "lookup_event_names": list(p.lookup_event_names), "resumes": p.resumes,
-                              "checkpoint": p.checkpointed} for p in profiles},
-        # The bucket, key and role rules' first function run reads every retained job in one
-        # invocation (they cannot resume); the monthly figures are for later runs.
-        "first_run_seconds": {p.name: round(float(run_seconds(first_run(p, inputs), inputs)), 3)
-                              for p in profiles if p.kind in ("role", "discovery")},
+                              "checkpoint": p.checkpointed, "follows_frequency": p.follows_frequency,
+                              "runs_per_month": invocations_per_month(p, inputs)} for p in profiles},
+        # The bucket, key and role rules' first function run reads every retained job, resuming
+        # over invocations; the monthly figures are for later runs.
+        "first_run": {p.name: _first_run_figures(p, inputs) for p in profiles if p.kind in ("role", "discovery")},
         "scenarios": scenarios,
         "assumptions": list(ASSUMPTIONS),
         "prices": PRICES,
@@ -677,7 +812,7 @@ def _ratio(naive: float, ours: float) -> str:
 def _flag(figures: Mapping[str, Any]) -> str:
     if figures["runs_cut_off_at_900s"] or not figures["keeps_up"]:
         return "!"
-    return "~" if figures["runs_spanning_days"] else ""
+    return "~" if figures["runs_spanning_invocations"] else ""
 
 
 def render_table(result: dict[str, Any]) -> str:
@@ -689,7 +824,9 @@ def render_table(result: dict[str, Any]) -> str:
              f"(N={inputs['retained_jobs']:,} jobs retained), reconciliation every {inputs['reconciliation_days']} "
              f"days, non-compliant rate {inputs['noncompliant_rate']:g}, {inputs['tag_changes_per_day']:,} tag "
              f"changes and {inputs['deletions_per_day']:,} deletions a day, {inputs['customizations']:,} "
-             "customizations. A model, not a measurement.", ""]
+             f"customizations; the rules that read jobs run every {inputs['frequency_hours']} hours "
+             f"({inputs['job_rule_invocations_per_month']:,} invocations a month), the others daily. A model, not a "
+             "measurement.", ""]
 
     def table(headers: list[str], rows: list[list[str]]) -> None:
         widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
@@ -722,30 +859,36 @@ def render_table(result: dict[str, Any]) -> str:
     if rules_where("naive", lambda r: r["runs_cut_off_at_900s"]):
         lines.append("! naive: a run needs more than 900 s: it cannot finish in one Lambda invocation (it times out "
                      "every day; dollars count the 900 s it is billed).")
-    cut = sorted({n for m in modes for n in rules_where(m, lambda r: r["runs_cut_off_at_900s"])})
-    if cut:
-        lines.append(f"! ours: {', '.join(cut)}: a run needs more than 900 s and these rules cannot resume one the "
-                     "deadline cuts off: it saves nothing and the next run starts over, so at this volume they never "
-                     "complete (dollars count the 900 s billed).")
-    behind = sorted({n for m in modes for n in rules_where(m, lambda r: not r["keeps_up"]
-                                                           and not r["runs_cut_off_at_900s"])})
+    hours = inputs["frequency_hours"]
+    behind = {}
+    for m in modes:
+        for n in rules_where(m, lambda r: not r["keeps_up"]):
+            at = scenarios[m]["rules"][n].get("keeps_up_at_frequency_hours")
+            behind.setdefault(n, []).append(f"{m}: " + (f"--frequency {at}" if at else "no frequency"))
     if behind:
-        lines.append(f"! ours: {', '.join(behind)}: the month's runs need more than 30 invocations of 870 s; Config "
-                     "invokes a rule once a day, so they fall further behind every day (figures count the work "
-                     "needed; dollars the 900 s a day billed).")
+        lines.append(f"! ours: {', '.join(sorted(behind))}: the month's runs need more than "
+                     f"{inputs['job_rule_invocations_per_month']:,} invocations (one every {hours} hours) of 870 s, so "
+                     "they fall further behind every run (figures count the work needed; dollars 900 s an "
+                     "invocation). Keeps up at: " + "; ".join(f"{n} ({', '.join(v)})" for n, v in sorted(behind.items()))
+                     + ".")
     spanning = {m: [r["longest_run_seconds"] for r in scenarios[m]["rules"].values()
-                    if r["runs_spanning_days"] and r["keeps_up"]] for m in modes}
+                    if r["runs_spanning_invocations"] and r["keeps_up"]] for m in modes}
     if any(spanning.values()):
-        lines.append("~ a reconcile run needs more than one invocation (870 s of calls) and resumes at the next day's "
-                     "(longest: " + ", ".join(f"{m} {max(seconds):,.0f} s" for m, seconds in spanning.items() if seconds)
-                     + "). rules/incremental.py then reconciles again at the next run (its comparison needs the whole "
-                     "listing in one invocation), so such a rule stays in reconcile mode, every invocation using its "
-                     "900 s: more List, Config read and, in summary mode, Get calls than counted here.")
-    first = {n: s for n, s in result["first_run_seconds"].items() if s > LAMBDA_TIMEOUT_SECONDS}
-    if first:
-        lines.append(f"First run: {', '.join(first)} read all {inputs['retained_jobs']:,} retained jobs in their first "
-                     f"function run ({max(first.values()):,.0f} s of calls) and cannot resume it: in an account that "
-                     "already holds this many jobs they never complete. The figures are for later runs.")
+        lines.append("~ a run needs more than one invocation (870 s) and resumes at the rule's next one (longest: "
+                     + ", ".join(f"{m} {max(seconds):,.0f} s" for m, seconds in spanning.items() if seconds)
+                     + "); the month still fits its invocations. A reconcile listing that spans invocations skips "
+                     "the comparison of unlisted results (rules/incremental.py).")
+    for name, first in result["first_run"].items():
+        if first["completes"] and first["invocations"] > 1:
+            lines.append(f"First run: {name} reads all {inputs['retained_jobs']:,} retained jobs over "
+                         f"{first['invocations']:,} invocations ({first['invocations'] * hours:,} hours at one every "
+                         f"{hours} hours). The figures are for later runs.")
+        elif not first["completes"]:
+            lines.append(f"! First run: {name} stalls after about {first['jobs_read']:,} of the "
+                         f"{inputs['retained_jobs']:,} retained jobs: each invocation lists again from the newest job "
+                         "down to where the last stopped (no List token is kept), and that alone then takes the "
+                         "invocation's 870 s, so in an account already holding this many jobs it never completes. "
+                         "The figures are for later runs.")
     lines.append("Per-rule Config dollars are each rule's share of the tiered total, at that column's average "
                  "price per evaluation.")
     prices = result["prices"]
