@@ -61,6 +61,7 @@ class JobReferences:
     _checkpoint: Checkpoint | None = None
     _position: Position | None = None
     _floor: float | None = None
+    _moved: bool = False  # the run's position advanced in this invocation
 
     @classmethod
     def start(cls, ctx: RunContext, incremental: bool, lambda_context: Any = None) -> "JobReferences":
@@ -88,8 +89,22 @@ class JobReferences:
         return start, min(start, (checkpoint.floor or checkpoint.watermark) - SKEW.total_seconds())
 
     def _stop(self) -> bool:
-        # Every invocation reads at least one job, so a run always progresses.
-        return self.deadline is not None and self.jobs_read > 0 and self.deadline.near()
+        # Every invocation reads at least one job or gets one page further, so a run progresses.
+        return self.deadline is not None and (self.jobs_read > 0 or self._moved) and self.deadline.near()
+
+    def _pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
+        """List from ``token``; a token no longer accepted means listing from the newest."""
+        pages = self.ctx.inventory.pages(kind, token)
+        try:
+            first = next(pages, None)
+        except ListingError:
+            if not token:
+                raise
+            pages = self.ctx.inventory.pages(kind)
+            first = next(pages, None)
+        if first is not None:
+            yield first
+            yield from pages
 
     def jobs(self, kind: ResourceKind, raise_listing: bool = False
              ) -> Iterator[tuple[Resource, dict[str, Any] | ClientError]]:
@@ -100,11 +115,20 @@ class JobReferences:
         if self.partial:
             return
         window, resume = self.window, self._position
+        page_done: float | None = None
         if resume is not None and resume.kind in KIND_ORDER and KIND_ORDER.index(kind.key) < KIND_ORDER.index(resume.kind):
             return  # read by an earlier invocation of this run
-        before = resume.before if resume is not None and resume.kind == kind.key else None
+        resuming = resume is not None and resume.kind == kind.key
+        before = resume.before if resuming and resume is not None else None
+        token = resume.token if resuming and resume is not None else None
         try:
-            for _token, page in self.ctx.inventory.pages(kind):  # streamed: nothing kept per job
+            for page_token, page in self._pages(kind, token):  # streamed: nothing kept per job
+                if page_done is not None:  # the previous page is done: resume at this one
+                    self._mark(kind, page_done, page_token)
+                    page_done = None
+                    if self._stop():
+                        self.partial = True
+                        return
                 oldest = None
                 todo = []
                 for job in page:
@@ -121,12 +145,13 @@ class JobReferences:
                 for job, detail in ordered_map(self._read, todo, stop=self._stop):
                     yield job, detail
                     self.ctx.inventory.forget(job)
-                    self._mark(kind, job)
+                    self._mark(kind, _epoch(job.summary.get("CreationTime")), page_token)
                 if self.deadline is not None and self.deadline.reached:
                     self.partial = True
                     return
                 if window and oldest is not None and oldest < window[1]:
                     return
+                page_done = _epoch(page[-1].summary.get("CreationTime")) if page else None
         except ListingError as error:
             self.failures.append((error_code(error.error), f"listing {kind.label}s"))
             if raise_listing:
@@ -141,10 +166,11 @@ class JobReferences:
         self.jobs_read += 1
         return detail
 
-    def _mark(self, kind: ResourceKind, job: Resource) -> None:
+    def _mark(self, kind: ResourceKind, before: float | None, token: str | None) -> None:
+        """Jobs of ``kind`` created after ``before`` are done; listing resumes at ``token``."""
         started = self._position.started if self._position is not None else self.ctx.now
-        self._position = Position("references", started, kind.key, _epoch(job.summary.get("CreationTime")),
-                                  floor=self._floor)
+        self._position = Position("references", started, kind.key, before, token, floor=self._floor)
+        self._moved = True
 
     def add(self, key: str, job: Resource) -> None:
         created = _epoch(job.summary.get("CreationTime")) or self.ctx.now

@@ -468,16 +468,18 @@ def test_a_bucket_rule_cut_short_by_the_deadline_resumes_and_keeps_earlier_resul
     clock.advance(DAY)
     bulk.seed_jobs(account.transcribe, "transcription-job", 400, request={"OutputBucketName": "acme-third"},
                    created_at=lambda i: clock.now() - dt.timedelta(minutes=30) + dt.timedelta(seconds=i))
-    invocations, read = 0, 0
+    invocations, read, lists = 0, 0, 0
     while True:
         invocations += 1
         assert invocations < 100, "the run never completes"
         _, calls = run(transcribe_bucket_encrypted, rule, context=CountdownContext(0.7))
         read += gets(calls)
+        lists += calls["transcribe.ListTranscriptionJobs"]
         verdicts = stored_verdicts(account, rule)
         assert verdicts[AUDIO] != "NOT_APPLICABLE" and verdicts[OUT] != "NOT_APPLICABLE"  # kept meanwhile
         if checkpoint(account, rule).run is None:
             break
     assert invocations > 1
     assert read < 400 + 10 * invocations  # each job read about once (an invocation may re-read a few)
+    assert lists <= 5 + invocations  # resumed at the saved page, not listed again from the newest
     assert stored_verdicts(account, rule)["acme-third"] in ("COMPLIANT", "NON_COMPLIANT")
