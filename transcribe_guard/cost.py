@@ -28,8 +28,7 @@ when it looks like an existing one and refused (``UnmodeledRule``) when it does 
 - ``role`` / ``discovery``: no ``ReportingMode``, reads jobs, reports IAM roles or S3 buckets and
   KMS keys: a function run reads only the jobs created or finished since its last run
   (rules/job_references.py), plus every customization of the kinds it lists; a run the deadline
-  stops resumes at the next invocation, which lists again from the newest job down to where it
-  stopped (no List token is kept), so a first run over a long history slows and can stall.
+  stops resumes at the next invocation from the List page where it stopped (its token is kept).
 - ``account``: everything else: a constant few calls and one evaluation per run.
 
 All functions are pure; prices live in ``PRICES``.
@@ -588,9 +587,9 @@ def first_run(profile: Profile, inputs: Inputs) -> DayUsage:
 
 def first_run_invocations(profile: Profile, inputs: Inputs, limit: int = 10_000) -> tuple[int | None, int]:
     """(invocations, jobs read) for a role, bucket or key rule's first run over N jobs, or
-    (None, jobs read when it stalls). Each invocation lists again from the newest job down to
-    where the last stopped (rules/job_references.py keeps no List token) before reading on, so
-    once that re-listing alone takes the invocation's 870 s the run makes no more progress."""
+    (None, jobs read) when an invocation cannot read a single page. Each invocation resumes at
+    the List page where the last stopped (rules/job_references.py keeps its token), fetching
+    that one page again."""
     latency = inputs.call_latency_ms / 1000
     page_seconds = max(latency, 1 / LIST_RATE)
     fixed = (SSM_CALLS_PER_INVOCATION + profile.s3_calls_per_run + profile.other_calls_per_run + 1) * latency
@@ -599,7 +598,7 @@ def first_run_invocations(profile: Profile, inputs: Inputs, limit: int = 10_000)
     per_page = page_seconds + Fraction(LIST_PAGE_SIZE) / read_rate(DayUsage(transcribe_get=1), inputs)
     total, done = inputs.retained_jobs, 0
     for invocation in range(1, limit + 1):
-        left = USABLE_SECONDS - fixed - Fraction(done // LIST_PAGE_SIZE) * page_seconds
+        left = USABLE_SECONDS - fixed - (page_seconds if done else 0)  # the resumed page, fetched again
         pages = math.floor(left / per_page) if left > 0 else 0
         if pages <= 0:
             return None, done
@@ -720,7 +719,7 @@ def _figures(month: MonthUsage, config_usd: Fraction) -> dict[str, Any]:
 
 def _first_run_figures(profile: Profile, inputs: Inputs) -> dict[str, Any]:
     invocations, jobs_read = first_run_invocations(profile, inputs)
-    return {"work_seconds_without_relisting": round(float(run_seconds(first_run(profile, inputs), inputs)), 3),
+    return {"work_seconds": round(float(run_seconds(first_run(profile, inputs), inputs)), 3),
             "invocations": invocations, "completes": invocations is not None,
             "jobs_read": jobs_read if invocations is None else inputs.retained_jobs}
 
@@ -884,11 +883,9 @@ def render_table(result: dict[str, Any]) -> str:
                          f"{first['invocations']:,} invocations ({first['invocations'] * hours:,} hours at one every "
                          f"{hours} hours). The figures are for later runs.")
         elif not first["completes"]:
-            lines.append(f"! First run: {name} stalls after about {first['jobs_read']:,} of the "
-                         f"{inputs['retained_jobs']:,} retained jobs: each invocation lists again from the newest job "
-                         "down to where the last stopped (no List token is kept), and that alone then takes the "
-                         "invocation's 870 s, so in an account already holding this many jobs it never completes. "
-                         "The figures are for later runs.")
+            lines.append(f"! First run: {name} stops after about {first['jobs_read']:,} of the "
+                         f"{inputs['retained_jobs']:,} retained jobs: an invocation's fixed calls leave no time to read "
+                         "a page. The figures are for later runs.")
     lines.append("Per-rule Config dollars are each rule's share of the tiered total, at that column's average "
                  "price per evaluation.")
     prices = result["prices"]
