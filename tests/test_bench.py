@@ -16,7 +16,7 @@ from transcribe_guard.bench.__main__ import SECTIONS, Settings, main, render, ru
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     settings = Settings(jobs=200, throughput_jobs=30, latency_ms=5, deadline_jobs=400, deadline_ms=800,
-                        memory_jobs=300, steady=harness.SteadyConfig(jobs_per_day=25, warmup_days=2, measure_days=3,
+                        memory_jobs=300, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
                                                                      reconciliation_days=2, tag_changes_per_day=2,
                                                                      deletions_per_day=2))
     return run(settings)
@@ -73,17 +73,55 @@ def test_memory_is_measured_in_fresh_processes(report: dict[str, Any]) -> None:
 def test_steady_state_figures_add_up(report: dict[str, Any]) -> None:
     steady = report["steady_state"]
     naive = steady["naive_day"]
+    assert steady["configuration"]["warmup"] == "fast"
+    # 6 days of 25 jobs, less the past's deletions (2 a day, from the second day on)
+    assert steady["days"][0] == {"day": 0, "live_jobs": 140, "expired": 0, "history_seeded": 140}
     for mode in ("resource", "summary"):
         total = steady["ours"][mode]["total"]
         for key, rule in steady["ours"][mode]["rules"].items():
-            assert len(rule["days"]) == 3, key
+            first = rule["first_run"]
+            assert first["day"] == 0 and first["mode"] == "full" and first["complete"], key
+            assert first["live_jobs"] == 140 and first["could_not_evaluate"] == 0, key
+            assert len(rule["days"]) == 3 and rule["modes"] == ["incremental", "reconcile", "incremental"], key
+            assert rule["reconcile_days"] == [2], key  # ReconciliationDays after the full run
             assert all(day["complete"] and day["could_not_evaluate"] == 0 for day in rule["days"]), key
-            assert "reconcile" in rule["modes"] and "incremental" in rule["modes"], key
             for day in rule["days"]:
                 assert day["evaluations"] == day["new_verdicts"] + day["retirements"]
+                assert day["transcribe_calls"] == sum(day["transcribe_by_operation"].values())
+            ratios = steady["ratios"][mode]["rules"][key]["evaluations"]
+            assert set(ratios) == {"ordinary_day", "reconcile_day", "average_day"}
+            assert all({"value", "met"} == set(r) for r in ratios.values())
+        if mode == "resource":  # one verdict per job on its first run; one per new job a day after
+            assert total["first_run"]["new_verdicts"] == 4 * 140
+            assert total["new_verdicts"]["ordinary_day"] >= 4 * 25
+        # the reconcile retires what expired since the full run (2 days of jobs), in both modes
+        assert total["retirements"]["reconcile_day"] > total["retirements"]["ordinary_day"]
         assert total["transcribe_calls"]["average_day"] < naive["total"]["transcribe_calls"]
         assert total["evaluations"]["average_day"] < naive["total"]["evaluations"]
+        assert sum(total["transcribe_by_operation"]["average_day"].values()) == pytest.approx(
+            total["transcribe_calls"]["average_day"], abs=0.1)
     assert naive["total"]["evaluations"] >= steady["days"][-1]["live_jobs"]  # naive posts every job, every day
+    assert "GetTranscriptionJob" in naive["total"]["transcribe_by_operation"]
+    names = {t["name"] for t in report["targets"]}
+    assert "steady state, summary mode, all rules: 3-day average evaluations ours/naive" in names
+
+
+def test_fast_warm_up_reaches_the_daily_warm_up_state() -> None:
+    """Without tag changes and deletions, the fast warm-up's measured days cost exactly what the
+    day-by-day warm-up's do (same jobs, same checkpoint, same reconcile spacing)."""
+    base = dict(jobs_per_day=6, retention_days=2, measure_days=2, reconciliation_days=2, tag_changes_per_day=0,
+                deletions_per_day=0, rules=("output-location", "resource-tagged"))
+    with harness.bench_environment():
+        fast = harness.steady_state(harness.SteadyConfig(warmup="fast", **base))
+        daily = harness.steady_state(harness.SteadyConfig(warmup="daily", warmup_days=3, **base))
+    assert daily["days"][0]["day"] == 4 and fast["days"][0]["day"] == 0
+    # daily: a full run on day 1, reconciles on days 3 and 5; fast: a full run on day 0, a reconcile on day 2
+    for mode in ("resource", "summary"):
+        for key in ("output-location", "resource-tagged"):
+            ours_fast, ours_daily = fast["ours"][mode]["rules"][key], daily["ours"][mode]["rules"][key]
+            assert ours_fast["modes"] == ours_daily["modes"] == ["incremental", "reconcile"], key
+            for metric in ("transcribe_calls", "new_verdicts", "retirements", "transcribe_by_operation"):
+                assert ours_fast[metric] == ours_daily[metric], (mode, key, metric)
 
 
 def test_command_line_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,7 +31,7 @@ class Settings:
 
 def quick_settings() -> Settings:
     return Settings(jobs=300, throughput_jobs=60, deadline_jobs=600, deadline_ms=1000, memory_jobs=2000,
-                    steady=harness.SteadyConfig(jobs_per_day=40, warmup_days=2, measure_days=3,
+                    steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
                                                 reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2))
 
 
@@ -106,10 +106,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         found.append(_target(f"memory, {key}: peak RSS MB", round(peak / 1024, 1) if peak else None, 200))
     steady = report.get("steady_state")
     if steady:
-        for mode, ratios in steady["ratio_ours_average_day_to_naive_day"].items():
-            for metric in ("transcribe_calls", "evaluations"):
-                found.append(_target(f"steady state, {mode} mode: daily {metric.replace('_', ' ')} ours/naive",
-                                     ratios[metric], 1 / 50))
+        days = steady["configuration"]["measure_days"]
+        for mode, ratios in steady["ratios"].items():
+            for metric in harness.RATIO_METRICS:
+                for group, label in (("ordinary_day", "ordinary day"), ("average_day", f"{days}-day average")):
+                    found.append(_target(f"steady state, {mode} mode, all rules: {label} {metric.replace('_', ' ')} "
+                                         "ours/naive", ratios["total"][metric][group]["value"], harness.STEADY_TARGET))
     return found
 
 
@@ -155,23 +157,7 @@ def render(report: dict[str, Any]) -> str:
                        f"MB, {r['seconds']} s, complete={r['complete']}")
         out.append("")
     if "steady_state" in report:
-        s = report["steady_state"]
-        c = s["configuration"]
-        out.append(f"6. steady state ({c['jobs_per_day']} jobs/day, {c['retention_days']}-day retention, "
-                   f"{c['warmup_days']} warm-up days, {c['measure_days']} measured): per day")
-        row("rule", "mode", "calls ord/rec/avg", "evals ord/rec/avg", "new/retired avg",
-            widths=(18, 9, 26, 26, 20))
-        for mode in ("resource", "summary"):
-            for key, r in s["ours"][mode]["rules"].items():
-                row(key, mode, _trio(r["transcribe_calls"]), _trio(r["evaluations"]),
-                    f"{r['new_verdicts']['average_day']}/{r['retirements']['average_day']}", widths=(18, 9, 26, 26, 20))
-            t = s["ours"][mode]["total"]
-            row("total", mode, _trio(t["transcribe_calls"]), _trio(t["evaluations"]),
-                f"{t['new_verdicts']['average_day']}/{t['retirements']['average_day']}", widths=(18, 9, 26, 26, 20))
-        n = s["naive_day"]["total"]
-        row("naive total", "day", n["transcribe_calls"], n["evaluations"], f"{n['new_verdicts']}/{n['retirements']}",
-            widths=(18, 9, 26, 26, 20))
-        out.append("")
+        out.extend(_render_steady(report["steady_state"]))
     out.append("targets")
     for t in report.get("targets", []):
         out.append(f"  {'met ' if t['met'] else 'MISS'}  {t['name']}: {t['value']} (target {t['target']})")
@@ -179,7 +165,78 @@ def render(report: dict[str, Any]) -> str:
 
 
 def _trio(metric: dict[str, Any]) -> str:
-    return f"{metric['ordinary_day']}/{metric['reconcile_day']}/{metric['average_day']}"
+    return "/".join(_number(metric[g]) for g in harness.DAY_GROUPS)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _operations(counts: dict[str, Any] | None) -> str:
+    if counts is None:
+        return "-"
+    short = {"ListTranscriptionJobs": "ListTJ", "GetTranscriptionJob": "GetTJ", "ListTagsForResource": "ListTags"}
+    parts = [f"{name} {_number(counts[op])}" for op, name in short.items() if op in counts]
+    rest = round(sum(n for op, n in counts.items() if op not in short), 2)
+    return ", ".join(parts + ([f"other List* {_number(rest)}"] if rest else []))
+
+
+def _ratio_cell(ratios: dict[str, Any], metric: str) -> str:
+    cells = []
+    for group in ("ordinary_day", "average_day"):
+        r = ratios[metric][group]
+        cells.append(f"{_number(r['value'])} {'met' if r['met'] else 'MISS'}")
+    return " / ".join(cells)
+
+
+def _render_steady(s: dict[str, Any]) -> list[str]:
+    c, w = s["configuration"], s["warmup"]
+    out = [f"6. steady state ({c['jobs_per_day']} jobs/day, {c['retention_days']}-day retention, ReconciliationDays "
+           f"{c['reconciliation_days']}, warm-up {c['warmup']}"
+           + (f": history seeded in {w.get('seed_seconds')} s, first runs {w.get('first_run_seconds')} s"
+              if c["warmup"] == "fast" else f": {c['warmup_days']} days in {w.get('seconds')} s")
+           + f"; {c['measure_days']} measured days from day {w.get('first_measured_day')}; {s['seconds']} s in all)"]
+    widths: tuple[int, ...] = (16, 9, 10, 10, 10, 9)
+    cells: tuple[Any, ...]
+    first = s["ours"]["resource"]["rules"][next(iter(s["ours"]["resource"]["rules"]))]["first_run"] or {}
+    out.append(f"  first (full) run, day {first.get('day')} ({first.get('live_jobs')} live jobs): per deployment")
+    out.append("  " + "  ".join(h.ljust(x) for h, x in zip(("rule", "mode", "calls", "new", "retired", "s"), widths))
+               + "  calls by operation")
+    for mode in harness.DEPLOYMENT_MODES:
+        for key, r in [*s["ours"][mode]["rules"].items(), ("total", s["ours"][mode]["total"])]:
+            f = r["first_run"] or {}
+            cells = (key, mode, f.get("transcribe_calls"), f.get("new_verdicts"), f.get("retirements"), f.get("seconds"))
+            out.append("  " + "  ".join(_number(x).ljust(y) for x, y in zip(cells, widths))
+                       + "  " + _operations(f.get("transcribe_by_operation")))
+    reconcile = sorted({d for m in harness.DEPLOYMENT_MODES for r in s["ours"][m]["rules"].values()
+                        for d in r["reconcile_days"]})
+    out.append(f"  daily, measured days (ordinary / reconcile / {c['measure_days']}-day average; reconcile on day "
+               f"{', '.join(map(str, reconcile)) or 'none'}); ratios ours/naive ordinary / average, target <= 1/50")
+    widths = (16, 9, 24, 24, 22, 26, 26)
+    heads = ("rule", "mode", "Transcribe calls", "new verdicts", "retirements", "ratio calls", "ratio evaluations")
+    out.append("  " + "  ".join(h.ljust(x) for h, x in zip(heads, widths)).rstrip())
+    for mode in harness.DEPLOYMENT_MODES:
+        ratios = s["ratios"][mode]
+        for key, r in [*s["ours"][mode]["rules"].items(), ("total", s["ours"][mode]["total"])]:
+            rr = ratios["total"] if key == "total" else ratios["rules"][key]
+            cells = (key, mode, _trio(r["transcribe_calls"]), _trio(r["new_verdicts"]), _trio(r["retirements"]),
+                     _ratio_cell(rr, "transcribe_calls"), _ratio_cell(rr, "evaluations"))
+            out.append("  " + "  ".join(str(x).ljust(y) for x, y in zip(cells, widths)).rstrip())
+    naive = s["naive_day"]
+    for key, r in [*naive["rules"].items(), ("total", naive["total"])]:
+        cells = (key, "naive", r["transcribe_calls"], r["new_verdicts"], r["retirements"])
+        out.append("  " + "  ".join(_number(x).ljust(y) for x, y in zip(cells, widths)).rstrip())
+    out.append("  Transcribe calls by operation, per day (ordinary / reconcile / average)")
+    for mode in harness.DEPLOYMENT_MODES:
+        for key, r in [*s["ours"][mode]["rules"].items(), ("total", s["ours"][mode]["total"])]:
+            ops = r["transcribe_by_operation"]
+            out.append(f"  {key:<16}  {mode:<9}  " + " | ".join(_operations(ops[g]) for g in harness.DAY_GROUPS))
+    for key, r in [*naive["rules"].items(), ("total", naive["total"])]:
+        out.append(f"  {key:<16}  {'naive':<9}  {_operations(r['transcribe_by_operation'])}")
+    out.append("")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,12 +251,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs-per-day", type=int)
     parser.add_argument("--warmup-days", type=int)
     parser.add_argument("--measure-days", type=int)
+    parser.add_argument("--retention-days", type=int)
+    parser.add_argument("--reconciliation-days", type=int)
+    parser.add_argument("--warmup", choices=("fast", "daily"),
+                        help="steady-state warm-up: fast (seed the retained history, one full run; the default) "
+                             "or daily (simulate every warm-up day: hours at 1,000 jobs a day)")
     args = parser.parse_args(argv)
     settings = quick_settings() if args.quick else Settings()
     for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
-    for name in ("jobs_per_day", "warmup_days", "measure_days"):
+    for name in ("jobs_per_day", "warmup_days", "measure_days", "retention_days", "reconciliation_days", "warmup"):
         if getattr(args, name) is not None:
             setattr(settings.steady, name, getattr(args, name))
     if args.sections:

@@ -398,10 +398,11 @@ def event(rule_name: str, parameters: Mapping[str, str], now: dt.datetime | None
 
 
 def invoke_ours(meter: Meter, key: str, rule_name: str, context_ms: float = 900_000,
-                extra: Mapping[str, str] | None = None) -> tuple[Usage, list[dict[str, Any]], Any]:
+                extra: Mapping[str, str] | None = None,
+                now: dt.datetime | None = None) -> tuple[Usage, list[dict[str, Any]], Any]:
     module, parameters, _ = OURS[key]
     with run_log() as log, meter.measure() as usage:
-        response = _module(module).lambda_handler(event(rule_name, {**parameters, **(extra or {})}),
+        response = _module(module).lambda_handler(event(rule_name, {**parameters, **(extra or {})}, now),
                                                   FakeContext(context_ms))
     return usage, log.lines, response
 
@@ -555,29 +556,113 @@ def deadline(jobs: int, budget_ms: float = 5000, max_invocations: int = 200) -> 
             "transcribe_calls": total.transcribe(), "transcribe_calls_per_job": round(total.transcribe_total() / jobs, 5),
             "detail": invocations}
 
-
 @dataclass
 class SteadyConfig:
     jobs_per_day: int = 1000
     retention_days: int = 90
-    warmup_days: int = 91
+    warmup: str = "fast"  # "fast": seed the retained history at once, one full run; "daily": simulate each day
+    warmup_days: int = 91  # the daily warm-up only
     measure_days: int = 7
     reconciliation_days: int = 7
     tag_changes_per_day: int = 5
     deletions_per_day: int = 5
     seed: int = 7
+    rules: tuple[str, ...] = STEADY_RULES  # a subset for quick checks
+
+
+DAY = dt.timedelta(days=1)
+DEPLOYMENT_MODES = ("resource", "summary")
+STEADY_METRICS = ("transcribe_calls", "evaluations", "new_verdicts", "retirements", "config_reads")
+RATIO_METRICS = ("transcribe_calls", "evaluations")
+STEADY_TARGET = 1 / 50
+# The day's tag changes and deletions happen this long before its run (their CloudTrail events
+# then lie outside the 20-minute overlap with the previous run's window, as most of a real day's do).
+CHANGES_BEFORE_RUN = dt.timedelta(hours=12)
+
+
+def _seed_day(backend: Any, config: SteadyConfig, day_end: dt.datetime, prefix: str) -> None:
+    """One day's jobs, created over the 23 h 40 min before ``day_end`` less 10 minutes."""
+    seed_population(backend, config.jobs_per_day, day_end - dt.timedelta(minutes=10),
+                    dt.timedelta(hours=23, minutes=40), prefix)
 
 
 def steady_state(config: SteadyConfig, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """Section 6: a simulated daily life; ours warm up, then ours and naive are measured."""
+    """Section 6: a simulated daily life at ``jobs_per_day`` with the record retention; ours warm
+    up, then are measured for ``measure_days`` consecutive days; then the naive rules for one day.
+
+    Every simulated day: the clock advances to mid-day, a few tags change and a few jobs are
+    deleted through the API (CloudTrail records them), the clock advances to the day's run, that
+    day's jobs are seeded (spread over the day), records past the retention expire
+    (bulk.expire_records) and each rule is invoked once at clock.now(). The clock is advanced,
+    never set: time keeps running between the days, so the interval a rule sees between two daily
+    runs is always at least a day and a reconcile falls exactly every ReconciliationDays.
+
+    Warm-up ``fast`` (the default) reaches the same steady state in one day's work instead of 90:
+    it seeds the whole retained history at once (retention_days batches of jobs_per_day, each
+    timed exactly as the daily warm-up times that day's batch, same mix and tags) and applies the
+    past's tag changes and deletions through the API at past clock times, then runs each rule
+    once: its first, full run, which is also the first-day cost of a deployment (reported
+    apart). Why that is equivalent to 90 incremental days:
+
+    - the checkpoint. A run's checkpoint keeps only when it started (watermark), the oldest
+      job still unfinished then (floor; none here, seeded jobs are finished) and when it last
+      reconciled. After a complete full run it equals the one after the last of 90 daily runs
+      (watermark = the run's start, no floor), except that "reconciled" is day 0: the first
+      reconcile falls ReconciliationDays after the full run, within the measured days (the
+      report names the day). No job results are kept in the checkpoint, so none are missing.
+    - the stored results. The full run posts one result per retained job, as the daily runs
+      did, each the verdict of the job's final state (the past's tag changes and deletions are
+      applied before it). Their OrderingTimestamp is the full run's start, where the daily run
+      that judged a job would have stamped the day after its creation; the harness then dates
+      each job result back to that day (``_backdate``). The rules read that timestamp only for
+      the expiry sweep (a job result older than the 90-day record retention is retired). Without
+      the backdating, results posted at day 0 would still be retired when their records expire:
+      by the reconcile's comparison with the listing (no longer listed), on the reconcile day,
+      where resource mode's sweep retires them too; but summary mode sweeps on every run, so it
+      would move the daily expiry retirements of its NON_COMPLIANT results to the reconcile day.
+      Backdated, ordinary and reconcile days retire exactly what they would after 90 days.
+    - CloudTrail. The incremental runs read events since the watermark (less 20 minutes); the
+      past's events (at past clock times) are never read, as after 90 days they would have been.
+
+    Warm-up ``daily`` simulates every day of ``warmup_days`` (hours at 1,000 jobs a day)."""
     from transcribe_guard.simulator import Simulator, clock
     from transcribe_guard.simulator.bulk import expire_records
 
+    if config.warmup not in ("fast", "daily"):
+        raise ValueError("warmup must be 'fast' or 'daily'")
     rng = random.Random(config.seed)
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    deployments = [(key, mode) for mode in ("resource", "summary") for key in STEADY_RULES]
+    deployments = [(key, mode) for mode in DEPLOYMENT_MODES for key in config.rules]
     measured: dict[tuple[str, str], list[dict[str, Any]]] = {d: [] for d in deployments}
+    first_run: dict[tuple[str, str], dict[str, Any]] = {}
     days_log: list[dict[str, Any]] = []
+    warmup: dict[str, Any] = {"kind": config.warmup}
+    naive_day: dict[str, Any] = {}
+    extra = {"ReconciliationDays": str(config.reconciliation_days)}
+
+    def invoke_all(day: int, live: int, keep: bool) -> dt.datetime:
+        now = clock.now()  # the day's notification time, for every rule
+        for key, mode in deployments:
+            usage, lines, _ = invoke_ours(meter, key, f"ours-{mode}-{key}", extra={"ReportingMode": mode, **extra},
+                                          now=now)
+            figures = _day_figures(usage, lines[-1] if lines else {}, live) | {"day": day}
+            if (key, mode) not in first_run:
+                first_run[(key, mode)] = figures
+            elif keep:
+                measured[(key, mode)].append(figures)
+        return now
+
+    def new_day(day: int, prefix: str) -> int:
+        clock.advance(DAY - CHANGES_BEFORE_RUN)
+        changes = _daily_changes(transcribe, sim.transcribe, rng, config)
+        clock.advance(CHANGES_BEFORE_RUN)
+        _seed_day(sim.transcribe, config, clock.now(), prefix)
+        expired = expire_records(sim.transcribe, retention_days=config.retention_days)
+        live = len(job_arns(sim.transcribe))
+        days_log.append({"day": day, "live_jobs": live, "expired": expired, **changes})
+        return live
+
+    began = time.perf_counter()
     with Simulator() as sim, fast_config_paging():
         clock.set(start)
         output_bucket(sim.client)
@@ -585,46 +670,90 @@ def steady_state(config: SteadyConfig, progress: Callable[[str], None] = lambda 
             deploy_rule(sim.client, f"ours-{mode}-{key}")
         transcribe = sim.client("transcribe")
         meter = Meter().start()
-        naive_day: dict[str, Any] = {}
         try:
-            total_days = config.warmup_days + config.measure_days + 1
-            for day in range(1, total_days + 1):
-                clock.set(start + dt.timedelta(days=day))
-                now = clock.now()
-                seed_population(sim.transcribe, config.jobs_per_day, now - dt.timedelta(minutes=10),
-                                dt.timedelta(hours=23, minutes=40), f"d{day:03d}")
-                changes = _daily_changes(transcribe, sim.transcribe, rng, config)
-                expired = expire_records(sim.transcribe, retention_days=config.retention_days)
-                live = len(job_arns(sim.transcribe))
-                days_log.append({"day": day, "live_jobs": live, "expired": expired, **changes})
-                is_naive_day = day == total_days
-                measuring = day > config.warmup_days and not is_naive_day
-                if is_naive_day:
-                    for key in STEADY_RULES:
-                        deploy_rule(sim.client, f"naive-{key}")
-                        usage, _ = invoke_naive(meter, key, f"naive-{key}")
-                        naive_day[key] = _day_figures(usage, None, live) | {
-                            "note": "first run of the stateless naive rule: its retirements on a later day would be "
-                                    "the expired and deleted jobs' results (see expired + deleted)"}
-                    progress(f"steady state: naive day {day} done ({live} live jobs)")
-                    break
-                for key, mode in deployments:
-                    usage, lines, _ = invoke_ours(meter, key, f"ours-{mode}-{key}",
-                                                  extra={"ReportingMode": mode,
-                                                         "ReconciliationDays": str(config.reconciliation_days)})
-                    if measuring:
-                        measured[(key, mode)].append(_day_figures(usage, lines[-1] if lines else {}, live) | {"day": day})
-                if day % 10 == 0 or measuring:
-                    progress(f"steady state: day {day}/{total_days} ({live} live jobs)")
+            day = 0
+            if config.warmup == "fast":
+                live = _seed_history(sim, transcribe, rng, config, start)
+                warmup["seed_seconds"] = round(time.perf_counter() - began, 1)
+                days_log.append({"day": 0, "live_jobs": live, "expired": 0, "history_seeded": live})
+                progress(f"steady state: history seeded ({live} live jobs); first (full) runs")
+                day0 = invoke_all(0, live, keep=False)
+                warmup["first_run_seconds"] = round(sum(f["seconds"] for f in first_run.values()), 1)
+                warmup["backdated_results"] = sum(_backdate(sim.transcribe, f"ours-{mode}-{key}", day0)
+                                                  for key, mode in deployments)
+                warmup["seconds"] = round(time.perf_counter() - began, 1)
+            else:
+                for day in range(1, config.warmup_days + 1):
+                    live = new_day(day, f"d{day:03d}")
+                    invoke_all(day, live, keep=False)
+                    if day % 10 == 0:
+                        progress(f"steady state: warm-up day {day}/{config.warmup_days} ({live} live jobs)")
+                warmup["seconds"] = round(time.perf_counter() - began, 1)
+            first = day + 1
+            for day in range(first, first + config.measure_days):
+                live = new_day(day, f"d{day:03d}")
+                invoke_all(day, live, keep=True)
+                progress(f"steady state: measured day {day - first + 1}/{config.measure_days} ({live} live jobs)")
+            day = first + config.measure_days
+            live = new_day(day, f"d{day:03d}")
+            for key in config.rules:
+                deploy_rule(sim.client, f"naive-{key}")
+                usage, _ = invoke_naive(meter, key, f"naive-{key}")
+                naive_day[key] = _day_figures(usage, None, live) | {"day": day}
+            progress(f"steady state: naive day done ({live} live jobs)")
         finally:
             meter.stop()
-    return _steady_report(config, measured, naive_day, days_log)
+    warmup["first_measured_day"] = first
+    return _steady_report(config, measured, first_run, naive_day, days_log, warmup,
+                          round(time.perf_counter() - began, 1))
 
 
-def _daily_changes(transcribe: Any, backend: Any, rng: random.Random, config: SteadyConfig) -> dict[str, int]:
-    """Tag changes and deletions through the real API (recorded as CloudTrail events)."""
+def _seed_history(sim: Any, transcribe: Any, rng: random.Random, config: SteadyConfig, day0: dt.datetime) -> int:
+    """The retained history at ``day0``, as the daily warm-up leaves it: one batch per day, each
+    timed as that day's batch would be, then the past days' tag changes and deletions through the
+    API with the clock at each past day (so their CloudTrail events lie before any window read)."""
+    from transcribe_guard.simulator import clock
+    from transcribe_guard.simulator.bulk import expire_records
+
+    for back in range(config.retention_days - 1, -1, -1):  # oldest first: appended in creation order
+        _seed_day(sim.transcribe, config, day0 - back * DAY, f"h{back:03d}")
+    for back in range(config.retention_days - 1, -1, -1):
+        clock.set(day0 - back * DAY - CHANGES_BEFORE_RUN)  # as the daily warm-up: before the day's jobs
+        _daily_changes(transcribe, sim.transcribe, rng, config, created_before=day0 - (back + 1) * DAY)
+    clock.set(day0)
+    expire_records(sim.transcribe, retention_days=config.retention_days)
+    return len(job_arns(sim.transcribe))
+
+
+def _backdate(transcribe_backend: Any, rule_name: str, run_time: dt.datetime) -> int:
+    """Date each job result the full run posted back to the daily run that would have judged the
+    job: the first daily run after its creation (the day's run comes 10 minutes after its last
+    job). Returns how many results were dated back."""
+    from transcribe_guard.simulator.config import backend as config_backend, stored_results
+
+    with transcribe_backend._lock:
+        created = {record.arn: record.fields["CreationTime"].timestamp()
+                   for kind in ("transcription-job", "medical-transcription-job", "analytics", "medical-scribe-job")
+                   for record in transcribe_backend.records[kind].values()}
+    run_at, seconds = run_time.timestamp(), DAY.total_seconds()
+    dated = 0
+    for result in stored_results(config_backend(ACCOUNT, REGION), rule_name).values():
+        when = created.get(result["ResourceId"])
+        if when is None:
+            continue
+        days_back = int((run_at - when) // seconds)  # 0 for the run's own day's jobs
+        result["OrderingTimestamp"] = min(result["OrderingTimestamp"], run_at - days_back * seconds)
+        dated += days_back > 0
+    return dated
+
+
+def _daily_changes(transcribe: Any, backend: Any, rng: random.Random, config: SteadyConfig,
+                   created_before: dt.datetime | None = None) -> dict[str, int]:
+    """Tag changes and deletions through the real API (recorded as CloudTrail events), among the
+    jobs created before ``created_before`` (default: all)."""
     with backend._lock:
-        names = sorted(backend.records["transcription-job"])
+        names = sorted(name for name, record in backend.records["transcription-job"].items()
+                       if created_before is None or record.fields["CreationTime"] <= created_before)
     tagged = deleted = 0
     if not names:
         return {"tag_changes": 0, "deleted": 0}
@@ -635,8 +764,7 @@ def _daily_changes(transcribe: Any, backend: Any, rng: random.Random, config: St
         else:
             transcribe.tag_resource(ResourceArn=arn, Tags=[{"Key": "DataClassification", "Value": "restricted"}])
         tagged += 1
-    candidates = [n for n in names if n not in ()]
-    for name in rng.sample(candidates, min(len(candidates), config.deletions_per_day)):
+    for name in rng.sample(names, min(len(names), config.deletions_per_day)):
         with contextlib.suppress(ClientError):
             transcribe.delete_transcription_job(TranscriptionJobName=name)
             deleted += 1
@@ -654,37 +782,87 @@ def _day_figures(usage: Usage, line: dict[str, Any] | None, live: int) -> dict[s
     return figures
 
 
-def _steady_report(config: SteadyConfig, measured: dict[tuple[str, str], list[dict[str, Any]]],
-                   naive_day: dict[str, Any], days_log: list[dict[str, Any]]) -> dict[str, Any]:
-    metrics = ("transcribe_calls", "evaluations", "new_verdicts", "retirements", "config_reads")
-    ours: dict[str, Any] = {}
-    for mode in ("resource", "summary"):
-        rules: dict[str, Any] = {}
-        totals = {m: {"ordinary_day": 0.0, "reconcile_day": 0.0, "average_day": 0.0} for m in metrics}
-        for key in STEADY_RULES:
-            days = measured[(key, mode)]
-            ordinary = [d for d in days if d.get("mode") == "incremental"]
-            reconcile = [d for d in days if d.get("mode") != "incremental"]
-            summary: dict[str, Any] = {"days": days, "modes": [d.get("mode") for d in days]}
-            for m in metrics:
-                summary[m] = {
-                    "ordinary_day": _mean(ordinary, m), "reconcile_day": _mean(reconcile, m), "average_day": _mean(days, m)}
-                for which in totals[m]:
-                    totals[m][which] += summary[m][which] or 0.0
-            rules[key] = summary
-        ours[mode] = {"rules": rules, "total": totals}
-    naive_total = {m: sum(d[m] for d in naive_day.values()) for m in metrics}
-    ratios: dict[str, Any] = {}
-    for mode in ("resource", "summary"):
-        ratios[mode] = {
-            "transcribe_calls": ratio(ours[mode]["total"]["transcribe_calls"]["average_day"], naive_total["transcribe_calls"]),
-            "evaluations": ratio(ours[mode]["total"]["evaluations"]["average_day"], naive_total["evaluations"]),
-            "per_rule": {key: {m: ratio(ours[mode]["rules"][key][m]["average_day"] or 0.0, naive_day[key][m])
-                               for m in ("transcribe_calls", "evaluations")} for key in STEADY_RULES if key in naive_day}}
-    return {"configuration": config.__dict__, "ours": ours, "naive_day": {"rules": naive_day, "total": naive_total},
-            "ratio_ours_average_day_to_naive_day": ratios, "target_ratio": 1 / 50,
-            "days": days_log[-(config.measure_days + 1):]}
+DAY_GROUPS = ("ordinary_day", "reconcile_day", "average_day")
+
+
+def _groups(days: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    return {"ordinary_day": [d for d in days if d.get("mode") == "incremental"],
+            "reconcile_day": [d for d in days if d.get("mode") == "reconcile"], "average_day": days}
 
 
 def _mean(days: list[dict[str, Any]], metric: str) -> float | None:
     return round(sum(d[metric] for d in days) / len(days), 2) if days else None
+
+
+def _mean_operations(days: list[dict[str, Any]]) -> dict[str, float] | None:
+    if not days:
+        return None
+    total: Counter[str] = Counter()
+    for d in days:
+        total.update(d["transcribe_by_operation"])
+    return {op: round(n / len(days), 2) for op, n in sorted(total.items())}
+
+
+def _add(values: list[Any]) -> Any:
+    """Sum of figures (numbers, or per-operation dicts); None when any is None."""
+    if any(v is None for v in values):
+        return None
+    if values and isinstance(values[0], dict):
+        total: Counter[str] = Counter()
+        for v in values:
+            total.update(v)
+        return {op: round(n, 2) for op, n in sorted(total.items())}
+    return round(sum(values), 2)
+
+
+def _ratios(ours: Mapping[str, Any], naive: Mapping[str, Any]) -> dict[str, Any]:
+    """ours/naive per metric and day group, each held to the 1/50 target."""
+    out: dict[str, Any] = {}
+    for metric in RATIO_METRICS:
+        out[metric] = {}
+        for group in DAY_GROUPS:
+            value = ours[metric][group]
+            r = ratio(value, naive[metric]) if value is not None else None
+            out[metric][group] = {"value": r, "met": r is not None and r <= STEADY_TARGET}
+    return out
+
+
+def _steady_report(config: SteadyConfig, measured: dict[tuple[str, str], list[dict[str, Any]]],
+                   first_run: dict[tuple[str, str], dict[str, Any]], naive_day: dict[str, Any],
+                   days_log: list[dict[str, Any]], warmup: dict[str, Any], seconds: float) -> dict[str, Any]:
+    ours: dict[str, Any] = {}
+    for mode in DEPLOYMENT_MODES:
+        rules: dict[str, Any] = {}
+        for key in config.rules:
+            days = measured[(key, mode)]
+            groups = _groups(days)
+            summary: dict[str, Any] = {
+                "modes": [d.get("mode") for d in days], "reconcile_days": [d["day"] for d in groups["reconcile_day"]],
+                "complete": all(d.get("complete") for d in days),
+                "could_not_evaluate": sum(d["could_not_evaluate"] for d in days)}
+            for metric in STEADY_METRICS:
+                summary[metric] = {group: _mean(ds, metric) for group, ds in groups.items()}
+            summary["transcribe_by_operation"] = {group: _mean_operations(ds) for group, ds in groups.items()}
+            summary["first_run"] = first_run.get((key, mode))
+            summary["days"] = days
+            rules[key] = summary
+        total: dict[str, Any] = {
+            metric: {group: _add([rules[k][metric][group] for k in config.rules]) for group in DAY_GROUPS}
+            for metric in (*STEADY_METRICS, "transcribe_by_operation")}
+        firsts = [rules[k]["first_run"] for k in config.rules if rules[k]["first_run"]]
+        total["first_run"] = {metric: _add([f[metric] for f in firsts])
+                              for metric in (*STEADY_METRICS, "transcribe_by_operation", "seconds")}
+        ours[mode] = {"rules": rules, "total": total}
+    naive_total = {metric: _add([d[metric] for d in naive_day.values()])
+                   for metric in (*STEADY_METRICS, "transcribe_by_operation", "seconds")}
+    ratios = {mode: {"total": _ratios(ours[mode]["total"], naive_total),
+                     "rules": {key: _ratios(ours[mode]["rules"][key], naive_day[key])
+                               for key in config.rules if key in naive_day}}
+              for mode in DEPLOYMENT_MODES}
+    return {"configuration": config.__dict__, "warmup": warmup, "seconds": seconds, "ours": ours,
+            "naive_day": {"rules": naive_day, "total": naive_total,
+                          "note": "the naive rules' first run at the steady state: stateless, they read and post "
+                                  "every live job each day; on later days they would also retire the expired "
+                                  "and deleted jobs' results (see the days' expired and deleted)"},
+            "ratios": ratios, "target_ratio": STEADY_TARGET,
+            "days": days_log if config.warmup == "fast" else days_log[-(config.measure_days + 1):]}
