@@ -78,6 +78,24 @@ def run(module: Any, rule: str, parameters: dict[str, str] | None = None, contex
     return posted, calls
 
 
+@contextmanager
+def denied(operation: str) -> Iterator[None]:
+    """Every call of ``operation`` (any client) fails with AccessDeniedException in the block."""
+    import botocore.client
+    original = botocore.client.BaseClient._make_api_call
+
+    def deny(self: Any, name: str, params: Any) -> Any:
+        if name == operation:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, name)
+        return original(self, name, params)
+
+    botocore.client.BaseClient._make_api_call = deny  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
 def checkpoint(sim: Any, rule: str) -> Checkpoint:
     value = sim.client("ssm").get_parameter(Name=parameter_name(ACCOUNT, REGION, rule))["Parameter"]["Value"]
     return Checkpoint.from_json(value)
@@ -232,26 +250,16 @@ def test_new_parameters_or_an_unreadable_checkpoint_mean_a_full_run(account: Any
     assert checkpoint(account, LOCATION).watermark is not None  # a good checkpoint again
 
 
-def test_without_the_event_history_a_tag_rule_rejudges_everything_next_run(account: Any,
-                                                                           monkeypatch: Any) -> None:
+def test_without_the_event_history_a_tag_rule_rejudges_everything_next_run(account: Any) -> None:
     deploy_rule(account, TAGGED)
     parameters = {"RequiredTags": "CostCenter", "ResourceKinds": "transcription-job"}
     jobs = [start(account, f"call-{index}") for index in range(2)]
     run(transcribe_resource_tagged, TAGGED, parameters)
     clock.advance(DAY)
-    import botocore.client
-    original = botocore.client.BaseClient._make_api_call
-
-    def lookup_denied(self: Any, operation: str, params: Any) -> Any:
-        if operation == "LookupEvents":
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", lookup_denied)
-    posted, _ = run(transcribe_resource_tagged, TAGGED, parameters)
+    with denied("LookupEvents"):
+        posted, _ = run(transcribe_resource_tagged, TAGGED, parameters)
     assert posted == []
     assert checkpoint(account, TAGGED).full_next
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
     clock.advance(DAY)
     posted, calls = run(transcribe_resource_tagged, TAGGED, parameters)
     assert sorted(ids(posted)) == sorted(jobs) and gets(calls) == 2
@@ -431,7 +439,7 @@ def test_bucket_rules_read_only_new_jobs_and_remember_earlier_buckets(account: A
                                                  "acme-new-output": "NOT_APPLICABLE"}
 
 
-def test_a_failed_job_read_makes_the_next_run_read_the_window_again(account: Any, monkeypatch: Any) -> None:
+def test_a_failed_job_read_makes_the_next_run_read_the_window_again(account: Any) -> None:
     from rules import transcribe_data_access_role
     rule = "transcribe-data-access-role"
     deploy_rule(account, rule)
@@ -439,18 +447,9 @@ def test_a_failed_job_read_makes_the_next_run_read_the_window_again(account: Any
     run(transcribe_data_access_role, rule)
     clock.advance(DAY)
     start(account, "second")
-    import botocore.client
-    original = botocore.client.BaseClient._make_api_call
-
-    def get_denied(self: Any, operation: str, params: Any) -> Any:
-        if operation == "GetTranscriptionJob":
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", get_denied)
-    response, posted = run_handler(transcribe_data_access_role.lambda_handler, periodic_event(rule))
+    with denied("GetTranscriptionJob"):
+        response, posted = run_handler(transcribe_data_access_role.lambda_handler, periodic_event(rule))
     assert [e["ComplianceType"] for e in posted if e["ComplianceResourceId"].endswith("/second")] == ["NON_COMPLIANT"]
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
     clock.advance(DAY)
     _, calls = run(transcribe_data_access_role, rule)
     assert calls["transcribe.GetTranscriptionJob"] == 1  # "second" again, not "first"
