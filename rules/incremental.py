@@ -450,7 +450,7 @@ class StreamingRun:
         start = dt.datetime.fromtimestamp((checkpoint.watermark or self.now) - EVENT_SKEW.total_seconds(), dt.timezone.utc)
         end = dt.datetime.fromtimestamp(self.now, dt.timezone.utc) + EVENT_SKEW
         cloudtrail = self.factory.build_client("cloudtrail")
-        changed: dict[str, str] = {}  # ARN -> the newest event name
+        newest: dict[str, tuple[float, str]] = {}  # ARN -> (time, name) of its newest event
         try:
             for name in names:
                 kwargs: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
@@ -460,8 +460,9 @@ class StreamingRun:
                     page = cloudtrail.lookup_events(**kwargs)
                     for event in page.get("Events", []):
                         arn = self._event_arn(event)
-                        if arn and arn not in changed:  # newest first: the first seen is the latest
-                            changed[arn] = name
+                        when = _epoch(event.get("EventTime")) or 0.0
+                        if arn and (arn not in newest or when > newest[arn][0]):  # tagged, then deleted: deleted
+                            newest[arn] = (when, name)
                     if not page.get("NextToken"):
                         break
                     kwargs["NextToken"] = page["NextToken"]
@@ -475,6 +476,7 @@ class StreamingRun:
                                        f"{'re-judges everything' if self.rule.TAG_DEPENDENT else 'reconciles'}")
             LOGGER.warning("%s: LookupEvents failed (%s)", self.rule.name(), error_code(error))
             return True
+        changed = {arn: name for arn, (_, name) in newest.items()}
         self.stats.events = len(changed)
         kinds = {kind.key: kind for kind in self.kinds}
         for arn, name in changed.items():

@@ -21,8 +21,8 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator, TypeVar
 
-# Requests per second per account and Region, from the Transcribe quotas page; operations not
-# listed are not paced. Rates are the boto3 method names the inventory calls.
+# Requests per second per account and Region, from the Transcribe quotas page (and CloudTrail's
+# for LookupEvents); operations not listed are not paced. Keys are boto3 method names.
 DOCUMENTED_QUOTAS: dict[str, float] = {
     "get_transcription_job": 30, "get_medical_transcription_job": 30,
     "get_call_analytics_job": 20, "get_medical_scribe_job": 20,
@@ -30,6 +30,7 @@ DOCUMENTED_QUOTAS: dict[str, float] = {
     "list_transcription_jobs": 5, "list_medical_transcription_jobs": 5, "list_call_analytics_jobs": 5,
     "list_medical_scribe_jobs": 5, "list_vocabularies": 5, "list_medical_vocabularies": 5,
     "list_vocabulary_filters": 5, "list_language_models": 5, "list_call_analytics_categories": 5,
+    "lookup_events": 2,  # CloudTrail LookupEvents: 2 requests/s per account and Region
 }
 # Aim a little under the quota: the service's bucket and ours do not tick in step.
 HEADROOM = 0.95

@@ -482,3 +482,19 @@ def test_a_bucket_rule_cut_short_by_the_deadline_resumes_and_keeps_earlier_resul
     assert read < 400 + 10 * invocations  # each job read about once (an invocation may re-read a few)
     assert lists <= 5 + invocations  # resumed at the saved page, not listed again from the newest
     assert stored_verdicts(account, rule)["acme-third"] in ("COMPLIANT", "NON_COMPLIANT")
+
+
+def test_a_job_tagged_then_deleted_is_retired_as_deleted_without_reading_it(account: Any) -> None:
+    deploy_rule(account, TAGGED)
+    parameters = {"RequiredTags": "CostCenter", "ResourceKinds": "transcription-job"}
+    job = start(account, "short-lived")
+    run(transcribe_resource_tagged, TAGGED, parameters)
+    clock.advance(DAY)
+    transcribe = account.client("transcribe")
+    transcribe.tag_resource(ResourceArn=job, Tags=[{"Key": "CostCenter", "Value": "1"}])
+    clock.advance(dt.timedelta(minutes=5))
+    transcribe.delete_transcription_job(TranscriptionJobName="short-lived")
+    posted, calls = run(transcribe_resource_tagged, TAGGED, parameters)
+    assert [(e["ComplianceResourceId"], e["Annotation"]) for e in posted] == [
+        (job, "Retired: the transcription job was deleted.")]
+    assert gets(calls) == 0
