@@ -48,7 +48,7 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.base import (ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule, account_id_of, annotation,
-                        fail_closed, inventory_for)
+                        event_time, fail_closed, inventory_for)
 from rules.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
 from rules.pacing import ordered_map
 from rules.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
@@ -95,6 +95,12 @@ def _epoch(value: Any) -> float | None:
 
 def created_at(resource: Resource) -> float | None:
     return _epoch(resource.summary.get("CreationTime"))
+
+
+def changed_since(resource: Resource, start: float) -> bool:
+    """Whether a job was created or finished at or after ``start`` (unknown times count as yes)."""
+    created, finished = created_at(resource), _epoch(resource.summary.get("CompletionTime"))
+    return created is None or created >= start or (finished is not None and finished >= start)
 
 
 def _unfinished(resource: Resource) -> bool:
@@ -232,10 +238,10 @@ class StreamingRun:
         self.deadline = Deadline(context)
         self.account_id = account_id_of(event, client_factory)
         self.inventory = inventory_for(client_factory, self.account_id)
+        self.now = event_time(event)
         self.ctx = RunContext(self.account_id, self.inventory.region, self.inventory.partition, self.inventory,
-                              params.get("ReportedResourceType") or ACCOUNT_RESOURCE_TYPE, client_factory)
-        invoking = json.loads(event["invokingEvent"])
-        self.now = dt.datetime.fromisoformat(invoking["notificationCreationTime"].replace("Z", "+00:00")).timestamp()
+                              params.get("ReportedResourceType") or ACCOUNT_RESOURCE_TYPE, client_factory,
+                              rule_name=str(event["configRuleName"]), now=self.now)
         self.summary_mode = params.get("ReportingMode") == "summary"
         self.reconcile_every = dt.timedelta(days=int(params.get("ReconciliationDays") or 7)).total_seconds()
         self.kinds = list(rule.kinds(params))
@@ -322,22 +328,6 @@ class StreamingRun:
 
     # --- listing -------------------------------------------------------------------------------------
 
-    def _pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
-        """List from ``token``; a token the service no longer accepts means listing from the newest
-        (the done jobs are then skipped by creation time)."""
-        pages = self.inventory.pages(kind, token)
-        try:
-            first = next(pages, None)
-        except ListingError:
-            if not token:
-                raise
-            LOGGER.info("resume token for %ss refused: listing from the newest", kind.label)
-            pages = self.inventory.pages(kind)
-            first = next(pages, None)
-        if first is not None:
-            yield first
-            yield from pages
-
     def _list_and_judge(self, checkpoint: Checkpoint, position: Position, stored: dict[str, StoredResult] | None,
                         unseen: set[str] | None) -> bool:
         keys = [kind.key for kind in self.kinds]
@@ -353,7 +343,7 @@ class StreamingRun:
             position.kind, position.before = kind.key, before
             position.token = position.token if resuming else None
             page_done: float | None = None
-            for page_token, page in self._pages(kind, position.token):
+            for page_token, page in self.inventory.resume_pages(kind, position.token):
                 if page_done is not None:
                     # The previous page is done: resume at this one. A listing-only stretch (a
                     # reconcile of known jobs) stops here too, so every invocation progresses.
@@ -406,8 +396,7 @@ class StreamingRun:
         """Why ``resource`` is judged this run (WINDOW, MISSING, ALL), or None."""
         if not resource.kind.is_job or mode == "full" or window is None:
             return ALL  # customizations are few, and Update* changes them without a tag event
-        created, finished = created_at(resource), _epoch(resource.summary.get("CompletionTime"))
-        if created is None or created >= window or (finished is not None and finished >= window):
+        if changed_since(resource, window):
             return WINDOW  # new or newly finished since the watermark
         if mode != "reconcile" or stored is None:
             return None
@@ -527,57 +516,48 @@ class StreamingRun:
 
     # --- stored results ------------------------------------------------------------------------------
 
+    def _results(self, types: list[str]) -> Iterator[tuple[str, str, str, float]]:
+        """(resource id, resource type, compliance, ordering time) of the rule's stored results of
+        ``types``, page by page. This run's pending evaluations are posted first, so that Config
+        holds them when they are compared."""
+        self.poster.flush()
+        kwargs: dict[str, Any] = {"ConfigRuleName": self.event["configRuleName"], "ComplianceTypes": types, "Limit": 100}
+        while True:
+            page = self.poster.config.get_compliance_details_by_config_rule(**kwargs)
+            for result in page.get("EvaluationResults", []):
+                identifier = result["EvaluationResultIdentifier"]
+                qualifier = identifier["EvaluationResultQualifier"]
+                yield (qualifier["ResourceId"], qualifier["ResourceType"], result["ComplianceType"],
+                       _epoch(identifier.get("OrderingTimestamp")) or 0.0)
+            if not page.get("NextToken"):
+                return
+            kwargs["NextToken"] = page["NextToken"]
+
     def _stored_results(self, keep: bool) -> dict[str, StoredResult]:
         """Page the rule's stored results, retiring job results older than the 90-day record
         retention on the way (the expiry sweep). With ``keep`` the others are returned (summary
         mode asks Config for NON_COMPLIANT results only); without, nothing is held."""
-        config = self.poster.config
         # NOT_APPLICABLE results need no retiring, and retired ones would only pile up.
         types = ["NON_COMPLIANT"] if self.summary_mode else ["COMPLIANT", "NON_COMPLIANT"]
         expired_before = self.now - JOB_RECORD_RETENTION.total_seconds()
         job_prefixes = tuple(self.inventory.arn(kind, "") for kind in self.kinds if kind.is_job)
         kept: dict[str, StoredResult] = {}
         expired: list[tuple[str, str]] = []
-        self.poster.flush()
-        kwargs: dict[str, Any] = {"ConfigRuleName": self.event["configRuleName"], "ComplianceTypes": types, "Limit": 100}
-        while True:
-            page = config.get_compliance_details_by_config_rule(**kwargs)
-            for result in page.get("EvaluationResults", []):
-                identifier = result["EvaluationResultIdentifier"]
-                qualifier = identifier["EvaluationResultQualifier"]
-                resource_id, resource_type = qualifier["ResourceId"], qualifier["ResourceType"]
-                ordering = _epoch(identifier.get("OrderingTimestamp")) or 0.0
-                if (result["ComplianceType"] != "NOT_APPLICABLE" and resource_id.startswith(job_prefixes)
-                        and ordering < expired_before):
-                    expired.append((resource_id, resource_type))
-                elif keep and not (self.summary_mode and resource_id == self.account_id):  # the summary itself
-                    kept[resource_id] = StoredResult(resource_type, result["ComplianceType"], ordering)
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
+        for resource_id, resource_type, compliance, ordering in self._results(types):
+            if resource_id.startswith(job_prefixes) and ordering < expired_before:
+                expired.append((resource_id, resource_type))
+            elif keep and not (self.summary_mode and resource_id == self.account_id):  # the summary itself
+                kept[resource_id] = StoredResult(resource_type, compliance, ordering)
         for resource_id, resource_type in expired:  # after paging: posting changes what the pages hold
             self._retire(resource_id, resource_type, "Retired: the job record expired (Transcribe keeps job records 90 days).")
         return kept
 
     def _retire_older_than(self, started: float) -> None:
         """After a full run: every result not re-posted since the run began is stale."""
-        self.poster.flush()  # Config must hold this run's results before they are compared
-        kwargs: dict[str, Any] = {"ConfigRuleName": self.event["configRuleName"],
-                                  "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT"], "Limit": 100}
-        stale: list[tuple[str, str]] = []
-        while True:
-            page = self.poster.config.get_compliance_details_by_config_rule(**kwargs)
-            for result in page.get("EvaluationResults", []):
-                identifier = result["EvaluationResultIdentifier"]
-                qualifier = identifier["EvaluationResultQualifier"]
-                if self.summary_mode and qualifier["ResourceId"] == self.account_id:
-                    continue  # replaced by this run's summary
-                if (_epoch(identifier.get("OrderingTimestamp")) or 0.0) < started:
-                    stale.append((qualifier["ResourceId"], qualifier["ResourceType"]))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
-        for resource_id, resource_type in stale:
+        stale = [(resource_id, resource_type)
+                 for resource_id, resource_type, _, ordering in self._results(["COMPLIANT", "NON_COMPLIANT"])
+                 if ordering < started and not (self.summary_mode and resource_id == self.account_id)]
+        for resource_id, resource_type in stale:  # after paging (the summary is replaced by this run's)
             self._retire(resource_id, resource_type, "Retired: not found in the latest full evaluation (deleted or expired).")
 
     def _retire_unlisted(self, unseen: set[str], stored: dict[str, StoredResult]) -> None:

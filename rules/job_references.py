@@ -14,7 +14,6 @@ again; a missing or unreadable checkpoint means reading every job, as on the fir
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
@@ -24,20 +23,14 @@ from botocore.exceptions import ClientError
 
 from rules.base import RunContext
 from rules.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name
-from rules.incremental import Deadline
+from rules.incremental import JOB_RECORD_RETENTION, SKEW, Deadline, changed_since, created_at
 from rules.pacing import ordered_map
 from rules.transcribe import JOB_KINDS, ListingError, Resource, ResourceKind, error_code
 
 LOGGER = logging.getLogger(__name__)
 
-RETENTION = dt.timedelta(days=90)  # Transcribe keeps job records 90 days
-SKEW = dt.timedelta(minutes=5)  # as rules/incremental.py: jobs listed late are read again
 NAMES_KEPT = 3  # job names remembered per reference, for annotations
 FORMAT = "job-references-v1"  # stands for the parameters: what is remembered depends on none
-
-
-def _epoch(value: Any) -> float | None:
-    return value.timestamp() if isinstance(value, dt.datetime) else None
 
 
 @dataclass
@@ -74,7 +67,7 @@ class JobReferences:
                 references._checkpoint = loaded
                 references._position = loaded.run
                 references._floor = loaded.run.floor if loaded.run else None
-                expired = ctx.now - RETENTION.total_seconds()
+                expired = ctx.now - JOB_RECORD_RETENTION.total_seconds()
                 references.found = {key: Reference(newest, list(names))
                                     for key, (newest, names) in loaded.references.items() if newest >= expired}
         return references
@@ -92,20 +85,6 @@ class JobReferences:
         # Every invocation reads at least one job or gets one page further, so a run progresses.
         return self.deadline is not None and (self.jobs_read > 0 or self._moved) and self.deadline.near()
 
-    def _pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
-        """List from ``token``; a token no longer accepted means listing from the newest."""
-        pages = self.ctx.inventory.pages(kind, token)
-        try:
-            first = next(pages, None)
-        except ListingError:
-            if not token:
-                raise
-            pages = self.ctx.inventory.pages(kind)
-            first = next(pages, None)
-        if first is not None:
-            yield first
-            yield from pages
-
     def jobs(self, kind: ResourceKind, raise_listing: bool = False
              ) -> Iterator[tuple[Resource, dict[str, Any] | ClientError]]:
         """(job, Get response, or the error reading it) for each job of ``kind`` to read this run,
@@ -122,7 +101,7 @@ class JobReferences:
         before = resume.before if resuming and resume is not None else None
         token = resume.token if resuming and resume is not None else None
         try:
-            for page_token, page in self._pages(kind, token):  # streamed: nothing kept per job
+            for page_token, page in self.ctx.inventory.resume_pages(kind, token):  # streamed: nothing kept per job
                 if page_done is not None:  # the previous page is done: resume at this one
                     self._mark(kind, page_done, page_token)
                     page_done = None
@@ -132,26 +111,25 @@ class JobReferences:
                 oldest = None
                 todo = []
                 for job in page:
-                    created = _epoch(job.summary.get("CreationTime"))
-                    finished = _epoch(job.summary.get("CompletionTime"))
+                    created = created_at(job)
                     oldest = created if created is not None else oldest
                     if job.status not in ("COMPLETED", "FAILED") and created is not None:
                         self._floor = created if self._floor is None else min(self._floor, created)
                     if before is not None and created is not None and created > before:
                         continue  # read by an earlier invocation of this run
-                    if window and created is not None and created < window[0] and not (finished and finished >= window[0]):
+                    if window and not changed_since(job, window[0]):
                         continue  # read by an earlier run
                     todo.append(job)
                 for job, detail in ordered_map(self._read, todo, stop=self._stop):
                     yield job, detail
                     self.ctx.inventory.forget(job)
-                    self._mark(kind, _epoch(job.summary.get("CreationTime")), page_token)
+                    self._mark(kind, created_at(job), page_token)
                 if self.deadline is not None and self.deadline.reached:
                     self.partial = True
                     return
                 if window and oldest is not None and oldest < window[1]:
                     return
-                page_done = _epoch(page[-1].summary.get("CreationTime")) if page else None
+                page_done = created_at(page[-1]) if page else None
         except ListingError as error:
             self.failures.append((error_code(error.error), f"listing {kind.label}s"))
             if raise_listing:
@@ -173,7 +151,7 @@ class JobReferences:
         self._moved = True
 
     def add(self, key: str, job: Resource) -> None:
-        created = _epoch(job.summary.get("CreationTime")) or self.ctx.now
+        created = created_at(job) or self.ctx.now
         reference = self.found.setdefault(key, Reference(created))
         reference.newest = max(reference.newest, created)
         if job.name not in reference.names:

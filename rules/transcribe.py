@@ -189,6 +189,22 @@ class TranscribeInventory:
             seen_tokens.add(token)
             kwargs["NextToken"] = token
 
+    def resume_pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
+        """``pages`` from a token saved by an earlier invocation; a token the service no longer
+        accepts means listing from the newest (callers skip what they had done by creation time)."""
+        pages = self.pages(kind, token)
+        try:
+            first = next(pages, None)
+        except ListingError:
+            if not token:
+                raise
+            LOGGER.info("resume token for %ss refused: listing from the newest", kind.label)
+            pages = self.pages(kind)
+            first = next(pages, None)
+        if first is not None:
+            yield first
+            yield from pages
+
     def forget(self, resource: Resource) -> None:
         """Drop what was read about ``resource``: a streaming run keeps nothing once a resource
         is judged, so memory does not grow with the number of jobs."""

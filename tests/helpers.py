@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from botocore.exceptions import ClientError
 
 from transcribe_guard.events import scheduled_notification
-from transcribe_guard.simulator.config import result_token
+from transcribe_guard.simulator.config import read_verdicts, result_token
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -64,18 +64,7 @@ def periodic_event(rule_name: str, parameters: Mapping[str, str] | None = None, 
 
 def stored_verdicts(sim: Any, rule_name: str) -> dict[str, str]:
     """resource id -> compliance, as GetComplianceDetailsByConfigRule reports them (all pages)."""
-    config = sim.client("config")
-    verdicts: dict[str, str] = {}
-    kwargs: dict[str, Any] = {"ConfigRuleName": rule_name,
-                              "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], "Limit": 100}
-    while True:
-        page = config.get_compliance_details_by_config_rule(**kwargs)
-        for result in page["EvaluationResults"]:
-            qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
-            verdicts[qualifier["ResourceId"]] = result["ComplianceType"]
-        if not page.get("NextToken"):
-            return verdicts
-        kwargs["NextToken"] = page["NextToken"]
+    return read_verdicts(sim.client("config"), rule_name)
 
 
 def access_denied(operation: str) -> ClientError:

@@ -20,6 +20,7 @@ from rules import transcribe_job_output_location, transcribe_job_pii_redaction, 
 from rules.checkpoint import Checkpoint, parameter_name
 from rules.pacing import RateLimiter, ordered_map
 from tests.helpers import ACCOUNT, REGION, deploy_rule, periodic_event, put_media, run_handler, stored_verdicts
+from transcribe_guard.bench.harness import FakeContext  # a Lambda context counting down
 from transcribe_guard.simulator import bulk, clock, cloudtrail_events
 
 OUT = "acme-transcripts"
@@ -268,18 +269,6 @@ def test_without_the_event_history_a_tag_rule_rejudges_everything_next_run(accou
 
 # --- the deadline ------------------------------------------------------------------------------
 
-class CountdownContext:
-    """A Lambda context whose invocation has ``seconds`` left when the handler starts."""
-
-    def __init__(self, seconds: float):
-        import time
-        self._end = time.monotonic() + seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        import time
-        return max(0, int((self._end - time.monotonic()) * 1000))
-
-
 def test_runs_cut_short_by_the_deadline_resume_and_cover_every_job(account: Any) -> None:
     deploy_rule(account, LOCATION)
     names = bulk.seed_jobs(account.transcribe, "transcription-job", 1500, request={"OutputBucketName": OUT},
@@ -289,7 +278,7 @@ def test_runs_cut_short_by_the_deadline_resume_and_cover_every_job(account: Any)
     while True:
         invocations += 1
         assert invocations < 200, "the run never completes"
-        posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND, CountdownContext(0.8))
+        posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND, FakeContext(800))
         judged.update(ids(posted))
         clock.advance(dt.timedelta(seconds=30))
         if checkpoint(account, LOCATION).run is None:
@@ -308,7 +297,7 @@ def test_runs_cut_short_by_the_deadline_resume_and_cover_every_job(account: Any)
     while True:
         invocations += 1
         assert invocations < 200, "the reconcile never completes"
-        posted, calls = run(transcribe_job_output_location, LOCATION, GET_BOUND, CountdownContext(0.02))
+        posted, calls = run(transcribe_job_output_location, LOCATION, GET_BOUND, FakeContext(20))
         reconcile_gets += gets(calls)
         assert posted == []
         if checkpoint(account, LOCATION).run is None:
@@ -471,7 +460,7 @@ def test_a_bucket_rule_cut_short_by_the_deadline_resumes_and_keeps_earlier_resul
     while True:
         invocations += 1
         assert invocations < 100, "the run never completes"
-        _, calls = run(transcribe_bucket_encrypted, rule, context=CountdownContext(0.7))
+        _, calls = run(transcribe_bucket_encrypted, rule, context=FakeContext(700))
         read += gets(calls)
         lists += calls["transcribe.ListTranscriptionJobs"]
         verdicts = stored_verdicts(account, rule)

@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from transcribe_guard.bench.naive import NAIVE_RULES, handler as naive_handler
 from transcribe_guard.events import scheduled_notification
+from transcribe_guard.simulator.config import read_verdicts
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -359,21 +360,6 @@ def job_arns(backend: Any) -> set[str]:
                                         "medical-scribe-job") for record in backend.records[kind].values()}
 
 
-def stored_verdicts(client: Callable[[str], Any], rule_name: str) -> dict[str, str]:
-    config = client("config")
-    verdicts: dict[str, str] = {}
-    kwargs: dict[str, Any] = {"ConfigRuleName": rule_name,
-                              "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], "Limit": 100}
-    while True:
-        page = config.get_compliance_details_by_config_rule(**kwargs)
-        for result in page["EvaluationResults"]:
-            qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
-            verdicts[qualifier["ResourceId"]] = result["ComplianceType"]
-        if not page.get("NextToken"):
-            return verdicts
-        kwargs["NextToken"] = page["NextToken"]
-
-
 class FakeContext:
     """A Lambda context whose remaining time counts down in real time from ``millis``."""
 
@@ -542,7 +528,7 @@ def deadline(jobs: int, budget_ms: float = 5000, max_invocations: int = 200) -> 
                     break
                 time.sleep(0.01)  # the next notification is a little later
             expected = job_arns(sim.transcribe)
-            stored = stored_verdicts(sim.client, rule_name)
+            stored = read_verdicts(sim.client("config"), rule_name)
         finally:
             meter.stop()
     judged = [i["judged"] or 0 for i in invocations]

@@ -57,6 +57,22 @@ def result_token(rule_name: str) -> str:
     return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
+def read_verdicts(config: Any, rule_name: str) -> dict[str, str]:
+    """resource id -> compliance, as GetComplianceDetailsByConfigRule reports them (all pages),
+    through a Config client: what tests and the benchmark read back after a run."""
+    verdicts: dict[str, str] = {}
+    kwargs: dict[str, Any] = {"ConfigRuleName": rule_name,
+                              "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], "Limit": 100}
+    while True:
+        page = config.get_compliance_details_by_config_rule(**kwargs)
+        for result in page["EvaluationResults"]:
+            qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+            verdicts[qualifier["ResourceId"]] = result["ComplianceType"]
+        if not page.get("NextToken"):
+            return verdicts
+        kwargs["NextToken"] = page["NextToken"]
+
+
 def _rule_of_token(token: str | None) -> str:
     try:
         return str(json.loads(base64.b64decode(token or "", validate=True))["configRuleName"])
