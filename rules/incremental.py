@@ -47,7 +47,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequenc
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import (ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule, account_id_of, annotation,
+from rules.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation,
                         event_time, fail_closed, inventory_for)
 from rules.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
 from rules.pacing import ordered_map
@@ -70,6 +70,13 @@ RECONCILIATION_DAYS_PARAMETER = {
     "x-pattern-hint": "a whole number of days from 1 to 90",
     "description": "Days between reconcile runs, which compare every listed resource with the stored results "
                    "(the safety net of the incremental runs).",
+}
+
+# The parameters every per-resource rule ends its schema with, in this order.
+RESOURCE_RULE_PARAMETERS: dict[str, dict[str, Any]] = {
+    "ReportingMode": REPORTING_MODE_PARAMETER,
+    "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
+    "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
 }
 
 # Transcribe deletes job records 90 days after they are created.

@@ -55,8 +55,8 @@ from typing import Any, Callable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext
-from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
+from rules.base import Evaluator, RunContext
+from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
 from rules.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
                               ResourceKind)
@@ -84,9 +84,7 @@ METADATA: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "KmsKeyArns": KMS_KEY_ARNS_PARAMETER,
-            "ReportingMode": REPORTING_MODE_PARAMETER,
-            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
-            "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
+            **RESOURCE_RULE_PARAMETERS,
         },
     },
     "iam_actions": [

@@ -80,8 +80,8 @@ from typing import Any, Callable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext
-from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
+from rules.base import Evaluator, RunContext
+from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.policy import PolicyError
 from rules.s3_kms import (KMS_ALGORITHMS, KMS_KEY_ARNS_PARAMETER, SSE, SSE_KMS_KEY, S3KmsLookups,
                           kms_enforcement_probes, lookups_for, object_location, unrefused)
@@ -117,9 +117,7 @@ METADATA: dict[str, Any] = {
                                "the output buckets, which the generated role policy does not grant.",
             },
             "KmsKeyArns": KMS_KEY_ARNS_PARAMETER,
-            "ReportingMode": REPORTING_MODE_PARAMETER,
-            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
-            "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
+            **RESOURCE_RULE_PARAMETERS,
         },
     },
     "iam_actions": [

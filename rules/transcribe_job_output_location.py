@@ -42,8 +42,8 @@ from typing import Any, Callable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext
-from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
+from rules.base import Evaluator, RunContext
+from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.s3_location import bucket_of, is_service_bucket
 from rules.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource,
                               ResourceKind, output_uris)
@@ -75,9 +75,7 @@ METADATA: dict[str, Any] = {
                 "description": "Comma-separated bucket names; job output must be in one of them. Empty: any "
                                "customer-owned bucket.",
             },
-            "ReportingMode": REPORTING_MODE_PARAMETER,
-            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
-            "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
+            **RESOURCE_RULE_PARAMETERS,
         },
     },
     "iam_actions": [

@@ -70,8 +70,8 @@ import botocore.session
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, require
-from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
+from rules.base import Evaluator, RunContext, require
+from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.transcribe import (CALL_ANALYTICS_JOB, FAILED, JOB_KINDS, MEDICAL_SCRIBE_JOB, MEDICAL_TRANSCRIPTION_JOB,
                               TRANSCRIPTION_JOB, Resource, ResourceKind)
 
@@ -135,9 +135,7 @@ METADATA: dict[str, Any] = {
                 "description": "true requires medical transcription jobs to set ContentIdentificationType PHI; false "
                                "reports them NOT_APPLICABLE.",
             },
-            "ReportingMode": REPORTING_MODE_PARAMETER,
-            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
-            "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
+            **RESOURCE_RULE_PARAMETERS,
         },
     },
     "iam_actions": [

@@ -53,8 +53,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, require
-from rules.incremental import RECONCILIATION_DAYS_PARAMETER, REPORTING_MODE_PARAMETER, ResourceRule
+from rules.base import Evaluator, RunContext, require
+from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.transcribe import ALL_KINDS, KINDS_BY_KEY, Resource, ResourceKind
 
 # AWS tag characters (letters, digits, spaces and _ . : / = + - @), less the separators of the
@@ -99,9 +99,7 @@ METADATA: dict[str, Any] = {
                 "description": "Comma-separated Transcribe ARN resource types to check (e.g. transcription-job,"
                                "vocabulary). Empty: every kind.",
             },
-            "ReportingMode": REPORTING_MODE_PARAMETER,
-            "ReconciliationDays": RECONCILIATION_DAYS_PARAMETER,
-            "ReportedResourceType": REPORTED_RESOURCE_TYPE_PARAMETER,
+            **RESOURCE_RULE_PARAMETERS,
         },
     },
     "iam_actions": [
