@@ -21,6 +21,7 @@ from rdklib.util.service import (build_error_response, build_internal_error_resp
                                  build_parameters_value_error_response, check_defined, is_internal_error)
 
 from rules.parameters import parse_parameters
+from rules.safe_text import one_line
 from rules.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
@@ -42,8 +43,9 @@ REPORTED_RESOURCE_TYPE_PARAMETER = {
 
 
 def annotation(text: str) -> str:
-    """One sentence, trimmed to Config's 256-character limit."""
-    text = " ".join(text.split())
+    """One sentence on one line, control, bidi and zero-width characters escaped (a name in it may
+    be written to forge the row, see rules.safe_text), trimmed to Config's 256-character limit."""
+    text = one_line(text)
     return text if len(text) <= ANNOTATION_LIMIT else text[: ANNOTATION_LIMIT - 1] + "…"
 
 
