@@ -4,6 +4,7 @@ evaluations for resources that could not be read."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -12,8 +13,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as TransportError
+import botocore.exceptions
+from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 import rdklib
 from rdklib import ClientFactory, ComplianceType, ConfigRule, Evaluation, InvalidParametersError
@@ -49,6 +50,31 @@ def annotation(text: str) -> str:
     return text if len(text) <= ANNOTATION_LIMIT else text[: ANNOTATION_LIMIT - 1] + "…"
 
 
+RESOURCE_ID_LIMIT = 768  # PutEvaluations: Evaluation.ComplianceResourceId, at most 768 characters
+_SHORTENED_KEEP = RESOURCE_ID_LIMIT - len("...sha256:") - 32
+
+
+def config_resource_id(resource_id: str) -> str:
+    """``resource_id`` as Config can take it: an id over 768 characters (an ARN a job names may be
+    2,048) becomes its first characters plus a hash of the whole, the same every run."""
+    if len(resource_id) <= RESOURCE_ID_LIMIT:
+        return resource_id
+    digest = hashlib.sha256(resource_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{resource_id[:_SHORTENED_KEEP]}...sha256:{digest}"
+
+
+def config_safe(evaluation: Evaluation) -> Evaluation:
+    """``evaluation`` with an id Config accepts; a shortened id is said in the annotation."""
+    resource_id = evaluation.complianceResourceId
+    if not isinstance(resource_id, str) or len(resource_id) <= RESOURCE_ID_LIMIT:
+        return evaluation
+    shortened = Evaluation(evaluation.complianceType, config_resource_id(resource_id),
+                           evaluation.complianceResourceType,
+                           annotation(f"[id shortened from {len(resource_id):,} characters] {evaluation.annotation or ''}"))
+    shortened.orderingTimestamp = evaluation.orderingTimestamp
+    return shortened
+
+
 @dataclass
 class RunContext:
     account_id: str
@@ -81,38 +107,112 @@ def account_id_of(event: Mapping[str, Any], client_factory: Any) -> str:
     return str(client_factory.build_client("sts").get_caller_identity()["Account"])
 
 
-def _fail_closed_client(client: Any) -> Any:
+# Errors about the caller's own configuration (no credentials, no region, a missing profile):
+# the whole run cannot go on, so they are raised as they are (`scan` exits 1 naming them).
+_CONFIGURATION_ERRORS = tuple(getattr(botocore.exceptions, name) for name in (
+    "NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError", "NoRegionError",
+    "ProfileNotFound", "UnknownServiceError", "NoAuthTokenError", "TokenRetrievalError", "SSOError",
+    "UnknownCredentialError") if hasattr(botocore.exceptions, name))
+
+
+def _as_client_error(error: Exception, operation_name: str) -> ClientError:
+    return ClientError({"Error": {"Code": type(error).__name__, "Message": str(error)[:500]}}, operation_name)
+
+
+def _fail_closed_client(client: Any, refused: list[dict[str, Any]]) -> Any:
     make_api_call = client._make_api_call  # every operation and paginator goes through it
 
     def call(operation_name: str, api_params: Any) -> Any:
         try:
+            if operation_name == "PutEvaluations":
+                return put_evaluations_split(make_api_call, api_params, refused)
             return make_api_call(operation_name, api_params)
-        except (HTTPClientError, TransportError) as error:
-            raise ClientError({"Error": {"Code": type(error).__name__, "Message": str(error)}},
-                              operation_name) from error
+        except _CONFIGURATION_ERRORS:
+            raise
+        except BotoCoreError as error:
+            # A transport failure past the retries, a request botocore will not send (a bucket
+            # name that is no bucket name: ParamValidationError), a response it cannot parse:
+            # about this one resource, whose value an account holder may have chosen.
+            raise _as_client_error(error, operation_name) from error
 
     client._make_api_call = call
     return client
 
 
+class _UnbuildableClient:
+    """Stands in for a client that could not be built (a trail whose HomeRegion is no Region
+    botocore accepts): every call raises a ClientError named after why, so the rule reports the
+    resource behind it "Could not evaluate" like any failed read."""
+
+    def __init__(self, error: Exception):
+        self._error = error
+
+    def __getattr__(self, operation: str) -> Any:
+        def fail(*_: Any, **__: Any) -> Any:
+            raise _as_client_error(self._error, operation)
+        return fail
+
+
+def put_evaluations_split(make_api_call: Any, params: dict[str, Any], refused: list[dict[str, Any]]) -> Any:
+    """PutEvaluations, one batch that Config rejects split until what it accepts is posted: a
+    result Config refuses (an id or annotation past its limits, whatever the cause) is recorded
+    in ``refused`` with the error, and no other result is lost with it."""
+    try:
+        return make_api_call("PutEvaluations", params)
+    except ClientError as error:
+        code = error_code(error)
+        evaluations = list(params.get("Evaluations") or [])
+        if code not in ("ValidationException", "InvalidParameterValueException") or not evaluations:
+            raise
+        if len(evaluations) == 1:
+            LOGGER.error("Config refused the result for %s (%s): %s",
+                         one_line(str(evaluations[0].get("ComplianceResourceId", ""))[:200]), code,
+                         one_line(str(error))[:300])
+            refused.append({"evaluation": evaluations[0], "code": code})
+            return {"FailedEvaluations": []}
+        half = len(evaluations) // 2
+        failed: list[Any] = []
+        for part in (evaluations[:half], evaluations[half:]):
+            answer = put_evaluations_split(make_api_call, {**params, "Evaluations": part}, refused)
+            failed += answer.get("FailedEvaluations") or []
+        return {"FailedEvaluations": failed}
+
+
 def fail_closed(client_factory: Any) -> Any:
-    """Make the clients ``client_factory`` builds raise a transport failure that outlasts the SDK's
-    retries (a read or connect timeout, a dropped connection: botocore exceptions, not
-    ClientErrors) as a ClientError named after it ("ReadTimeoutError"). Every rule catches
-    ClientError around each read, so the resource being read is reported "Could not evaluate:
-    ReadTimeoutError" instead of one slow call ending the whole run with no evaluations (found by
-    tests/test_fault_matrix.py). The factory keeps its identity, so inventories and lookups keyed
-    on it are still shared. Idempotent."""
+    """Make the clients ``client_factory`` builds fail per resource, never per run:
+
+    - a botocore error that outlasts the SDK's retries (a read or connect timeout, a dropped
+      connection) or that botocore raises itself for one request (ParamValidationError for a
+      bucket named ``Bad Bucket!`` in a job's URI, a response it cannot parse) becomes a
+      ClientError named after it ("ReadTimeoutError"). Every rule catches ClientError around
+      each read, so the resource being read is reported "Could not evaluate: ReadTimeoutError"
+      instead of one call ending the whole run with no evaluations (found by
+      tests/test_fault_matrix.py and tests/test_hostile_values.py). Errors about the caller's
+      configuration (no credentials) still end the run;
+    - a client that cannot be built (an unknown Region) answers every call with such an error;
+    - PutEvaluations splits a batch Config rejects and records what it refused
+      (``refused_evaluations``).
+
+    The factory keeps its identity, so inventories and lookups keyed on it are still shared.
+    Idempotent."""
     if getattr(client_factory, "__dict__", {}).get("_transcribe_guard_fail_closed"):
         return client_factory
     build = client_factory.build_client
+    refused: list[dict[str, Any]] = []
 
     def build_client(*args: Any, **kwargs: Any) -> Any:
-        return _fail_closed_client(build(*args, **kwargs))
+        try:
+            client = build(*args, **kwargs)
+        except _CONFIGURATION_ERRORS:
+            raise
+        except (BotoCoreError, ValueError) as error:
+            return _UnbuildableClient(error)
+        return _fail_closed_client(client, refused)
 
     try:
         client_factory.build_client = build_client
         client_factory._transcribe_guard_fail_closed = True
+        client_factory.refused_evaluations = refused
     except AttributeError:  # a factory that takes no attributes: its clients stay as they are
         pass
     return client_factory
@@ -216,6 +316,7 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
     POSTS_OWN_RESULTS: ClassVar[bool] = False
     invoked_as_function = False
     lambda_context: Any = None
+    client_factory_used: Any = None
 
     @classmethod
     def name(cls) -> str:
@@ -234,6 +335,7 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
 
     def evaluate_periodic(self, event: Mapping[str, Any], client_factory: Any, valid_rule_parameters: Mapping[str, Any]) -> list[Evaluation]:
         client_factory = fail_closed(client_factory)
+        self.client_factory_used = client_factory  # rdklib posts through it after this returns
         account_id = account_id_of(event, client_factory)
         inventory = inventory_for(client_factory, account_id)
         region = inventory.region
@@ -267,6 +369,7 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
                                    "earlier results are kept until a run can read it.")
         complete = complete and not ctx.keep_earlier_results
         self.delete_old_evaluations_on_scheduled_notification = complete
+        evaluations = [config_safe(e) for e in evaluations]
         counts: dict[str, int] = {}
         for evaluation in evaluations:
             counts[evaluation.complianceType] = counts.get(evaluation.complianceType, 0) + 1
@@ -319,8 +422,6 @@ class Evaluator(rdklib.Evaluator):  # type: ignore[misc]
         rule = self._rule
         rule.invoked_as_function = True
         rule.lambda_context = context
-        if not rule.POSTS_OWN_RESULTS:
-            return super().handle(event, context)
         check_defined(event, "event")
         client_factory = ClientFactory(role_arn=rule.get_execution_role_arn(event),
                                        region=rule.get_assume_role_region(event),
@@ -328,7 +429,21 @@ class Evaluator(rdklib.Evaluator):  # type: ignore[misc]
         try:
             valid_rule_parameters = rule.evaluate_parameters(json.loads(event.get("ruleParameters") or "{}"))
         except InvalidParametersError as error:
-            return build_parameters_value_error_response(error)
+            report_invalid_parameters(rule, event, client_factory, error)
+        if not rule.POSTS_OWN_RESULTS:
+            answer = super().handle(event, context)
+        else:
+            answer = self._handle_own_posting(event, client_factory, valid_rule_parameters)
+        refused = getattr(getattr(rule, "client_factory_used", None), "refused_evaluations", None) or []
+        if refused:
+            # Config took every other result; the function fails so that the refusal shows as
+            # the rule's last error and in Lambda's Errors metric (and the on-failure queue).
+            raise EvaluationsRefusedError(f"{rule.name()}: Config refused {len(refused)} result(s) "
+                                          f"({', '.join(sorted({r['code'] for r in refused}))}); the rest were posted.")
+        return answer
+
+    def _handle_own_posting(self, event: Any, client_factory: Any, valid_rule_parameters: Any) -> Any:
+        rule = self._rule
         try:
             return rule.evaluate_periodic(event, client_factory, valid_rule_parameters)
         except ClientError as error:  # as rdklib's Evaluator answers
@@ -342,6 +457,41 @@ class Evaluator(rdklib.Evaluator):  # type: ignore[misc]
                                         error.response["Error"]["Message"])
         except ValueError as error:
             return build_internal_error_response(str(error), str(error))
+
+
+class RuleParametersError(InvalidParametersError):  # type: ignore[misc]
+    """The rule's parameters are invalid: raised from the handler so that the invocation fails
+    (Config shows the rule's last error, Lambda counts it in Errors and sends the event to the
+    on-failure queue), after the account has been reported NON_COMPLIANT naming the parameter.
+    ``response`` is the error answer rdklib would have returned."""
+
+    def __init__(self, message: str, response: dict[str, Any]):
+        super().__init__(message)
+        self.response = response
+
+
+class EvaluationsRefusedError(RuntimeError):
+    """Config refused some results of a run whose other results were posted."""
+
+
+def report_invalid_parameters(rule: "TranscribeGuardRule", event: Mapping[str, Any], client_factory: Any,
+                              error: InvalidParametersError) -> None:
+    """Post one account-level NON_COMPLIANT result naming what is wrong, then raise
+    RuleParametersError. rdklib would answer an error dict from a normal return: Config records a
+    successful invocation, nothing is posted and every earlier result stands as if all were well."""
+    message = one_line(str(error))
+    try:
+        account_id = account_id_of(event, fail_closed(client_factory))
+        evaluation = Evaluation(ComplianceType.NON_COMPLIANT, account_id, ACCOUNT_RESOURCE_TYPE,
+                                annotation(f"Could not evaluate: invalid rule parameters: {message}"))
+        evaluation.import_fields_from_periodic_event(event)
+        token = event["resultToken"]
+        client_factory.build_client("config").put_evaluations(
+            Evaluations=[evaluation.get_json()], ResultToken=token, TestMode=token == "TESTMODE")
+    except (ClientError, BotoCoreError) as posting_error:  # the invocation fails either way
+        LOGGER.error("%s: could not report the invalid parameters: %s", rule.name(), posting_error)
+    raise RuleParametersError(f"{rule.name()}: invalid rule parameters: {message}",
+                              build_parameters_value_error_response(error)) from error
 
 
 def require(condition: bool, message: str) -> None:

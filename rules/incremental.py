@@ -47,7 +47,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequenc
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation,
+from rules.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation, config_safe,
                         event_time, fail_closed, inventory_for)
 from rules.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
 from rules.pacing import ordered_map
@@ -198,6 +198,7 @@ class Poster:
         self.calls = 0
 
     def post(self, evaluation: Evaluation) -> None:
+        evaluation = config_safe(evaluation)
         evaluation.import_fields_from_periodic_event(self.event)
         if not evaluation.is_valid():
             raise ValueError(f"invalid evaluation for {evaluation.complianceResourceId}")

@@ -33,12 +33,12 @@ import logging
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
 from rules.policy import Request, statement_applies, statements
-from rules.s3_location import bucket_of
+from rules.s3_location import bucket_of, uri_parts
 
 LOGGER = logging.getLogger(__name__)
 
@@ -120,13 +120,16 @@ def object_location(uri: str | None) -> tuple[str, str] | None:
     bucket = bucket_of(uri)
     if not bucket or not uri:
         return None
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        key = parsed.path[1:]  # s3:// URIs carry the key as is
-    elif (parsed.hostname or "").lower().startswith(f"{bucket}."):  # virtual-hosted
-        key = unquote(parsed.path)[1:]
+    parts = uri_parts(uri)
+    if parts is None:
+        return None
+    scheme, host, raw_path = parts
+    if scheme == "s3":
+        key = raw_path[1:]  # s3:// URIs carry the key as is
+    elif host.startswith(f"{bucket}."):  # virtual-hosted
+        key = unquote(raw_path)[1:]
     else:  # path style: /bucket/key
-        path = unquote(parsed.path)
+        path = unquote(raw_path)
         key = path[len(bucket) + 2:] if path.startswith(f"/{bucket}/") else ""
     return (bucket, key) if key else None
 

@@ -9,7 +9,6 @@ customer content (they often embed caller or patient identifiers) and never leav
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 # Transcribe's own output buckets, used when a job names no output bucket:
 # aws-transcribe-<region>-prod (service-managed, reachable only through presigned URLs).
@@ -19,21 +18,46 @@ _VIRTUAL_HOSTED = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3[.-](?:[a-z0-
 _PATH_STYLE_HOST = re.compile(r"^s3[.-](?:[a-z0-9-]+\.)?amazonaws\.com(?:\.cn)?$|^s3\.amazonaws\.com$")
 
 
+# scheme://authority/path, split by hand: urllib.parse.urlparse raises ValueError on a "[" in the
+# authority ("Invalid IPv6 URL"), and Transcribe accepts any URI matching (s3://|http(s*)://).+,
+# so one job named s3://[x/a.wav would otherwise stop every rule that reads job URIs.
+_URI = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)", re.DOTALL)
+
+
+def uri_parts(uri: str | None) -> tuple[str, str, str] | None:
+    """(scheme, host, path) of a URI: the scheme and an HTTP host lower-cased (an s3:// URI's
+    "host" is its bucket, as written), or None for anything that is not scheme://... Never raises."""
+    if not uri or not isinstance(uri, str):
+        return None
+    parsed = _URI.match(uri)
+    if not parsed:
+        return None
+    scheme, authority, path = parsed.group("scheme").lower(), parsed.group("authority"), parsed.group("path")
+    if scheme == "s3":
+        return scheme, authority, path
+    host = authority.rsplit("@", 1)[-1]
+    host = host[:host.rindex(":")] if ":" in host and not host.endswith("]") else host
+    return scheme, host.lower(), path
+
+
 def bucket_of(uri: str | None) -> str | None:
-    """The bucket name in an S3 or HTTPS S3 URI, or None when the URI names no S3 bucket."""
-    if not uri:
+    """The bucket named by an S3 or HTTPS S3 URI (``s3://bucket/key``; path-style or
+    virtual-hosted HTTPS), as written, or None when the URI names no S3 bucket. Never raises:
+    the URI is account-holder input; a bucket part that is no valid bucket name is returned as
+    written, for the caller to report (its reads fail, and fail closed)."""
+    parts = uri_parts(uri)
+    if parts is None:
         return None
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        return parsed.netloc or None
-    if parsed.scheme not in ("https", "http"):
+    scheme, host, path = parts
+    if scheme == "s3":
+        return host or None
+    if scheme not in ("https", "http"):
         return None
-    host = (parsed.hostname or "").lower()
     match = _VIRTUAL_HOSTED.match(host)
     if match:
         return match.group("bucket")
     if _PATH_STYLE_HOST.match(host):
-        first = parsed.path.lstrip("/").split("/", 1)[0]
+        first = path.lstrip("/").split("/", 1)[0]
         return first or None
     return None
 

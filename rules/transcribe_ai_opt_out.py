@@ -42,9 +42,9 @@ import json
 from typing import Any, Iterable, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
 from rules.transcribe import error_code
 
 POLICY_TYPE = "AISERVICES_OPT_OUT_POLICY"

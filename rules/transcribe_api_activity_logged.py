@@ -59,9 +59,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
 from rules.cloudtrail import (TRANSCRIBE_SOURCE, TrailState, list_trails, management_event, read_trail, selectors_log,
                               transcribe_gap)
 from rules.transcribe import error_code

@@ -71,9 +71,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import RunContext, TranscribeGuardRule
+from rules.base import Evaluator, RunContext, TranscribeGuardRule
 from rules.iam_inventory import NamedDocument, iam_inventory_for
 from rules.iam_probe import (Scope, allowed, describe_actions, describe_labels, fitting, takes_no_resource,
                              without_tags)

@@ -56,9 +56,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import RunContext, TranscribeGuardRule, annotation
+from rules.base import Evaluator, RunContext, TranscribeGuardRule, annotation
 from rules.iam_inventory import IamInventory, IamUser, NamedDocument, iam_inventory_for
 from rules.iam_probe import Scope, allowed, describe_actions, describe_labels, fitting, transcribe_actions
 

@@ -66,10 +66,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
 from rules import event_pattern, filter_pattern
-from rules.base import ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
 from rules.cloudtrail import TRANSCRIBE_SOURCE, Trail, TrailState, list_trails, read_trail, records_transcribe_here
 from rules.transcribe import error_code
 

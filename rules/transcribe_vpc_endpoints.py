@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from botocore.exceptions import ClientError
-from rdklib import ComplianceType, Evaluation, Evaluator
+from rdklib import ComplianceType, Evaluation
 
-from rules.base import ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
 from rules.policy import Decision, PolicyError, Request, evaluate
 from rules.transcribe import error_code
 

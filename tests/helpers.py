@@ -122,3 +122,23 @@ def run_handler(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, 
     with posted_evaluations() as posted:
         response = handler(event, context)
     return response, posted
+
+
+def rejected_parameters(handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any]) -> dict[str, Any]:
+    """A handler run with invalid rule parameters: the invocation fails (RuleParametersError, so
+    Config shows the rule's last error and Lambda counts it) after posting one account-level
+    NON_COMPLIANT result that says the parameters are invalid. Returns rdklib's error answer,
+    which the exception carries (customerErrorCode, customerErrorMessage naming the parameter)."""
+    import pytest
+
+    from rules.base import RuleParametersError
+
+    with posted_evaluations() as posted:
+        with pytest.raises(RuleParametersError) as raised:
+            handler(event, None)
+    response: dict[str, Any] = raised.value.response
+    assert [(e["ComplianceResourceType"], e["ComplianceType"]) for e in posted] == \
+        [("AWS::::Account", "NON_COMPLIANT")], posted
+    assert posted[0]["Annotation"].startswith("Could not evaluate: invalid rule parameters: "), posted
+    assert str(response["customerErrorMessage"])[:40] in posted[0]["Annotation"] + str(raised.value)
+    return response

@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdklib import InvalidParametersError
 
-from rules.base import InvalidEventError
+from rules.base import InvalidEventError, RuleParametersError
 from rules.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED
 from rules.registry import RULES
 from tests.fault_support import fast_simulation, lambda_handler
@@ -210,6 +210,10 @@ def assert_clear_outcome(rule: str, event: Any) -> str:
     except InvalidEventError as error:
         assert str(error) and "\n" not in str(error), repr(error)
         return "invalid-event"
+    except RuleParametersError as error:  # the invocation fails, the account says why
+        assert str(error) and "\n" not in str(error), repr(error)
+        assert error.response["customerErrorCode"] == "InvalidParameterValueException", error.response
+        return "invalid-parameters"
     except Exception as error:  # rdklib's own check, before any rule code runs
         assert type(error) is Exception and str(error) == "Error: event is not defined.", repr(error)
         return "no-event"

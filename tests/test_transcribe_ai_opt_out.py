@@ -12,6 +12,7 @@ import pytest
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
 from rules.transcribe_ai_opt_out import TranscribeAiOptOut, lambda_handler, setting
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
 
 RULE = "transcribe-ai-opt-out"
@@ -181,7 +182,7 @@ def test_bad_parameters_name_the_parameter(parameters: dict[str, Any], message: 
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"OptOut": "true"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"OptOut": "true"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "OptOut" in response["customerErrorMessage"]
 

@@ -12,6 +12,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 
 from rules.cloudtrail import management_event, selectors_log
 from rules.transcribe_api_activity_logged import TranscribeApiActivityLogged, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
 
 RULE = "transcribe-api-activity-logged"
@@ -263,7 +264,7 @@ def test_bad_parameters_name_the_parameter(parameters: dict[str, Any], message: 
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"RequireReadEvents": "sometimes"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"RequireReadEvents": "sometimes"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "RequireReadEvents" in response["customerErrorMessage"]
 

@@ -14,6 +14,7 @@ import rules.transcribe
 from rules.transcribe_bucket_encrypted import METADATA, TranscribeBucketEncrypted, lambda_handler
 from tests.data_buckets import (api_calls, client_error, create_key, create_language_model, make_bucket,  # noqa: F401
                                 run, start_job, texts, verdicts)
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from tests.test_simulator_s3_defaults import other_account_s3
 
@@ -273,7 +274,7 @@ def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim:
     deploy_rule(sim, RULE)
     for parameters, name in (({"AllowSseS3": "maybe"}, "AllowSseS3"), ({"BucketNames": "UPPER"}, "BucketNames"),
                              ({"BucketTagKey": "a,b"}, "BucketTagKey")):
-        response = lambda_handler(periodic_event(RULE, parameters), None)
+        response = rejected_parameters(lambda_handler, periodic_event(RULE, parameters))
         assert response["customerErrorCode"] == "InvalidParameterValueException"
         assert name in response["customerErrorMessage"]
 

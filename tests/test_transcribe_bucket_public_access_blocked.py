@@ -15,6 +15,7 @@ import rules.transcribe
 from rules.transcribe_bucket_public_access_blocked import METADATA, TranscribeBucketPublicAccessBlocked, lambda_handler
 from tests.data_buckets import (ALL_ON, api_calls, client_error, make_bucket, policy, run, start_job,  # noqa: F401
                                 texts, tls_statements, verdicts)
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from tests.test_simulator_s3_defaults import other_account_s3
 
@@ -212,7 +213,7 @@ def test_metadata_validates() -> None:
 
 def test_lambda_handler_rejects_bad_parameters(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"BucketNames": "NOT_A_BUCKET"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"BucketNames": "NOT_A_BUCKET"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "BucketNames" in response["customerErrorMessage"]
 

@@ -15,6 +15,7 @@ import rules.transcribe
 from rules.transcribe_bucket_tls_enforced import METADATA, TranscribeBucketTlsEnforced, lambda_handler
 from tests.data_buckets import (api_calls, client_error, make_bucket, policy, run, start_job, texts,  # noqa: F401
                                 tls_statements, verdicts)
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from tests.test_simulator_s3_defaults import other_account_s3
 
@@ -196,7 +197,7 @@ def test_metadata_validates() -> None:
 
 def test_lambda_handler_rejects_bad_parameters(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"MinimumTlsVersion": "1.0"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"MinimumTlsVersion": "1.0"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "MinimumTlsVersion" in response["customerErrorMessage"]
 

@@ -12,6 +12,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 
 from rules.transcribe_config_recording import (DEFAULT_REQUIRED_TYPES, TranscribeConfigRecording, customer_managed,
                                                lambda_handler, records)
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from transcribe_guard.simulator.config_recorder import fail_recorder
 
@@ -174,7 +175,7 @@ def test_bad_parameters_name_the_parameter(parameters: dict[str, Any], message: 
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"GlobalResourceTypesRegion": "mars"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"GlobalResourceTypesRegion": "mars"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "GlobalResourceTypesRegion" in response["customerErrorMessage"]
 

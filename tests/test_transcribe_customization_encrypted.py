@@ -13,6 +13,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 import rules.s3_kms
 import rules.transcribe
 from rules.transcribe_customization_encrypted import METADATA, TranscribeCustomizationEncrypted, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
 
 RULE = "transcribe-customization-encrypted"
@@ -271,7 +272,7 @@ def test_metadata_validates() -> None:
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"KmsKeyArns": "alias/customizations"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"KmsKeyArns": "alias/customizations"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "KmsKeyArns" in response["customerErrorMessage"]
 

@@ -19,6 +19,7 @@ from rules.transcribe import TranscribeInventory
 from rules.transcribe_data_access_role import (KINDS, METADATA, PROBE_ACCOUNT, TranscribeDataAccessRole,
                                                lambda_handler, permission_findings, trust_findings, used_by,
                                                with_users)
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, put_media, stored_verdicts
 from transcribe_guard.events import scheduled_notification
 from transcribe_guard.iam_actions import recording
@@ -515,7 +516,7 @@ def test_bad_parameters(parameters: dict[str, Any], message: str) -> None:
 def test_bad_parameters_through_the_handler(sim: Any) -> None:
     event = scheduled_notification(RULE, ACCOUNT, result_token(RULE), rule_parameters={"AssumeRoleMode": "false",
                                                                                        "Roles": "x"})
-    response = lambda_handler(event, None)
+    response = rejected_parameters(lambda_handler, event)
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "Unknown parameter Roles" in response["customerErrorMessage"]
 

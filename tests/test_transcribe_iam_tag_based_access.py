@@ -14,6 +14,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 
 import rules.iam_inventory
 from rules.transcribe_iam_tag_based_access import TranscribeIamTagBasedAccess, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, LAMBDA_TRUST, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from transcribe_guard.iam_actions import recording
 
@@ -335,7 +336,7 @@ def test_scenario12_exempt_roles_are_not_applicable_and_not_read(sim: Any) -> No
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"RequiredTagKeys": "aws:reserved"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"RequiredTagKeys": "aws:reserved"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "RequiredTagKeys" in response["customerErrorMessage"]
 

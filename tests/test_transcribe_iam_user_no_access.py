@@ -15,6 +15,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 
 import rules.iam_inventory
 from rules.transcribe_iam_user_no_access import TranscribeIamUserNoAccess, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from transcribe_guard.iam_actions import recording
 
@@ -357,7 +358,7 @@ def test_exempt_user_names_parameter_parsing() -> None:
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"ExemptUserNames": "bad name!"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"ExemptUserNames": "bad name!"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "ExemptUserNames" in response["customerErrorMessage"]
 

@@ -17,6 +17,7 @@ import rules.transcribe
 from rules.s3_kms import SSE, SSE_KMS_KEY
 from rules.transcribe_customization_encrypted import TranscribeCustomizationEncrypted
 from rules.transcribe_job_output_encrypted import METADATA, TranscribeJobOutputEncrypted, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import (ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, put_media,
                            stored_verdicts)
 
@@ -542,10 +543,10 @@ def test_metadata_validates_and_object_mode_permission_is_explained() -> None:
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"EvidenceSource": "headers"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"EvidenceSource": "headers"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "EvidenceSource" in response["customerErrorMessage"]
-    response = lambda_handler(periodic_event(RULE, {"KmsKeyArns": "alias/x"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"KmsKeyArns": "alias/x"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "KmsKeyArns" in response["customerErrorMessage"]
 

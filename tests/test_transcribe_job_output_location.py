@@ -11,6 +11,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 
 import rules.transcribe
 from rules.transcribe_job_output_location import TranscribeJobOutputLocation, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import (ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, put_media,
                            stored_verdicts)
 
@@ -225,7 +226,7 @@ def test_bad_parameters_name_the_parameter(parameters: dict[str, Any], message: 
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"AllowedOutputBuckets": "BAD!"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"AllowedOutputBuckets": "BAD!"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "AllowedOutputBuckets" in response["customerErrorMessage"]
 

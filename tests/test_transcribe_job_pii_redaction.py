@@ -13,6 +13,7 @@ from rules.base import RunContext, inventory_for
 from rules.registry import RULES, metadata_schema
 from rules.transcribe import TRANSCRIPTION_JOB, Resource, TranscribeInventory
 from rules.transcribe_job_pii_redaction import METADATA, PII_ENTITY_TYPES, TranscribeJobPiiRedaction, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import (ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, periodic_event, put_media,
                            stored_verdicts)
 
@@ -332,10 +333,11 @@ def test_scenario13_bad_parameters_raise_naming_the_parameter(parameters: dict[s
 def test_scenario13_bad_parameters_through_the_lambda_handler(sim: Any, parameters: dict[str, str],
                                                               named: str) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, parameters), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, parameters))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert named in response["customerErrorMessage"]
-    assert stored_verdicts(sim, RULE) == {}
+    # Issue 12: no longer silent; the account says why nothing else was judged.
+    assert stored_verdicts(sim, RULE) == {ACCOUNT: "NON_COMPLIANT"}
 
 
 def test_lambda_handler_puts_evaluations_into_config(sim: Any, media: str) -> None:

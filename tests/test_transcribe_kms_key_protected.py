@@ -17,6 +17,7 @@ from rules.registry import RULES
 from rules.transcribe_kms_key_protected import METADATA, TranscribeKmsKeyProtected, lambda_handler
 from tests.data_buckets import (api_calls, client_error, create_key, create_language_model,  # noqa: F401
                                 create_vocabulary, good_bucket, make_bucket, run, start_job, texts, verdicts)
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, deploy_rule, fail_calls, periodic_event, stored_verdicts
 
 RULE = "transcribe-kms-key-protected"
@@ -249,7 +250,7 @@ def test_a_scan_reads_each_job_bucket_and_key_once_for_all_four_rules(sim: Any, 
 
 def test_lambda_handler_rejects_bad_parameters(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"BucketTagKey": "a,b"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"BucketTagKey": "a,b"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "BucketTagKey" in response["customerErrorMessage"]
 

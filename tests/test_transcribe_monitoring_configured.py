@@ -15,6 +15,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 
 import rules.transcribe_monitoring_configured as rule_module
 from rules.transcribe_monitoring_configured import TranscribeMonitoringConfigured, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from transcribe_guard.iam_actions import recording
 from transcribe_guard.simulator import Simulator
@@ -368,7 +369,7 @@ def test_empty_monitoring_methods_means_both() -> None:
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"MonitoringMethods": "Pager"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"MonitoringMethods": "Pager"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "MonitoringMethods" in response["customerErrorMessage"]
 

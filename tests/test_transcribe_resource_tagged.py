@@ -15,6 +15,7 @@ from rules.registry import RULES, metadata_schema
 from rules.transcribe import ALL_KINDS, TranscribeInventory
 from rules.transcribe_resource_tagged import (METADATA, TagRequirement, TranscribeResourceTagged, lambda_handler,
                                               tag_problems)
+from tests.helpers import rejected_parameters
 from tests.helpers import (ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, periodic_event, put_media,
                            stored_verdicts)
 
@@ -283,10 +284,11 @@ def test_scenario8_compact_form_fits_config_limits() -> None:
 def test_scenario8_bad_parameters_through_the_lambda_handler(sim: Any, parameters: dict[str, str],
                                                              named: str) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, parameters), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, parameters))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert named in response["customerErrorMessage"]
-    assert stored_verdicts(sim, RULE) == {}
+    # Issue 12: no longer silent; the account says why nothing else was judged.
+    assert stored_verdicts(sim, RULE) == {ACCOUNT: "NON_COMPLIANT"}
 
 
 def test_lambda_handler_puts_evaluations_into_config(sim: Any, sources: None) -> None:

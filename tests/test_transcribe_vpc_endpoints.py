@@ -13,6 +13,7 @@ from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersE
 
 import rules.transcribe_vpc_endpoints as rule_module
 from rules.transcribe_vpc_endpoints import TranscribeVpcEndpoints, lambda_handler
+from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
 from transcribe_guard.simulator.ec2_endpoints import set_endpoint_state
 
@@ -285,7 +286,7 @@ def test_bad_parameters_name_the_parameter(parameters: dict[str, Any], message: 
 
 def test_lambda_handler_rejects_bad_parameters_with_invalid_parameter_value(sim: Any) -> None:
     deploy_rule(sim, RULE)
-    response = lambda_handler(periodic_event(RULE, {"RequireRestrictiveEndpointPolicy": "maybe"}), None)
+    response = rejected_parameters(lambda_handler, periodic_event(RULE, {"RequireRestrictiveEndpointPolicy": "maybe"}))
     assert response["customerErrorCode"] == "InvalidParameterValueException"
     assert "RequireRestrictiveEndpointPolicy" in response["customerErrorMessage"]
 

@@ -36,6 +36,10 @@ Kinds (``KINDS``):
 - ``missing-field``: the member at ``field`` ("A.B", "[]" for every list item:
   "TranscriptionJobSummaries[].ContentRedaction") is removed from the parsed response, as a
   service may omit any member its model does not mark required.
+- ``hostile-value``: the member at ``field`` is set to ``value`` in the parsed response, in its
+  first occurrence only ("[]" walks the list items in order until one has the member): a value an
+  account holder chose (a name, a URI, a tag, an ARN) within the member's model constraints,
+  on one resource, so a test can check that nothing else changes.
 
 Error responses are real HTTP responses in the service's wire protocol (JSON, query XML, EC2
 XML, REST-XML; HEAD requests get no body, as S3 sends), so botocore parses them and its retry
@@ -82,9 +86,10 @@ CONNECT_TIMEOUT = "connect-timeout"
 ACCESS_DENIED = "access-denied"
 DELETED_AFTER_LIST = "deleted-after-list"
 MISSING_FIELD = "missing-field"
+HOSTILE_VALUE = "hostile-value"
 
 KINDS = (THROTTLING, INTERNAL_ERROR, SERVICE_UNAVAILABLE, READ_TIMEOUT, CONNECT_TIMEOUT, ACCESS_DENIED,
-         DELETED_AFTER_LIST, MISSING_FIELD)
+         DELETED_AFTER_LIST, MISSING_FIELD, HOSTILE_VALUE)
 # Kinds the SDK retries in standard mode (and so kinds for which a transient fault is invisible).
 RETRIED = (THROTTLING, INTERNAL_ERROR, SERVICE_UNAVAILABLE, READ_TIMEOUT, CONNECT_TIMEOUT)
 _HTTP_ERRORS = (THROTTLING, INTERNAL_ERROR, SERVICE_UNAVAILABLE, ACCESS_DENIED)
@@ -106,6 +111,7 @@ class Fault:
     times: int | None = None
     field: str | None = None
     delete: Callable[[str], None] | None = None
+    value: Any = None  # hostile-value: what the member is set to
     hits: int = 0
 
     @property
@@ -120,7 +126,7 @@ class Fault:
         if self.resource is not None:
             what += f" for {self.resource}"
         if self.field:
-            what += f" dropping {self.field}"
+            what += f" setting {self.field} to {self.value!r}" if self.kind == HOSTILE_VALUE else f" dropping {self.field}"
         return what + (" (persistent)" if self.persistent else f" (first {self.times})")
 
 
@@ -147,19 +153,21 @@ _installed = False
 
 def inject(kind: str, operation: str, *, service: str | None = None, resource: str | None = None,
            times: int | None = None, field: str | None = None,
-           delete: Callable[[str], None] | None = None) -> Fault:
+           delete: Callable[[str], None] | None = None, value: Any = None) -> Fault:
     """Register a fault and return it (its ``hits`` count how often it struck)."""
     if kind not in KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; choose one of: {', '.join(KINDS)}")
     if kind == MISSING_FIELD and not field:
         raise ValueError("a missing-field fault needs field=, the path of the member to drop")
+    if kind == HOSTILE_VALUE and (not field or value is None):
+        raise ValueError("a hostile-value fault needs field=, the path of the member to set, and value=")
     if kind == DELETED_AFTER_LIST and resource is None:
         raise ValueError("a deleted-after-list fault needs resource=, the listed name to delete")
     if times is not None and times < 1:
         raise ValueError("times must be at least 1 (omit it for a persistent fault)")
     if kind == DELETED_AFTER_LIST and times is None:
         times = 1  # a resource is deleted once
-    fault = Fault(kind, operation, service, resource, times, field, delete)
+    fault = Fault(kind, operation, service, resource, times, field, delete, value)
     with _lock:
         _faults.append(fault)
     return fault
@@ -282,10 +290,15 @@ def _after_call(http_response: Any, parsed: dict[str, Any], context: dict[str, A
         return
     with _lock:
         dropping = [f for f in _faults if not f.exhausted() and _matches(f, call, (MISSING_FIELD,))]
+        setting = [f for f in _faults if not f.exhausted() and _matches(f, call, (HOSTILE_VALUE,))]
         for fault in dropping:
             fault.hits += 1
     for fault in dropping:
         _drop(parsed, _path(str(fault.field)))
+    for fault in setting:
+        if _set_first(parsed, _path(str(fault.field)), fault.value):
+            with _lock:
+                fault.hits += 1
     _delete_listed(call, parsed)
 
 
@@ -449,6 +462,24 @@ def _drop(node: Any, path: list[str]) -> None:
         _drop(node[head], rest)
     else:
         del node[head]
+
+
+def _set_first(node: Any, path: list[str], value: Any) -> bool:
+    """Set the first occurrence of ``path`` that exists in ``node``; False when there is none."""
+    head, rest = path[0], path[1:]
+    if head == "[]":
+        if not isinstance(node, list) or not node:
+            return False
+        if not rest:  # a list of strings: its first item
+            node[0] = value
+            return True
+        return any(_set_first(item, rest, value) for item in node)
+    if not isinstance(node, dict) or head not in node:
+        return False
+    if rest:
+        return _set_first(node[head], rest, value)
+    node[head] = value
+    return True
 
 
 # --- deleted after list -----------------------------------------------------------------------
