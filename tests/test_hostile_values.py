@@ -111,16 +111,16 @@ class Account:
         self.sim, self.rule = sim, rule
         deploy_rule(sim, rule)
 
-    def run(self, plan: matrix.Plan, settings_: list[Setting]) -> dict[str, matrix.Result]:
+    def run(self, plan: matrix.Plan, settings_: list[Setting]) -> tuple[dict[str, matrix.Result],
+                                                                         list[tuple[Setting, list[Any]]]]:
         ssm = self.sim.client("ssm")
         names = [p["Name"] for page in ssm.get_paginator("get_parameters_by_path").paginate(
             Path="/transcribe-guard/checkpoints", Recursive=True) for p in page["Parameters"]]
         for start in range(0, len(names), 10):
             ssm.delete_parameters(Names=names[start:start + 10])
-        for setting in settings_:
-            m = setting.member
-            faults.inject(faults.HOSTILE_VALUE, m.operation, service=m.service, field=m.path, value=setting.value,
-                          times=1)
+        injected = [(setting, faults.inject(faults.HOSTILE_VALUE, setting.member.operation,
+                                            service=setting.member.service, field=setting.member.path,
+                                            value=setting.value, times=1)) for setting in settings_]
         try:
             response, posted = run_handler(lambda_handler(self.rule), periodic_event(self.rule, plan.parameters))
         finally:
@@ -130,23 +130,43 @@ class Account:
             assert len(evaluation["ComplianceResourceId"]) <= 768, evaluation["ComplianceResourceId"][:80]
             annotation = evaluation.get("Annotation", "")
             assert len(annotation) <= 256 and not UNSAFE_CHARACTERS.search(annotation), annotation
-        return matrix.by_id(matrix.own_results(response, posted))
+        return (matrix.by_id(matrix.own_results(response, posted)),
+                [(setting, fault.struck) for setting, fault in injected])
 
 
-def named_by(settings_: list[Setting], plan: matrix.Plan) -> set[str]:
-    """The clean results the altered responses may legitimately change: those whose id names, or
-    is named by, a string of a response that was altered, and the account's own result."""
-    altered = {(s.member.service, s.member.operation) for s in settings_}
-    texts = {v for call in plan.calls if (call.service, call.operation) in altered
-             for v in matrix.strings(call.response) if len(v) >= 3}
-    texts |= {s.member.value for s in settings_}
-    return {i for i in plan.clean if i == ACCOUNT or any(i in t or t in i for t in texts)}
+GENERIC = {ACCOUNT, "us-east-1", "aws", "123456789012"}
+
+
+def _container(record: Any) -> bool:
+    """A record holding several resources (a List page): not one resource's record."""
+    return any(isinstance(v, list) and sum(isinstance(i, dict) for i in v) > 1 for v in record.values())
+
+
+def _related(a: str, b: str) -> bool:
+    return len(a) >= 3 and len(b) >= 3 and (a in b or b in a)
+
+
+def named_by(struck: list[tuple[Setting, list[Any]]], plan: matrix.Plan) -> set[str]:
+    """The clean results the altered responses may legitimately change: those tied, through at
+    most two records of the clean run, to a value that was replaced or to a request whose
+    response was altered (a bucket's encryption decides its jobs' verdicts), and the account's
+    own result. Everything else must come out as in the clean run."""
+    seeds = {s.member.value for s, _ in struck}
+    seeds |= {v for _, params in struck for p in params for key, item in p.items()
+              if key not in matrix.PAGINATION for v in matrix.strings(item)}
+    seeds -= GENERIC
+    records = [set(matrix.strings(record)) - GENERIC for call in plan.calls for record in (
+        [call.params, *(d for d in matrix.dicts(call.response) if not _container(d))])]
+    texts = set(seeds)
+    for _ in range(2):
+        texts |= {v for record in records if any(_related(t, r) for t in texts for r in record) for v in record}
+    return {i for i in plan.clean if i == ACCOUNT or any(_related(i, t) for t in texts)}
 
 
 def check(plan: matrix.Plan, account: Account, settings_: list[Setting]) -> list[str]:
     """What the run got wrong: clean results lost or changed that the altered responses do not name."""
-    results = account.run(plan, settings_)
-    allowed = named_by(settings_, plan)
+    results, struck = account.run(plan, settings_)
+    allowed = named_by(struck, plan)
     wrong = []
     for resource_id, clean in plan.clean.items():
         if resource_id in allowed:

@@ -113,6 +113,7 @@ class Fault:
     delete: Callable[[str], None] | None = None
     value: Any = None  # hostile-value: what the member is set to
     hits: int = 0
+    struck: list[Mapping[str, Any]] = dataclass_field(default_factory=list)  # hostile-value: request parameters
 
     @property
     def persistent(self) -> bool:
@@ -299,6 +300,7 @@ def _after_call(http_response: Any, parsed: dict[str, Any], context: dict[str, A
         if _set_first(parsed, _path(str(fault.field)), fault.value):
             with _lock:
                 fault.hits += 1
+                fault.struck.append(dict(call.params))
     _delete_listed(call, parsed)
 
 
