@@ -3,6 +3,8 @@ and deploy -> evaluate -> pack compliance in the simulator matching `scan`."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import zipfile
@@ -16,9 +18,11 @@ from rules.registry import RULES, module_name
 from transcribe_guard import cli, deploy
 from transcribe_guard.generate import conformance_pack_yaml
 from transcribe_guard.package import build_zip
+from transcribe_guard.pack_validation import parameter_value_problems
 from transcribe_guard.simulator import Simulator
 from transcribe_guard.templates import (FUNCTIONS_ROLE_NAME, evaluation_actions, functions_template,
                                         member_role_template)
+from tests.test_simulator_s3_defaults import other_account_s3
 
 ACCOUNT = "123456789012"
 
@@ -153,3 +157,161 @@ def test_cli_compliance_json_against_a_deployed_pack() -> None:
     report = json.loads(out.getvalue())
     assert code == cli.EXIT_NON_COMPLIANT
     assert set(RULES) <= set(report["rules"]) and float(report["score"]) > 0
+
+
+# --- Deploy cannot be hijacked (issue 12, item 5) ---------------------------------------------------------
+
+BUCKET = f"transcribe-guard-artifacts-{ACCOUNT}-us-east-1"
+
+
+def other_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("rules/transcribe_resource_tagged.py", "def lambda_handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def function_code(sim: Simulator) -> dict[str, str]:
+    lam = sim.client("lambda")
+    return {name: lam.get_function_configuration(FunctionName=name)["CodeSha256"] for name in RULES}
+
+
+def test_code_sha256_is_lambdas_base64_of_the_zip_digest() -> None:
+    data = build_zip()
+    assert deploy.code_sha256(data) == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    with Simulator(seed="empty") as sim:  # moto's Lambda reports the same for a zip it is given
+        role = sim.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        created = sim.client("lambda").create_function(FunctionName="f", Runtime="python3.12", Role=role,
+                                                       Handler="rules.x.h", Code={"ZipFile": data})
+    assert created["CodeSha256"] == deploy.code_sha256(data)
+
+
+def test_deploy_refuses_a_bucket_of_that_name_owned_by_another_account() -> None:
+    with Simulator(seed="empty") as sim:
+        squatter = other_account_s3(sim)
+        squatter.create_bucket(Bucket=BUCKET)
+        with pytest.raises(deploy.DeployError, match=f"bucket {BUCKET} exists but is not owned by account {ACCOUNT}"):
+            deploy.deploy(boto3.session.Session(), required_pack_parameters())
+        assert squatter.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0  # the package never went there
+        assert squatter.get_bucket_versioning(Bucket=BUCKET).get("Status") is None  # nor any setting
+        with pytest.raises(ClientError):
+            sim.client("cloudformation").describe_stacks(StackName=deploy.STACK_NAME)
+
+
+def test_deploy_uploads_with_the_owner_check_and_pins_the_object_version() -> None:
+    with Simulator(seed="empty") as sim:
+        done = deploy.deploy(boto3.session.Session(), required_pack_parameters())
+        s3 = sim.client("s3")
+        assert s3.get_bucket_versioning(Bucket=BUCKET, ExpectedBucketOwner=ACCOUNT)["Status"] == "Enabled"
+        head = s3.head_object(Bucket=BUCKET, Key=done.code_key, ExpectedBucketOwner=ACCOUNT)
+        assert done.code_version and head["VersionId"] == done.code_version
+        stack = sim.client("cloudformation").describe_stacks(StackName=done.stack_name)["Stacks"][0]
+        assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["CodeObjectVersion"] == done.code_version
+
+
+def test_a_code_object_swapped_after_upload_does_not_reach_the_functions() -> None:
+    with Simulator(seed="empty") as sim:
+        s3 = sim.client("s3")
+        swapped: list[str] = []
+
+        def swap(message: str) -> None:  # between the upload and the stack: overwrite the key
+            if message.startswith("deploying stack"):
+                key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
+                s3.put_object(Bucket=BUCKET, Key=key, Body=other_zip())
+                swapped.append(key)
+
+        deploy.deploy(boto3.session.Session(), required_pack_parameters(), progress=swap)
+        assert swapped
+        assert set(function_code(sim).values()) == {deploy.code_sha256(build_zip())}
+
+
+def test_deploy_fails_when_a_function_runs_other_code() -> None:
+    with Simulator(seed="empty") as sim:
+        lam = sim.client("lambda")
+
+        def tamper(message: str) -> None:  # someone changes a function once the stack is done
+            if message.startswith("checking"):
+                lam.update_function_code(FunctionName="transcribe-resource-tagged", ZipFile=other_zip())
+
+        with pytest.raises(deploy.DeployError, match=r"not the package built here .*transcribe-resource-tagged \("):
+            deploy.deploy(boto3.session.Session(), required_pack_parameters(), progress=tamper)
+        with pytest.raises(ClientError):  # and the pack is not put
+            sim.client("config").describe_conformance_packs(ConformancePackNames=[deploy.PACK_NAME])
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"NoSuchParameter": "x"}, "parameter NoSuchParameter is not declared by the pack"),
+    ({"AssumeRoleMode": "maybe"}, "parameter AssumeRoleMode: 'maybe' must be one of 'true', 'false'"),
+    ({"JobRulesFrequency": "Daily"}, "parameter JobRulesFrequency: 'Daily' must be one of"),
+    ({"LambdaAccountId": "12345678901x"}, r"parameter LambdaAccountId: '12345678901x' does not match the pattern"),
+])
+def test_a_bad_pack_parameter_fails_before_anything_is_uploaded(bad: dict[str, str], message: str) -> None:
+    with Simulator(seed="empty") as sim:
+        with pytest.raises(deploy.DeployError, match=message):
+            deploy.deploy(boto3.session.Session(), {**required_pack_parameters(), **bad})
+        assert not [b for b in sim.client("s3").list_buckets()["Buckets"] if b["Name"] == BUCKET]
+        assert sim.client("lambda").list_functions()["Functions"] == []
+        with pytest.raises(ClientError):
+            sim.client("cloudformation").describe_stacks(StackName=deploy.STACK_NAME)
+
+
+def test_pack_parameter_values_are_judged_like_cloudformation() -> None:
+    template = {"Parameters": {
+        "Id": {"Type": "String", "AllowedPattern": r"^\d{12}$"},
+        "Mode": {"Type": "String", "Default": "a", "AllowedValues": ["a", "b"]},
+        "Size": {"Type": "Number", "Default": 1, "MinValue": 1, "MaxValue": 10},
+        "Names": {"Type": "CommaDelimitedList", "Default": "", "AllowedPattern": "[a-z]+"},
+        "Short": {"Type": "String", "Default": "", "MaxLength": 3},
+        "Odd": {"Type": "AWS::EC2::VPC::Id", "Default": ""}}}
+    assert parameter_value_problems(template, {"Id": ACCOUNT, "Size": "10", "Names": "ab, cd"}) == []
+    assert parameter_value_problems(template, {}) == ["parameter Id has no value and no default"]
+    assert parameter_value_problems(template, {"Id": f"{ACCOUNT}\n", "Mode": "c", "Size": "x", "Names": "ab,C",
+                                               "Short": "long", "Odd": "vpc-1"}) == [
+        f"parameter Id: '{ACCOUNT}\\n' does not match the pattern ^\\d{{12}}$",
+        "parameter Mode: 'c' must be one of 'a', 'b'",
+        "parameter Size: 'x' is not a number",
+        "parameter Names: 'C' does not match the pattern [a-z]+",
+        "parameter Short: is longer than 3 characters",
+        "parameter Odd: type AWS::EC2::VPC::Id cannot be checked; refusing the value"]
+    assert parameter_value_problems(template, {"Id": ACCOUNT, "Size": "11"}) == ["parameter Size: 11 is above the maximum 10"]
+
+
+def test_cli_deploy_reports_a_bad_pack_parameter_and_uploads_nothing() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["deploy", "--demo", "--pack-parameter", "AssumeRoleMode=maybe"], out, err) == cli.EXIT_FAILED
+    assert "bad --pack-parameter values: parameter AssumeRoleMode: 'maybe' must be one of" in err.getvalue()
+    assert "uploading" not in err.getvalue()
+
+
+# --- Failed invocations leave a trace (issue 12, item 8) -----------------------------------------------
+
+def test_every_function_sends_failed_async_invocations_to_an_encrypted_queue() -> None:
+    resources = functions_template()["Resources"]
+    queue = resources["FailedInvocationsQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue" and queue["Properties"]["SqsManagedSseEnabled"] is True
+    queue_arn = {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}
+    functions = {i: r for i, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    configs = {r["Properties"]["FunctionName"]["Ref"]: r["Properties"] for r in resources.values()
+               if r["Type"] == "AWS::Lambda::EventInvokeConfig"}
+    assert set(configs) == set(functions)
+    for properties in configs.values():
+        assert properties["Qualifier"] == "$LATEST"
+        assert properties["DestinationConfig"] == {"OnFailure": {"Destination": queue_arn}}
+    send = [s for p in resources["FunctionsRole"]["Properties"]["Policies"]
+            for s in p["PolicyDocument"]["Statement"] if "sqs:SendMessage" in json.dumps(s)]
+    assert send == [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:transcribe-guard-failed-invocations"}}]
+    assert queue["Properties"]["QueueName"] == "transcribe-guard-failed-invocations"  # the ARN the role names
+    for function in functions.values():
+        assert function["Properties"]["Code"]["S3ObjectVersion"] == {"Ref": "CodeObjectVersion"}
+
+
+def test_deployed_functions_have_the_on_failure_destination() -> None:
+    with Simulator(seed="empty") as sim:
+        deploy.deploy(boto3.session.Session(), required_pack_parameters())
+        lam, sqs = sim.client("lambda"), sim.client("sqs")
+        url = sqs.get_queue_url(QueueName="transcribe-guard-failed-invocations")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for name in RULES:
+            config = lam.get_function_event_invoke_config(FunctionName=name)
+            assert config["DestinationConfig"]["OnFailure"]["Destination"] == arn, name

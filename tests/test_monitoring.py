@@ -89,13 +89,15 @@ def test_topic_is_encrypted_with_a_customer_key_eventbridge_and_alarms_may_use()
     statements = {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
     events = statements["EventBridgePublishesToTheEncryptedTopic"]
     assert events["Principal"] == {"Service": "events.amazonaws.com"}
-    assert set(events["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"} and "Condition" not in events
+    assert set(events["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert events["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     alarms = statements["CloudWatchAlarmsPublishToTheEncryptedTopic"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and "aws:SourceAccount" in json.dumps(alarms)
     publish = {s["Sid"]: s for s in RESOURCES["NotificationTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
     rule_ids = [i for i, r in RESOURCES.items() if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]]
     assert publish["ComplianceChangeRulesPublish"]["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [i, "Arn"]} for i in rule_ids]}}
+        "ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [i, "Arn"]} for i in rule_ids]},
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     for rule_id in rule_ids:
         target = RESOURCES[rule_id]["Properties"]["Targets"][0]
         assert target["Arn"] == {"Ref": "NotificationTopic"}
@@ -117,6 +119,29 @@ def test_dashboard_shows_the_score_and_every_entry() -> None:
     alarm = RESOURCES["ComplianceScoreAlarm"]["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Config", "ComplianceScore")
     assert alarm["Dimensions"] == [{"Name": "ConformancePackName", "Value": {"Ref": "PackName"}}]
+
+
+def test_every_rule_function_has_an_errors_alarm_that_notifies_and_may_publish() -> None:
+    from rules.registry import RULES
+
+    alarms = {r["Properties"]["Dimensions"][0]["Value"]: (i, r["Properties"]) for i, r in RESOURCES.items()
+              if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Namespace"] == "AWS/Lambda"}
+    assert set(alarms) == set(RULES)  # the functions are named after their rules
+    for name, (_, alarm) in alarms.items():
+        assert (alarm["MetricName"], alarm["Statistic"], alarm["Threshold"]) == ("Errors", "Sum", 0)
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": name}]
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+    queue = RESOURCES["FailedInvocationsAlarm"]["Properties"]
+    assert (queue["Namespace"], queue["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert queue["Dimensions"] == [{"Name": "QueueName", "Value": monitoring.FAILED_INVOCATIONS_QUEUE}]
+    assert queue["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+    # The topic policy lets exactly these alarms (and the score alarm) publish: none is refused.
+    publish = {s["Sid"]: s for s in RESOURCES["NotificationTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
+    allowed = publish["AlarmsPublish"]["Condition"]["ArnEquals"]["aws:SourceArn"]
+    every_alarm = [i for i, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert sorted(a["Fn::GetAtt"][0] for a in allowed) == sorted(every_alarm)
+    assert {i for i, _ in alarms.values()} | {"FailedInvocationsAlarm", "ComplianceScoreAlarm"} == set(every_alarm)
 
 
 def test_metrics_function_role_allows_exactly_what_it_uses() -> None:

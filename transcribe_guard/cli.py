@@ -364,7 +364,7 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         pack_parameters.setdefault(f"TranscribeResourceTaggedParam{name}", value)
                 return run()
         return run()
-    except (BotoCoreError, ClientError) as error:
+    except (BotoCoreError, ClientError, deploy.DeployError) as error:
         err.write(f"transcribe-guard: the deployment failed: {error}\n")
         return EXIT_FAILED
 

@@ -3,6 +3,7 @@ pack's compliance the way the AWS Config console shows it."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -24,6 +25,7 @@ class Deployment:
     stack_name: str
     pack_name: str
     pack_arn: str
+    code_version: str = ""  # the S3 object version the functions stack pins
 
 
 @dataclass
@@ -39,45 +41,111 @@ def base_rule_name(pack_rule_name: str) -> str:
     return pack_rule_name.split(PACK_RULE_SUFFIX, 1)[0]
 
 
-def _ensure_bucket(s3: Any, bucket: str, region: str) -> None:
+class DeployError(Exception):
+    """The deployment refused to go on: the message says what was wrong."""
+
+
+def _ensure_bucket(s3: Any, bucket: str, region: str, account: str) -> None:
+    """The artifact bucket, ours: its name is predictable, so another account may have created it
+    first. Every call carries ExpectedBucketOwner (S3 then refuses a bucket of another account with
+    403; https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html).
+    CreateBucket takes no ExpectedBucketOwner: after creating, the owner is checked again."""
     try:
-        s3.head_bucket(Bucket=bucket)
-        return
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+        exists = True
     except ClientError as error:
-        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+        code = error.response["Error"]["Code"]
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise DeployError(f"bucket {bucket} exists but is not owned by account {account} (or this account may "
+                              f"not use it); refusing to upload the code package there") from error
+        if code not in ("404", "NoSuchBucket", "NotFound"):
             raise
-    kwargs: dict[str, Any] = {"Bucket": bucket}
-    if region != "us-east-1":
-        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(**kwargs)
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        exists = False
+    if not exists:
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            s3.create_bucket(**kwargs)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "BucketAlreadyExists":  # another account won the race
+                raise DeployError(f"bucket {bucket} was just created by another account; refusing to upload the "
+                                  "code package there") from error
+            raise
+        s3.put_public_access_block(Bucket=bucket, ExpectedBucketOwner=account, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        s3.put_bucket_encryption(Bucket=bucket, ExpectedBucketOwner=account, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    # Versioning, so the functions stack can pin the exact object version it was given (also on a
+    # bucket made by an earlier deploy that had none).
+    s3.put_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=account,
+                             VersioningConfiguration={"Status": "Enabled"})
+
+
+def code_sha256(data: bytes) -> str:
+    """Lambda's CodeSha256 of a zip: the base64 of its SHA-256 digest (GetFunctionConfiguration,
+    https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html)."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def verify_function_code(lam: Any, names: list[str], expected: str) -> None:
+    """Every rule function runs exactly the package we built, or the deploy fails naming them."""
+    wrong = []
+    for name in names:
+        try:
+            actual = lam.get_function_configuration(FunctionName=name)["CodeSha256"]
+        except ClientError as error:
+            actual = f"unreadable ({error.response['Error']['Code']})"
+        if actual != expected:
+            wrong.append(f"{name} ({actual})")
+    if wrong:
+        raise DeployError(f"functions whose code is not the package built here (CodeSha256 {expected}): "
+                          + ", ".join(wrong))
+
+
+def check_pack_parameters(values: dict[str, str]) -> None:
+    """Refuse values the pack does not accept before anything is uploaded or deployed."""
+    import yaml
+
+    from transcribe_guard.generate import conformance_pack_yaml
+    from transcribe_guard.pack_validation import parameter_value_problems
+
+    problems = parameter_value_problems(yaml.safe_load(conformance_pack_yaml()), values)
+    if problems:
+        raise DeployError("bad --pack-parameter values: " + "; ".join(problems))
 
 
 def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
            pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None) -> Deployment:
+    from rules.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
     from transcribe_guard.templates import functions_template
 
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
-    s3, cloudformation, config = (session.client(s) for s in ("s3", "cloudformation", "config"))
+    parameters = {"LambdaAccountId": account, **(pack_parameters or {})}
+    check_pack_parameters(parameters)
+    s3, cloudformation, config, lam = (session.client(s) for s in ("s3", "cloudformation", "config", "lambda"))
 
     data = build_zip()
     sha256 = hashlib.sha256(data).hexdigest()
     bucket, key = f"transcribe-guard-artifacts-{account}-{region}", f"transcribe-guard-rules-{sha256[:16]}.zip"
     progress(f"uploading the code package to s3://{bucket}/{key}")
-    _ensure_bucket(s3, bucket, region)
-    s3.put_object(Bucket=bucket, Key=key, Body=data)
+    _ensure_bucket(s3, bucket, region, account)
+    # S3 checks the body against ChecksumSHA256 and refuses a mismatch.
+    put = s3.put_object(Bucket=bucket, Key=key, Body=data, ExpectedBucketOwner=account,
+                        ChecksumSHA256=base64.b64encode(hashlib.sha256(data).digest()).decode("ascii"))
+    version = put.get("VersionId")
+    if not version or version == "null":
+        raise DeployError(f"s3://{bucket}/{key} got no object version; versioning must be enabled on {bucket}")
 
-    progress(f"deploying stack {stack_name}")
+    progress(f"deploying stack {stack_name} (code object version {version})")
     stack_args = {"StackName": stack_name, "TemplateBody": _template_yaml(functions_template()),
                   "Capabilities": ["CAPABILITY_NAMED_IAM"],
                   "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": bucket},
-                                 {"ParameterKey": "CodeKey", "ParameterValue": key}]}
+                                 {"ParameterKey": "CodeKey", "ParameterValue": key},
+                                 {"ParameterKey": "CodeObjectVersion", "ParameterValue": version}]}
     try:
         cloudformation.describe_stacks(StackName=stack_name)
         exists = True
@@ -94,12 +162,15 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
         cloudformation.create_stack(**stack_args)
         cloudformation.get_waiter("stack_create_complete").wait(StackName=stack_name)
 
+    progress("checking that every function runs the package built here")
+    verify_function_code(lam, list(RULES), code_sha256(data))
+
     progress(f"putting conformance pack {pack_name}")
-    parameters = {"LambdaAccountId": account, **(pack_parameters or {})}
     response = config.put_conformance_pack(
         ConformancePackName=pack_name, TemplateBody=conformance_pack_yaml(),
         ConformancePackInputParameters=[{"ParameterName": k, "ParameterValue": v} for k, v in parameters.items()])
-    return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, response["ConformancePackArn"])
+    return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, response["ConformancePackArn"],
+                      version)
 
 
 def pack_rule_names(config: Any, pack_name: str) -> list[str]:

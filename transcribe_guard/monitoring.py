@@ -15,9 +15,16 @@ Alerts: EventBridge rules match "Config Rules Compliance Change" events of this 
 name prefix (Config names them ``<name>-conformance-pack-<suffix>``; the suffix is not known in
 advance), and notify an SNS topic encrypted with a customer managed KMS key. The AWS managed key
 ``alias/aws/sns`` cannot be used: its key policy cannot be changed to let EventBridge (or
-CloudWatch alarms) use it, so their deliveries would fail. AWS documents that source conditions
-(aws:SourceAccount/aws:SourceArn) are not supported in the key policy for EventBridge's deliveries,
-so that statement has none; the topic policy does bind EventBridge to these rules' ARNs.
+CloudWatch alarms) use it, so their deliveries would fail. Each service principal is bound to this
+account (aws:SourceAccount) in the key policy, as EventBridge advises for its use of customer managed
+keys (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html), and
+to the exact rule and alarm ARNs in the topic policy (the key policy cannot name them: the rules and
+alarms depend on the topic, which depends on the key).
+
+Failed rule runs: Config invokes the rule functions asynchronously, so a failure reaches no caller.
+One alarm per rule function on its ``AWS/Lambda`` ``Errors`` (rather than one metric math alarm over
+all of them) so the notification names the rule that failed, and one on the functions stack's
+failed-invocations queue (records Lambda gave up on after its retries, whatever the cause).
 EventBridge limits an event pattern to 2,048 characters, so the rule names are spread over as many
 rules as needed.
 """
@@ -26,6 +33,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from transcribe_guard.templates import FAILED_INVOCATIONS_QUEUE  # the functions stack's queue
 
 METRIC_NAMESPACE = "TranscribeGuard"
 PATTERN_LIMIT = 2048  # EventBridge quota: event pattern size, characters
@@ -141,10 +150,31 @@ def _dashboard_body(names: list[str]) -> str:
     return json.dumps({"widgets": widgets}, indent=1).replace('"${MinimumComplianceScore}"', "${MinimumComplianceScore}")
 
 
+def function_errors_alarms() -> dict[str, Any]:
+    """One alarm per rule function (named after its rule) on any AWS/Lambda Errors in an hour."""
+    from rules.registry import RULES
+
+    alarms: dict[str, Any] = {}
+    for name in RULES:
+        logical = "".join(part.capitalize() for part in name.split("-"))
+        alarms[f"{logical}ErrorsAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": {"Fn::Sub": f"transcribe-guard-${{PackName}}-{name}-errors"},
+            "AlarmDescription": f"The rule function {name} failed (AWS/Lambda Errors); AWS Config got no "
+                                "results from that run.",
+            "Namespace": "AWS/Lambda", "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": name}],
+            "Statistic": "Sum", "Period": 3600, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "NotificationTopic"}], "OKActions": [{"Ref": "NotificationTopic"}]}}
+    return alarms
+
+
 def monitoring_template() -> dict[str, Any]:
     names = entry_names()
     patterns = compliance_change_patterns(names)
     rule_ids = [f"ComplianceChangeRule{index}" for index in range(1, len(patterns) + 1)]
+    errors_alarms = function_errors_alarms()
+    alarm_ids = ["ComplianceScoreAlarm", *errors_alarms, "FailedInvocationsAlarm"]
     resources: dict[str, Any] = {
         "NotificationKey": {
             "Type": "AWS::KMS::Key",
@@ -157,7 +187,8 @@ def monitoring_template() -> dict[str, Any]:
                      "Action": "kms:*", "Resource": "*"},
                     {"Sid": "EventBridgePublishesToTheEncryptedTopic", "Effect": "Allow",
                      "Principal": {"Service": "events.amazonaws.com"},
-                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"},
+                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
                     {"Sid": "CloudWatchAlarmsPublishToTheEncryptedTopic", "Effect": "Allow",
                      "Principal": {"Service": "cloudwatch.amazonaws.com"},
                      "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
@@ -178,11 +209,12 @@ def monitoring_template() -> dict[str, Any]:
                 {"Sid": "ComplianceChangeRulesPublish", "Effect": "Allow",
                  "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
                  "Resource": {"Ref": "NotificationTopic"},
-                 "Condition": {"ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [rule_id, "Arn"]} for rule_id in rule_ids]}}},
-                {"Sid": "ComplianceScoreAlarmPublishes", "Effect": "Allow",
+                 "Condition": {"ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [rule_id, "Arn"]} for rule_id in rule_ids]},
+                               "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+                {"Sid": "AlarmsPublish", "Effect": "Allow",
                  "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
                  "Resource": {"Ref": "NotificationTopic"},
-                 "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ComplianceScoreAlarm", "Arn"]}},
+                 "Condition": {"ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [alarm_id, "Arn"]} for alarm_id in alarm_ids]},
                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
                 {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
                  "Resource": {"Ref": "NotificationTopic"}, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
@@ -247,6 +279,16 @@ def monitoring_template() -> dict[str, Any]:
             "Threshold": {"Ref": "MinimumComplianceScore"}, "ComparisonOperator": "LessThanThreshold",
             "TreatMissingData": "ignore", "AlarmActions": [{"Ref": "NotificationTopic"}],
             "OKActions": [{"Ref": "NotificationTopic"}]}},
+        **errors_alarms,
+        "FailedInvocationsAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": {"Fn::Sub": "transcribe-guard-${PackName}-failed-invocations"},
+            "AlarmDescription": "Rule runs that failed after Lambda's retries are waiting in the "
+                                f"{FAILED_INVOCATIONS_QUEUE} queue (functions stack).",
+            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": FAILED_INVOCATIONS_QUEUE}],
+            "Statistic": "Maximum", "Period": 3600, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "NotificationTopic"}], "OKActions": [{"Ref": "NotificationTopic"}]}},
         "Dashboard": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
             "DashboardName": {"Fn::Sub": "transcribe-guard-${PackName}"},
             "DashboardBody": {"Fn::Sub": _dashboard_body(names)}}},

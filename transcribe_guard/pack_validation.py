@@ -168,3 +168,53 @@ def _check_rules(template: dict[str, Any]) -> list[str]:
         if "MaximumExecutionFrequency" in properties and "Periodic" not in str(managed.get("Trigger type", "")):
             problems.append(f"Resources/{logical_id}: {identifier} is not periodic; remove MaximumExecutionFrequency")
     return problems
+
+
+# CloudFormation parameter types a conformance pack template may declare that we can check here.
+_LIST_TYPES = ("CommaDelimitedList", "List<Number>")
+
+
+def parameter_value_problems(template: dict[str, Any], values: dict[str, str]) -> list[str]:
+    """Every way ``values`` (ConformancePackInputParameters) break the template's Parameters, as
+    CloudFormation would judge them: undeclared names, required ones left out, and each value against
+    its Type, AllowedValues, AllowedPattern (matched against the whole value), MinLength/MaxLength and
+    MinValue/MaxValue. An empty list means Config gets values it accepts."""
+    declared: dict[str, Any] = template.get("Parameters") or {}
+    problems = [f"parameter {name} is not declared by the pack" for name in sorted(set(values) - set(declared))]
+    for name, spec in declared.items():
+        if name not in values:
+            if "Default" not in spec:
+                problems.append(f"parameter {name} has no value and no default")
+            continue
+        problems += [f"parameter {name}: {problem}" for problem in _value_problems(spec, values[name])]
+    return problems
+
+
+def _value_problems(spec: dict[str, Any], value: str) -> list[str]:
+    kind = spec.get("Type", "String")
+    if kind not in ("String", "Number", *_LIST_TYPES):
+        return [f"type {kind} cannot be checked; refusing the value"]
+    items = [item.strip() for item in value.split(",")] if kind in _LIST_TYPES else [value]
+    problems: list[str] = []
+    for item in items:
+        if kind in ("Number", "List<Number>"):
+            try:
+                number = float(item)
+            except ValueError:
+                problems.append(f"{item!r} is not a number")
+                continue
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                problems.append(f"{item} is below the minimum {spec['MinValue']}")
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                problems.append(f"{item} is above the maximum {spec['MaxValue']}")
+        allowed = spec.get("AllowedValues")
+        if allowed is not None and item not in [str(a) for a in allowed]:
+            problems.append(f"{item!r} must be one of {', '.join(repr(str(a)) for a in allowed)}")
+        pattern = spec.get("AllowedPattern")
+        if pattern is not None and re.fullmatch(str(pattern), item) is None:
+            problems.append(f"{item!r} does not match the pattern {pattern}")
+    if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+        problems.append(f"is shorter than {spec['MinLength']} characters")
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        problems.append(f"is longer than {spec['MaxLength']} characters")
+    return problems

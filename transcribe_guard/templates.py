@@ -19,6 +19,12 @@ RDKLIB_ACTIONS = ("config:GetComplianceDetailsByConfigRule", "config:PutEvaluati
 INCREMENTAL_ACTIONS = ("cloudtrail:LookupEvents",)
 # ... and keep their checkpoint in the functions' own account, under this path only.
 CHECKPOINT_PATH = "transcribe-guard/checkpoints"
+# AWS Config invokes custom rule functions asynchronously
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-config.html): a run that still fails after
+# Lambda's retries is otherwise dropped. An on-failure destination keeps the record, with the request
+# and the error, where a dead-letter queue keeps only the event
+# (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+FAILED_INVOCATIONS_QUEUE = "transcribe-guard-failed-invocations"
 
 
 def evaluation_actions() -> list[str]:
@@ -56,8 +62,21 @@ def functions_template() -> dict[str, Any]:
                                                 ":log-group:/aws/lambda/transcribe-*:*"}}]}},
                     {"PolicyName": "keep-checkpoints", "PolicyDocument": {"Version": "2012-10-17",
                                                                           "Statement": [checkpoint_statement()]}},
+                    # Lambda sends on-failure records with the function's execution role.
+                    {"PolicyName": "record-failed-invocations", "PolicyDocument": {"Version": "2012-10-17",
+                     "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
+                                                            "${AWS::AccountId}:" + FAILED_INVOCATIONS_QUEUE}}]}},
                 ],
             },
+        },
+        # The functions stack holds no customer managed key, so SQS-managed encryption (SSE-SQS): it
+        # needs no key policy and no kms permissions for Lambda's sends. The records hold Config's
+        # invoking event (rule parameters, result token), kept 14 days, SQS's maximum.
+        "FailedInvocationsQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": FAILED_INVOCATIONS_QUEUE, "SqsManagedSseEnabled": True,
+                           "MessageRetentionPeriod": 1209600},
         },
     }
     # Conditional policies as resources of their own: a single account evaluates with the
@@ -88,7 +107,9 @@ def functions_template() -> dict[str, Any]:
                 "Description": cls.METADATA["title"],
                 "Runtime": RUNTIME,
                 "Handler": f"rules.{module_name(name)}.lambda_handler",
-                "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}},
+                # The exact object version uploaded: a later write to the key changes nothing.
+                "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
+                         "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
                 "Role": {"Fn::GetAtt": ["FunctionsRole", "Arn"]},
                 "Timeout": 900,
                 "MemorySize": {"Ref": "FunctionMemorySize"},
@@ -106,8 +127,30 @@ def functions_template() -> dict[str, Any]:
                 "FunctionName": {"Ref": f"{logical}Function"},
                 "Action": "lambda:InvokeFunction",
                 "Principal": "config.amazonaws.com",
+                # AWS Config's advice for custom rule functions: scope config.amazonaws.com with the
+                # source account (https://docs.aws.amazon.com/config/latest/developerguide/
+                # evaluate-config_develop-rules_nodejs.html#restricted-lambda-policy); SourceArn, the
+                # invoking rule (matched with StringLike), narrows it to this region's Config rules (the
+                # pack names them, so not known here). An organization's member accounts are not known
+                # either, and a permission's SourceArn must name an account (its schema pattern), so
+                # there the bound is PrincipalOrgID, the organization scope AWS::Lambda::Permission
+                # documents (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html); it
+                # takes no aws:SourceOrgID.
                 "SourceAccount": {"Fn::If": ["SingleAccount", {"Ref": "AWS::AccountId"}, {"Ref": "AWS::NoValue"}]},
+                "SourceArn": {"Fn::If": [
+                    "SingleAccount",
+                    {"Fn::Sub": "arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*"},
+                    {"Ref": "AWS::NoValue"}]},
                 "PrincipalOrgID": {"Fn::If": ["SingleAccount", {"Ref": "AWS::NoValue"}, {"Ref": "OrganizationId"}]},
+            },
+        }
+        resources[f"{logical}EventInvokeConfig"] = {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "Properties": {
+                "FunctionName": {"Ref": f"{logical}Function"},
+                "Qualifier": "$LATEST",  # Config invokes the unqualified function
+                "MaximumRetryAttempts": 2,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}}},
             },
         }
     return {
@@ -117,6 +160,9 @@ def functions_template() -> dict[str, Any]:
         "Parameters": {
             "CodeBucket": {"Type": "String", "Description": "S3 bucket holding the code package."},
             "CodeKey": {"Type": "String", "Description": "S3 key of the zip built by `transcribe-guard package`."},
+            "CodeObjectVersion": {"Type": "String", "MinLength": 1,
+                                  "Description": "S3 version id of that object (the bucket is versioned): the "
+                                                 "functions get exactly the bytes uploaded."},
             "OrganizationId": {"Type": "String", "Default": "", "AllowedPattern": r"^(o-[a-z0-9]{10,32})?$",
                                "Description": "Organization deployments: the organization id (o-...) whose accounts' "
                                               "AWS Config may invoke the functions. Empty: this account only."},
@@ -139,6 +185,8 @@ def functions_template() -> dict[str, Any]:
             "FunctionsRoleArn": {"Value": {"Fn::GetAtt": ["FunctionsRole", "Arn"]}},
             "LambdaAccountId": {"Value": {"Ref": "AWS::AccountId"},
                                 "Description": "Pass as the conformance pack's LambdaAccountId."},
+            "FailedInvocationsQueueUrl": {"Value": {"Ref": "FailedInvocationsQueue"},
+                                          "Description": "Records of rule runs that failed after Lambda's retries."},
         },
     }
 

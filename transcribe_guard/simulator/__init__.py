@@ -49,6 +49,8 @@ def install() -> None:
     account_controls.install()
     __import__("transcribe_guard.simulator.s3_defaults", fromlist=["install"]).install()  # SSE-S3 baseline, owner check
     __import__("transcribe_guard.simulator.faults", fromlist=["install"]).install()  # fault injection hooks
+    from transcribe_guard.simulator import lambda_code
+    lambda_code.install()  # S3ObjectVersion of a function's code; AWS::Lambda::EventInvokeConfig in stacks
     from transcribe_guard.simulator import clock, cloudtrail_events
     clock.install()  # the simulated clock goes back to real time when moto resets
     cloudtrail_events.install()  # CloudTrail LookupEvents over recorded Transcribe write calls
