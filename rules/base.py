@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Iterable, Mapping
 
 import botocore.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 from botocore.utils import parse_timestamp
 import rdklib
 from rdklib import ClientFactory, ComplianceType, ConfigRule, Evaluation, InvalidParametersError
@@ -129,10 +130,11 @@ def _fail_closed_client(client: Any, refused: list[dict[str, Any]]) -> Any:
             return make_api_call(operation_name, api_params)
         except _CONFIGURATION_ERRORS:
             raise
-        except BotoCoreError as error:
+        except (BotoCoreError, ResponseParserError) as error:
             # A transport failure past the retries, a request botocore will not send (a bucket
-            # name that is no bucket name: ParamValidationError), a response it cannot parse:
-            # about this one resource, whose value an account holder may have chosen.
+            # name that is no bucket name: ParamValidationError), a response it cannot parse
+            # (ResponseParserError is no BotoCoreError): about this one resource, whose value an
+            # account holder may have chosen.
             raise _as_client_error(error, operation_name) from error
 
     client._make_api_call = call
