@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from transcribe_guard.compliance import FRAMEWORKS, PRACTICES, registry_entries
+from transcribe_guard.output_safety import csv_cell, json_text
 
 SCHEMA_VERSION = "1.0"
 MANIFEST = "manifest.json"
@@ -388,12 +389,6 @@ def validate_evidence(evidence: dict[str, Any]) -> None:
 
 # --- files -------------------------------------------------------------------------------------
 
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection guidance)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def render_csv(evidence: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -411,9 +406,9 @@ def render_csv(evidence: dict[str, Any]) -> str:
                         rule["kind"], practice, mapped["rationale"]]
                 rows = by_rule.get(rule["name"], [])
                 if not rows:
-                    writer.writerow([_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], ""]])
+                    writer.writerow([csv_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], ""]])
                 for row in rows:
-                    writer.writerow([_cell(v) for v in head + [row["resource_type"], row["resource_id"],
+                    writer.writerow([csv_cell(v) for v in head + [row["resource_type"], row["resource_id"],
                                                                row["compliance"], row["annotation"],
                                                                row["recorded_at"]]])
     return buffer.getvalue()
@@ -433,7 +428,8 @@ def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
 
     validate_evidence(evidence)
     files = {
-        "evidence.json": (json.dumps(evidence, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        # Readable non-ASCII, but control, bidi and zero-width characters as \uXXXX (output_safety).
+        "evidence.json": (json_text(evidence, indent=2) + "\n").encode("utf-8"),
         "evidence.csv": render_csv(evidence).encode("utf-8-sig"),  # BOM: spreadsheets then read UTF-8
         "report.html": render_html(evidence).encode("utf-8"),
     }
