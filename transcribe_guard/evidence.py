@@ -535,8 +535,11 @@ class _Rejected(Exception):
 
 
 def _zip_end_record(handle: IO[bytes], path: Path) -> None:
-    """Refuse, before zipfile parses it, a central directory larger than a bundle's (ZIP APPNOTE
-    4.3.16: the end record gives the entry count and the directory's size)."""
+    """Refuse, before zipfile parses it, a central directory larger than a bundle's. The end of
+    central directory record (PKWARE APPNOTE.TXT 4.3.16,
+    https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT) gives the entry count and the
+    directory's size; a zip64 locator (4.3.15) just before it would replace both, and a bundle
+    never needs zip64."""
     size = handle.seek(0, os.SEEK_END)
     start = max(size - _END_OF_CENTRAL_DIRECTORY.size - 0xFFFF, 0)
     handle.seek(start)
