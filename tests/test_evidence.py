@@ -9,6 +9,9 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -339,3 +342,195 @@ def test_progress_bar_omits_unknown_result_counts() -> None:
     terminal = Terminal()
     evidence.ProgressBar(terminal)(1, 4, -1)
     assert terminal.getvalue().endswith("] 1/4 rules")
+
+
+# --- verify on hostile bundles -------------------------------------------------------------------
+
+def _copy_folder(source: Path, to: Path) -> Path:
+    to.mkdir()
+    for file in source.iterdir():
+        (to / file.name).write_bytes(file.read_bytes())
+    return to
+
+
+def test_verify_rejects_symlinks_even_to_the_right_bytes(account: dict[str, Any], tmp_path: Path) -> None:
+    """A member that links out of the bundle is not followed, even when what it points at is the
+    right file; a link the manifest does not list is named and refused too."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evidence.csv").write_bytes((account["folder"] / "evidence.csv").read_bytes())
+    bundle = _copy_folder(account["folder"], tmp_path / "bundle")
+    (bundle / "evidence.csv").unlink()
+    (bundle / "evidence.csv").symlink_to(outside / "evidence.csv")
+    (bundle / "notes.txt").symlink_to("/etc/passwd")
+    result = evidence.verify_bundle(bundle)
+    assert not result.ok
+    assert "CHANGED evidence.csv (a symbolic link; verify follows no link out of the bundle)" in result.lines
+    assert "UNEXPECTED notes.txt (a symbolic link; verify follows no link out of the bundle)" in result.lines
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["evidence", "verify", str(bundle)], out, err) == cli.EXIT_FAILED
+    assert "a symbolic link" in out.getvalue() and "FAILED" in out.getvalue()
+
+
+def test_verify_rejects_special_files_without_opening_them(account: dict[str, Any], tmp_path: Path) -> None:
+    bundle = _copy_folder(account["folder"], tmp_path / "bundle")
+    os.mkfifo(bundle / "pipe")  # opening it for reading would wait for a writer forever
+    (bundle / "sub").mkdir()
+    result = evidence.verify_bundle(bundle)
+    assert not result.ok
+    assert "UNEXPECTED pipe (a special file (FIFO, socket or device))" in result.lines
+    assert "UNEXPECTED sub/ (a folder)" in result.lines
+    assert sum(line.startswith("OK ") for line in result.lines) == 3  # the bundle's own files are still checked
+
+
+def _rezip(source: Path, target: Path, replace: dict[str, Any] | None = None,
+           extra: list[tuple[zipfile.ZipInfo, bytes]] | None = None) -> Path:
+    """A copy of a bundle zip with some entries replaced (name -> bytes, or a callable writing to
+    the open entry) and some added."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as archive:
+        for info in original.infolist():
+            short = info.filename.split("/", 1)[1]
+            value = (replace or {}).get(short)
+            if callable(value):
+                entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(entry, "w") as stream:
+                    value(stream)
+            else:
+                archive.writestr(info, original.read(info) if value is None else value)
+        for info, data in extra or []:
+            archive.writestr(info, data)
+    return target
+
+
+def _zip_entry(name: str, mode: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3
+    info.external_attr = mode << 16
+    return info
+
+
+def test_verify_rejects_zip_links_absolute_paths_and_dot_dot(account: dict[str, Any], tmp_path: Path) -> None:
+    folder = account["zip"].stem
+    hostile = _rezip(account["zip"], tmp_path / "hostile.zip", replace={"evidence.csv": b"/etc/passwd"}, extra=[
+        (_zip_entry("/etc/cron.d/evil", 0o100644), b"x"),
+        (_zip_entry(f"{folder}/../../outside.txt", 0o100644), b"x"),
+        (_zip_entry(f"{folder}/link", 0o120777), b"/etc/shadow"),
+        (_zip_entry(f"{folder}/fifo", 0o010644), b""),
+    ])
+    result = evidence.verify_bundle(hostile)
+    assert not result.ok
+    assert "UNEXPECTED /etc/cron.d/evil (an absolute path)" in result.lines
+    assert "UNEXPECTED ../../outside.txt (a '..' in its path)" in result.lines
+    assert "UNEXPECTED link (a symbolic link)" in result.lines
+    assert "UNEXPECTED fifo (a special file (FIFO, socket or device))" in result.lines
+    assert sum(line.startswith("OK ") for line in result.lines) == 2  # all but the changed evidence.csv
+    # The bundle's own evidence.csv entry marked as a symbolic link (mode bits in the central directory).
+    linked = _rezip(account["zip"], tmp_path / "linked.zip")
+    with zipfile.ZipFile(account["zip"]) as archive:
+        csv_info = next(i for i in archive.infolist() if i.filename.endswith("/evidence.csv"))
+    data = bytearray(linked.read_bytes())
+    marker = b"PK\x01\x02"
+    at = data.index(marker)
+    while not data[at + 46:at + 46 + len(csv_info.filename)] == csv_info.filename.encode():
+        at = data.index(marker, at + 1)
+    data[at + 38:at + 42] = ((0o120777 << 16)).to_bytes(4, "little")
+    linked.write_bytes(bytes(data))
+    assert "CHANGED evidence.csv (a symbolic link)" in evidence.verify_bundle(linked).lines
+
+
+def test_verify_refuses_a_zip_directory_larger_than_a_bundle(tmp_path: Path) -> None:
+    crowded = tmp_path / "crowded.zip"
+    with zipfile.ZipFile(crowded, "w") as archive:
+        for index in range(5000):
+            archive.writestr(f"b/{index}", b"")
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["evidence", "verify", str(crowded)], out, err) == cli.EXIT_USAGE
+    assert "not an evidence bundle: its zip directory lists 5000 entries" in err.getvalue()
+
+
+def _zeros(total: int) -> Any:
+    def write(stream: Any) -> None:
+        chunk = bytes(1 << 20)
+        for _ in range(total // len(chunk)):
+            stream.write(chunk)
+    return write
+
+
+# The child's peak resident memory from /proc (VmHWM, in kB): getrusage's ru_maxrss would count the
+# memory of the pytest process the child was spawned from, which Linux carries across exec.
+PEAK_RSS_SCRIPT = """
+import json, re, sys
+from pathlib import Path
+from transcribe_guard import evidence
+results = [evidence.verify_bundle(Path(p)) for p in sys.argv[1:]]
+peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1))
+print(json.dumps({"lines": [r.lines for r in results], "ok": [r.ok for r in results], "peak_kb": peak}))
+"""
+
+
+def test_verify_of_a_zip_bomb_stays_in_bounded_memory(account: dict[str, Any], tmp_path: Path) -> None:
+    """A 400 KB zip whose evidence.csv (or manifest) inflates to 400 MB: verify refuses it from its
+    size, before reading, and its peak memory stays under 100 MB (the old verify read it whole)."""
+    size = 400 << 20
+    csv_bomb = _rezip(account["zip"], tmp_path / "csv-bomb.zip", replace={"evidence.csv": _zeros(size)})
+    manifest_bomb = _rezip(account["zip"], tmp_path / "manifest-bomb.zip", replace={"manifest.json": _zeros(size)})
+    assert csv_bomb.stat().st_size < 2 << 20 and manifest_bomb.stat().st_size < 2 << 20
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, str(csv_bomb), str(manifest_bomb)],
+                          capture_output=True, text=True, timeout=600, check=True)
+    report = json.loads(done.stdout)
+    assert report["ok"] == [False, False]
+    csv_lines, manifest_lines = report["lines"]
+    assert f"CHANGED evidence.csv ({size:,} bytes; the manifest says " in "\n".join(csv_lines)
+    assert sum(line.startswith("OK ") for line in csv_lines) == 2
+    assert manifest_lines == [f"CHANGED manifest.json ({size:,} bytes; a manifest is at most 1,048,576)"]
+    assert report["peak_kb"] < 100 * 1024, report["peak_kb"]
+
+
+def test_a_large_genuine_zip_verifies_in_bounded_memory(account: dict[str, Any], tmp_path: Path) -> None:
+    """A bundle whose evidence.csv really is 200 MB (and its manifest says so) verifies, hashed in
+    chunks and its zip rebuilt into a comparison, never held whole."""
+    size, chunk = 200 << 20, bytes(1 << 20)
+    with zipfile.ZipFile(account["zip"]) as archive:
+        files = {i.filename.split("/", 1)[1]: archive.read(i) for i in archive.infolist()}
+    manifest = json.loads(files[evidence.MANIFEST])
+    digest = hashlib.sha256()
+    for _ in range(size // len(chunk)):
+        digest.update(chunk)
+    for item in manifest["files"]:
+        if item["name"] == "evidence.csv":
+            item.update(sha256=digest.hexdigest(), bytes=size)
+    manifest["manifest_sha256"] = evidence._manifest_hash(manifest)
+    files[evidence.MANIFEST] = evidence._canonical(manifest)
+
+    def contents(name: str) -> tuple[int, Any]:
+        if name == "evidence.csv":
+            return size, (chunk for _ in range(size // len(chunk)))
+        return len(files[name]), [files[name]]
+
+    large = tmp_path / "large.zip"
+    with large.open("wb") as target:
+        evidence._write_zip(target, "large", evidence._as_datetime(manifest["collected_at"]), contents)
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, str(large)], capture_output=True, text=True,
+                          timeout=600, check=True)
+    report = json.loads(done.stdout)
+    assert report["ok"] == [True], report["lines"]
+    assert f"OK evidence.csv  sha256 {digest.hexdigest()}" in report["lines"][0]
+    assert report["peak_kb"] < 100 * 1024, report["peak_kb"]
+    # One byte of the archive itself changed (the entry's modification time in the central directory).
+    data = bytearray(large.read_bytes()[-200:])
+    at = data.rindex(b"PK\x01\x02")
+    data[at + 12] ^= 0x01
+    with large.open("r+b") as target:
+        target.seek(-200, os.SEEK_END)
+        target.write(bytes(data))
+    assert not evidence.verify_bundle(large).ok
+
+
+def test_verify_output_escapes_member_names(account: dict[str, Any], tmp_path: Path) -> None:
+    bundle = _copy_folder(account["folder"], tmp_path / "bundle")
+    (bundle / "x\x1b[2K\x1b[GOK evidence.csv\u202e").write_text("added")
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["evidence", "verify", str(bundle)], out, err) == cli.EXIT_FAILED
+    assert "\x1b" not in out.getvalue() and "\u202e" not in out.getvalue()
+    assert "UNEXPECTED x\\x1b[2K\\x1b[GOK evidence.csv\\u202e" in out.getvalue()

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
+from transcribe_guard.output_safety import csv_cell, display_width, pad, visible
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
 COMPLIANCE_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")
 
@@ -149,30 +151,31 @@ def render(results: list[dict[str, str]], fmt: str, rule_names: Sequence[str]) -
     summary = summarize(results)
     for name in rule_names:
         summary["by_rule"].setdefault(name, {c: 0 for c in COMPLIANCE_ORDER})
-    if fmt == "json":
+    if fmt == "json":  # ensure_ascii (the default) writes every control, bidi and zero-width character as \uXXXX
         return json.dumps({"evaluations": results, "summary": summary}, indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["rule", "resource_type", "resource_id", "compliance", "annotation"],
                                 lineterminator="\n")
         writer.writeheader()
-        writer.writerows(results)
+        writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in results)
         return buffer.getvalue()
     return render_table(results, summary)
 
 
 def render_table(results: list[dict[str, str]], summary: dict[str, Any]) -> str:
     headers = ("COMPLIANCE", "RULE", "RESOURCE", "ANNOTATION")
-    rows = [(r["compliance"], r["rule"], r["resource_id"], r["annotation"]) for r in results]
-    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers[:3])]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers[:3], widths)) + "  " + headers[3]]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
+    # Every cell escaped (output_safety.visible), and widths in terminal cells of the escaped text.
+    rows = [tuple(visible(r[k]) for k in ("compliance", "rule", "resource_id", "annotation")) for r in results]
+    widths = [max([len(h)] + [display_width(row[i]) for row in rows]) for i, h in enumerate(headers[:3])]
+    lines = ["  ".join(pad(h, w) for h, w in zip(headers[:3], widths)) + "  " + headers[3]]
+    lines += ["  ".join(pad(v, w) for v, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
     if not rows:
         lines.append("(no resources evaluated)")
     lines.append("")
     lines.append("Per rule:")
     for name, counts in summary["by_rule"].items():
-        lines.append(f"  {name}: " + ", ".join(f"{counts[c]} {c}" for c in COMPLIANCE_ORDER))
+        lines.append(f"  {visible(name)}: " + ", ".join(f"{counts[c]} {c}" for c in COMPLIANCE_ORDER))
     totals = summary["by_compliance"]
     verdict = "FAIL" if totals["NON_COMPLIANT"] else "PASS"
     lines.append(f"Verdict: {verdict} ({totals['NON_COMPLIANT']} non-compliant, {totals['COMPLIANT']} compliant, "
@@ -226,7 +229,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             results = run_scan(rule_names, parameters, progress)
     except (BotoCoreError, ClientError) as error:
         progress.done()
-        err.write(f"transcribe-guard: the scan could not run: {error}\n")
+        err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
         return EXIT_FAILED
     progress.done()
     text = render(results, args.format, rule_names)
@@ -312,15 +315,18 @@ def _pack_parameters(pairs: Sequence[str] | None) -> dict[str, str]:
 
 
 def render_pack_compliance(compliance: Any, fmt: str) -> str:
-    if fmt == "json":
+    if fmt == "json":  # ensure_ascii: control, bidi and zero-width characters as \uXXXX
         return json.dumps({"pack": compliance.pack_name, "score": compliance.score, "rules": compliance.rules,
                            "evaluations": compliance.results}, indent=2) + "\n"
-    width = max(len(name) for name in compliance.rules) if compliance.rules else 10
-    lines = [f"Conformance pack {compliance.pack_name}: compliance score {compliance.score}%", "",
-             f"{'RULE'.ljust(width)}  COMPLIANCE          NON-COMPLIANT RESOURCES"]
+    # Names, states and the score come from AWS Config, which other code wrote: every cell escaped.
+    shown = {name: (visible(name), visible(state)) for name, state in compliance.rules.items()}
+    width = max([4] + [display_width(name) for name, _ in shown.values()]) if shown else 10
+    lines = [f"Conformance pack {visible(compliance.pack_name)}: compliance score {visible(compliance.score)}%", "",
+             f"{pad('RULE', width)}  COMPLIANCE          NON-COMPLIANT RESOURCES"]
     for name, state in sorted(compliance.rules.items()):
         count = sum(1 for r in compliance.results if r["rule"] == name and r["compliance"] == "NON_COMPLIANT")
-        lines.append(f"{name.ljust(width)}  {state.ljust(18)}  {count if state != 'INSUFFICIENT_DATA' else '-'}")
+        lines.append(f"{pad(shown[name][0], width)}  {pad(shown[name][1], 18)}  "
+                     f"{count if state != 'INSUFFICIENT_DATA' else '-'}")
     lines.append("")
     lines.append("INSUFFICIENT_DATA: AWS managed rules and process checks (not run by the simulator; a person "
                  "records process checks), or a rule not evaluated yet.")
@@ -340,9 +346,10 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not session.region_name:
             raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
         done = deploy.deploy(session, pack_parameters, pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"))
-        out.write(f"Deployed to account {done.account} in {done.region}:\n"
-                  f"  code package s3://{done.code_bucket}/{done.code_key} (sha256 {done.code_sha256})\n"
-                  f"  functions stack {done.stack_name}\n  conformance pack {done.pack_arn}\n")
+        out.write(visible(f"Deployed to account {done.account} in {done.region}:") + "\n" +
+                  visible(f"  code package s3://{done.code_bucket}/{done.code_key} (sha256 {done.code_sha256})") +
+                  "\n" + visible(f"  functions stack {done.stack_name}") + "\n" +
+                  visible(f"  conformance pack {done.pack_arn}") + "\n")
         if not (args.evaluate or args.demo):
             out.write("AWS Config evaluates the rules on their schedule; `transcribe-guard compliance` shows results.\n")
             return EXIT_OK
@@ -365,7 +372,7 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 return run()
         return run()
     except (BotoCoreError, ClientError, deploy.DeployError) as error:
-        err.write(f"transcribe-guard: the deployment failed: {error}\n")
+        err.write(f"transcribe-guard: the deployment failed: {visible(error)}\n")
         return EXIT_FAILED
 
 
@@ -378,7 +385,7 @@ def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         compliance = deploy.pack_compliance(boto3.session.Session().client("config"), args.pack_name)
     except (BotoCoreError, ClientError) as error:
-        err.write(f"transcribe-guard: could not read the pack's compliance: {error}\n")
+        err.write(f"transcribe-guard: could not read the pack's compliance: {visible(error)}\n")
         return EXIT_FAILED
     out.write(render_pack_compliance(compliance, args.format))
     return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in compliance.rules.values() else EXIT_OK
@@ -441,7 +448,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(str(error)) from None
     except (BotoCoreError, ClientError) as error:
         bar.done()
-        err.write(f"transcribe-guard: could not collect the results: {error}\n")
+        err.write(f"transcribe-guard: could not collect the results: {visible(error)}\n")
         return EXIT_FAILED
     bar.done()
     document = evidence.build_evidence(collected, frameworks, period, now)
@@ -452,12 +459,13 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(str(error)) from None
     summary = document["summary"]
     score = "n/a" if summary["score"] is None else f"{summary['score']:.2f}%"
-    out.write(f"Evidence bundle {path}\n"
+    shown = visible(path)
+    out.write(f"Evidence bundle {shown}\n"
               f"  {summary['evaluations']} results ({summary['non_compliant']} non-compliant, {summary['compliant']} "
               f"compliant, {summary['not_applicable']} not applicable), compliance score {score}\n"
               f"  frameworks: {', '.join(frameworks)}\n"
               f"  manifest.json sha256 {manifest_sha} (record it to check the bundle later with "
-              f"`transcribe-guard evidence verify {path} --manifest-sha256 {manifest_sha}`)\n")
+              f"`transcribe-guard evidence verify {shown} --manifest-sha256 {manifest_sha}`)\n")
     return EXIT_NON_COMPLIANT if summary["non_compliant"] else EXIT_OK
 
 
@@ -471,7 +479,8 @@ def _deploy_demo_pack(pack_name: str, err: TextIO) -> None:
                   for name, value in DEMO_PARAMETERS.get("transcribe-resource-tagged", {}).items()}
     done = deploy.deploy(boto3.session.Session(), parameters, pack_name=pack_name)
     started = deploy.start_evaluation(boto3.session.Session().client("config"), done.pack_name)
-    err.write(f"deployed and evaluated {len(started)} rules of pack {done.pack_name} in the simulated demo account\n")
+    err.write(f"deployed and evaluated {len(started)} rules of pack {visible(done.pack_name)} in the simulated demo "
+              "account\n")
 
 
 def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -481,9 +490,10 @@ def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
         result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
     except evidence.EvidenceError as error:
         raise UsageError(str(error)) from None
-    out.write("\n".join(result.lines) + "\n")
-    out.write(f"Verified: {args.bundle} is unchanged.\n" if result.ok else
-              f"FAILED: {args.bundle} differs from its manifest.\n")
+    # Lines name the bundle's members, which whoever made the bundle chose: escaped.
+    out.write("".join(visible(line) + "\n" for line in result.lines))
+    out.write(f"Verified: {visible(args.bundle)} is unchanged.\n" if result.ok else
+              f"FAILED: {visible(args.bundle)} differs from its manifest.\n")
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
@@ -624,9 +634,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Log messages can name resources read from the account: each line escaped, lines kept."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(visible(line) for line in super().format(record).split("\n"))
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=err)
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(_VisibleFormatter("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args, out, err))

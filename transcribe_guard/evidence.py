@@ -23,17 +23,25 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
 import json
+import lzma
+import os
 import re
+import stat
+import struct
 import zipfile
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from transcribe_guard.compliance import FRAMEWORKS, PRACTICES, registry_entries
+from transcribe_guard.output_safety import csv_cell, json_text
 
 SCHEMA_VERSION = "1.0"
 MANIFEST = "manifest.json"
@@ -388,12 +396,6 @@ def validate_evidence(evidence: dict[str, Any]) -> None:
 
 # --- files -------------------------------------------------------------------------------------
 
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection guidance)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def render_csv(evidence: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -411,9 +413,9 @@ def render_csv(evidence: dict[str, Any]) -> str:
                         rule["kind"], practice, mapped["rationale"]]
                 rows = by_rule.get(rule["name"], [])
                 if not rows:
-                    writer.writerow([_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], ""]])
+                    writer.writerow([csv_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], ""]])
                 for row in rows:
-                    writer.writerow([_cell(v) for v in head + [row["resource_type"], row["resource_id"],
+                    writer.writerow([csv_cell(v) for v in head + [row["resource_type"], row["resource_id"],
                                                                row["compliance"], row["annotation"],
                                                                row["recorded_at"]]])
     return buffer.getvalue()
@@ -433,7 +435,8 @@ def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
 
     validate_evidence(evidence)
     files = {
-        "evidence.json": (json.dumps(evidence, indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+        # Readable non-ASCII, but control, bidi and zero-width characters as \uXXXX (output_safety).
+        "evidence.json": (json_text(evidence, indent=2) + "\n").encode("utf-8"),
         "evidence.csv": render_csv(evidence).encode("utf-8-sig"),  # BOM: spreadsheets then read UTF-8
         "report.html": render_html(evidence).encode("utf-8"),
     }
@@ -454,18 +457,28 @@ def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
     return files
 
 
-def _zip_bytes(folder: str, files: dict[str, bytes], when: dt.datetime) -> bytes:
+def _write_zip(target: Any, folder: str, when: dt.datetime,
+               contents: Callable[[str], tuple[int, Iterable[bytes]]]) -> None:
     """Deterministic: stored entries in a fixed order with fixed metadata, so verify can rebuild
-    the archive from its contents and compare every byte."""
-    buffer = io.BytesIO()
+    the archive from its contents and compare every byte. ``contents(name)`` gives a file's size
+    and its bytes in chunks, so verify rebuilds without holding a file whole."""
     stamp = when.astimezone(dt.timezone.utc).timetuple()[:6]
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for name in (*BUNDLE_FILES, MANIFEST):
             info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
             info.create_system = 3
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED
-            archive.writestr(info, files[name])
+            size, chunks = contents(name)
+            info.file_size = size  # what ZipFile.writestr sets before it writes (it picks zip64 from it)
+            with archive.open(info, "w") as entry:
+                for chunk in chunks:
+                    entry.write(chunk)
+
+
+def _zip_bytes(folder: str, files: dict[str, bytes], when: dt.datetime) -> bytes:
+    buffer = io.BytesIO()
+    _write_zip(buffer, folder, when, lambda name: (len(files[name]), [files[name]]))
     return buffer.getvalue()
 
 
@@ -489,6 +502,27 @@ def write_bundle(evidence: dict[str, Any], destination: Path, as_zip: bool = Fal
 
 
 # --- verify ------------------------------------------------------------------------------------
+#
+# A bundle to verify may have been built to hurt the verifier: members that are symbolic links
+# out of the bundle, FIFOs, zip entries with link mode bits or ../ names, a member whose declared
+# size is small but which inflates to gigabytes, a central directory of millions of entries.
+# verify follows no link, opens only regular files, checks each member's size against the
+# manifest before reading it, hashes in chunks and rebuilds the zip into a comparison instead of
+# memory, so what it holds at any time is a few chunks, whatever the bundle.
+
+CHUNK_BYTES = 1 << 20
+MAX_MANIFEST_BYTES = 1 << 20  # a bundle's manifest is under 2 KB
+MAX_FOLDER_ENTRIES = 1000  # a bundle holds four files; past this, entries are counted, not named
+# zipfile reads the whole central directory and makes an object per entry: a bundle's is four
+# entries, well under 1 KB. The end-of-central-directory record is 22 bytes, a comment at most 64 KiB.
+MAX_ZIP_ENTRIES = 64
+MAX_CENTRAL_DIRECTORY_BYTES = 64 * 1024
+_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR_BYTES = 20
+# What reading a hostile member can raise: zipfile's own errors, a decompressor's, or the OS's.
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
+                NotImplementedError, struct.error, zlib.error, lzma.LZMAError)
+
 
 @dataclass
 class Verification:
@@ -496,59 +530,291 @@ class Verification:
     lines: list[str]
 
 
-def _read_bundle(path: Path) -> tuple[dict[str, bytes], list[str], Callable[[dict[str, bytes], dict[str, Any]], list[str]]]:
-    """(files by name, structural problems, container check) for a folder or a zip."""
-    problems: list[str] = []
-    if path.is_dir():
-        files = {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
-        problems += [f"UNEXPECTED {p.name}/ (a folder)" for p in sorted(path.iterdir()) if p.is_dir()]
-        return files, problems, lambda _files, _manifest: []
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise EvidenceError(f"{path}: neither an evidence folder nor a readable zip ({error}).") from None
-    raw = path.read_bytes()
-    with archive:
-        names = archive.namelist()
-        folders = {name.split("/", 1)[0] for name in names}
-        folder = folders.pop() if len(folders) == 1 else ""
-        files = {}
-        for name in names:
-            short = name[len(folder) + 1:] if folder and name.startswith(folder + "/") else name
-            try:
-                files[short] = archive.read(name)
-            except (zipfile.BadZipFile, OSError, ValueError) as error:  # e.g. a CRC mismatch
-                problems.append(f"CHANGED {short} (unreadable in the zip: {error})")
-                files[short] = b""
+class _Rejected(Exception):
+    """A member verify will not read; the message says why."""
 
-    def container(found: dict[str, bytes], manifest: dict[str, Any]) -> list[str]:
+
+def _zip_end_record(handle: IO[bytes], path: Path) -> None:
+    """Refuse, before zipfile parses it, a central directory larger than a bundle's. The end of
+    central directory record (PKWARE APPNOTE.TXT 4.3.16,
+    https://pkware.cachefly.net/webdocs/casestudies/APPNOTE.TXT) gives the entry count and the
+    directory's size; a zip64 locator (4.3.15) just before it would replace both, and a bundle
+    never needs zip64."""
+    size = handle.seek(0, os.SEEK_END)
+    start = max(size - _END_OF_CENTRAL_DIRECTORY.size - 0xFFFF, 0)
+    handle.seek(start)
+    tail = handle.read(size - start)
+    # As zipfile finds it: a record at the very end (no comment), else the last signature.
+    at = len(tail) - _END_OF_CENTRAL_DIRECTORY.size
+    if at < 0 or tail[at:at + 4] != b"PK\x05\x06" or tail[-2:] != b"\0\0":
+        at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _END_OF_CENTRAL_DIRECTORY.size:
+        return  # not a zip: zipfile says so
+    fields = _END_OF_CENTRAL_DIRECTORY.unpack_from(tail, at)
+    entries, directory_bytes = fields[4], fields[5]
+    zip64 = at >= _ZIP64_LOCATOR_BYTES and tail[at - _ZIP64_LOCATOR_BYTES:at - _ZIP64_LOCATOR_BYTES + 4] == b"PK\x06\x07"
+    if zip64 or entries > MAX_ZIP_ENTRIES or directory_bytes > MAX_CENTRAL_DIRECTORY_BYTES:
+        raise EvidenceError(f"{path}: not an evidence bundle: its zip directory lists "
+                            f"{'a zip64 archive' if zip64 else f'{entries} entries in {directory_bytes:,} bytes'} "
+                            f"(a bundle is {len(BUNDLE_FILES) + 1} files).")
+
+
+def _entry_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip entry is no bundle file, or None."""
+    name = info.orig_filename
+    parts = re.split(r"[/\\]", name)
+    mode = info.external_attr >> 16
+    if "\0" in name:
+        return "a NUL byte in its name"
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "an absolute path"
+    if ".." in parts:
+        return "a '..' in its path"
+    if info.create_system == 3 and stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if info.is_dir() or (info.create_system == 3 and stat.S_ISDIR(mode)):
+        return "a folder"
+    if info.create_system == 3 and stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        return "a special file (FIFO, socket or device)"
+    return None
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """``path`` opened for reading if it is a regular file and not a link: O_NOFOLLOW refuses a
+    link in the open itself and fstat judges what was opened, so nothing swapped in after the
+    listing is read (O_NONBLOCK: opening a FIFO would otherwise wait for a writer)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _Rejected("a symbolic link; verify follows no link out of the bundle") from None
+        raise _Rejected(f"unreadable: {error.strerror}") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise _Rejected("not a regular file")
+    return os.fdopen(descriptor, "rb")
+
+
+class _Bundle:
+    """A folder or zip as verify sees it: the members it may read, by name (the zip's top folder
+    taken off), the names it will not read and why, and the check of the zip archive itself."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.readable: dict[str, Any] = {}  # name -> a folder's file name or a zip's ZipInfo
+        self.rejected: dict[str, str] = {}  # name -> why it is not read
+        self.uncounted = 0  # folder entries past MAX_FOLDER_ENTRIES
+        self.archive: zipfile.ZipFile | None = None
+        self.folder = ""
+        if path.is_dir():
+            self._list_folder()
+        elif path.is_file():
+            self._list_zip()
+        else:
+            raise EvidenceError(f"{path}: neither an evidence folder nor a zip (a special file).")
+
+    def _list_folder(self) -> None:
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                if len(self.readable) + len(self.rejected) >= MAX_FOLDER_ENTRIES:
+                    self.uncounted += 1
+                elif entry.is_symlink():
+                    self.rejected[entry.name] = "a symbolic link; verify follows no link out of the bundle"
+                elif entry.is_dir(follow_symlinks=False):
+                    self.rejected[entry.name + "/"] = "a folder"
+                elif not entry.is_file(follow_symlinks=False):
+                    self.rejected[entry.name] = "a special file (FIFO, socket or device)"
+                else:
+                    self.readable[entry.name] = entry.name
+
+    def _list_zip(self) -> None:
         try:
-            rebuilt = _zip_bytes(folder, found, _as_datetime(manifest["collected_at"]))
-        except (KeyError, ValueError):
-            return ["CHANGED the zip archive (it does not hold exactly the bundle's files)"]
-        if rebuilt != raw:
-            return ["CHANGED the zip archive itself (headers or layout differ from what transcribe-guard wrote; "
-                    "the files inside are checked separately)"]
+            with self.path.open("rb") as handle:
+                _zip_end_record(handle, self.path)
+            self.archive = zipfile.ZipFile(self.path)
+        except (zipfile.BadZipFile, OSError) as error:
+            raise EvidenceError(f"{self.path}: neither an evidence folder nor a readable zip ({error}).") from None
+        infos = self.archive.infolist()
+        problems = {id(info): _entry_problem(info) for info in infos}
+        # The bundle's folder: the one top folder of the entries that could be bundle files.
+        folders = {info.orig_filename.split("/", 1)[0] for info in infos if problems[id(info)] is None}
+        self.folder = folders.pop() if len(folders) == 1 else ""
+        for info in infos:
+            name = info.orig_filename
+            if self.folder and name.startswith(self.folder + "/"):
+                name = name[len(self.folder) + 1:] or name  # the top folder's own entry keeps its name
+            problem = problems[id(info)]
+            if name in self.readable or name in self.rejected:
+                self.readable.pop(name, None)
+                problem = "two entries of that name in the zip"
+            if problem:
+                self.rejected[name] = problem
+            else:
+                self.readable[name] = info
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[tuple[int, IO[bytes]]]:
+        """(size, stream) of a readable member; the size is known before any byte is read."""
+        member = self.readable[name]
+        if self.archive is None:
+            stream = _open_regular(self.path / member)
+            size = os.fstat(stream.fileno()).st_size
+        else:
+            try:
+                stream = self.archive.open(member)
+            except _READ_ERRORS as error:  # encrypted, an unknown compression method, a bad header
+                raise _Rejected(f"unreadable in the zip: {error}") from None
+            size = member.file_size
+        with stream:
+            yield size, stream
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        with self.open(name) as (_, stream):
+            while chunk := stream.read(CHUNK_BYTES):
+                yield chunk
+
+    def container(self, manifest: dict[str, Any], sizes: dict[str, int]) -> list[str]:
+        """For a zip: rebuilt from its (verified) files, it must be byte for byte what it is."""
+        if self.archive is None:
+            return []
+        with self.path.open("rb") as original:
+            comparison = _Comparison(original)
+            try:
+                _write_zip(comparison, self.folder, _as_datetime(manifest["collected_at"]),
+                           lambda name: (sizes[name], self.chunks(name)))
+            except (KeyError, TypeError, ValueError, OverflowError, _Rejected, *_READ_ERRORS):
+                return ["CHANGED the zip archive (it does not hold exactly the bundle's files)"]
+            if not comparison.matches():
+                return ["CHANGED the zip archive itself (headers or layout differ from what transcribe-guard wrote; "
+                        "the files inside are checked separately)"]
         return []
 
-    return files, problems, container
+
+class _Comparison:
+    """A seekable sink for zipfile that compares each write with the original archive's bytes at
+    the same offset and keeps only where they differed: the rebuilt archive is never held.
+    zipfile writes each local header twice (before the data, then with the CRC): a later equal
+    write over the same span clears an earlier difference."""
+
+    def __init__(self, original: IO[bytes]):
+        self.original = original
+        self.position = 0
+        self.end = 0
+        self.differs: dict[int, int] = {}  # offset -> length of a write that differed
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.original.seek(self.position)
+        if self.original.read(len(data)) == data:
+            if self.differs.get(self.position, len(data) + 1) <= len(data):
+                del self.differs[self.position]
+        else:
+            self.differs[self.position] = max(len(data), self.differs.get(self.position, 0))
+        self.position += len(data)
+        self.end = max(self.end, self.position)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self.position = {os.SEEK_SET: 0, os.SEEK_CUR: self.position, os.SEEK_END: self.end}[whence] + offset
+        return self.position
+
+    def seekable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        pass
+
+    def matches(self) -> bool:
+        return not self.differs and self.end == self.original.seek(0, os.SEEK_END)
+
+
+def _sha256(stream: IO[bytes], limit: int) -> tuple[str, int]:
+    """SHA-256 and length of ``stream``, read in chunks and never past ``limit`` + 1 bytes."""
+    digest, total = hashlib.sha256(), 0
+    while total <= limit and (chunk := stream.read(min(CHUNK_BYTES, limit + 1 - total))):
+        digest.update(chunk)
+        total += len(chunk)
+    return digest.hexdigest(), total
+
+
+def _read_manifest(bundle: _Bundle) -> tuple[bytes | None, str | None]:
+    """(the manifest's bytes, or None and the line that says why not)."""
+    if MANIFEST in bundle.rejected:
+        return None, f"CHANGED {MANIFEST} ({bundle.rejected[MANIFEST]})"
+    if MANIFEST not in bundle.readable:
+        return None, f"MISSING {MANIFEST}"
+    try:
+        with bundle.open(MANIFEST) as (size, stream):
+            if size > MAX_MANIFEST_BYTES:
+                return None, f"CHANGED {MANIFEST} ({size:,} bytes; a manifest is at most {MAX_MANIFEST_BYTES:,})"
+            data = stream.read(MAX_MANIFEST_BYTES + 1)
+    except _Rejected as error:
+        return None, f"CHANGED {MANIFEST} ({error})"
+    except _READ_ERRORS as error:
+        return None, f"CHANGED {MANIFEST} (unreadable: {error})"
+    if len(data) > MAX_MANIFEST_BYTES:
+        return None, f"CHANGED {MANIFEST} (larger than its zip entry says)"
+    return data, None
+
+
+def _check_member(bundle: _Bundle, name: str, item: dict[str, Any]) -> str:
+    """The line for one file the manifest lists: its size is checked before a byte is read."""
+    if name in bundle.rejected:
+        return f"CHANGED {name} ({bundle.rejected[name]})"
+    if name not in bundle.readable:
+        return f"MISSING {name}"
+    expected = item.get("bytes")
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        return f"CHANGED {name} (the manifest gives no size for it)"
+    try:
+        with bundle.open(name) as (size, stream):
+            if size != expected:
+                return f"CHANGED {name} ({size:,} bytes; the manifest says {expected:,})"
+            digest, total = _sha256(stream, expected)
+    except _Rejected as error:
+        return f"CHANGED {name} ({error})"
+    except _READ_ERRORS as error:  # e.g. a CRC mismatch, a corrupt compressed stream
+        return f"CHANGED {name} (unreadable in the zip: {error})"
+    if total != expected or digest != item.get("sha256"):
+        return f"CHANGED {name}"
+    return f"OK {name}  sha256 {digest}"
+
+
+def _failed(lines: list[str]) -> bool:
+    return any(line.startswith(("CHANGED", "MISSING", "UNEXPECTED")) for line in lines)
 
 
 def verify_bundle(path: Path, manifest_sha256: str | None = None) -> Verification:
     """Check a bundle (folder or zip) against its manifest; any changed, missing or extra byte fails."""
     if not path.exists():
         raise EvidenceError(f"{path}: no such evidence folder or zip.")
-    files, lines, container = _read_bundle(path)
-    raw_manifest = files.get(MANIFEST)
+    bundle = _Bundle(path)
+    try:
+        return _verify(bundle, manifest_sha256)
+    finally:
+        bundle.close()
+
+
+def _verify(bundle: _Bundle, manifest_sha256: str | None) -> Verification:
+    lines: list[str] = []
+    raw_manifest, problem = _read_manifest(bundle)
     if raw_manifest is None:
-        return Verification(False, lines + [f"MISSING {MANIFEST}"])
+        return Verification(False, [problem or f"MISSING {MANIFEST}"] + _unexpected(bundle, set(BUNDLE_FILES)))
     if manifest_sha256 is not None and hashlib.sha256(raw_manifest).hexdigest() != manifest_sha256.lower():
         lines.append(f"CHANGED {MANIFEST} (its SHA-256 is not the one recorded at collection)")
     try:
         manifest = json.loads(raw_manifest.decode("ascii"))
         if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
             raise ValueError("not a manifest")
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return Verification(False, lines + [f"CHANGED {MANIFEST} (not a readable manifest)"])
     if _canonical(manifest) != raw_manifest or manifest.get("manifest_sha256") != _manifest_hash(manifest):
         lines.append(f"CHANGED {MANIFEST} (its content differs from what was written)")
@@ -556,22 +822,25 @@ def verify_bundle(path: Path, manifest_sha256: str | None = None) -> Verificatio
     for item in manifest["files"]:
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             listed[item["name"]] = item
-    for name, item in listed.items():
-        data = files.get(name)
-        if data is None:
-            lines.append(f"MISSING {name}")
-        elif hashlib.sha256(data).hexdigest() != item.get("sha256") or len(data) != item.get("bytes"):
-            lines.append(f"CHANGED {name}")
-        else:
-            lines.append(f"OK {name}  sha256 {item['sha256']}")
-    for name in sorted(set(files) - set(listed) - {MANIFEST}):
-        lines.append(f"UNEXPECTED {name}")
+    lines += [_check_member(bundle, name, item) for name, item in listed.items()]
+    lines += _unexpected(bundle, set(listed))
     if set(listed) != set(BUNDLE_FILES):
         lines.append(f"CHANGED {MANIFEST} (it does not list exactly {', '.join(BUNDLE_FILES)})")
-    if not any(line.startswith(("CHANGED", "MISSING", "UNEXPECTED")) for line in lines):
-        lines += container(files, manifest)
-    ok = not any(line.startswith(("CHANGED", "MISSING", "UNEXPECTED")) for line in lines)
-    return Verification(ok, lines)
+    if not _failed(lines):
+        sizes = {name: item["bytes"] for name, item in listed.items()}
+        sizes[MANIFEST] = len(raw_manifest)
+        lines += bundle.container(manifest, sizes)
+    return Verification(not _failed(lines), lines)
+
+
+def _unexpected(bundle: _Bundle, listed: set[str]) -> list[str]:
+    """Lines for what the bundle holds beyond its manifest and the files it lists."""
+    lines = [f"UNEXPECTED {name}" for name in sorted(set(bundle.readable) - listed - {MANIFEST})]
+    lines += [f"UNEXPECTED {name} ({why})" for name, why in sorted(bundle.rejected.items())
+              if name not in listed and name != MANIFEST]
+    if bundle.uncounted:
+        lines.append(f"UNEXPECTED {bundle.uncounted:,} more entries")
+    return lines
 
 
 # --- progress ----------------------------------------------------------------------------------

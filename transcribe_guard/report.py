@@ -3,7 +3,8 @@
 No network fetches: CSS, JavaScript and the SVG charts are inline, and a Content-Security-Policy
 (``default-src 'none'``, the one style and the one script allowed by their SHA-256) makes the
 browser refuse anything else, including script smuggled in through an annotation. Every value
-from evidence.json is HTML-escaped. The page reads without JavaScript (the table and charts are
+from evidence.json is HTML-escaped, and its control, bidi and zero-width characters are shown as
+escapes (output_safety.visible). The page reads without JavaScript (the table and charts are
 rendered here); the script only sorts and filters the resource table.
 
 Numbers the page shows carry ``data-*`` attributes with the same values as evidence.json, which
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from html import escape
+import html
 from typing import Any, Iterable
+
+from transcribe_guard.output_safety import visible
 
 COLORS = {"COMPLIANT": "#1a7f37", "NON_COMPLIANT": "#cf222e", "NOT_APPLICABLE": "#8c959f",
           "INSUFFICIENT_DATA": "#9a6700"}
@@ -140,6 +143,12 @@ SCRIPT = r"""
   document.documentElement.setAttribute("data-ready", "true");
 }());
 """
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, with control, bidi and zero-width characters shown as escapes (a U+202E in a
+    resource id would otherwise reverse what the page shows after it)."""
+    return html.escape(visible(text))
 
 
 def _hash(source: str) -> str:
