@@ -144,6 +144,9 @@ class SimulatorServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
+            from transcribe_guard.simulator import conformance
+            if conformance.SERVING["endpoint_url"] == self.url:  # a later in-process Simulator runs handlers in-process
+                conformance.SERVING["endpoint_url"] = None
 
     def client(self, service: str, region: str | None = None) -> Any:
         import boto3
