@@ -112,8 +112,10 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
     from rdklib import ClientFactory
 
     from rules.registry import RULES
+    from transcribe_guard import custom_endpoint
     from transcribe_guard.events import scheduled_notification
 
+    custom_endpoint.install_default()  # s3control through AWS_ENDPOINT_URL=http://127.0.0.1:PORT (simulate)
     session = boto3.session.Session()
     region = session.region_name
     if not region:

@@ -66,9 +66,15 @@ def transcribe_backend(account: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REG
 
 
 def seed_account(seed: str, session_factory: Callable[..., Any]) -> None:
+    """Build the seed's account. moto draws every generated id (role and user ids, VPC ids, KMS key
+    ids) from one random source; seeding it first makes a seed build the same account every time,
+    in-process and under ``transcribe-guard simulate`` alike, so their scans can be compared row for row."""
+    from moto.moto_api._internal import mock_random
+
     from transcribe_guard.simulator.seeds import SEEDS
     if seed not in SEEDS:
         raise ValueError(f"unknown seed {seed!r}; choose one of: {', '.join(sorted(SEEDS))}")
+    mock_random.seed(f"transcribe-guard:{seed}")
     SEEDS[seed](session_factory)
 
 
@@ -140,6 +146,9 @@ class SimulatorServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
+            from transcribe_guard.simulator import conformance
+            if conformance.SERVING["endpoint_url"] == self.url:  # a later in-process Simulator runs handlers in-process
+                conformance.SERVING["endpoint_url"] = None
 
     def client(self, service: str, region: str | None = None) -> Any:
         import boto3

@@ -385,6 +385,26 @@ def start_config_rules_evaluation(self: ConfigResponse) -> str:
     return "{}"
 
 
+# What invoke_rule sets or clears for a handler, restored afterwards.
+_HANDLER_ENVIRONMENT = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
+                        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE",
+                        "AWS_DEFAULT_PROFILE")
+
+
+def _serving_environment(endpoint_url: str) -> None:
+    """A served simulator runs handlers in its own process (``transcribe-guard simulate``), which has
+    no credentials of its own: give them what Lambda gives a function, credentials in the
+    environment (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+    here the simulator's dummy ones, no profile, and every client pointed back at the simulator.
+    In-process, moto's mock already supplies dummy credentials and intercepts every client."""
+    from transcribe_guard import custom_endpoint
+    for name in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ.update({"AWS_ENDPOINT_URL": endpoint_url, "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing"})
+    custom_endpoint.install_default()  # s3control's account-prefixed host on 127.0.0.1
+
+
 def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
     """Run a custom Lambda rule's handler as Config would for a periodic run."""
     rule = backend.config_rules[rule_name]
@@ -403,11 +423,11 @@ def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
                                    rule_parameters=parameters,
                                    frequency=rule.maximum_execution_frequency or "TwentyFour_Hours",
                                    now=clock.now())  # the simulated time, like the jobs' timestamps
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION")}
+    saved = {k: os.environ.get(k) for k in _HANDLER_ENVIRONMENT}
     with _LOCK:
         try:
             if SERVING["endpoint_url"]:
-                os.environ["AWS_ENDPOINT_URL"] = str(SERVING["endpoint_url"])
+                _serving_environment(str(SERVING["endpoint_url"]))
             os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
             return handler(event, None)
         finally:
