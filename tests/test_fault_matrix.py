@@ -33,6 +33,11 @@ one case share it. Columns and what is asserted:
   result never turns COMPLIANT; softened results (NON_COMPLIANT to NOT_APPLICABLE or to none) and
   runs ended fail-closed are listed under the table.
 
+- hostile-value: every string member of every response the rule reads, set to values derived
+  from its botocore shape (tests/test_hostile_values.py, which explains the values and the
+  checks): no raise, only results Config accepts, nothing the altered response does not name
+  lost or changed.
+
 Everywhere: the handler returns evaluations (never raises or returns an error response), no resource
 gets two, and no earlier result is lost (a resource the run no longer reports keeps its stored
 verdict only when the rule said its run was incomplete). The rules × faults table, with the count
@@ -85,6 +90,7 @@ COLUMNS = (
     Column("listing-throttled", faults.THROTTLING, target="listing"),
     Column("deleted-after-list", faults.DELETED_AFTER_LIST, target="deleted"),
     Column("missing-field", faults.MISSING_FIELD, target="fields"),
+    Column("hostile-value", faults.HOSTILE_VALUE, target="hostile"),
 )
 COLUMNS_BY_NAME = {column.name: column for column in COLUMNS}
 
@@ -350,7 +356,7 @@ def fault_code(kind: str, service: str) -> str:
 
 CELLS: dict[tuple[str, str], str] = {}
 SOFTENED: dict[str, list[str]] = {}
-TOTALS = {"runs": 0, "lost": 0, "lost_known": 0, "field_runs": 0}  # runs checked for lost results; results lost
+TOTALS = {"runs": 0, "lost": 0, "lost_known": 0, "field_runs": 0, "hostile_runs": 0}  # runs checked for lost results; results lost
 KNOWN_DEFECT_CASE = False  # set while a case listed in KNOWN_DEFECTS runs
 
 
@@ -376,11 +382,13 @@ class MatrixSummary:
                 "k other verdicts changed by the deletion",
                 "f/s[/a]: f optional response members dropped; s NON_COMPLIANT results softened, none turned COMPLIANT; "
                 "a runs ended fail-closed (notes below)",
+                "m/r: hostile values (tests/test_hostile_values.py) in m response members over r runs, nothing lost",
                 "n/a: nothing to target; xfail: known defect (see KNOWN_DEFECTS); FAIL: see the failure above"):
             terminalreporter.write_line(line)
         known = f" ({TOTALS['lost_known']} more in known-defect cases)" if TOTALS["lost_known"] else ""
         terminalreporter.write_line(f"{TOTALS['runs']} fault runs checked against Config's stored results "
-                                    f"(+{TOTALS['field_runs']} missing-field runs), evaluations lost: {TOTALS['lost']}{known}")
+                                    f"(+{TOTALS['field_runs']} missing-field runs, +{TOTALS['hostile_runs']} "
+                                    f"hostile-value runs), evaluations lost: {TOTALS['lost']}{known}")
         for rule, notes in sorted(SOFTENED.items()):
             for note in notes:
                 terminalreporter.write_line(f"missing-field: {rule}: {note}")
@@ -449,6 +457,9 @@ def test_fault(rule: str, column: str, plan_for: Callable[[str], Plan], simulati
             check_listing_fault(plan, spec, account, cell)
         elif spec.target == "deleted":
             check_deleted(plan, account, cell)
+        elif spec.target == "hostile":
+            from tests.test_hostile_values import check_hostile_values
+            check_hostile_values(plan, account, cell)
         else:
             check_missing_fields(plan, account, cell)
 
