@@ -39,9 +39,9 @@ FORMAT_VERSION = 1
 # Standard SSM parameters hold 4 KB; a List NextToken can be up to 8 KB. A longer token is not
 # kept: the run then resumes by re-listing from the newest job and skipping the done ones.
 MAX_STORED_TOKEN = 2048
-# We write standard parameters only; botocore's ssm model (PutParameter Value): "Standard
+# What we write fits a standard parameter; botocore's ssm model (PutParameter Value): "Standard
 # parameters have a value limit of 4 KB. Advanced parameters have a value limit of 8 KB." A longer
-# value is not one of ours. See also
+# value (an advanced parameter) is not one of ours. See also
 # https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html
 MAX_TEXT = 4096
 MAX_DIGEST = 64  # parameters_digest is 16 hex digits; job_references stores a short format name

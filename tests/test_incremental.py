@@ -6,6 +6,7 @@ reporting, and what happens when the checkpoint or the event history cannot be r
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 import uuid
@@ -14,13 +15,18 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import boto3
+import hypothesis
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rules import transcribe_job_output_location, transcribe_job_pii_redaction, transcribe_resource_tagged
-from rules.checkpoint import Checkpoint, CheckpointError, parameter_name
+from rules.checkpoint import MODES, Checkpoint, CheckpointError, parameter_name
 from rules.pacing import RateLimiter, ordered_map
+from rules.transcribe import JOB_KINDS
 from tests.helpers import ACCOUNT, REGION, deploy_rule, periodic_event, put_media, run_handler, stored_verdicts
+from tests.test_properties import examples  # the project's hypothesis profile (derandomized)
 from transcribe_guard.bench.harness import FakeContext  # a Lambda context counting down
 from transcribe_guard.simulator import bulk, clock, cloudtrail_events
 
@@ -442,6 +448,115 @@ def test_a_checkpoint_round_trips_and_a_bad_one_names_its_field() -> None:
     with pytest.raises(CheckpointError) as caught:
         Checkpoint.from_json(json.dumps({**json.loads(saved.to_json()), "watermark": "\x1b[2Kforged"}), now=11.0)
     assert str(caught.value) == "watermark is not a number"
+
+
+# Property tests: any JSON value (or text) stored as the checkpoint. Half of the examples are the
+# real checkpoint with one to four fields replaced, mostly by a value of the right shape, else by
+# any JSON value (NaN, Infinity, integers beyond any float included); the rest any JSON value or
+# text. Examples: 300 parsed, 25 through the rule's handler.
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(10**300, 10**310) | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8)
+CHECKPOINT_FIELDS = ("version", "parameters", "watermark", "floor", "reconciled", "full_next", "reconcile_next",
+                     "account_flagged", "run", "references", "extra")
+JOB_KIND_KEYS = [kind.key for kind in JOB_KINDS]
+
+
+@st.composite
+def stored_values(draw: st.DrawFn, real: dict[str, Any], latest: float) -> str:
+    """What someone able to write the parameter could store (times of the right shape are at or
+    before ``latest``)."""
+    shape = draw(st.sampled_from(["text", "json", "shaped", "shaped"]))
+    if shape == "text":
+        return draw(st.text(min_size=1, max_size=30).filter(lambda t: "{{" not in t))  # SSM refuses {{ }}
+    if shape == "json":
+        return json.dumps(draw(ANY_JSON))
+    times = st.floats(0, latest) | st.integers(0, int(latest))
+
+    def either(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        """Mostly ``good``, a quarter of the time any JSON value."""
+        return st.integers(0, 3).flatmap(lambda n: ANY_JSON if n == 3 else good)
+
+    run = st.fixed_dictionaries(
+        {"mode": either(st.sampled_from(MODES)), "started": either(times),
+         "kind": either(st.sampled_from(["", "vocabulary", *JOB_KIND_KEYS]))},
+        optional={"before": either(st.none() | times), "floor": either(st.none() | times),
+                  "token": either(st.none() | st.text(max_size=10) | st.just("t" * 3000)),
+                  "noncompliant": either(st.integers(0, 5)), "invocations": either(st.integers(1, 5))})
+    references = st.dictionaries(st.text(min_size=1, max_size=10),
+                                 st.tuples(times, st.lists(st.text(min_size=1, max_size=5), max_size=3)).map(list),
+                                 max_size=3)
+    good: dict[str, st.SearchStrategy[Any]] = {
+        "version": st.just(1), "parameters": st.just(real["parameters"]), "watermark": st.none() | times,
+        "floor": st.none() | times, "reconciled": st.none() | times, "full_next": st.booleans(),
+        "reconcile_next": st.booleans(), "account_flagged": st.booleans(), "run": st.none() | run,
+        "references": st.none() | references, "extra": st.nothing()}
+    data = dict(real)
+    for key in draw(st.lists(st.sampled_from(CHECKPOINT_FIELDS), min_size=1, max_size=4, unique=True)):
+        data[key] = draw(either(good[key]))
+    return json.dumps(data)
+
+
+def parsed(text: str, now: float) -> Checkpoint | None:
+    """``text`` as a ResourceRule over JOB_KINDS loads it at ``now``, or None when rejected."""
+    try:
+        return Checkpoint.from_json(text, now, modes=("full", "incremental", "reconcile"), kinds=["", *JOB_KIND_KEYS])
+    except CheckpointError as error:
+        assert str(error) and "\n" not in str(error)
+        return None
+
+
+REAL = json.loads(Checkpoint(parameters="0123456789abcdef", watermark=1e9, floor=9e8, reconciled=1e9).to_json())
+
+
+@examples(300)
+@given(stored_values(REAL, 1.5e9))
+def test_any_stored_value_is_rejected_clearly_or_is_a_checkpoint_within_bounds(text: str) -> None:
+    now = 1.6e9
+    loaded = parsed(text, now)  # never any other exception
+    hypothesis.event("rejected" if loaded is None else "accepted")
+    if loaded is None:
+        return
+    times = [loaded.watermark, loaded.floor, loaded.reconciled]
+    if loaded.run is not None:
+        times += [loaded.run.started, loaded.run.before, loaded.run.floor]
+        assert loaded.run.mode in ("full", "incremental", "reconcile") and loaded.run.kind in ["", *JOB_KIND_KEYS]
+        assert loaded.run.token is None or len(loaded.run.token) <= 2048
+        assert type(loaded.run.invocations) is int and loaded.run.invocations >= 1
+    times += [entry[0] for entry in (loaded.references or {}).values()]
+    assert all(t is None or (type(t) is float and 0 <= t <= now) for t in times), times
+    assert all(type(flag) is bool for flag in (loaded.full_next, loaded.reconcile_next, loaded.account_flagged))
+    assert parsed(loaded.to_json(), now) == loaded  # what is accepted is what would be saved
+
+
+def test_any_stored_checkpoint_never_crashes_a_run_or_hides_a_new_job(account: Any) -> None:
+    deploy_rule(account, LOCATION)
+    start(account, "first")
+    run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    ssm, name = account.client("ssm"), parameter_name(ACCOUNT, REGION, LOCATION)
+    real = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    latest = epoch()  # every time of the right shape drawn is at or before the first run
+    new = itertools.count()
+
+    @examples(25)
+    @given(stored_values(real, latest))
+    def check(text: str) -> None:
+        ssm.put_parameter(Name=name, Value=text, Type="String", Overwrite=True,
+                          Tier="Advanced" if len(text) > 4096 else "Standard")
+        clock.advance(dt.timedelta(minutes=5))
+        job = start(account, f"new-{next(new)}")  # created after every time the stored value holds
+        posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)  # answers a list: no crash
+        loaded = parsed(text, epoch())  # at or after the run's time: accepts whatever the run accepted
+        hypothesis.event("rejected" if loaded is None else "accepted, a run" if loaded.run else "accepted")
+        # A stored run position says which jobs an earlier invocation judged, and is believed if
+        # well formed (the reconcile is the safety net); otherwise the new job must be judged.
+        if loaded is None or loaded.run is None:
+            assert job in ids(posted), text
+        saved = parsed(ssm.get_parameter(Name=name)["Parameter"]["Value"], epoch())
+        assert saved is not None and saved.run is None and saved.watermark is not None
+
+    check()
 
 
 # --- the deadline ------------------------------------------------------------------------------
