@@ -264,7 +264,10 @@ class StreamingRun:
 
     def execute(self) -> RunStats:
         digest = parameters_digest(self.params)
-        checkpoint = self.store.load()
+        # A stored position must be one this rule can resume: a mode of its own and one of its
+        # kinds ("" once listing is done); an unknown kind would skip the listing.
+        checkpoint = self.store.load(self.now, modes=("full", "incremental", "reconcile"),
+                                     kinds=["", *(kind.key for kind in self.kinds)])
         if checkpoint is None or checkpoint.parameters != digest:
             checkpoint = Checkpoint(parameters=digest)
         position = checkpoint.run

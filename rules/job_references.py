@@ -22,14 +22,14 @@ from typing import Any, Iterator
 from botocore.exceptions import ClientError
 
 from rules.base import RunContext
-from rules.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name
+from rules.checkpoint import MAX_REFERENCE_NAMES, MAX_REFERENCES, Checkpoint, CheckpointStore, Position, parameter_name
 from rules.incremental import JOB_RECORD_RETENTION, SKEW, Deadline, changed_since, created_at
 from rules.pacing import ordered_map
 from rules.transcribe import JOB_KINDS, ListingError, Resource, ResourceKind, error_code
 
 LOGGER = logging.getLogger(__name__)
 
-NAMES_KEPT = 3  # job names remembered per reference, for annotations
+NAMES_KEPT = MAX_REFERENCE_NAMES  # job names remembered per reference, for annotations
 FORMAT = "job-references-v1"  # stands for the parameters: what is remembered depends on none
 
 
@@ -62,7 +62,7 @@ class JobReferences:
         if incremental:
             ssm = ctx.client_factory.build_client("ssm", assume_role_mode=False)
             references._store = CheckpointStore(ssm, parameter_name(ctx.account_id, ctx.region, ctx.rule_name))
-            loaded = references._store.load()
+            loaded = references._store.load(ctx.now, modes=("references",), kinds=KIND_ORDER)
             if loaded is not None and loaded.parameters == FORMAT and loaded.references is not None:
                 references._checkpoint = loaded
                 references._position = loaded.run
@@ -173,13 +173,15 @@ class JobReferences:
             started = self._position.started if self._position is not None else self.ctx.now
             checkpoint = Checkpoint(parameters=FORMAT, watermark=started, floor=self._floor, reconciled=started,
                                     references=references)
-        if len(checkpoint.to_json()) > 4000:  # a standard SSM parameter holds 4 KB
+        # A standard SSM parameter holds 4 KB; a checkpoint is only saved if a load would accept it.
+        if len(checkpoint.to_json()) > 4000 or len(references) > MAX_REFERENCES:
             LOGGER.warning("%s: %d references do not fit a checkpoint; the next run reads every job",
                            self.ctx.rule_name, len(self.found))
             return
         self._store.save(checkpoint)
         LOGGER.info(json.dumps({"rule": self.ctx.rule_name, "jobs_read": self.jobs_read, "references": len(self.found),
-                                "incremental": self.window is not None, "partial": self.partial}))
+                                "incremental": self.window is not None, "partial": self.partial,
+                                "problems": self._store.problems}))
 
 
 KIND_ORDER = [kind.key for kind in JOB_KINDS]

@@ -76,7 +76,11 @@ Scenarios:
    13. Given a Transcribe resource that cannot be read (e.g. AccessDenied on its Get), then
        NON_COMPLIANT "Could not evaluate: <code>" by its ARN, and the other resources are evaluated.
    14. Given a role whose IAM reads fail, or whose policy documents cannot be evaluated, then
-       NON_COMPLIANT "Could not evaluate: ...", by RoleId (by ARN when GetRole itself fails).
+       NON_COMPLIANT "Could not evaluate: ...", by RoleId. RoleIds come from iam:ListRoles (paged
+       once per run), so a role whose GetRole fails keeps its Config identity; only a role
+       ListRoles did not list (or a run whose ListRoles failed) is reported by ARN, and its
+       earlier RoleId result is then kept. A role ListRoles listed that GetRole no longer finds
+       (deleted meanwhile) is NON_COMPLIANT "role does not exist" by its RoleId.
 """
 
 from __future__ import annotations
@@ -90,10 +94,11 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, TranscribeGuardRule
+from rules.iam_inventory import iam_inventory_for
 from rules.policy import Decision, PolicyError, Request, evaluate, satisfying_context, statements
 from rules.job_references import JobReferences
 from rules.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
-                              VOCABULARY_FILTER, Resource, ResourceKind, error_code)
+                              VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -155,6 +160,7 @@ METADATA: dict[str, Any] = {
         "transcribe:GetVocabulary",
         "transcribe:GetVocabularyFilter",
         "transcribe:DescribeLanguageModel",
+        "iam:ListRoles",
         "iam:GetRole",
         "iam:ListAttachedRolePolicies",
         "iam:ListRolePolicies",
@@ -420,10 +426,12 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
         if not users:
             return
         reader = _IamReader(ctx.client("iam"))
+        role_ids = _role_ids(ctx)
         for role_arn, names in users.values():  # Scenario 12: each role looked up and reported once
-            yield self._evaluate_role(ctx, reader, role_arn, names)
+            yield self._evaluate_role(ctx, reader, role_arn, names, role_ids)
 
-    def _evaluate_role(self, ctx: RunContext, reader: "_IamReader", role_arn: str, names: list[str]) -> Evaluation:
+    def _evaluate_role(self, ctx: RunContext, reader: "_IamReader", role_arn: str, names: list[str],
+                       role_ids: Mapping[str, str]) -> Evaluation:
         parsed = _role_name(role_arn)
         if parsed is None:  # Scenario 3: not even a role ARN
             return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
@@ -436,13 +444,15 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
         try:
             facts = reader.role(role_arn, role_name)
         except ClientError as error:
-            if error_code(error) == "NoSuchEntity":  # Scenario 3
-                return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
+            listed = role_ids.get(role_name)  # the RoleId ListRoles gave: the role's Config identity
+            if error_code(error) == "NoSuchEntity":  # Scenario 3 (listed: deleted since, Scenario 14)
+                return self.result(ctx, ComplianceType.NON_COMPLIANT, listed or role_arn,
                                    with_users("role does not exist", names), ROLE_RESOURCE_TYPE)
-            # Scenario 14: without GetRole there is no RoleId, so the role is reported by ARN and
-            # its earlier RoleId result is kept rather than retired as NOT_APPLICABLE.
-            ctx.keep_earlier_results = True
-            return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
+            if listed is None:
+                # Scenario 14: without a RoleId the role is reported by ARN and its earlier RoleId
+                # result is kept rather than retired as NOT_APPLICABLE.
+                ctx.keep_earlier_results = True
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, listed or role_arn,
                                with_users(f"Could not evaluate: {error_code(error)} when reading the role (iam:GetRole)",
                                           names), ROLE_RESOURCE_TYPE)
         except RoleReadError as failure:  # Scenario 14
@@ -462,6 +472,19 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
         return self.result(ctx, ComplianceType.COMPLIANT, facts.role_id, with_users(  # Scenario 2
             "only transcribe.amazonaws.com, for this account, can assume the role; no AdministratorAccess, "
             "s3:*, kms:* or * on all resources", names), ROLE_RESOURCE_TYPE)
+
+
+def _role_ids(ctx: RunContext) -> dict[str, str]:
+    """Role name -> RoleId of every role in the account, from iam:ListRoles through the shared IAM
+    inventory (every page, once per run however many roles are judged). A failed listing is
+    logged and leaves the map empty: roles are still judged through GetRole, which carries the
+    RoleId too, and only a role whose GetRole also fails is then reported by ARN."""
+    try:
+        return {role.name: role.role_id for role in iam_inventory_for(ctx.client_factory, ctx.account_id).roles()}
+    except ListingError as error:
+        LOGGER.warning("iam:ListRoles failed (%s): a role whose GetRole fails is reported by ARN",
+                       error_code(error.error))
+        return {}
 
 
 def _read(ctx: RunContext, resource: Resource) -> Any:

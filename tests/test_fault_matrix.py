@@ -429,10 +429,6 @@ def cell(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
     # (rule, operation of its resource target): why the case fails today. strict: once fixed, the
     # case passes, xfail turns into a failure, and the entry must go.
-    ("transcribe-data-access-role", "GetRole"):
-        "when iam:GetRole fails the rule cannot learn the RoleId, so this run reports the role under its ARN; "
-        "the RoleId's earlier verdict is kept in Config (not retired), but the RoleId is not re-evaluated "
-        "(fix: take RoleIds from iam:ListRoles)",
 }
 
 

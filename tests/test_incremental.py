@@ -6,20 +6,27 @@ reporting, and what happens when the checkpoint or the event history cannot be r
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import logging
 import uuid
 from collections import Counter
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import boto3
+import hypothesis
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rules import transcribe_job_output_location, transcribe_job_pii_redaction, transcribe_resource_tagged
-from rules.checkpoint import Checkpoint, parameter_name
+from rules.checkpoint import MODES, Checkpoint, CheckpointError, parameter_name
 from rules.pacing import RateLimiter, ordered_map
+from rules.transcribe import JOB_KINDS
 from tests.helpers import ACCOUNT, REGION, deploy_rule, periodic_event, put_media, run_handler, stored_verdicts
+from tests.test_properties import examples  # the project's hypothesis profile (derandomized)
 from transcribe_guard.bench.harness import FakeContext  # a Lambda context counting down
 from transcribe_guard.simulator import bulk, clock, cloudtrail_events
 
@@ -265,6 +272,291 @@ def test_without_the_event_history_a_tag_rule_rejudges_everything_next_run(accou
     posted, calls = run(transcribe_resource_tagged, TAGGED, parameters)
     assert sorted(ids(posted)) == sorted(jobs) and gets(calls) == 2
     assert not checkpoint(account, TAGGED).full_next
+
+
+# --- a checkpoint is checked, not trusted ---------------------------------------------------------
+# Whoever can write the SSM parameter must not be able to keep a job unjudged or crash the run: a
+# stored value that is not a checkpoint this code could have written means a full run, a warning,
+# and a problem in the run's log.
+
+YEAR = 365 * DAY
+ELSEWHERE = "acme-elsewhere"  # not in GET_BOUND's AllowedOutputBuckets: its jobs are NON_COMPLIANT
+
+
+def forge(sim: Any, rule: str, change: Callable[[dict[str, Any]], Any]) -> None:
+    """Rewrite the rule's stored checkpoint: ``change`` edits the parsed value in place, or
+    returns the text to store instead."""
+    name = parameter_name(ACCOUNT, REGION, rule)
+    ssm = sim.client("ssm")
+    data = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    returned = change(data)
+    text = returned if isinstance(returned, str) else json.dumps(data)  # NaN and Infinity as json writes them
+    ssm.put_parameter(Name=name, Value=text, Type="String", Overwrite=True,
+                      Tier="Advanced" if len(text) > 4096 else "Standard")
+
+
+def raw(data: dict[str, Any], key: str, text: str) -> str:
+    """``data`` as JSON with ``key`` set to ``text`` verbatim (for what json.dumps never writes)."""
+    return json.dumps({**data, key: "@RAW@"}).replace('"@RAW@"', text)
+
+
+def missed_job(sim: Any) -> str:
+    """A NON_COMPLIANT job created before the last run's watermark: only a full run or a reconcile
+    judges it."""
+    return f"{ARN}/" + bulk.seed_jobs(sim.transcribe, "transcription-job", 1, name_prefix="missed",
+                                      created_at=clock.now() - DAY, request={"OutputBucketName": ELSEWHERE})[0]
+
+
+def epoch(delta: dt.timedelta = dt.timedelta(0)) -> float:
+    return (clock.now() + delta).timestamp()
+
+
+def position(**change: Any) -> dict[str, Any]:
+    """A resumed incremental run listing transcription jobs, started an hour ago."""
+    return {"mode": "incremental", "started": epoch(-dt.timedelta(hours=1)), "kind": "transcription-job",
+            "before": None, "token": None, "floor": None, "noncompliant": 0, "invocations": 2, **change}
+
+
+def test_a_reconcile_time_ten_years_ahead_means_a_full_run_that_judges_the_missed_job(account: Any, caplog: Any
+                                                                                       ) -> None:
+    deploy_rule(account, LOCATION)
+    first = start(account, "first")
+    run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    missed = missed_job(account)
+    # Trusted, this would keep every later run incremental: the reconcile would never come.
+    forge(account, LOCATION, lambda data: data.update(reconciled=epoch(10 * YEAR)))
+    clock.advance(DAY)
+    with caplog.at_level(logging.WARNING, logger="rules.checkpoint"):
+        posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    assert {e["ComplianceResourceId"]: e["ComplianceType"] for e in posted} == {
+        first: "COMPLIANT", missed: "NON_COMPLIANT"}
+    assert "reconciled is after this run's time" in caplog.text
+    saved = checkpoint(account, LOCATION)
+    assert saved.reconciled is not None and saved.reconciled <= epoch()
+
+
+FORGED: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
+    "watermark yesterday": (lambda d: d.update(watermark="yesterday"), "watermark is not a number"),
+    "watermark NaN": (lambda d: d.update(watermark=float("nan")), "watermark is not a finite number"),
+    "watermark Infinity": (lambda d: d.update(watermark=float("inf")), "watermark is not a finite number"),
+    "watermark 1e999": (lambda d: raw(d, "watermark", "1e999"), "watermark is not a finite number"),
+    "watermark beyond any float": (lambda d: raw(d, "watermark", "9" * 400), "watermark is not a finite number"),
+    "watermark before 1970": (lambda d: d.update(watermark=-1e20), "watermark is before 1970"),
+    "watermark ahead": (lambda d: d.update(watermark=epoch(YEAR)), "watermark is after this run's time"),
+    "watermark true": (lambda d: d.update(watermark=True), "watermark is not a number"),
+    "floor text": (lambda d: d.update(floor="x"), "floor is not a number"),
+    "floor ahead": (lambda d: d.update(floor=epoch(10 * YEAR)), "floor is after this run's time"),
+    "reconciled a list": (lambda d: d.update(reconciled=[1]), "reconciled is not a number"),
+    "full_next 0": (lambda d: d.update(full_next=0), "full_next is not true or false"),
+    "reconcile_next text": (lambda d: d.update(reconcile_next="no"), "reconcile_next is not true or false"),
+    "account_flagged text": (lambda d: d.update(account_flagged="yes"), "account_flagged is not true or false"),
+    "version true": (lambda d: d.update(version=True), "version is not 1"),
+    "version 1.0": (lambda d: d.update(version=1.0), "version is not 1"),
+    "parameters a number": (lambda d: d.update(parameters=5), "parameters is not a string"),
+    "an unknown field": (lambda d: d.update(extra=1), "the checkpoint has 1 unknown field"),
+    "references not a map": (lambda d: d.update(references={"a": "yesterday"}), "a references entry"),
+    "run not an object": (lambda d: d.update(run="x"), "run is not an object"),
+    "run bogus mode": (lambda d: d.update(run=position(mode="sideways")), "run.mode is not one of"),
+    "run references mode": (lambda d: d.update(run=position(mode="references")), "run.mode is not one of"),
+    "run bogus kind": (lambda d: d.update(run=position(kind="bogus")), "run.kind is not a kind this rule lists"),
+    "run kind of other rules": (lambda d: d.update(run=position(kind="vocabulary")), "run.kind is not a kind"),
+    "run started text": (lambda d: d.update(run=position(started="yesterday")), "run.started is not a number"),
+    "run started missing": (lambda d: d.update(run={k: v for k, v in position().items() if k != "started"}),
+                            "run.started is missing"),
+    "run started ahead": (lambda d: d.update(run=position(started=epoch(YEAR))), "run.started is after"),
+    "run before text": (lambda d: d.update(run=position(before="x")), "run.before is not a number"),
+    "run before ahead": (lambda d: d.update(run=position(before=epoch(YEAR))), "run.before is after"),
+    "run floor ahead": (lambda d: d.update(run=position(floor=epoch(YEAR))), "run.floor is after"),
+    "run token too long": (lambda d: d.update(run=position(token="t" * 3000)), "run.token is not a string"),
+    "run token a number": (lambda d: d.update(run=position(token=5)), "run.token is not a string"),
+    "run invocations 0": (lambda d: d.update(run=position(invocations=0)), "run.invocations is not a whole"),
+    "run invocations 1.5": (lambda d: d.update(run=position(invocations=1.5)), "run.invocations is not a whole"),
+    "run noncompliant -1": (lambda d: d.update(run=position(noncompliant=-1)), "run.noncompliant is not a whole"),
+    "run unknown field": (lambda d: d.update(run=position(extra=1)), "run has 1 unknown field"),
+    "nested too deep": (lambda d: "[" * 4000, "the value is not JSON"),
+    "longer than a standard parameter": (lambda d: json.dumps(d) + " " * 4100, "at most 4096 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED))
+def test_a_forged_checkpoint_means_a_full_run_with_a_warning(case: str, account: Any, caplog: Any) -> None:
+    change, problem = FORGED[case]
+    deploy_rule(account, LOCATION)
+    first = start(account, "first")
+    run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    missed = missed_job(account)
+    forge(account, LOCATION, change)
+    clock.advance(DAY)
+    with caplog.at_level(logging.INFO):  # the warning, and the run's summary line
+        posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)  # no exception, no error answer
+    # Nothing lost: the run is full, so the job no incremental run would see is judged too.
+    assert {e["ComplianceResourceId"]: e["ComplianceType"] for e in posted} == {
+        first: "COMPLIANT", missed: "NON_COMPLIANT"}
+    assert f"checkpoint {parameter_name(ACCOUNT, REGION, LOCATION)} rejected" in caplog.text
+    assert problem in caplog.text
+    # The run's log names the problem, and the saved checkpoint is a good one again.
+    summary = next(json.loads(r.getMessage()) for r in caplog.records if r.getMessage().startswith('{"rule"'))
+    assert any("stored checkpoint was rejected" in p and problem in p for p in summary["problems"]), summary
+    assert Checkpoint.from_json(account.client("ssm").get_parameter(Name=parameter_name(ACCOUNT, REGION, LOCATION))
+                                ["Parameter"]["Value"], epoch()).watermark is not None
+
+
+def test_a_bucket_rule_with_a_forged_checkpoint_reads_every_job_again(account: Any, caplog: Any) -> None:
+    from rules import transcribe_bucket_encrypted
+    rule = "transcribe-bucket-encrypted"
+    deploy_rule(account, rule)
+    start(account, "first")
+    run(transcribe_bucket_encrypted, rule)
+    account.client("s3").create_bucket(Bucket=ELSEWHERE)
+    clock.advance(DAY)
+    start(account, "second", OutputBucketName=ELSEWHERE)
+    changes: list[tuple[Callable[[dict[str, Any]], Any], str]] = [
+        # A watermark ahead would make every run read no job, so no new bucket would be judged.
+        (lambda d: d.update(watermark=epoch(YEAR)), "watermark is after this run's time"),
+        (lambda d: d["references"].update({f"media {AUDIO}": "yesterday"}), "a references entry is not"),
+        (lambda d: d["references"].update({f"media {AUDIO}": ["x", []]}), "a references entry's time is not"),
+        (lambda d: d["references"].update({f"media {AUDIO}": [epoch(YEAR), ["first"]]}),
+         "a references entry's time is after"),
+        (lambda d: d["references"].update({str(i): [0, []] for i in range(201)}), "references is not an object of"),
+        (lambda d: d["references"].update({f"media {AUDIO}": [0, ["a", "b", "c", "d"]]}), "job names are not a list"),
+        (lambda d: d["references"].update({f"media {AUDIO}": [0, ["a" * 201]]}), "job names are not a list"),
+        (lambda d: d.update(run=position(mode="full")), "run.mode is not one of references"),
+        (lambda d: d.update(run=position(mode="references", kind="")), "run.kind is not a kind"),
+    ]
+    for change, problem in changes:
+        forge(account, rule, change)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rules.checkpoint"):
+            posted, calls = run(transcribe_bucket_encrypted, rule)
+        assert problem in caplog.text, problem
+        assert gets(calls) == 2, problem  # both jobs read again, as on the first day
+        assert {AUDIO, OUT, ELSEWHERE} <= set(ids(posted)), problem
+
+
+def test_a_checkpoint_round_trips_and_a_bad_one_names_its_field() -> None:
+    from rules.checkpoint import Position
+    saved = Checkpoint(parameters="p", watermark=10.0, floor=5.0, reconciled=10.0, references={"b": [9.0, ["j"]]},
+                       run=Position("reconcile", 11.0, "transcription-job", 8.0, "t", 4.0, 2, 3))
+    assert Checkpoint.from_json(saved.to_json(), now=11.0) == saved
+    with pytest.raises(CheckpointError, match="run.started is after this run's time"):
+        Checkpoint.from_json(saved.to_json(), now=10.5)
+    with pytest.raises(CheckpointError, match="run.mode is not one of full, incremental"):
+        Checkpoint.from_json(saved.to_json(), now=11.0, modes=("full", "incremental"))
+    with pytest.raises(CheckpointError, match="run.kind is not a kind this rule lists"):
+        Checkpoint.from_json(saved.to_json(), now=11.0, kinds=("", "vocabulary"))
+    # The message names the field, never the stored value.
+    with pytest.raises(CheckpointError) as caught:
+        Checkpoint.from_json(json.dumps({**json.loads(saved.to_json()), "watermark": "\x1b[2Kforged"}), now=11.0)
+    assert str(caught.value) == "watermark is not a number"
+
+
+# Property tests: any JSON value (or text) stored as the checkpoint. Half of the examples are the
+# real checkpoint with one to four fields replaced, mostly by a value of the right shape, else by
+# any JSON value (NaN, Infinity, integers beyond any float included); the rest any JSON value or
+# text. Examples: 300 parsed, 25 through the rule's handler.
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(10**300, 10**310) | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8)
+CHECKPOINT_FIELDS = ("version", "parameters", "watermark", "floor", "reconciled", "full_next", "reconcile_next",
+                     "account_flagged", "run", "references", "extra")
+JOB_KIND_KEYS = [kind.key for kind in JOB_KINDS]
+
+
+@st.composite
+def stored_values(draw: st.DrawFn, real: dict[str, Any], latest: float) -> str:
+    """What someone able to write the parameter could store (times of the right shape are at or
+    before ``latest``)."""
+    shape = draw(st.sampled_from(["text", "json", "shaped", "shaped"]))
+    if shape == "text":
+        return draw(st.text(min_size=1, max_size=30).filter(lambda t: "{{" not in t))  # SSM refuses {{ }}
+    if shape == "json":
+        return json.dumps(draw(ANY_JSON))
+    times = st.floats(0, latest) | st.integers(0, int(latest))
+
+    def either(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        """Mostly ``good``, a quarter of the time any JSON value."""
+        return st.integers(0, 3).flatmap(lambda n: ANY_JSON if n == 3 else good)
+
+    run = st.fixed_dictionaries(
+        {"mode": either(st.sampled_from(MODES)), "started": either(times),
+         "kind": either(st.sampled_from(["", "vocabulary", *JOB_KIND_KEYS]))},
+        optional={"before": either(st.none() | times), "floor": either(st.none() | times),
+                  "token": either(st.none() | st.text(max_size=10) | st.just("t" * 3000)),
+                  "noncompliant": either(st.integers(0, 5)), "invocations": either(st.integers(1, 5))})
+    references = st.dictionaries(st.text(min_size=1, max_size=10),
+                                 st.tuples(times, st.lists(st.text(min_size=1, max_size=5), max_size=3)).map(list),
+                                 max_size=3)
+    good: dict[str, st.SearchStrategy[Any]] = {
+        "version": st.just(1), "parameters": st.just(real["parameters"]), "watermark": st.none() | times,
+        "floor": st.none() | times, "reconciled": st.none() | times, "full_next": st.booleans(),
+        "reconcile_next": st.booleans(), "account_flagged": st.booleans(), "run": st.none() | run,
+        "references": st.none() | references, "extra": st.nothing()}
+    data = dict(real)
+    for key in draw(st.lists(st.sampled_from(CHECKPOINT_FIELDS), min_size=1, max_size=4, unique=True)):
+        data[key] = draw(either(good[key]))
+    return json.dumps(data)
+
+
+def parsed(text: str, now: float) -> Checkpoint | None:
+    """``text`` as a ResourceRule over JOB_KINDS loads it at ``now``, or None when rejected."""
+    try:
+        return Checkpoint.from_json(text, now, modes=("full", "incremental", "reconcile"), kinds=["", *JOB_KIND_KEYS])
+    except CheckpointError as error:
+        assert str(error) and "\n" not in str(error)
+        return None
+
+
+REAL = json.loads(Checkpoint(parameters="0123456789abcdef", watermark=1e9, floor=9e8, reconciled=1e9).to_json())
+
+
+@examples(300)
+@given(stored_values(REAL, 1.5e9))
+def test_any_stored_value_is_rejected_clearly_or_is_a_checkpoint_within_bounds(text: str) -> None:
+    now = 1.6e9
+    loaded = parsed(text, now)  # never any other exception
+    hypothesis.event("rejected" if loaded is None else "accepted")
+    if loaded is None:
+        return
+    times = [loaded.watermark, loaded.floor, loaded.reconciled]
+    if loaded.run is not None:
+        times += [loaded.run.started, loaded.run.before, loaded.run.floor]
+        assert loaded.run.mode in ("full", "incremental", "reconcile") and loaded.run.kind in ["", *JOB_KIND_KEYS]
+        assert loaded.run.token is None or len(loaded.run.token) <= 2048
+        assert type(loaded.run.invocations) is int and loaded.run.invocations >= 1
+    times += [entry[0] for entry in (loaded.references or {}).values()]
+    assert all(t is None or (type(t) is float and 0 <= t <= now) for t in times), times
+    assert all(type(flag) is bool for flag in (loaded.full_next, loaded.reconcile_next, loaded.account_flagged))
+    assert parsed(loaded.to_json(), now) == loaded  # what is accepted is what would be saved
+
+
+def test_any_stored_checkpoint_never_crashes_a_run_or_hides_a_new_job(account: Any) -> None:
+    deploy_rule(account, LOCATION)
+    start(account, "first")
+    run(transcribe_job_output_location, LOCATION, GET_BOUND)
+    ssm, name = account.client("ssm"), parameter_name(ACCOUNT, REGION, LOCATION)
+    real = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    latest = epoch()  # every time of the right shape drawn is at or before the first run
+    new = itertools.count()
+
+    @examples(25)
+    @given(stored_values(real, latest))
+    def check(text: str) -> None:
+        ssm.put_parameter(Name=name, Value=text, Type="String", Overwrite=True,
+                          Tier="Advanced" if len(text) > 4096 else "Standard")
+        clock.advance(dt.timedelta(minutes=5))
+        job = start(account, f"new-{next(new)}")  # created after every time the stored value holds
+        posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)  # answers a list: no crash
+        loaded = parsed(text, epoch())  # at or after the run's time: accepts whatever the run accepted
+        hypothesis.event("rejected" if loaded is None else "accepted, a run" if loaded.run else "accepted")
+        # A stored run position says which jobs an earlier invocation judged, and is believed if
+        # well formed (the reconcile is the safety net); otherwise the new job must be judged.
+        if loaded is None or loaded.run is None:
+            assert job in ids(posted), text
+        saved = parsed(ssm.get_parameter(Name=name)["Parameter"]["Value"], epoch())
+        assert saved is not None and saved.run is None and saved.watermark is not None
+
+    check()
 
 
 # --- the deadline ------------------------------------------------------------------------------

@@ -535,30 +535,79 @@ def test_scenario13_unreadable_resource(account: Any, monkeypatch: pytest.Monkey
     ]
 
 
-def test_scenario14_get_role_denied_reported_by_arn(account: Any, iam_denies: _Denied) -> None:
-    role_arn, _ = make_role(account, "hidden")
+def test_scenario14_get_role_denied_reported_by_the_role_id_list_roles_gave(account: Any, iam_denies: _Denied) -> None:
+    role_arn, role_id = make_role(account, "hidden")
     good_arn, good_id = make_role(account, "good")
     use(account, "transcription-job", "call-1", role_arn)
     use(account, "transcription-job", "call-2", good_arn)
     iam_denies.rules.append(("GetRole", "hidden"))
     assert run() == [
         Evaluation(ComplianceType.COMPLIANT, good_id, ROLE_TYPE, f"{COMPLIANT_TEXT}; used by 1 resource: call-2."),
+        Evaluation(ComplianceType.NON_COMPLIANT, role_id, ROLE_TYPE,
+                   "Could not evaluate: AccessDenied when reading the role (iam:GetRole); used by 1 resource: call-1."),
+    ]
+
+
+def test_scenario14_get_role_and_list_roles_denied_reported_by_arn(account: Any, iam_denies: _Denied) -> None:
+    role_arn, _ = make_role(account, "hidden")
+    good_arn, good_id = make_role(account, "good")
+    use(account, "transcription-job", "call-1", role_arn)
+    use(account, "transcription-job", "call-2", good_arn)
+    iam_denies.rules += [("GetRole", "hidden"), ("ListRoles", None)]
+    assert run() == [  # GetRole still gives the readable role its RoleId
+        Evaluation(ComplianceType.COMPLIANT, good_id, ROLE_TYPE, f"{COMPLIANT_TEXT}; used by 1 resource: call-2."),
         Evaluation(ComplianceType.NON_COMPLIANT, role_arn, ROLE_TYPE,
                    "Could not evaluate: AccessDenied when reading the role (iam:GetRole); used by 1 resource: call-1."),
     ]
 
 
-def test_scenario14_get_role_denied_keeps_earlier_results(account: Any, iam_denies: _Denied) -> None:
-    # Reported by ARN this run, the role's earlier RoleId result must not be retired by rdklib.
+def test_scenario14_earlier_results_are_kept_only_when_the_role_id_is_unknown(account: Any, iam_denies: _Denied
+                                                                              ) -> None:
+    # Reported by RoleId, the role's result replaces the earlier one as usual; reported by ARN
+    # (no RoleId this run), the earlier RoleId result must not be retired by rdklib.
     role_arn, _ = make_role(account, "hidden")
     use(account, "transcription-job", "call-1", role_arn)
     rule = TranscribeDataAccessRole()
-    factory = ClientFactory(None, assume_role_mode=False)
-    rule.evaluate_periodic({"accountId": ACCOUNT}, factory, rule.evaluate_parameters({}))
+    rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False), rule.evaluate_parameters({}))
     assert rule.delete_old_evaluations_on_scheduled_notification is True
     iam_denies.rules.append(("GetRole", "hidden"))
     rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False), rule.evaluate_parameters({}))
+    assert rule.delete_old_evaluations_on_scheduled_notification is True
+    iam_denies.rules.append(("ListRoles", None))
+    rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False), rule.evaluate_parameters({}))
     assert rule.delete_old_evaluations_on_scheduled_notification is False
+
+
+def test_scenario14_list_roles_is_paged_once_per_run(account: Any, iam_denies: _Denied) -> None:
+    iam = account.client("iam")
+    for index in range(105):  # IAM returns 100 roles a page by default (MaxItems): two pages
+        iam.create_role(RoleName=f"bystander-{index:03d}", AssumeRolePolicyDocument=json.dumps(GOOD_TRUST))
+    first_arn, first_id = make_role(account, "aa-hidden")  # ListRoles sorts by name: the first page
+    last_arn, last_id = make_role(account, "zz-hidden")  # the second page
+    use(account, "transcription-job", "call-1", first_arn)
+    use(account, "transcription-job", "call-2", last_arn)
+    iam_denies.rules += [("GetRole", "aa-hidden"), ("GetRole", "zz-hidden")]
+    with recording() as recorder:
+        result = run()
+    assert verdicts(result) == {first_id: ComplianceType.NON_COMPLIANT, last_id: ComplianceType.NON_COMPLIANT}
+    assert recorder.calls["iam:ListRoles"] == 2  # the two pages, once for the run, not once per role
+
+
+def test_scenario14_a_role_deleted_after_list_roles_is_reported_by_its_role_id(account: Any) -> None:
+    role_arn, role_id = make_role(account, "doomed", inline=None)
+    use(account, "transcription-job", "call-1", role_arn)
+    events = boto3._get_default_session().events
+
+    def delete(**_: Any) -> None:
+        account.client("iam").delete_role(RoleName="doomed")
+
+    events.register("after-call.iam.ListRoles", delete, unique_id="test-delete-after-list")
+    try:
+        result = run()
+    finally:
+        events.unregister("after-call.iam.ListRoles", unique_id="test-delete-after-list")
+    assert result == [Evaluation(ComplianceType.NON_COMPLIANT, role_id, ROLE_TYPE,
+                                 "Role does not exist; used by 1 resource: call-1.")]
 
 
 @pytest.mark.parametrize(("operation", "what"), [
