@@ -15,16 +15,20 @@ import re
 
 # C0 controls, DEL, C1 controls; the bidi embeddings, overrides, isolates and marks; zero-width
 # characters and the word joiner; the line and paragraph separators; the byte order mark; the
-# interlinear annotation and object replacement controls (U+FFF9-U+FFFC).
+# interlinear annotation controls (U+FFF9-U+FFFB); the tag characters (U+E0000-U+E007F), which
+# draw nothing and can carry hidden text.
 UNSAFE_CHARACTERS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000e0000-\U000e007f]"
 )
 _ORDINARY_SPACE = re.compile("[ \t\n]+")
 
 
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def escape_unsafe(text: str) -> str:

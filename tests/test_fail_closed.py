@@ -126,3 +126,15 @@ def test_the_issues_bad_parameters_on_a_resource_rule(sim: Any, parameters: dict
     with pytest.raises(RuleParametersError, match=next(iter(parameters))):
         lambda_handler(periodic_event(rule, parameters), None)
     assert stored_verdicts(sim, rule) == {ACCOUNT: "NON_COMPLIANT"}
+
+
+def test_annotations_escape_what_could_forge_a_row() -> None:
+    """A metric filter or policy named to overwrite its row (ESC [2K, CR) or to reverse or hide
+    text (U+202E, U+200B, a tag character) shows as visible escapes in the annotation Config stores."""
+    from rules.base import annotation
+    from rules.safe_text import UNSAFE_CHARACTERS
+
+    text = annotation("Metric filter x\x1b[2K\x1b[GCOMPLIANT\r\x07\u202e\u200b\U000e0041 does not match.\n  Fix it.")
+    assert text == ("Metric filter x\\x1b[2K\\x1b[GCOMPLIANT\\x0d\\x07\\u202e\\u200b\\U000e0041 does not match. Fix it.")
+    assert not UNSAFE_CHARACTERS.search(text)
+    assert len(annotation("\x1b" * 300)) == 256
