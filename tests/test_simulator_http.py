@@ -37,11 +37,16 @@ def no_aws_environment(tmp: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def in_process_scan() -> list[Row]:
-    """`transcribe-guard scan --demo`: every rule against the in-process demo account."""
-    names = list(RULES)
-    with Simulator(seed="demo"):
-        return rows(cli.run_scan(names, cli.load_parameters(None, names, cli.DEMO_PARAMETERS)))
+def in_process_scan(tmp_path_factory: pytest.TempPathFactory) -> list[Row]:
+    """`transcribe-guard scan --demo --format json` as a user runs it: every rule against the
+    in-process demo account, in a fresh process like the simulate one. (Inside the test process,
+    moto's generated ids depend on what earlier tests made moto load and draw: the full suite
+    showed other IAM policy ids than a module run alone.)"""
+    env = no_aws_environment(tmp_path_factory.mktemp("inprocess"))
+    scan = subprocess.run([sys.executable, "-m", "transcribe_guard.cli", "scan", "--demo", "--format", "json"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert scan.returncode == cli.EXIT_NON_COMPLIANT, scan.stderr
+    return rows(json.loads(scan.stdout)["evaluations"])
 
 
 @pytest.fixture(scope="module")
