@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from rdklib import ClientFactory, ComplianceType
 
-from rules.base import (RESOURCE_ID_LIMIT, RuleParametersError, config_resource_id, fail_closed)
-from rules.s3_location import bucket_of
+from rules.engine.base import (RESOURCE_ID_LIMIT, RuleParametersError, config_resource_id, fail_closed)
+from rules.inventory.s3_location import bucket_of
 from rules.transcribe_bucket_encrypted import TranscribeBucketEncrypted
 from rules.transcribe_bucket_encrypted import lambda_handler as bucket_encrypted_handler
 from rules.transcribe_data_access_role import TranscribeDataAccessRole

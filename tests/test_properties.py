@@ -1,5 +1,5 @@
 """Property tests (hypothesis) for what comes from outside: rule parameters, Config events and CLI
-input. Every rule in rules.registry.RULES is covered as soon as it is registered.
+input. Every rule in rules.catalog.registry.RULES is covered as soon as it is registered.
 
 Runs are reproducible: the "transcribe-guard" profile sets derandomize=True (examples derived from
 each test's name, no random seed, no example database) and the example counts below.
@@ -16,7 +16,7 @@ The contracts:
 - evaluate_parameters returns, or raises rdklib's InvalidParametersError whose message names the
   offending parameter (never another exception): a Config rule with bad parameters must say which;
 - a Config event ends in a list of valid evaluations, a clear error response (rdklib's dict with
-  internalErrorMessage), or an InvalidEventError naming the problem (rules.base.check_event); never
+  internalErrorMessage), or an InvalidEventError naming the problem (rules.engine.base.check_event); never
   a KeyError, TypeError, JSONDecodeError or botocore validation error from deep inside rdklib;
 - the CLI answers bad input with exit code 2 and one line on stderr, never a traceback.
 """
@@ -35,9 +35,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdklib import InvalidParametersError
 
-from rules.base import InvalidEventError, RuleParametersError
-from rules.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED
-from rules.registry import RULES
+from rules.engine.base import InvalidEventError, RuleParametersError
+from rules.engine.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED
+from rules.catalog.registry import RULES
 from tests.fault_support import fast_simulation, lambda_handler
 from tests.helpers import deploy_rule, periodic_event
 from transcribe_guard import cli

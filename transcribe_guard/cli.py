@@ -39,7 +39,7 @@ DEMO_PARAMETERS: dict[str, dict[str, str]] = {
 
 
 def missing_required(name: str, given: dict[str, Any]) -> list[str]:
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
     return [p for p in RULES[name].METADATA["parameters"].get("required", []) if not str(given.get(p) or "").strip()]
 
 
@@ -50,7 +50,7 @@ def load_parameters(path: str | None, rule_names: Sequence[str], defaults: dict[
     no value is left out of the result instead of being a usage error."""
     from rdklib import InvalidParametersError
 
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
 
     raw: Any = {}
     if path:
@@ -111,7 +111,7 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
     import boto3
     from rdklib import ClientFactory
 
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
     from transcribe_guard import custom_endpoint
     from transcribe_guard.events import scheduled_notification
 
@@ -209,7 +209,7 @@ class Progress:
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
 
     rule_names = list(dict.fromkeys(args.rule or RULES))
     for name in rule_names:
@@ -275,7 +275,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import jsonschema
 
-    from rules.registry import RULES, metadata_schema
+    from rules.catalog.registry import RULES, metadata_schema
     from transcribe_guard import generate
 
     schema = metadata_schema()
@@ -429,7 +429,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
         if source == "config":
             return evidence.collect_from_config(session, args.pack_name, bar)
-        from rules.registry import RULES
+        from rules.catalog.registry import RULES
         rule_names = list(RULES)
         parameters = load_parameters(args.parameters, rule_names, DEMO_PARAMETERS if args.demo else None,
                                      skip_unconfigured=True)
@@ -513,7 +513,7 @@ def cmd_package(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Model a month of the pack's costs: naive daily re-evaluation vs incremental evaluation."""
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
     from transcribe_guard import cost
 
     try:
