@@ -63,7 +63,7 @@ from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
 from rules.inventory.cloudtrail import (TRANSCRIBE_SOURCE, TrailState, list_trails, management_event, read_trail, selectors_log,
-                              transcribe_gap)
+                                        transcribe_gap)
 from rules.inventory.transcribe import error_code
 
 METADATA: dict[str, Any] = {

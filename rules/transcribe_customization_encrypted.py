@@ -59,7 +59,7 @@ from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
 from rules.inventory.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
-                              ResourceKind)
+                                        ResourceKind)
 
 KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 

@@ -98,7 +98,7 @@ from rules.inventory.iam import iam_inventory_for
 from rules.policy.evaluation import Decision, PolicyError, Request, evaluate, satisfying_context, statements
 from rules.inventory.job_references import JobReferences
 from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
-                              VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code)
+                                        VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code)
 
 LOGGER = logging.getLogger(__name__)
 

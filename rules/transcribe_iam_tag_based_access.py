@@ -76,7 +76,7 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import Evaluator, RunContext, TranscribeGuardRule
 from rules.inventory.iam import NamedDocument, iam_inventory_for
 from rules.policy.iam_probe import (Scope, allowed, describe_actions, describe_labels, fitting, takes_no_resource,
-                             without_tags)
+                                    without_tags)
 
 POLICY_TYPE = "AWS::IAM::Policy"
 ROLE_TYPE = "AWS::IAM::Role"

@@ -84,10 +84,10 @@ from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.policy.evaluation import PolicyError
 from rules.inventory.s3_kms import (KMS_ALGORITHMS, KMS_KEY_ARNS_PARAMETER, SSE, SSE_KMS_KEY, S3KmsLookups,
-                          kms_enforcement_probes, lookups_for, object_location, unrefused)
+                                    kms_enforcement_probes, lookups_for, object_location, unrefused)
 from rules.inventory.s3_location import bucket_of, is_service_bucket
 from rules.inventory.transcribe import (FAILED, FINISHED_OK, JOB_KINDS, Resource, ResourceKind, error_code,
-                              output_uris)
+                                        output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-encrypted",

@@ -46,7 +46,7 @@ from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.inventory.s3_location import bucket_of, is_service_bucket
 from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource,
-                              ResourceKind, output_uris)
+                                        ResourceKind, output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-location",

@@ -9,7 +9,7 @@ import pytest
 
 from rules.inventory.iam import NamedDocument
 from rules.policy.iam_probe import (Scope, _own_satisfying_context, _resources, allowed, describe_actions, evading_context, takes_no_resource,
-                             transcribe_actions, without_tags)
+                                    transcribe_actions, without_tags)
 from rules.policy.evaluation import conditions_match
 
 SCOPE = Scope("aws", "us-east-1", "123456789012")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from rules.policy.evaluation import (Decision, PolicyError, Request, conditions_match, evaluate, parse_policy,
-                          satisfying_context, statements)
+                                     satisfying_context, statements)
 
 ALLOW, DENY, IMPLICIT = Decision.ALLOW, Decision.DENY, Decision.IMPLICIT_DENY
 OWN, OTHER = "111122223333", "444455556666"

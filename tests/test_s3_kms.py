@@ -13,7 +13,7 @@ from rdklib import ClientFactory
 import rules.inventory.s3_kms
 from rules.policy.evaluation import PolicyError
 from rules.inventory.s3_kms import (SSE, SSE_C, SSE_KMS_KEY, DefaultEncryption, KeyMetadata, ObjectEncryption, S3KmsLookups,
-                          kms_enforcement_probes, lookups_for, object_location, unrefused)
+                                    kms_enforcement_probes, lookups_for, object_location, unrefused)
 from tests.helpers import ACCOUNT, fail_calls
 
 REGION = "us-east-1"

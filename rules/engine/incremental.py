@@ -48,11 +48,11 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation, config_safe,
-                        event_time, fail_closed, inventory_for)
+                               event_time, fail_closed, inventory_for)
 from rules.engine.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
 from rules.engine.pacing import ordered_map
 from rules.inventory.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
-                              error_code)
+                                        error_code)
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
 

@@ -45,7 +45,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from rules.policy.iam_probe import evading_context
 from rules.policy.evaluation import (Decision, PolicyError, Request, evaluate, satisfying_context, statement_applies, statements,
-                          wildcard_match)
+                                     wildcard_match)
 
 __all__ = ["PolicyError", "Caller", "Grant", "TlsGap", "tls_gap", "public_s3_grant", "public_kms_grant"]
 
