@@ -60,17 +60,10 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, TAG_ACTIONS, Buckets,
-                             DataRule, bucket_read_failed)
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, DISCOVERY_ACTIONS, Buckets,
+                                       DataRule, bucket_read_failed)
 from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups
 from rules.inventory.transcribe import error_code
-
-DISCOVERY_ACTIONS = [
-    "transcribe:ListTranscriptionJobs", "transcribe:ListMedicalTranscriptionJobs", "transcribe:ListCallAnalyticsJobs",
-    "transcribe:ListMedicalScribeJobs", "transcribe:GetTranscriptionJob", "transcribe:GetMedicalTranscriptionJob",
-    "transcribe:GetCallAnalyticsJob", "transcribe:GetMedicalScribeJob", "transcribe:ListLanguageModels",
-    "transcribe:DescribeLanguageModel", *TAG_ACTIONS,
-]
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-bucket-encrypted",

@@ -71,12 +71,12 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, Buckets, DataRule,
-                             bucket_read_failed, fit)
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
+                                       DISCOVERY_ACTIONS, Buckets, DataRule,
+                                       bucket_read_failed, fit)
 from rules.policy.resource_policy_probe import PolicyError, public_s3_grant
 from rules.inventory.s3_kms import S3KmsLookups
 from rules.inventory.transcribe import error_code
-from rules.transcribe_bucket_encrypted import DISCOVERY_ACTIONS
 
 SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 

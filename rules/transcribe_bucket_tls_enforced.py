@@ -69,11 +69,11 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, Buckets, DataRule,
-                             bucket_read_failed, fit)
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
+                                       DISCOVERY_ACTIONS, Buckets, DataRule,
+                                       bucket_read_failed, fit)
 from rules.policy.resource_policy_probe import PolicyError, tls_gap
 from rules.inventory.s3_kms import S3KmsLookups
-from rules.transcribe_bucket_encrypted import DISCOVERY_ACTIONS
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-bucket-tls-enforced",

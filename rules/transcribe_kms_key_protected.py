@@ -78,12 +78,12 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, KEY_RESOURCE_TYPE,
-                             DataRule, Gap, KeyRef, bucket_read_failed, discovery_for, fit)
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
+                                       DISCOVERY_ACTIONS, KEY_RESOURCE_TYPE,
+                                       DataRule, Gap, KeyRef, bucket_read_failed, discovery_for, fit)
 from rules.policy.resource_policy_probe import PolicyError, public_kms_grant
 from rules.inventory.s3_kms import KeyMetadata, S3KmsLookups, lookups_for
 from rules.inventory.transcribe import error_code
-from rules.transcribe_bucket_encrypted import DISCOVERY_ACTIONS
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-kms-key-protected",

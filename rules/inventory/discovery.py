@@ -48,7 +48,7 @@ from rules.inventory.job_references import JobReferences
 from rules.inventory.s3_kms import S3KmsLookups, lookups_for
 from rules.inventory.s3_location import bucket_of, is_service_bucket
 from rules.inventory.transcribe import (JOB_KINDS, LANGUAGE_MODEL, VOCABULARY, VOCABULARY_FILTER, ListingError, ResourceKind,
-                              TranscribeInventory, error_code, output_uris)
+                                        TranscribeInventory, error_code, output_uris)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -73,6 +73,14 @@ BUCKET_TAG_PARAMETER = {
                    "s3:ListAllMyBuckets and s3:GetBucketTagging). Empty: no tag lookup.",
 }
 TAG_ACTIONS = ("s3:ListAllMyBuckets", "s3:GetBucketTagging")
+# What discovering the data buckets and keys calls (every job kind's List and Get, the language
+# models, the BucketTagKey lookup): the bucket and key rules each declare these plus their own reads.
+DISCOVERY_ACTIONS = [
+    "transcribe:ListTranscriptionJobs", "transcribe:ListMedicalTranscriptionJobs", "transcribe:ListCallAnalyticsJobs",
+    "transcribe:ListMedicalScribeJobs", "transcribe:GetTranscriptionJob", "transcribe:GetMedicalTranscriptionJob",
+    "transcribe:GetCallAnalyticsJob", "transcribe:GetMedicalScribeJob", "transcribe:ListLanguageModels",
+    "transcribe:DescribeLanguageModel", *TAG_ACTIONS,
+]
 
 # Where each source is named in annotations.
 MEDIA, OUTPUT, TRAINING, NAMED, TAGGED = "media", "output", "training data", "BucketNames", "BucketTagKey"
