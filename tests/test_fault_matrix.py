@@ -616,12 +616,13 @@ def test_cli_scan_retries_like_the_rule_functions(plan_for: Callable[[str], Plan
     from moto.moto_api._internal import mock_random
 
     from transcribe_guard import cli
+    from transcribe_guard.scan import SDK_RETRY_ENVIRONMENT
     from tests.fault_support import MOTO_SEED
 
     rule = "transcribe-job-output-location"
     target = plan_for(rule).resource
     assert target is not None
-    for name in cli.SDK_RETRY_ENVIRONMENT:
+    for name in SDK_RETRY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 
     def scan() -> tuple[int, Any]:

@@ -40,7 +40,7 @@ from rules.engine.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED
 from rules.catalog.registry import RULES
 from tests.fault_support import fast_simulation, lambda_handler
 from tests.helpers import deploy_rule, periodic_event
-from transcribe_guard import cli
+from transcribe_guard import cli, scan
 from transcribe_guard.simulator import Simulator
 
 settings.register_profile("transcribe-guard", derandomize=True, database=None, deadline=None, print_blob=True,
@@ -368,16 +368,16 @@ def test_cli_scan_uses_the_rule_functions_retry_settings(monkeypatch: pytest.Mon
     lambda_environments = [resource["Properties"]["Environment"]["Variables"]
                            for resource in functions_template()["Resources"].values()
                            if resource["Type"] == "AWS::Lambda::Function"]
-    assert lambda_environments and all({k: env[k] for k in cli.SDK_RETRY_ENVIRONMENT} == cli.SDK_RETRY_ENVIRONMENT
+    assert lambda_environments and all({k: env[k] for k in scan.SDK_RETRY_ENVIRONMENT} == scan.SDK_RETRY_ENVIRONMENT
                                        for env in lambda_environments)
-    for name in cli.SDK_RETRY_ENVIRONMENT:
+    for name in scan.SDK_RETRY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     seen: dict[str, str | None] = {}
-    monkeypatch.setattr(cli, "_run_scan", lambda names, parameters, progress: seen.update(
-        {name: os.environ.get(name) for name in cli.SDK_RETRY_ENVIRONMENT}) or [])
-    assert cli.run_scan([], {}) == []
-    assert seen == cli.SDK_RETRY_ENVIRONMENT
-    assert not any(name in os.environ for name in cli.SDK_RETRY_ENVIRONMENT), "the settings outlived the scan"
+    monkeypatch.setattr(scan, "_run_scan", lambda names, parameters, progress: seen.update(
+        {name: os.environ.get(name) for name in scan.SDK_RETRY_ENVIRONMENT}) or [])
+    assert scan.run_scan([], {}) == []
+    assert seen == scan.SDK_RETRY_ENVIRONMENT
+    assert not any(name in os.environ for name in scan.SDK_RETRY_ENVIRONMENT), "the settings outlived the scan"
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # the user's own choice wins
-    cli.run_scan([], {})
+    scan.run_scan([], {})
     assert seen["AWS_MAX_ATTEMPTS"] == "2"
