@@ -1,4 +1,7 @@
-"""The house rules of the import graph, checked over every module under rules/ and transcribe_guard/.
+"""The house rules of the layout and the import graph, over every module under rules/ and transcribe_guard/.
+
+- ``rules/`` holds at its top the rule modules (``transcribe_*.py``, each with its ``lambda_handler``) and
+  only they, with ``__init__.py``; the shared code lives in its sub-packages.
 
 - A rule module (``rules/transcribe_*.py``) imports shared code, never another rule module.
 - No import cycle, anywhere in either package.
@@ -121,6 +124,34 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
             if cycle:
                 return cycle
     return None
+
+
+SUBPACKAGES = {"catalog", "engine", "inventory", "policy"}
+
+
+def _defines(path: Path, name: str) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.FunctionDef) and node.name == name for node in tree.body)
+
+
+def test_rules_shows_only_the_rules_at_its_top_and_the_shared_code_in_subpackages() -> None:
+    top = {path.name for path in (ROOT / "rules").iterdir() if path.name != "__pycache__"}
+    rule_files = {name for name in top if name.startswith("transcribe_") and name.endswith(".py")}
+    assert len(rule_files) == 17
+    assert top - rule_files == {"__init__.py"} | SUBPACKAGES
+    for package in SUBPACKAGES:
+        assert (ROOT / "rules" / package / "__init__.py").is_file(), package
+    assert not [name for name in rule_files if not _defines(ROOT / "rules" / name, "lambda_handler")]
+
+
+def test_every_lambda_handler_is_a_rule_module_at_the_top_of_rules() -> None:
+    text = (ROOT / "transcribe_guard" / "templates" / "functions.yaml").read_text(encoding="utf-8")
+    handlers = [line.split("Handler:", 1)[1].strip() for line in text.splitlines() if "Handler:" in line]
+    assert len(handlers) == 17
+    for handler in handlers:
+        package, module, function = handler.split(".")
+        assert (package, function) == ("rules", "lambda_handler") and is_rule_module(f"{package}.{module}"), handler
+        assert _defines(ROOT / "rules" / f"{module}.py", function), handler
 
 
 def test_the_graph_covers_every_module_and_sees_the_known_edges() -> None:
