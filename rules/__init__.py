@@ -1,10 +1,10 @@
 """transcribe-guard rules: AWS Config custom rules (rdklib) for Amazon Transcribe.
 
-``rules.registry.RULES`` lists every rule; each rule module carries its METADATA record, its
+``rules.catalog.registry.RULES`` lists every rule; each rule module carries its METADATA record, its
 rule class and its Lambda ``lambda_handler``.
 """
 
-from rules.logs import guard_sdk_loggers
+from rules.engine.logs import guard_sdk_loggers
 
 # Before any handler runs or any client is built: SDK DEBUG logs carry request and response
 # bodies (tag values, object keys), which must never reach the function's logs.

@@ -44,8 +44,8 @@ from typing import Any, Iterable, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
-from rules.transcribe import error_code
+from rules.engine.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.inventory.transcribe import error_code
 
 POLICY_TYPE = "AISERVICES_OPT_OUT_POLICY"
 SERVICE = "transcribe"

@@ -29,7 +29,7 @@ events support the fields eventCategory, eventSource and readOnly; Equals/Starts
 include, NotEquals/NotStartsWith/NotEndsWith exclude), PutEventSelectors ("if the event matches
 any event selector, the trail processes and logs the event"; basic and advanced selectors are
 exclusive), GetTrailStatus (IsLogging; "To get the status of a shadow trail ... you must specify
-its ARN") and DescribeTrails (includeShadowTrails). rules/cloudtrail.py implements them.
+its ARN") and DescribeTrails (includeShadowTrails). rules/inventory/cloudtrail.py implements them.
 
 Scenarios:
     1. Given no trail applies to this region, then NON_COMPLIANT: nothing records Transcribe calls.
@@ -61,10 +61,10 @@ from typing import Any, Iterable, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
-from rules.cloudtrail import (TRANSCRIBE_SOURCE, TrailState, list_trails, management_event, read_trail, selectors_log,
-                              transcribe_gap)
-from rules.transcribe import error_code
+from rules.engine.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.inventory.cloudtrail import (TRANSCRIBE_SOURCE, TrailState, list_trails, management_event, read_trail, selectors_log,
+                                        transcribe_gap)
+from rules.inventory.transcribe import error_code
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-api-activity-logged",

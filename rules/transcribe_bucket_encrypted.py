@@ -9,14 +9,14 @@ Rationale: Media, transcripts, clinical documents and training data sit in these
     January 2023 gives none of that (AWS security practice 1, data protection).
 Severity: High
 Trigger: Periodic (the buckets are found through Transcribe, which AWS Config does not record)
-Reports on: each Transcribe data bucket (see rules.discovery) as AWS::S3::Bucket by bucket name;
+Reports on: each Transcribe data bucket (see rules.inventory.discovery) as AWS::S3::Bucket by bucket name;
     the account (AWS::::Account) when Transcribe resources or buckets could not be read.
 Parameters:
     AllowSseS3 (optional, default false): true accepts encryption under keys AWS manages for S3:
         SSE-S3 (AES256) and, unless KmsKeyArns is set, the AWS managed key aws/s3.
     KmsKeyArns (optional): comma-separated KMS key ARNs; only these keys count (shared with
         transcribe-job-output-encrypted and transcribe-customization-encrypted).
-    BucketNames, BucketTagKey (optional): more buckets to evaluate (rules.discovery).
+    BucketNames, BucketTagKey (optional): more buckets to evaluate (rules.inventory.discovery).
 
 Evidence: GetBucketEncryption (the first rule's SSEAlgorithm and KMSMasterKeyID), then DescribeKey
 for the key's manager. Since January 2023 S3 answers every bucket with at least the SSE-S3 rule;
@@ -24,7 +24,7 @@ the legacy "no configuration" answer is treated the same way, since S3 encrypts 
 anyway. Default encryption applies to uploads that name no encryption; to refuse uploads that ask
 for another, see transcribe-job-output-encrypted (bucket evidence), which also checks the policy.
 The key's state, rotation and policy are transcribe-kms-key-protected's concern. Every bucket
-read carries ExpectedBucketOwner (rules.s3_kms): a bucket of another account answers
+read carries ExpectedBucketOwner (rules.inventory.s3_kms): a bucket of another account answers
 AccessDenied and is reported as not evaluated, since this account cannot vouch for it.
 
 Scenarios:
@@ -59,18 +59,11 @@ from typing import Any, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext
-from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, TAG_ACTIONS, Buckets,
-                             DataRule, bucket_read_failed)
-from rules.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups
-from rules.transcribe import error_code
-
-DISCOVERY_ACTIONS = [
-    "transcribe:ListTranscriptionJobs", "transcribe:ListMedicalTranscriptionJobs", "transcribe:ListCallAnalyticsJobs",
-    "transcribe:ListMedicalScribeJobs", "transcribe:GetTranscriptionJob", "transcribe:GetMedicalTranscriptionJob",
-    "transcribe:GetCallAnalyticsJob", "transcribe:GetMedicalScribeJob", "transcribe:ListLanguageModels",
-    "transcribe:DescribeLanguageModel", *TAG_ACTIONS,
-]
+from rules.engine.base import Evaluator, RunContext
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, DISCOVERY_ACTIONS, Buckets,
+                                       DataRule, bucket_read_failed)
+from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups
+from rules.inventory.transcribe import error_code
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-bucket-encrypted",

@@ -10,10 +10,10 @@ Rationale: One public grant exposes every recording and transcript in a bucket. 
     private even if a setting is later switched off (AWS security practice 1, data protection).
 Severity: Critical
 Trigger: Periodic (the buckets are found through Transcribe, which AWS Config does not record)
-Reports on: each Transcribe data bucket (see rules.discovery) as AWS::S3::Bucket by bucket name;
+Reports on: each Transcribe data bucket (see rules.inventory.discovery) as AWS::S3::Bucket by bucket name;
     the account (AWS::::Account) when Transcribe resources or buckets could not be read.
 Parameters:
-    BucketNames, BucketTagKey (optional): more buckets to evaluate (rules.discovery).
+    BucketNames, BucketTagKey (optional): more buckets to evaluate (rules.inventory.discovery).
 
 Block Public Access: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy and
 RestrictPublicBuckets must each be true in the bucket's configuration (GetPublicAccessBlock) or
@@ -21,9 +21,9 @@ the account's (s3control GetPublicAccessBlock, action s3:GetAccountPublicAccessB
 applies the most restrictive combination of the two (GetPublicAccessBlock API reference). The
 account's settings are read once per run, and only when a bucket lacks a setting itself.
 
-Bucket policy: judged with rules.policy by asking "would an anonymous caller, or a role of an
+Bucket policy: judged with rules.policy.evaluation by asking "would an anonymous caller, or a role of an
 account the policy does not name, be allowed any S3 action on the bucket or its objects?"
-(rules.resource_policy_probe). The caller controls every context key except who it is, the
+(rules.policy.resource_policy_probe). The caller controls every context key except who it is, the
 time, and where the request comes from: aws:SourceIp (a public address), aws:SourceVpc,
 aws:SourceVpce, aws:SourceArn, aws:SourceAccount, aws:SourceOwner, aws:SourceOrgID,
 aws:PrincipalAccount, aws:PrincipalArn, aws:PrincipalOrgID, aws:userid, s3:DataAccessPointAccount
@@ -70,13 +70,13 @@ from typing import Any, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext
-from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, Buckets, DataRule,
-                             bucket_read_failed, fit)
-from rules.resource_policy_probe import PolicyError, public_s3_grant
-from rules.s3_kms import S3KmsLookups
-from rules.transcribe import error_code
-from rules.transcribe_bucket_encrypted import DISCOVERY_ACTIONS
+from rules.engine.base import Evaluator, RunContext
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
+                                       DISCOVERY_ACTIONS, Buckets, DataRule,
+                                       bucket_read_failed, fit)
+from rules.policy.resource_policy_probe import PolicyError, public_s3_grant
+from rules.inventory.s3_kms import S3KmsLookups
+from rules.inventory.transcribe import error_code
 
 SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 

@@ -11,14 +11,14 @@ Rationale: Call audio and transcripts must not cross a network in clear text or 
     practice 1, data protection in transit).
 Severity: High
 Trigger: Periodic (the buckets are found through Transcribe, which AWS Config does not record)
-Reports on: each Transcribe data bucket (see rules.discovery) as AWS::S3::Bucket by bucket name;
+Reports on: each Transcribe data bucket (see rules.inventory.discovery) as AWS::S3::Bucket by bucket name;
     the account (AWS::::Account) when Transcribe resources or buckets could not be read.
 Parameters:
     MinimumTlsVersion (optional, default 1.2; 1.2 or 1.3): the oldest TLS version to accept.
-    BucketNames, BucketTagKey (optional): more buckets to evaluate (rules.discovery).
+    BucketNames, BucketTagKey (optional): more buckets to evaluate (rules.inventory.discovery).
 
-How the policy is judged: with rules.policy, by the requests AWS would evaluate, never by
-searching the JSON (rules.resource_policy_probe). Probes: s3:GetObject, s3:PutObject,
+How the policy is judged: with rules.policy.evaluation, by the requests AWS would evaluate, never by
+searching the JSON (rules.policy.resource_policy_probe). Probes: s3:GetObject, s3:PutObject,
 s3:DeleteObject and s3:GetObjectVersion on an object, s3:ListBucket, s3:PutBucketPolicy and
 s3:GetBucketPolicy on the bucket, each from a role of this account, a role of another account,
 the Transcribe service and an anonymous caller. For each:
@@ -68,12 +68,12 @@ from typing import Any, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext
-from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, Buckets, DataRule,
-                             bucket_read_failed, fit)
-from rules.resource_policy_probe import PolicyError, tls_gap
-from rules.s3_kms import S3KmsLookups
-from rules.transcribe_bucket_encrypted import DISCOVERY_ACTIONS
+from rules.engine.base import Evaluator, RunContext
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
+                                       DISCOVERY_ACTIONS, Buckets, DataRule,
+                                       bucket_read_failed, fit)
+from rules.policy.resource_policy_probe import PolicyError, tls_gap
+from rules.inventory.s3_kms import S3KmsLookups
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-bucket-tls-enforced",

@@ -55,11 +55,11 @@ from typing import Any, Callable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext
-from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
-from rules.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
-from rules.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
-                              ResourceKind)
+from rules.engine.base import Evaluator, RunContext
+from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
+from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
+from rules.inventory.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
+                                        ResourceKind)
 
 KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 

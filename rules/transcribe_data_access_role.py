@@ -23,13 +23,13 @@ Reports on: each role named as DataAccessRoleArn by a transcription job
 Parameters:
     ReportedResourceType (optional): ComplianceResourceType for unreadable Transcribe resources.
 
-How the role is judged: with rules.policy, by asking what IAM would decide for probe requests,
+How the role is judged: with rules.policy.evaluation, by asking what IAM would decide for probe requests,
 never by searching the JSON for strings.
     Trust policy, action sts:AssumeRole (and AssumeRoleWithWebIdentity/WithSAML for principals
     other than Transcribe), resource the role ARN. Each probe is tried with an empty request context,
     with this account's source context (aws:SourceAccount = this account, aws:SourceArn =
     arn:<partition>:transcribe:<region>:<account>:transcription-job/transcribe-guard-probe), and with
-    a context built to satisfy each Allow statement's conditions (rules.policy.satisfying_context),
+    a context built to satisfy each Allow statement's conditions (rules.policy.evaluation.satisfying_context),
     so that a condition on some unrelated key cannot hide a grant.
     - Other principals: ``*`` (anyone); then every principal the trust policy names other than
       transcribe.amazonaws.com; when none of those is allowed, arn:<p>:iam::000000000000:root (a
@@ -93,12 +93,12 @@ from typing import Any, Iterable, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, TranscribeGuardRule
-from rules.iam_inventory import iam_inventory_for
-from rules.policy import Decision, PolicyError, Request, evaluate, satisfying_context, statements
-from rules.job_references import JobReferences
-from rules.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
-                              VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code)
+from rules.engine.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, TranscribeGuardRule
+from rules.inventory.iam import iam_inventory_for
+from rules.policy.evaluation import Decision, PolicyError, Request, evaluate, satisfying_context, statements
+from rules.inventory.job_references import JobReferences
+from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
+                                        VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -392,7 +392,7 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
         # One entry per role: role names are unique in an account, whatever the path in the ARN.
         users: dict[tuple[str, str] | str, tuple[str, list[str]]] = {}
         # A function run reads only the jobs created since its last run and remembers the roles
-        # earlier runs found (rules/job_references.py); customizations are few and read every run.
+        # earlier runs found (rules/inventory/job_references.py); customizations are few and read every run.
         references = JobReferences.start(ctx, True, self.lambda_context) if self.invoked_as_function else None
 
         def use(role_arn: str, names: list[str]) -> None:

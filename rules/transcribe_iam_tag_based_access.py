@@ -73,10 +73,10 @@ from typing import Any, Iterable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext, TranscribeGuardRule
-from rules.iam_inventory import NamedDocument, iam_inventory_for
-from rules.iam_probe import (Scope, allowed, describe_actions, describe_labels, fitting, takes_no_resource,
-                             without_tags)
+from rules.engine.base import Evaluator, RunContext, TranscribeGuardRule
+from rules.inventory.iam import NamedDocument, iam_inventory_for
+from rules.policy.iam_probe import (Scope, allowed, describe_actions, describe_labels, fitting, takes_no_resource,
+                                    without_tags)
 
 POLICY_TYPE = "AWS::IAM::Policy"
 ROLE_TYPE = "AWS::IAM::Role"
@@ -196,7 +196,7 @@ class TranscribeIamTagBasedAccess(TranscribeGuardRule):
                 return self.result(ctx, ComplianceType.NON_COMPLIANT, resource_id, fitting(
                     lambda shown: f"{subject} allows {describe_actions(list(first))} without a condition on required "
                                   f"{_keys(list(missing))}{_where(subject, first, shown)}."), resource_type)
-        except ValueError:  # Scenario 9: rules.policy.PolicyError, or values it cannot compare
+        except ValueError:  # Scenario 9: rules.policy.evaluation.PolicyError, or values it cannot compare
             what = "the role's inline policies" if subject == "Role" else "the policy's default version"
             return self.result(ctx, ComplianceType.NON_COMPLIANT, resource_id,
                                f"Could not evaluate: MalformedPolicyDocument when reading {what}.", resource_type)

@@ -17,7 +17,7 @@ Parameters:
 The user's policies are judged together, as IAM judges a request: an explicit Deny in any of
 them wins over every Allow. Every Transcribe action is probed (each operation of botocore's
 transcribe model, plus the streaming actions) on ``*``, on representative ARNs and on the ARNs
-the policies name (see rules/iam_probe.py); conditions that can be met count as met. Permissions
+the policies name (see rules/policy/iam_probe.py); conditions that can be met count as met. Permissions
 boundaries, service control policies and session policies are not read: they can only narrow a
 grant, so the rule may report a user whose access they already remove.
 
@@ -58,9 +58,9 @@ from typing import Any, Iterable, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext, TranscribeGuardRule, annotation
-from rules.iam_inventory import IamInventory, IamUser, NamedDocument, iam_inventory_for
-from rules.iam_probe import Scope, allowed, describe_actions, describe_labels, fitting, transcribe_actions
+from rules.engine.base import Evaluator, RunContext, TranscribeGuardRule, annotation
+from rules.inventory.iam import IamInventory, IamUser, NamedDocument, iam_inventory_for
+from rules.policy.iam_probe import Scope, allowed, describe_actions, describe_labels, fitting, transcribe_actions
 
 USER_TYPE = "AWS::IAM::User"
 
@@ -148,7 +148,7 @@ class TranscribeIamUserNoAccess(TranscribeGuardRule):
     def _judge(self, ctx: RunContext, scope: Scope, user: IamUser, policies: list[NamedDocument]) -> Evaluation:
         try:
             grants = allowed(policies, scope)  # Scenarios 5-8: all policies together, as IAM decides
-        except ValueError:  # Scenario 9: rules.policy.PolicyError, or values it cannot compare
+        except ValueError:  # Scenario 9: rules.policy.evaluation.PolicyError, or values it cannot compare
             return Evaluation(ComplianceType.NON_COMPLIANT, user.user_id, USER_TYPE, annotation(
                 "Could not evaluate: MalformedPolicyDocument when reading the user's policies."))
         if not grants:  # Scenarios 4, 7

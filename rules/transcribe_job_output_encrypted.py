@@ -29,8 +29,8 @@ Why evidence and not the job itself: StartTranscriptionJob and its siblings acce
 OutputEncryptionKMSKeyId, but no Get or List operation returns it, so the job cannot say how its
 output was encrypted. The bucket's enforced settings (or the objects themselves) can.
 
-How a bucket policy is judged: by simulating PutObject requests with rules.policy (see
-rules.s3_kms), never by searching the JSON. For every kind of caller (a role of the account, a
+How a bucket policy is judged: by simulating PutObject requests with rules.policy.evaluation (see
+rules.inventory.s3_kms), never by searching the JSON. For every kind of caller (a role of the account, a
 role of another account, the Transcribe service, an anonymous caller) some Deny statement must
 refuse an upload asking for AES256 while not refusing one asking for the bucket's own KMS key;
 with KmsKeyArns, likewise an upload naming an unlisted key; and when the bucket explicitly allows
@@ -39,7 +39,7 @@ the KMS default encrypts them. Known limit: without KmsKeyArns a policy that pin
 algorithm passes, so an upload naming aws:kms with another key is not excluded; set KmsKeyArns or
 use EvidenceSource=object to close that gap.
 
-Each bucket and key is looked up once per run (rules.s3_kms), however many jobs use it. Object
+Each bucket and key is looked up once per run (rules.inventory.s3_kms), however many jobs use it. Object
 keys are customer content: they are used for HeadObject only, never in annotations or logs.
 
 Scenarios:
@@ -80,14 +80,14 @@ from typing import Any, Callable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext
-from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
-from rules.policy import PolicyError
-from rules.s3_kms import (KMS_ALGORITHMS, KMS_KEY_ARNS_PARAMETER, SSE, SSE_KMS_KEY, S3KmsLookups,
-                          kms_enforcement_probes, lookups_for, object_location, unrefused)
-from rules.s3_location import bucket_of, is_service_bucket
-from rules.transcribe import (FAILED, FINISHED_OK, JOB_KINDS, Resource, ResourceKind, error_code,
-                              output_uris)
+from rules.engine.base import Evaluator, RunContext
+from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
+from rules.policy.evaluation import PolicyError
+from rules.inventory.s3_kms import (KMS_ALGORITHMS, KMS_KEY_ARNS_PARAMETER, SSE, SSE_KMS_KEY, S3KmsLookups,
+                                    kms_enforcement_probes, lookups_for, object_location, unrefused)
+from rules.inventory.s3_location import bucket_of, is_service_bucket
+from rules.inventory.transcribe import (FAILED, FINISHED_OK, JOB_KINDS, Resource, ResourceKind, error_code,
+                                        output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-encrypted",

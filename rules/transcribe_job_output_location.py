@@ -42,11 +42,11 @@ from typing import Any, Callable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext
-from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
-from rules.s3_location import bucket_of, is_service_bucket
-from rules.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource,
-                              ResourceKind, output_uris)
+from rules.engine.base import Evaluator, RunContext
+from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
+from rules.inventory.s3_location import bucket_of, is_service_bucket
+from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource,
+                                        ResourceKind, output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-location",

@@ -70,10 +70,10 @@ import botocore.session
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext, require
-from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
-from rules.transcribe import (CALL_ANALYTICS_JOB, FAILED, JOB_KINDS, MEDICAL_SCRIBE_JOB, MEDICAL_TRANSCRIPTION_JOB,
-                              TRANSCRIPTION_JOB, Resource, ResourceKind)
+from rules.engine.base import Evaluator, RunContext, require
+from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
+from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, JOB_KINDS, MEDICAL_SCRIBE_JOB, MEDICAL_TRANSCRIPTION_JOB,
+                                        TRANSCRIPTION_JOB, Resource, ResourceKind)
 
 ALL_TYPES = "ALL"
 REDACTED_ONLY = "redacted"

@@ -13,9 +13,9 @@ Reports on: each key as AWS::KMS::Key by key id (the id AWS Config records, not 
     bucket as AWS::S3::Bucket when its default encryption could not be read; the account
     (AWS::::Account) when Transcribe resources or buckets could not be read.
 Parameters:
-    BucketNames, BucketTagKey (optional): more buckets whose keys to evaluate (rules.discovery).
+    BucketNames, BucketTagKey (optional): more buckets whose keys to evaluate (rules.inventory.discovery).
 
-The keys (rules.discovery): those named by the default encryption of the Transcribe data buckets
+The keys (rules.inventory.discovery): those named by the default encryption of the Transcribe data buckets
 and by the EncryptionConfiguration of custom vocabularies, vocabulary filters and language
 models. Each identifier (key id, key ARN, alias) is described once per run and each key evaluated
 once, however many buckets and customizations use it.
@@ -34,9 +34,9 @@ once, however many buckets and customizations use it.
   symmetric encryption keys (KeySpec SYMMETRIC_DEFAULT) with AWS-generated material (Origin
   AWS_KMS). Asymmetric and HMAC keys, imported key material and keys in custom key stores are
   not checked for rotation (AWS KMS Developer Guide, "Rotate AWS KMS keys").
-- Key policy (GetKeyPolicy, policy name ``default``): judged with rules.policy by asking whether
+- Key policy (GetKeyPolicy, policy name ``default``): judged with rules.policy.evaluation by asking whether
   a role of an account the policy does not name would be allowed any KMS action (kms:Decrypt,
-  kms:ReEncrypt*, kms:CreateGrant, kms:PutKeyPolicy, ...; rules.resource_policy_probe). The
+  kms:ReEncrypt*, kms:CreateGrant, kms:PutKeyPolicy, ...; rules.policy.resource_policy_probe). The
   caller controls every context key except its identity, the time and its network and source:
   kms:CallerAccount, aws:PrincipalAccount, aws:PrincipalArn, aws:PrincipalOrgID, aws:SourceAccount,
   aws:SourceArn, aws:SourceVpce, aws:SourceIp and the like keep an outsider's values. kms:ViaService
@@ -77,13 +77,13 @@ from typing import Any, Iterable, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext
-from rules.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, KEY_RESOURCE_TYPE,
-                             DataRule, Gap, KeyRef, bucket_read_failed, discovery_for, fit)
-from rules.resource_policy_probe import PolicyError, public_kms_grant
-from rules.s3_kms import KeyMetadata, S3KmsLookups, lookups_for
-from rules.transcribe import error_code
-from rules.transcribe_bucket_encrypted import DISCOVERY_ACTIONS
+from rules.engine.base import Evaluator, RunContext
+from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
+                                       DISCOVERY_ACTIONS, KEY_RESOURCE_TYPE,
+                                       DataRule, Gap, KeyRef, bucket_read_failed, discovery_for, fit)
+from rules.policy.resource_policy_probe import PolicyError, public_kms_grant
+from rules.inventory.s3_kms import KeyMetadata, S3KmsLookups, lookups_for
+from rules.inventory.transcribe import error_code
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-kms-key-protected",

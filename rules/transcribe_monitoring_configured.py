@@ -14,8 +14,8 @@ Parameters:
     MonitoringMethods (optional, default EventBridge,MetricAlarm): which of the two ways count.
 
 How rules and filters are judged: by the events they would see, not by their text. Sample
-events are matched against each EventBridge pattern (rules/event_pattern.py) and sample CloudTrail
-records against each metric filter pattern (rules/filter_pattern.py):
+events are matched against each EventBridge pattern (rules/policy/event_pattern.py) and sample CloudTrail
+records against each metric filter pattern (rules/policy/filter_pattern.py):
 
 - Transcribe's own EventBridge events for failed jobs: "Transcribe Job State Change" with
   TranscriptionJobStatus FAILED and "Call Analytics Job State Change" with JobStatus FAILED
@@ -27,7 +27,7 @@ records against each metric filter pattern (rules/filter_pattern.py):
   calls are not sampled: an ENABLED rule does not receive them (EventBridge User Guide, "Receiving
   read-only management events"). EventBridge receives CloudTrail events only while a trail is
   logging them ("Events from AWS services"), so a rule that matches only these needs a trail that
-  records Transcribe management events in this region (rules/cloudtrail.py).
+  records Transcribe management events in this region (rules/inventory/cloudtrail.py).
 - The same CloudTrail records as JSON log events for metric filters on the log group a trail
   delivers to (DescribeTrails CloudWatchLogsLogGroupArn). The alarm must watch the filter's metric
   (name, namespace and dimension names; directly or in a metric-math query) and have
@@ -68,10 +68,10 @@ from typing import Any, Iterable, Iterator, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules import event_pattern, filter_pattern
-from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
-from rules.cloudtrail import TRANSCRIBE_SOURCE, Trail, TrailState, list_trails, read_trail, records_transcribe_here
-from rules.transcribe import error_code
+from rules.policy import event_pattern, filter_pattern
+from rules.engine.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.inventory.cloudtrail import TRANSCRIBE_SOURCE, Trail, TrailState, list_trails, read_trail, records_transcribe_here
+from rules.inventory.transcribe import error_code
 
 EVENTBRIDGE, METRIC_ALARM = "EventBridge", "MetricAlarm"
 LIST_RULES_PAGE, LIST_TARGETS_PAGE, METRIC_FILTERS_PAGE, ALARMS_PAGE = 100, 100, 50, 100

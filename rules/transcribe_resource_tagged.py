@@ -53,9 +53,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, RunContext, require
-from rules.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
-from rules.transcribe import ALL_KINDS, KINDS_BY_KEY, Resource, ResourceKind
+from rules.engine.base import Evaluator, RunContext, require
+from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
+from rules.inventory.transcribe import ALL_KINDS, KINDS_BY_KEY, Resource, ResourceKind
 
 # AWS tag characters (letters, digits, spaces and _ . : / = + - @), less the separators of the
 # compact form: = ends a key, | separates values, and , separates entries.

@@ -49,9 +49,9 @@ from typing import Any, Iterable, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
-from rules.policy import Decision, PolicyError, Request, evaluate
-from rules.transcribe import error_code
+from rules.engine.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.policy.evaluation import Decision, PolicyError, Request, evaluate
+from rules.inventory.transcribe import error_code
 
 VPC_RESOURCE_TYPE = "AWS::EC2::VPC"
 PAGE_SIZE = 100  # DescribeVpcs accepts 5-1000, DescribeVpcEndpoints up to 1000

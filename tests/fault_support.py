@@ -17,7 +17,7 @@ import botocore.loaders
 import botocore.retries.standard
 import botocore.session
 
-from rules.registry import module_name
+from rules.catalog.registry import module_name
 from transcribe_guard.simulator import Simulator, faults
 
 # What transcribe_guard/templates.py puts in every rule function's environment.

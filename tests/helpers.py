@@ -131,7 +131,7 @@ def rejected_parameters(handler: Callable[[dict[str, Any], Any], Any], event: di
     which the exception carries (customerErrorCode, customerErrorMessage naming the parameter)."""
     import pytest
 
-    from rules.base import RuleParametersError
+    from rules.engine.base import RuleParametersError
 
     with posted_evaluations() as posted:
         with pytest.raises(RuleParametersError) as raised:

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from tests.test_transcribe_vpc_endpoints import remove_default_vpc
 from transcribe_guard import cli
 

@@ -72,7 +72,7 @@ def test_problems_name_what_a_rule_author_must_fix(monkeypatch: Any) -> None:
     assert f'"{first}": {{"controls"' in found[0] and "not_applicable" in found[0]
     found = _with_mapping(monkeypatch, "pci", lambda e: e[first]["controls"].append(
         {"id": "99.9.9", "rationale": "A requirement that PCI DSS does not have."}))
-    assert found == [f"rules/compliance/pci.json: {first}: control 99.9.9 is not in catalogs/pci.json "
+    assert found == [f"rules/catalog/compliance/pci.json: {first}: control 99.9.9 is not in catalogs/pci.json "
                      f"({compliance.catalog('pci')['source']['document'][:60]}...)."]
     found = _with_mapping(monkeypatch, "nist", lambda e: e.update({"transcribe-removed-rule": e[first]}))
     assert len(found) == 1 and "transcribe-removed-rule is not a rule, managed rule or process check" in found[0]

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from transcribe_guard import cli, cost
 
 # J=1000 jobs a day kept R=90 days: N = 90,000 retained; P = 100; D = 7 (r = 4 reconcile runs in
@@ -67,14 +67,14 @@ def test_every_registry_rule_has_a_reviewed_profile() -> None:
 
 def test_profiles_follow_how_the_code_runs() -> None:
     # The model reads METADATA; the code decides by class: checked to agree for every rule.
-    from rules.incremental import ResourceRule
+    from rules.engine.incremental import ResourceRule
 
     for name, rule in RULES.items():
         found = profile(name)
         assert (found.kind in ("job", "customization")) == issubclass(rule, ResourceRule), name
         assert found.tag_dependent == bool(getattr(rule, "TAG_DEPENDENT", False)), name
-        # ResourceRules resume (rules/incremental.py), the rules reading job references too
-        # (rules/job_references.py); account rules finish in one invocation.
+        # ResourceRules resume (rules/engine/incremental.py), the rules reading job references too
+        # (rules/inventory/job_references.py); account rules finish in one invocation.
         assert found.resumes == (found.kind != "account"), name
         # The pack runs the rules that list standard jobs every JobRulesFrequency (generate.py).
         assert found.follows_frequency == (cost.LIST_JOBS in rule.METADATA["iam_actions"]), name

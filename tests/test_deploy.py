@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from rules.registry import RULES, module_name
+from rules.catalog.registry import RULES, module_name
 from transcribe_guard import cli, deploy
 from transcribe_guard.generate import conformance_pack_yaml
 from transcribe_guard.package import build_zip
@@ -44,7 +44,7 @@ def test_package_is_deterministic_and_holds_rules_and_rdklib() -> None:
         infos = archive.infolist()
     assert names == sorted(names)
     assert {f"rules/{module_name(name)}.py" for name in RULES} <= set(names)
-    assert "rdklib/evaluator.py" in names and "rules/registry.schema.json" in names
+    assert "rdklib/evaluator.py" in names and "rules/catalog/registry.schema.json" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
 

@@ -1,6 +1,6 @@
-"""rules.discovery: every source of Transcribe data buckets and keys, what is left out, failures
+"""rules.inventory.discovery: every source of Transcribe data buckets and keys, what is left out, failures
 as gaps, per-run caching shared by the bucket and key rules, pagination past 100 jobs, and the
-new rules.s3_kms lookups (bucket-owner check, tags, ListBuckets, account public access block,
+new rules.inventory.s3_kms lookups (bucket-owner check, tags, ListBuckets, account public access block,
 key policy and rotation)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from rdklib import ClientFactory
 
-import rules.s3_kms
-import rules.transcribe
-from rules.base import RunContext, inventory_for
-from rules.discovery import Gap, KeyRef, describe_gaps, discovery_for
-from rules.s3_kms import KeyMetadata, lookups_for
+import rules.inventory.s3_kms
+import rules.inventory.transcribe
+from rules.engine.base import RunContext, inventory_for
+from rules.inventory.discovery import Gap, KeyRef, describe_gaps, discovery_for
+from rules.inventory.s3_kms import KeyMetadata, lookups_for
 from tests.data_buckets import (api_calls, client_error, create_key, create_language_model, create_vocabulary,  # noqa: F401
                                 make_bucket, start_job)
 from tests.helpers import ACCOUNT, REGION, fail_calls
@@ -111,14 +111,14 @@ def test_bucket_tag_key_with_and_without_value(sim: Any, api_calls: Any) -> None
 def test_unreadable_tags_and_unlisted_buckets(sim: Any, monkeypatch: Any) -> None:
     make_bucket(sim, "tagged", tags={"k": "v"})
     make_bucket(sim, "locked", tags={"k": "v"})
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: kw.get("Bucket") == "locked",
                lambda: client_error("AccessDenied", "GetBucketTagging"))
     found = discovery_for(context()).buckets((), "k")
     assert found.sources == {"tagged": ("BucketTagKey",)}
     assert list(found.unreadable_tags) == ["locked"]
     monkeypatch.undo()
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: operation == "list_buckets",
                lambda: client_error("AccessDenied", "ListBuckets"))
     found = discovery_for(context()).buckets((), "k")
@@ -130,7 +130,7 @@ def test_job_and_language_model_failures_are_gaps(sim: Any, monkeypatch: Any) ->
     start_job(sim, "good", "audio-in")
     start_job(sim, "denied", "audio-in")
     create_language_model(sim, "lm", "audio-in")
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, operation, **kw: kw.get("TranscriptionJobName") == "denied"
                or operation in ("list_medical_scribe_jobs", "describe_language_model"),
                lambda: client_error("AccessDeniedException"))
@@ -177,7 +177,7 @@ def test_pagination_past_100_jobs_each_job_read_once_per_run(sim: Any, api_calls
     assert api_calls.counts["transcribe.GetTranscriptionJob"] == 210
 
 
-# --- the lookups added to rules.s3_kms --------------------------------------------------------------
+# --- the lookups added to rules.inventory.s3_kms --------------------------------------------------------------
 
 def lookups() -> Any:
     return lookups_for(ClientFactory(None, assume_role_mode=False), ACCOUNT, REGION)
@@ -190,13 +190,13 @@ def test_bucket_reads_carry_the_owner_check(sim: Any, api_calls: Any) -> None:  
     found = lookups()
     assert found.expected_bucket_owner == ACCOUNT
     for read in (found.default_encryption, found.bucket_policy, found.public_access_block, found.bucket_tags):
-        with pytest.raises(rules.s3_kms.ClientError) as error:
+        with pytest.raises(rules.inventory.s3_kms.ClientError) as error:
             read("foreign-data")
         assert error.value.response["Error"]["Code"] == "AccessDenied"
     assert found.bucket_tags("own-data") == {"k": "v"}
     assert found.default_encryption("own-data").algorithm == "AES256"
     # Built directly, without an owner, the lookups send no check (the pre-existing behaviour).
-    assert rules.s3_kms.S3KmsLookups(ClientFactory(None, assume_role_mode=False), ACCOUNT, REGION).default_encryption(
+    assert rules.inventory.s3_kms.S3KmsLookups(ClientFactory(None, assume_role_mode=False), ACCOUNT, REGION).default_encryption(
         "foreign-data").algorithm == "AES256"
 
 
@@ -237,7 +237,7 @@ def test_list_buckets_follows_continuation_tokens(sim: Any, monkeypatch: Any) ->
         seen.append(kwargs)
         return pages[kwargs.get("ContinuationToken")]
 
-    monkeypatch.setattr(rules.s3_kms.S3KmsLookups, "_call", fake_call)
+    monkeypatch.setattr(rules.inventory.s3_kms.S3KmsLookups, "_call", fake_call)
     assert lookups().buckets() == [("a", "us-east-1"), ("b", None), ("c", "eu-west-1")]
     assert [kw.get("ContinuationToken") for kw in seen] == [None, "t1", "t2"]
     assert all(kw["MaxBuckets"] == 1000 for kw in seen)
@@ -245,7 +245,7 @@ def test_list_buckets_follows_continuation_tokens(sim: Any, monkeypatch: Any) ->
 
 def test_tag_discovery_skips_buckets_of_other_regions(sim: Any, monkeypatch: Any) -> None:
     make_bucket(sim, "here", tags={"k": "v"})
-    original = rules.s3_kms.S3KmsLookups._fetch_buckets
-    monkeypatch.setattr(rules.s3_kms.S3KmsLookups, "_fetch_buckets",
+    original = rules.inventory.s3_kms.S3KmsLookups._fetch_buckets
+    monkeypatch.setattr(rules.inventory.s3_kms.S3KmsLookups, "_fetch_buckets",
                         lambda self: [(name, "eu-west-1" if name == "here" else None) for name, _ in original(self)])
     assert sources(tag="k") == {}

@@ -1,4 +1,4 @@
-"""rules/event_pattern.py on plain data: the EventBridge operators the monitoring rule relies on,
+"""rules/policy/event_pattern.py on plain data: the EventBridge operators the monitoring rule relies on,
 examples from the EventBridge User Guide, and agreement with moto's matcher where both apply."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
-from rules.event_pattern import matches, parse
+from rules.policy.event_pattern import matches, parse
 
 EVENT: dict[str, Any] = {
     "version": "0", "id": "1", "detail-type": "Transcribe Job State Change", "source": "aws.transcribe",

@@ -20,7 +20,7 @@ import boto3
 import jsonschema
 import pytest
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from transcribe_guard import cli, deploy, evidence
 from transcribe_guard.compliance import FRAMEWORKS, registry_entries
 from transcribe_guard.iam_actions import recording

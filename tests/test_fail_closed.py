@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from rdklib import ClientFactory, ComplianceType
 
-from rules.base import (RESOURCE_ID_LIMIT, RuleParametersError, config_resource_id, fail_closed)
-from rules.s3_location import bucket_of
+from rules.engine.base import (RESOURCE_ID_LIMIT, RuleParametersError, config_resource_id, fail_closed)
+from rules.inventory.s3_location import bucket_of
 from rules.transcribe_bucket_encrypted import TranscribeBucketEncrypted
 from rules.transcribe_bucket_encrypted import lambda_handler as bucket_encrypted_handler
 from rules.transcribe_data_access_role import TranscribeDataAccessRole
@@ -131,8 +131,8 @@ def test_the_issues_bad_parameters_on_a_resource_rule(sim: Any, parameters: dict
 def test_annotations_escape_what_could_forge_a_row() -> None:
     """A metric filter or policy named to overwrite its row (ESC [2K, CR) or to reverse or hide
     text (U+202E, U+200B, a tag character) shows as visible escapes in the annotation Config stores."""
-    from rules.base import annotation
-    from rules.safe_text import UNSAFE_CHARACTERS
+    from rules.engine.base import annotation
+    from rules.engine.safe_text import UNSAFE_CHARACTERS
 
     text = annotation("Metric filter x\x1b[2K\x1b[GCOMPLIANT\r\x07\u202e\u200b\U000e0041 does not match.\n  Fix it.")
     assert text == ("Metric filter x\\x1b[2K\\x1b[GCOMPLIANT\\x0d\\x07\\u202e\\u200b\\U000e0041 does not match. Fix it.")

@@ -1,4 +1,4 @@
-"""Fault matrix: every rule in rules.registry.RULES × every fault kind of
+"""Fault matrix: every rule in rules.catalog.registry.RULES × every fault kind of
 transcribe_guard.simulator.faults, on the demo account, through each rule's Lambda handler with a
 real ScheduledNotification event. New rules are covered as soon as they are in RULES.
 
@@ -54,8 +54,8 @@ from typing import Any, Callable, Iterator, Mapping
 import pytest
 from botocore import xform_name
 
-from rules.incremental import RETIRED
-from rules.registry import RULES
+from rules.engine.incremental import RETIRED
+from rules.catalog.registry import RULES
 from tests.fault_support import CallLog, RecordedCall, demo_account, fast_simulation, lambda_handler
 from tests.helpers import ACCOUNT, deploy_rule, periodic_event, run_handler, stored_verdicts
 from transcribe_guard.cli import DEMO_PARAMETERS
@@ -616,12 +616,13 @@ def test_cli_scan_retries_like_the_rule_functions(plan_for: Callable[[str], Plan
     from moto.moto_api._internal import mock_random
 
     from transcribe_guard import cli
+    from transcribe_guard.scan import SDK_RETRY_ENVIRONMENT
     from tests.fault_support import MOTO_SEED
 
     rule = "transcribe-job-output-location"
     target = plan_for(rule).resource
     assert target is not None
-    for name in cli.SDK_RETRY_ENVIRONMENT:
+    for name in SDK_RETRY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 
     def scan() -> tuple[int, Any]:

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from rdklib import ClientFactory, ComplianceType, Evaluation
 
-from rules.base import RunContext, TranscribeGuardRule, fail_closed
-from rules.transcribe import TRANSCRIPTION_JOB, VOCABULARY, ResourceGone, TranscribeInventory, gone
+from rules.engine.base import RunContext, TranscribeGuardRule, fail_closed
+from rules.inventory.transcribe import TRANSCRIPTION_JOB, VOCABULARY, ResourceGone, TranscribeInventory, gone
 from tests.fault_support import fast_simulation
 from tests.helpers import ACCOUNT, put_media
 from transcribe_guard.simulator import Simulator, SimulatorServer, faults

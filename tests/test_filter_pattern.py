@@ -1,4 +1,4 @@
-"""rules/filter_pattern.py on sample CloudTrail records: the CloudWatch Logs filter-pattern syntax
+"""rules/policy/filter_pattern.py on sample CloudTrail records: the CloudWatch Logs filter-pattern syntax
 the monitoring rule relies on, with patterns from the CloudWatch Logs User Guide and the CIS AWS
 Foundations metric filters."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rules.filter_pattern import matches
+from rules.policy.filter_pattern import matches
 from rules.transcribe_monitoring_configured import cloudtrail_records
 
 RECORDS = cloudtrail_records("123456789012", "us-east-1")

@@ -39,8 +39,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rules.registry import RULES
-from rules.safe_text import UNSAFE_CHARACTERS
+from rules.catalog.registry import RULES
+from rules.engine.safe_text import UNSAFE_CHARACTERS
 from tests import test_fault_matrix as matrix
 from tests.fault_support import demo_account, fast_simulation, lambda_handler
 from tests.helpers import ACCOUNT, deploy_rule, periodic_event, run_handler

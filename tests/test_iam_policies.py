@@ -9,7 +9,7 @@ from typing import Any
 import parliament
 import pytest
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from transcribe_guard.templates import evaluation_actions, functions_template, member_role_template
 
 # RESOURCE_STAR is expected: a compliance rule reads every resource of its kind in the account,

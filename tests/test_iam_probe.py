@@ -1,4 +1,4 @@
-"""rules/iam_probe.py on plain policy documents: the action list, probe resources and contexts,
+"""rules/policy/iam_probe.py on plain policy documents: the action list, probe resources and contexts,
 Deny evasion and the tag filter that the two IAM rules build on."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from rules.iam_inventory import NamedDocument
-from rules.iam_probe import (Scope, _own_satisfying_context, _resources, allowed, describe_actions, evading_context, takes_no_resource,
-                             transcribe_actions, without_tags)
-from rules.policy import conditions_match
+from rules.inventory.iam import NamedDocument
+from rules.policy.iam_probe import (Scope, _own_satisfying_context, _resources, allowed, describe_actions, evading_context, takes_no_resource,
+                                    transcribe_actions, without_tags)
+from rules.policy.evaluation import conditions_match
 
 SCOPE = Scope("aws", "us-east-1", "123456789012")
 ALL = {"Effect": "Allow", "Action": "transcribe:*", "Resource": "*"}
@@ -87,5 +87,5 @@ def test_describe_actions_puts_start_actions_first_and_counts_the_rest() -> None
     {"StringNotEquals": {"aws:ResourceTag/Team": "x"}, "ForAllValues:StringEquals": {"aws:TagKeys": ["Team"]}},
 ])
 def test_own_satisfying_context_satisfies_the_statement(condition: dict[str, Any]) -> None:
-    # The fallback used while rules.policy has no satisfying_context of its own.
+    # The fallback used while rules.policy.evaluation has no satisfying_context of its own.
     assert conditions_match(condition, _own_satisfying_context({"Condition": condition}))

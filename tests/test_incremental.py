@@ -1,4 +1,4 @@
-"""How the per-resource rules run as functions (rules/incremental.py): a first run in full, then
+"""How the per-resource rules run as functions (rules/engine/incremental.py): a first run in full, then
 only what changed (new and newly finished jobs, CloudTrail tag and delete events, expired
 records), a weekly reconcile as the safety net, the Lambda deadline with resume, summary
 reporting, and what happens when the checkpoint or the event history cannot be read."""
@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rules import transcribe_job_output_location, transcribe_job_pii_redaction, transcribe_resource_tagged
-from rules.checkpoint import MODES, Checkpoint, CheckpointError, parameter_name
-from rules.pacing import RateLimiter, ordered_map
-from rules.transcribe import JOB_KINDS
+from rules.engine.checkpoint import MODES, Checkpoint, CheckpointError, parameter_name
+from rules.engine.pacing import RateLimiter, ordered_map
+from rules.inventory.transcribe import JOB_KINDS
 from tests.helpers import ACCOUNT, REGION, deploy_rule, periodic_event, put_media, run_handler, stored_verdicts
 from tests.test_properties import examples  # the project's hypothesis profile (derandomized)
 from transcribe_guard.bench.harness import FakeContext  # a Lambda context counting down
@@ -326,7 +326,7 @@ def test_a_reconcile_time_ten_years_ahead_means_a_full_run_that_judges_the_misse
     # Trusted, this would keep every later run incremental: the reconcile would never come.
     forge(account, LOCATION, lambda data: data.update(reconciled=epoch(10 * YEAR)))
     clock.advance(DAY)
-    with caplog.at_level(logging.WARNING, logger="rules.checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="rules.engine.checkpoint"):
         posted, _ = run(transcribe_job_output_location, LOCATION, GET_BOUND)
     assert {e["ComplianceResourceId"]: e["ComplianceType"] for e in posted} == {
         first: "COMPLIANT", missed: "NON_COMPLIANT"}
@@ -426,7 +426,7 @@ def test_a_bucket_rule_with_a_forged_checkpoint_reads_every_job_again(account: A
     for change, problem in changes:
         forge(account, rule, change)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="rules.checkpoint"):
+        with caplog.at_level(logging.WARNING, logger="rules.engine.checkpoint"):
             posted, calls = run(transcribe_bucket_encrypted, rule)
         assert problem in caplog.text, problem
         assert gets(calls) == 2, problem  # both jobs read again, as on the first day
@@ -434,7 +434,7 @@ def test_a_bucket_rule_with_a_forged_checkpoint_reads_every_job_again(account: A
 
 
 def test_a_checkpoint_round_trips_and_a_bad_one_names_its_field() -> None:
-    from rules.checkpoint import Position
+    from rules.engine.checkpoint import Position
     saved = Checkpoint(parameters="p", watermark=10.0, floor=5.0, reconciled=10.0, references={"b": [9.0, ["j"]]},
                        run=Position("reconcile", 11.0, "transcription-job", 8.0, "t", 4.0, 2, 3))
     assert Checkpoint.from_json(saved.to_json(), now=11.0) == saved
@@ -621,7 +621,7 @@ def test_summary_mode_posts_noncompliant_resources_and_one_account_result(accoun
 
 
 def test_scan_applies_summary_mode_too() -> None:
-    from rules.incremental import summarized
+    from rules.engine.incremental import summarized
     from rdklib import ComplianceType, Evaluation
     evaluations = [Evaluation(ComplianceType.COMPLIANT, "a", "AWS::::Account", "ok"),
                    Evaluation(ComplianceType.NON_COMPLIANT, "b", "AWS::::Account", "bad")]
@@ -673,7 +673,7 @@ def test_ordered_map_keeps_order_bounds_the_window_and_stops() -> None:
 
 
 def test_quota_scale_must_be_a_positive_number(monkeypatch: Any) -> None:
-    from rules.pacing import quota_scale
+    from rules.engine.pacing import quota_scale
     monkeypatch.setenv("TRANSCRIBE_GUARD_QUOTA_SCALE", "fast")
     with pytest.raises(ValueError, match="TRANSCRIBE_GUARD_QUOTA_SCALE must be a number"):
         quota_scale()
@@ -683,7 +683,7 @@ def test_quota_scale_must_be_a_positive_number(monkeypatch: Any) -> None:
 
 
 def test_checkpoint_round_trip_drops_an_oversized_token() -> None:
-    from rules.checkpoint import Position
+    from rules.engine.checkpoint import Position
     saved = Checkpoint(parameters="p", watermark=1.0, run=Position("full", 1.0, "transcription-job", 0.5, "t" * 5000))
     loaded = Checkpoint.from_json(saved.to_json())
     assert loaded.run is not None and loaded.run.token is None and loaded.run.before == 0.5
@@ -692,7 +692,7 @@ def test_checkpoint_round_trip_drops_an_oversized_token() -> None:
         Checkpoint.from_json(json.dumps({"version": 99}))
 
 
-# --- rules judging what jobs name: buckets, keys, roles (rules/job_references.py) ----------------
+# --- rules judging what jobs name: buckets, keys, roles (rules/inventory/job_references.py) ----------------
 
 def test_bucket_rules_read_only_new_jobs_and_remember_earlier_buckets(account: Any) -> None:
     from rules import transcribe_bucket_encrypted

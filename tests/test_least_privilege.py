@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import pytest
 from rdklib import ClientFactory
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from transcribe_guard.iam_actions import iam_action, recording
 from transcribe_guard.simulator import Simulator
 from transcribe_guard.simulator.shapes import service_model
@@ -76,8 +76,8 @@ def test_function_runs_call_only_declared_actions_plus_the_run_plumbing() -> Non
     declared ones (templates.py). Two runs a day apart: the first in full, the second incremental."""
     import datetime as dt
 
-    from rules.incremental import ResourceRule
-    from rules.registry import module_name
+    from rules.engine.incremental import ResourceRule
+    from rules.catalog.registry import module_name
     from tests.helpers import deploy_rule, periodic_event
     from transcribe_guard.simulator import clock
     from transcribe_guard.templates import INCREMENTAL_ACTIONS, RDKLIB_ACTIONS

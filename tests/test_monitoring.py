@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from rules.event_pattern import matches
+from rules.policy.event_pattern import matches
 from transcribe_guard import deploy, monitoring
 from transcribe_guard.compliance import registry_entries
 from transcribe_guard.iam_actions import recording
@@ -122,7 +122,7 @@ def test_dashboard_shows_the_score_and_every_entry() -> None:
 
 
 def test_every_rule_function_has_an_errors_alarm_that_notifies_and_may_publish() -> None:
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
 
     alarms = {r["Properties"]["Dimensions"][0]["Value"]: (i, r["Properties"]) for i, r in RESOURCES.items()
               if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["Namespace"] == "AWS/Lambda"}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rules.registry import RULES, module_name
+from rules.catalog.registry import RULES, module_name
 from transcribe_guard import cli
 from transcribe_guard.simulator import Simulator
 from tests.helpers import deploy_rule, periodic_event, stored_verdicts

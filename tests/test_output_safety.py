@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rules.safe_text import UNSAFE_CHARACTERS
+from rules.engine.safe_text import UNSAFE_CHARACTERS
 from transcribe_guard import cli, deploy
 from transcribe_guard.output_safety import FORMULA_TRIGGERS, csv_cell, display_width, json_text, visible
 

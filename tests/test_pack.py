@@ -10,8 +10,8 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from rules.pack_entries import MANAGED_RULES, PROCESS_CHECKS
-from rules.registry import RULES
+from rules.catalog.pack_entries import MANAGED_RULES, PROCESS_CHECKS
+from rules.catalog.registry import RULES
 from transcribe_guard.generate import conformance_pack, conformance_pack_yaml
 from transcribe_guard.pack_validation import managed_rules, validate_pack
 
@@ -130,7 +130,7 @@ def test_template_body_size_limit() -> None:
 
 
 def test_bucket_remediations_are_optional_manual_ssm_actions() -> None:
-    from rules.pack_entries import REMEDIATIONS
+    from rules.catalog.pack_entries import REMEDIATIONS
 
     pack = conformance_pack()
     remediations = {r["Properties"]["ConfigRuleName"]: r for r in pack["Resources"].values()

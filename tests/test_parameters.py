@@ -1,4 +1,4 @@
-"""rules.parameters: Config's string-valued InputParameters parsed against a rule's declared schema."""
+"""rules.engine.parameters: Config's string-valued InputParameters parsed against a rule's declared schema."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rdklib import InvalidParametersError
 
-from rules.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED, parse_parameters
+from rules.engine.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED, parse_parameters
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -1,4 +1,4 @@
-"""rules.policy against AWS's documented evaluation logic, one policy document and request per row.
+"""rules.policy.evaluation against AWS's documented evaluation logic, one policy document and request per row.
 
 Sources for the expectations (IAM User Guide): "Policy evaluation logic" (explicit Deny wins, an
 Allow is needed, otherwise implicit deny), "IAM JSON policy elements: Resource" (``*`` and ``?``
@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from rules.policy import (Decision, PolicyError, Request, conditions_match, evaluate, parse_policy,
-                          satisfying_context, statements)
+from rules.policy.evaluation import (Decision, PolicyError, Request, conditions_match, evaluate, parse_policy,
+                                     satisfying_context, statements)
 
 ALLOW, DENY, IMPLICIT = Decision.ALLOW, Decision.DENY, Decision.IMPLICIT_DENY
 OWN, OTHER = "111122223333", "444455556666"

@@ -1,5 +1,5 @@
 """Property tests (hypothesis) for what comes from outside: rule parameters, Config events and CLI
-input. Every rule in rules.registry.RULES is covered as soon as it is registered.
+input. Every rule in rules.catalog.registry.RULES is covered as soon as it is registered.
 
 Runs are reproducible: the "transcribe-guard" profile sets derandomize=True (examples derived from
 each test's name, no random seed, no example database) and the example counts below.
@@ -16,7 +16,7 @@ The contracts:
 - evaluate_parameters returns, or raises rdklib's InvalidParametersError whose message names the
   offending parameter (never another exception): a Config rule with bad parameters must say which;
 - a Config event ends in a list of valid evaluations, a clear error response (rdklib's dict with
-  internalErrorMessage), or an InvalidEventError naming the problem (rules.base.check_event); never
+  internalErrorMessage), or an InvalidEventError naming the problem (rules.engine.base.check_event); never
   a KeyError, TypeError, JSONDecodeError or botocore validation error from deep inside rdklib;
 - the CLI answers bad input with exit code 2 and one line on stderr, never a traceback.
 """
@@ -35,12 +35,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdklib import InvalidParametersError
 
-from rules.base import InvalidEventError, RuleParametersError
-from rules.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED
-from rules.registry import RULES
+from rules.engine.base import InvalidEventError, RuleParametersError
+from rules.engine.parameters import CONFIG_PARAMETER_LIMIT, RDKLIB_RESERVED
+from rules.catalog.registry import RULES
 from tests.fault_support import fast_simulation, lambda_handler
 from tests.helpers import deploy_rule, periodic_event
-from transcribe_guard import cli
+from transcribe_guard import cli, scan
 from transcribe_guard.simulator import Simulator
 
 settings.register_profile("transcribe-guard", derandomize=True, database=None, deadline=None, print_blob=True,
@@ -368,16 +368,16 @@ def test_cli_scan_uses_the_rule_functions_retry_settings(monkeypatch: pytest.Mon
     lambda_environments = [resource["Properties"]["Environment"]["Variables"]
                            for resource in functions_template()["Resources"].values()
                            if resource["Type"] == "AWS::Lambda::Function"]
-    assert lambda_environments and all({k: env[k] for k in cli.SDK_RETRY_ENVIRONMENT} == cli.SDK_RETRY_ENVIRONMENT
+    assert lambda_environments and all({k: env[k] for k in scan.SDK_RETRY_ENVIRONMENT} == scan.SDK_RETRY_ENVIRONMENT
                                        for env in lambda_environments)
-    for name in cli.SDK_RETRY_ENVIRONMENT:
+    for name in scan.SDK_RETRY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     seen: dict[str, str | None] = {}
-    monkeypatch.setattr(cli, "_run_scan", lambda names, parameters, progress: seen.update(
-        {name: os.environ.get(name) for name in cli.SDK_RETRY_ENVIRONMENT}) or [])
-    assert cli.run_scan([], {}) == []
-    assert seen == cli.SDK_RETRY_ENVIRONMENT
-    assert not any(name in os.environ for name in cli.SDK_RETRY_ENVIRONMENT), "the settings outlived the scan"
+    monkeypatch.setattr(scan, "_run_scan", lambda names, parameters, progress: seen.update(
+        {name: os.environ.get(name) for name in scan.SDK_RETRY_ENVIRONMENT}) or [])
+    assert scan.run_scan([], {}) == []
+    assert seen == scan.SDK_RETRY_ENVIRONMENT
+    assert not any(name in os.environ for name in scan.SDK_RETRY_ENVIRONMENT), "the settings outlived the scan"
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")  # the user's own choice wins
-    cli.run_scan([], {})
+    scan.run_scan([], {})
     assert seen["AWS_MAX_ATTEMPTS"] == "2"

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from transcribe_guard.generate import conformance_pack
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from rules.registry import RULES, metadata_schema, module_name
+from rules.catalog.registry import RULES, metadata_schema, module_name
 from transcribe_guard import generate
 
 ROOT = Path(__file__).resolve().parent.parent

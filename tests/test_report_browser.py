@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from transcribe_guard import cli, evidence
 from transcribe_guard.compliance import FRAMEWORKS
 from transcribe_guard.simulator import Simulator

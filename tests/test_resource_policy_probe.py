@@ -1,4 +1,4 @@
-"""rules.resource_policy_probe on plain policy documents: tables of bucket policies for the TLS
+"""rules.policy.resource_policy_probe on plain policy documents: tables of bucket policies for the TLS
 question (transcribe-bucket-tls-enforced) and the public question
 (transcribe-bucket-public-access-blocked), and of key policies (transcribe-kms-key-protected)."""
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from rules.policy import PolicyError
-from rules.resource_policy_probe import Grant, TlsGap, evade, public_kms_grant, public_s3_grant, tls_gap
-from rules.policy import Request
+from rules.policy.evaluation import PolicyError
+from rules.policy.resource_policy_probe import Grant, TlsGap, evade, public_kms_grant, public_s3_grant, tls_gap
+from rules.policy.evaluation import Request
 
 ACCOUNT = "123456789012"
 BUCKET = "b"

@@ -1,4 +1,4 @@
-"""rules.s3_kms: the per-run bucket and key lookups (against the simulator) and the bucket-policy
+"""rules.inventory.s3_kms: the per-run bucket and key lookups (against the simulator) and the bucket-policy
 probes (pure, on plain policy documents)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 from rdklib import ClientFactory
 
-import rules.s3_kms
-from rules.policy import PolicyError
-from rules.s3_kms import (SSE, SSE_C, SSE_KMS_KEY, DefaultEncryption, KeyMetadata, ObjectEncryption, S3KmsLookups,
-                          kms_enforcement_probes, lookups_for, object_location, unrefused)
+import rules.inventory.s3_kms
+from rules.policy.evaluation import PolicyError
+from rules.inventory.s3_kms import (SSE, SSE_C, SSE_KMS_KEY, DefaultEncryption, KeyMetadata, ObjectEncryption, S3KmsLookups,
+                                    kms_enforcement_probes, lookups_for, object_location, unrefused)
 from tests.helpers import ACCOUNT, fail_calls
 
 REGION = "us-east-1"
@@ -182,7 +182,7 @@ def test_lookups_remember_errors(sim: Any, monkeypatch: Any) -> None:
         attempts.append(operation)
         return True
 
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call", should_fail,
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call", should_fail,
                lambda: ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetBucketEncryption"))
     found = lookups()
     for _ in range(3):

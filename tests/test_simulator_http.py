@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from rules.registry import RULES
+from rules.catalog.registry import RULES
 from tests.test_deploy import required_pack_parameters
 from transcribe_guard import cli, deploy
 from transcribe_guard.simulator import Simulator
@@ -114,7 +114,7 @@ def test_a_stopped_server_leaves_in_process_rule_runs_in_process() -> None:
     process stopped: the handler reads the in-process account, not the stopped server's port."""
     from tests.helpers import LAMBDA_TRUST, _tiny_zip, stored_verdicts
     from transcribe_guard.simulator import SimulatorServer
-    from rules.registry import module_name
+    from rules.catalog.registry import module_name
 
     SimulatorServer(port=0).start().stop()
     name = "transcribe-config-recording"

@@ -10,7 +10,7 @@ import botocore.client
 import pytest
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-from rules.cloudtrail import management_event, selectors_log
+from rules.inventory.cloudtrail import management_event, selectors_log
 from rules.transcribe_api_activity_logged import TranscribeApiActivityLogged, lambda_handler
 from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts

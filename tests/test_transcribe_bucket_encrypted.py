@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from rdklib import ComplianceType, Evaluation, InvalidParametersError
 
-import rules.s3_kms
-import rules.transcribe
+import rules.inventory.s3_kms
+import rules.inventory.transcribe
 from rules.transcribe_bucket_encrypted import METADATA, TranscribeBucketEncrypted, lambda_handler
 from tests.data_buckets import (api_calls, client_error, create_key, create_language_model, make_bucket,  # noqa: F401
                                 run, start_job, texts, verdicts)
@@ -68,7 +68,7 @@ def test_scenario3_sse_s3_default_unless_allowed(sim: Any) -> None:
 def test_scenario3_legacy_no_configuration_answer_counts_as_sse_s3(sim: Any, monkeypatch: Any) -> None:
     make_bucket(sim, "legacy")
     start_job(sim, "call", "legacy")
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: operation == "get_bucket_encryption",
                lambda: client_error("ServerSideEncryptionConfigurationNotFoundError", "GetBucketEncryption"))
     assert verdicts(evaluate()) == {"legacy": N}
@@ -114,7 +114,7 @@ def test_scenario7_access_denied_bucket_and_key_among_good_ones(sim: Any, key: s
     make_bucket(sim, "key-denied", "aws:kms", broken_key)
     for name in ("good-a", "good-b", "denied", "key-denied"):
         start_job(sim, name, name)
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: kw.get("Bucket") == "denied"
                or kw.get("KeyId") == broken_key,
                lambda: client_error("AccessDenied", "GetBucketEncryption"))
@@ -139,7 +139,7 @@ def test_scenario7_bucket_of_another_account_fails_closed(sim: Any, key: str) ->
 def test_scenario7_describe_key_without_key_manager_fails_closed(sim: Any, key: str, monkeypatch: Any) -> None:
     make_bucket(sim, "audio", "aws:kms", key)
     start_job(sim, "call", "audio")
-    original = rules.s3_kms.S3KmsLookups._call
+    original = rules.inventory.s3_kms.S3KmsLookups._call
 
     def thinned(self: Any, service: str, operation: str, region: Any = None, **kwargs: Any) -> Any:
         response = original(self, service, operation, region, **kwargs)
@@ -147,7 +147,7 @@ def test_scenario7_describe_key_without_key_manager_fails_closed(sim: Any, key: 
             response["KeyMetadata"].pop("KeyManager")
         return response
 
-    monkeypatch.setattr(rules.s3_kms.S3KmsLookups, "_call", thinned)
+    monkeypatch.setattr(rules.inventory.s3_kms.S3KmsLookups, "_call", thinned)
     assert evaluate() == [Evaluation(N, "audio", BUCKET, "Could not evaluate: DescribeKey did not report the KeyManager "
                                                          "of the default KMS key of bucket audio.")]
 
@@ -167,7 +167,7 @@ def test_scenario9_unreadable_jobs_report_the_account_and_keep_earlier_results(s
     make_bucket(sim, "unseen", "AES256")
     start_job(sim, "readable", "seen")
     start_job(sim, "secret", "unseen")
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, operation, **kw: kw.get("TranscriptionJobName") == "secret",
                lambda: client_error("AccessDeniedException", "GetTranscriptionJob"))
     rule = TranscribeBucketEncrypted()
@@ -188,7 +188,7 @@ def test_scenario9_unreadable_jobs_report_the_account_and_keep_earlier_results(s
 def test_scenario10_unreadable_tags_fail_closed(sim: Any, key: str, monkeypatch: Any) -> None:
     make_bucket(sim, "tagged", "aws:kms", key, tags={"transcribe": "yes"})
     make_bucket(sim, "locked", "aws:kms", key, tags={"transcribe": "yes"})
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: operation == "get_bucket_tagging"
                and kw.get("Bucket") == "locked",
                lambda: client_error("AccessDenied", "GetBucketTagging"))
@@ -258,7 +258,7 @@ def test_scenario11_bad_parameters_name_the_parameter(parameters: dict[str, str]
 def test_metadata_validates_and_shares_parameter_schemas() -> None:
     import jsonschema
 
-    from rules.registry import RULES, metadata_schema
+    from rules.catalog.registry import RULES, metadata_schema
     jsonschema.validate(METADATA, metadata_schema())
     others = [RULES[name].METADATA["parameters"]["properties"] for name in (
         "transcribe-bucket-tls-enforced", "transcribe-bucket-public-access-blocked", "transcribe-kms-key-protected")]

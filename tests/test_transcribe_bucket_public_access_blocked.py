@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from rdklib import ComplianceType, Evaluation, InvalidParametersError
 
-import rules.s3_kms
-import rules.transcribe
+import rules.inventory.s3_kms
+import rules.inventory.transcribe
 from rules.transcribe_bucket_public_access_blocked import METADATA, TranscribeBucketPublicAccessBlocked, lambda_handler
 from tests.data_buckets import (ALL_ON, api_calls, client_error, make_bucket, policy, run, start_job,  # noqa: F401
                                 texts, tls_statements, verdicts)
@@ -122,7 +122,7 @@ def test_scenario7_access_denied_among_good_buckets(sim: Any, monkeypatch: Any) 
     for name in ("good-a", "good-b", "denied"):
         make_bucket(sim, name)
         start_job(sim, name, name)
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: kw.get("Bucket") == "denied",
                lambda: client_error("AccessDenied", "GetPublicAccessBlock"))
     result = evaluate()
@@ -135,7 +135,7 @@ def test_scenario7_unreadable_account_settings_only_matter_when_needed(sim: Any,
     make_bucket(sim, "blocked")
     make_bucket(sim, "needs-account", block=None)
     start_job(sim, "call", "blocked", "needs-account")
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: service == "s3control",
                lambda: client_error("AccessDenied", "GetPublicAccessBlock"))
     assert texts(evaluate()) == {
@@ -161,7 +161,7 @@ def test_scenario8_deleted_bucket_is_not_applicable(sim: Any) -> None:
 def test_scenario9_unreadable_language_models_report_the_account(sim: Any, monkeypatch: Any) -> None:
     make_bucket(sim, "audio")
     start_job(sim, "call", "audio")
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, operation, **kw: operation == "list_language_models",
                lambda: client_error("AccessDeniedException", "ListLanguageModels"))
     assert verdicts(evaluate()) == {ACCOUNT: N, "audio": C}
@@ -169,7 +169,7 @@ def test_scenario9_unreadable_language_models_report_the_account(sim: Any, monke
 
 def test_scenario10_unreadable_tags(sim: Any, monkeypatch: Any) -> None:
     make_bucket(sim, "locked", tags={"data": "calls"})
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: operation == "get_bucket_tagging",
                lambda: client_error("AccessDenied", "GetBucketTagging"))
     assert verdicts(evaluate({"BucketTagKey": "data=calls"})) == {"locked": N}
@@ -207,7 +207,7 @@ def test_scenario11_bad_parameters_name_the_parameter(parameters: dict[str, str]
 def test_metadata_validates() -> None:
     import jsonschema
 
-    from rules.registry import metadata_schema
+    from rules.catalog.registry import metadata_schema
     jsonschema.validate(METADATA, metadata_schema())
 
 

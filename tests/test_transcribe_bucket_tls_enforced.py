@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from rdklib import ComplianceType, Evaluation, InvalidParametersError
 
-import rules.s3_kms
-import rules.transcribe
+import rules.inventory.s3_kms
+import rules.inventory.transcribe
 from rules.transcribe_bucket_tls_enforced import METADATA, TranscribeBucketTlsEnforced, lambda_handler
 from tests.data_buckets import (api_calls, client_error, make_bucket, policy, run, start_job, texts,  # noqa: F401
                                 tls_statements, verdicts)
@@ -125,7 +125,7 @@ def test_scenario8_access_denied_among_good_buckets_and_another_accounts_bucket(
         enforced(sim, name)
         start_job(sim, name, name)
     other_account_s3(sim).create_bucket(Bucket="partner-data")
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: kw.get("Bucket") == "denied",
                lambda: client_error("AccessDenied", "GetBucketPolicy"))
     result = evaluate({"BucketNames": "partner-data"})
@@ -145,7 +145,7 @@ def test_scenario9_deleted_bucket_is_not_applicable(sim: Any) -> None:
 def test_scenario10_unlisted_jobs_report_the_account(sim: Any, monkeypatch: Any) -> None:
     enforced(sim, "audio")
     start_job(sim, "call", "audio", kind="medical")
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, operation, **kw: operation == "list_call_analytics_jobs",
                lambda: client_error("ThrottlingException", "ListCallAnalyticsJobs"))
     result = evaluate()
@@ -156,7 +156,7 @@ def test_scenario10_unlisted_jobs_report_the_account(sim: Any, monkeypatch: Any)
 
 def test_scenario11_unreadable_tags(sim: Any, monkeypatch: Any) -> None:
     make_bucket(sim, "locked", tags={"data": "calls"})
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kw: operation == "get_bucket_tagging",
                lambda: client_error("AccessDenied", "GetBucketTagging"))
     assert verdicts(evaluate({"BucketTagKey": "data"})) == {"locked": N}
@@ -191,7 +191,7 @@ def test_parameters_defaults() -> None:
 def test_metadata_validates() -> None:
     import jsonschema
 
-    from rules.registry import metadata_schema
+    from rules.catalog.registry import metadata_schema
     jsonschema.validate(METADATA, metadata_schema())
 
 

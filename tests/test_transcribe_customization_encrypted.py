@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-import rules.s3_kms
-import rules.transcribe
+import rules.inventory.s3_kms
+import rules.inventory.transcribe
 from rules.transcribe_customization_encrypted import METADATA, TranscribeCustomizationEncrypted, lambda_handler
 from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
@@ -103,7 +103,7 @@ def test_scenario2_medical_vocabulary_is_not_applicable_without_being_read(accou
     assert rule.evaluate_periodic({"accountId": ACCOUNT}, factory, rule.evaluate_parameters({})) == [Evaluation(
         NA, f"{ARN}:medical-vocabulary/drug-names", "AWS::::Account",
         "Medical vocabularies have no KMS key setting; Transcribe encrypts them with an AWS owned key.")]
-    from rules.base import _INVENTORIES
+    from rules.engine.base import _INVENTORIES
     assert "get_medical_vocabulary" not in _INVENTORIES[factory].calls
 
 
@@ -201,9 +201,9 @@ def test_scenario9_access_denied_on_one_resource_and_one_key(account: Any, monke
     vocabulary(account, "denied", account.key)
     vocabulary_filter(account, "key-denied", unreadable)
     language_model(account, "also-good", account.key)
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, op, **kw: kw.get("VocabularyName") == "denied", lambda: access_denied("GetVocabulary"))
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, op, region=None, **kw: kw.get("KeyId") == unreadable,
                lambda: ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeKey"))
     assert evaluate() == [
@@ -226,7 +226,7 @@ def test_each_key_is_described_once_per_run(account: Any) -> None:
     rule = TranscribeCustomizationEncrypted()
     assert set(verdicts(rule.evaluate_periodic({"accountId": ACCOUNT}, factory, rule.evaluate_parameters({})))
                .values()) == {C}
-    assert rules.s3_kms._LOOKUPS[factory].calls == {"kms.describe_key": 1}
+    assert rules.inventory.s3_kms._LOOKUPS[factory].calls == {"kms.describe_key": 1}
 
 
 def test_pagination_past_100_vocabularies(account: Any) -> None:
@@ -265,7 +265,7 @@ def test_bad_parameters_name_the_parameter(parameters: dict[str, Any], message: 
 def test_metadata_validates() -> None:
     import jsonschema
 
-    from rules.registry import metadata_schema
+    from rules.catalog.registry import metadata_schema
     jsonschema.validate(METADATA, metadata_schema())
     assert "transcribe:GetMedicalVocabulary" not in METADATA["iam_actions"]  # never read
 

@@ -13,9 +13,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-from rules.base import inventory_for
-from rules.registry import RULES, metadata_schema
-from rules.transcribe import TranscribeInventory
+from rules.engine.base import inventory_for
+from rules.catalog.registry import RULES, metadata_schema
+from rules.inventory.transcribe import TranscribeInventory
 from rules.transcribe_data_access_role import (KINDS, METADATA, PROBE_ACCOUNT, TranscribeDataAccessRole,
                                                lambda_handler, permission_findings, trust_findings, used_by,
                                                with_users)

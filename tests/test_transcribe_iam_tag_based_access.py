@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-import rules.iam_inventory
+import rules.inventory.iam
 from rules.transcribe_iam_tag_based_access import TranscribeIamTagBasedAccess, lambda_handler
 from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, LAMBDA_TRUST, deploy_rule, fail_calls, periodic_event, stored_verdicts
@@ -235,10 +235,10 @@ def test_scenario9_access_denied_on_one_policy_and_one_role_only(sim: Any, monke
     denied = managed(sim, "Secret", ALL_TRANSCRIBE)
     ok_role = role(sim, "ok-role", scoped=[{**ALL_TRANSCRIBE, "Condition": TEAM}])
     denied_role = role(sim, "denied-role", scoped=[{**ALL_TRANSCRIBE, "Condition": TEAM}])
-    fail_calls(monkeypatch, rules.iam_inventory.IamInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_call",
                lambda self, op, **kw: op == "get_policy_version" and kw["PolicyArn"].endswith("/Secret"),
                lambda: iam_denied("GetPolicyVersion"))
-    fail_calls(monkeypatch, rules.iam_inventory.IamInventory, "_pages",
+    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages",
                lambda self, op, **kw: op == "list_role_policies" and kw["RoleName"] == "denied-role",
                lambda: iam_denied("ListRolePolicies"))
     assert by_id(evaluate()) == by_id([
@@ -254,7 +254,7 @@ def test_scenario9_access_denied_on_one_policy_and_one_role_only(sim: Any, monke
 
 def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any) -> None:
     pid = managed(sim, "Odd", ALL_TRANSCRIBE)
-    original = rules.iam_inventory.IamInventory._call
+    original = rules.inventory.iam.IamInventory._call
 
     def malformed(self: Any, operation: str, **kwargs: Any) -> Any:
         response = original(self, operation, **kwargs)
@@ -262,7 +262,7 @@ def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any)
             response["PolicyVersion"]["Document"] = {"Statement": [{**ALL_TRANSCRIBE, "Condition": "nope"}]}
         return response
 
-    monkeypatch.setattr(rules.iam_inventory.IamInventory, "_call", malformed)
+    monkeypatch.setattr(rules.inventory.iam.IamInventory, "_call", malformed)
     assert evaluate() == [Evaluation(ComplianceType.NON_COMPLIANT, pid, POLICY,
                                      "Could not evaluate: MalformedPolicyDocument when reading the policy's default "
                                      "version.")]
@@ -273,7 +273,7 @@ def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any)
 def test_scenario10_listing_failure_reports_the_account_and_keeps_earlier_results(
         sim: Any, monkeypatch: Any, operation: str, label: str) -> None:
     managed(sim, "Operators", ALL_TRANSCRIBE)
-    fail_calls(monkeypatch, rules.iam_inventory.IamInventory, "_pages", lambda self, op, **kw: op == operation,
+    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages", lambda self, op, **kw: op == operation,
                lambda: iam_denied(operation))
     rule = TranscribeIamTagBasedAccess()
     result = rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False),

@@ -13,7 +13,7 @@ from moto.core.responses import ActionResult
 from moto.iam.responses import IamResponse
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-import rules.iam_inventory
+import rules.inventory.iam
 from rules.transcribe_iam_user_no_access import TranscribeIamUserNoAccess, lambda_handler
 from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, deploy_rule, fail_calls, periodic_event, stored_verdicts
@@ -233,7 +233,7 @@ def test_scenario8_an_allow_with_conditions_is_a_grant(sim: Any, condition: dict
 def test_scenario9_access_denied_on_one_user_only(sim: Any, monkeypatch: Any) -> None:
     ok = user(sim, "ok", inline={"s3": [S3_READ]})
     denied = user(sim, "denied", inline={"s3": [S3_READ]})
-    fail_calls(monkeypatch, rules.iam_inventory.IamInventory, "_pages",
+    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages",
                lambda self, op, **kw: op == "list_access_keys" and kw.get("UserName") == "denied",
                lambda: iam_denied("ListAccessKeys"))
     assert evaluate() == [
@@ -249,7 +249,7 @@ def test_scenario9_an_unreadable_managed_policy_fails_each_user_using_it_and_is_
     first, second = user(sim, "a", attached=(ops,)), user(sim, "b", attached=(ops,))
     fine = user(sim, "c", inline={"s3": [S3_READ]})
     calls: list[str] = []
-    original = rules.iam_inventory.IamInventory._call
+    original = rules.inventory.iam.IamInventory._call
 
     def denied_version(self: Any, operation: str, **kwargs: Any) -> Any:
         if operation == "get_policy_version":
@@ -257,7 +257,7 @@ def test_scenario9_an_unreadable_managed_policy_fails_each_user_using_it_and_is_
             raise iam_denied("GetPolicyVersion")
         return original(self, operation, **kwargs)
 
-    monkeypatch.setattr(rules.iam_inventory.IamInventory, "_call", denied_version)
+    monkeypatch.setattr(rules.inventory.iam.IamInventory, "_call", denied_version)
     text = "Could not evaluate: AccessDenied when reading the user's policies."
     assert evaluate() == [Evaluation(ComplianceType.NON_COMPLIANT, first, USER, text),
                           Evaluation(ComplianceType.NON_COMPLIANT, second, USER, text),
@@ -267,7 +267,7 @@ def test_scenario9_an_unreadable_managed_policy_fails_each_user_using_it_and_is_
 
 def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any) -> None:
     uid = user(sim, "odd", inline={"app": [ALL_TRANSCRIBE]})
-    original = rules.iam_inventory.IamInventory._call
+    original = rules.inventory.iam.IamInventory._call
 
     def malformed(self: Any, operation: str, **kwargs: Any) -> Any:
         response = original(self, operation, **kwargs)
@@ -275,14 +275,14 @@ def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any)
             response["PolicyDocument"] = {"Version": "2012-10-17", "Statement": "not a statement"}
         return response
 
-    monkeypatch.setattr(rules.iam_inventory.IamInventory, "_call", malformed)
+    monkeypatch.setattr(rules.inventory.iam.IamInventory, "_call", malformed)
     assert evaluate() == [Evaluation(ComplianceType.NON_COMPLIANT, uid, USER,
                                      "Could not evaluate: MalformedPolicyDocument when reading the user's policies.")]
 
 
 def test_scenario10_listing_failure_reports_the_account_and_keeps_earlier_results(sim: Any, monkeypatch: Any) -> None:
     user(sim, "app", inline={"app": [ALL_TRANSCRIBE]})
-    fail_calls(monkeypatch, rules.iam_inventory.IamInventory, "_pages", lambda self, op, **kw: op == "list_users",
+    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages", lambda self, op, **kw: op == "list_users",
                lambda: iam_denied("ListUsers"))
     rule = TranscribeIamUserNoAccess()
     result = rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False),

@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-import rules.s3_kms
-import rules.transcribe
-from rules.s3_kms import SSE, SSE_KMS_KEY
+import rules.inventory.s3_kms
+import rules.inventory.transcribe
+from rules.inventory.s3_kms import SSE, SSE_KMS_KEY
 from rules.transcribe_customization_encrypted import TranscribeCustomizationEncrypted
 from rules.transcribe_job_output_encrypted import METADATA, TranscribeJobOutputEncrypted, lambda_handler
 from tests.helpers import rejected_parameters
@@ -197,7 +197,7 @@ def test_scenario4_service_bucket_is_non_compliant(account: Any, api_calls: Call
         Evaluation(N, f"{ARN}:transcription-job/meeting", "AWS::::Account", f"Transcription job {service}"),
         Evaluation(N, f"{ARN}:analytics/pilot", "AWS::::Account", f"Call analytics job {service}"),
     ]
-    from rules.base import _INVENTORIES
+    from rules.engine.base import _INVENTORIES
     # The transcription job is judged from its summary; the call analytics job needs its details.
     assert "get_transcription_job" not in _INVENTORIES[factory].calls
     assert _INVENTORIES[factory].calls["get_call_analytics_job"] == 1
@@ -206,7 +206,7 @@ def test_scenario4_service_bucket_is_non_compliant(account: Any, api_calls: Call
 
 def test_scenario5_details_without_output_uris_fail_closed(account: Any, monkeypatch: Any) -> None:
     start_job(account, "odd", ENFORCED, "alias/transcripts")
-    original = rules.transcribe.TranscribeInventory._call
+    original = rules.inventory.transcribe.TranscribeInventory._call
 
     def without_transcript(self: Any, operation: str, **kwargs: Any) -> Any:
         response = original(self, operation, **kwargs)
@@ -214,7 +214,7 @@ def test_scenario5_details_without_output_uris_fail_closed(account: Any, monkeyp
             response["TranscriptionJob"].pop("Transcript", None)
         return response
 
-    monkeypatch.setattr(rules.transcribe.TranscribeInventory, "_call", without_transcript)
+    monkeypatch.setattr(rules.inventory.transcribe.TranscribeInventory, "_call", without_transcript)
     for mode in ("bucket", "object"):
         assert evaluate({"EvidenceSource": mode}) == [Evaluation(
             N, f"{ARN}:transcription-job/odd", "AWS::::Account",
@@ -251,7 +251,7 @@ def test_scenario7_no_default_encryption(account: Any, monkeypatch: Any) -> None
     # answer S3 gave before (and S3-compatible stores still give), injected here.
     make_bucket(account, "plain-out")
     start_job(account, "call", "plain-out", "alias/transcripts")  # the job's own key is not visible
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, operation, region=None, **kwargs: operation == "get_bucket_encryption",
                lambda: ClientError({"Error": {"Code": "ServerSideEncryptionConfigurationNotFoundError",
                                               "Message": "not found"}}, "GetBucketEncryption"))
@@ -390,7 +390,7 @@ def test_scenario13_access_denied_on_one_bucket_among_good_ones(account: Any, mo
         calls.append(f"{operation}:{kwargs.get('Bucket')}")
         return operation == "get_bucket_policy" and kwargs.get("Bucket") == "denied-out"
 
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call", should_fail,
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call", should_fail,
                lambda: ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetBucketPolicy"))
     result = evaluate()
     denied = "Could not evaluate: AccessDenied when reading the bucket policy of output bucket denied-out."
@@ -411,10 +411,10 @@ def test_scenario13_errors_on_jobs_keys_and_objects(account: Any, monkeypatch: A
     start_job(account, "job-denied", ENFORCED, "alias/transcripts")
     start_job(account, "key-denied", "unreadable-key-out", unknown_key)
     start_job(account, "fine", ENFORCED, "alias/transcripts")
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, op, **kw: kw.get("TranscriptionJobName") == "job-denied",
                lambda: access_denied("GetTranscriptionJob"))
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, op, region=None, **kw: kw.get("KeyId") == unknown_key,
                lambda: ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeKey"))
     assert annotations(evaluate()) == {
@@ -423,7 +423,7 @@ def test_scenario13_errors_on_jobs_keys_and_objects(account: Any, monkeypatch: A
                       "unreadable-key-out.",
         "job-denied": "Could not evaluate: AccessDeniedException when reading transcription job.",
     }
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call",
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call",
                lambda self, service, op, region=None, **kw: op == "head_object" and "fine" not in kw.get("Key", ""),
                lambda: ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject"))
     result = evaluate({"EvidenceSource": "object"})
@@ -438,15 +438,15 @@ def test_scenario14_every_output_object_must_pass(account: Any, monkeypatch: Any
     factory = ClientFactory(None, assume_role_mode=False)
     assert set(verdicts(evaluate({"EvidenceSource": "object"}, factory=factory)).values()) == {C}
     # Transcript + redacted transcript, transcript, redacted transcript, transcript + clinical document.
-    assert rules.s3_kms._LOOKUPS[factory].calls["s3.head_object"] == 6
+    assert rules.inventory.s3_kms._LOOKUPS[factory].calls["s3.head_object"] == 6
     # One object re-encrypted with SSE-S3 (say, copied over by another tool) fails its job.
-    original = rules.s3_kms.S3KmsLookups.object_encryption
+    original = rules.inventory.s3_kms.S3KmsLookups.object_encryption
 
     def summary_reencrypted(self: Any, bucket: str, key: str) -> Any:
         found = original(self, bucket, key)
-        return rules.s3_kms.ObjectEncryption("AES256", None) if key.endswith("summary.json") else found
+        return rules.inventory.s3_kms.ObjectEncryption("AES256", None) if key.endswith("summary.json") else found
 
-    monkeypatch.setattr(rules.s3_kms.S3KmsLookups, "object_encryption", summary_reencrypted)
+    monkeypatch.setattr(rules.inventory.s3_kms.S3KmsLookups, "object_encryption", summary_reencrypted)
     result = evaluate({"EvidenceSource": "object"})
     assert verdicts(result) == {**{arn: C for arn in every_kind_arns()}, f"{ARN}:medical-scribe-job/scribe": N}
     assert annotations(result)["scribe"] == (
@@ -531,7 +531,7 @@ def test_bad_parameters_name_the_parameter(parameters: dict[str, Any], message: 
 def test_metadata_validates_and_object_mode_permission_is_explained() -> None:
     import jsonschema
 
-    from rules.registry import metadata_schema
+    from rules.catalog.registry import metadata_schema
     jsonschema.validate(METADATA, metadata_schema())
     assert "s3:GetObject" not in METADATA["iam_actions"]
     for field in ("description", "remediation"):

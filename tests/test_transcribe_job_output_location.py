@@ -9,7 +9,7 @@ import boto3
 import pytest
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-import rules.transcribe
+import rules.inventory.transcribe
 from rules.transcribe_job_output_location import TranscribeJobOutputLocation, lambda_handler
 from tests.helpers import rejected_parameters
 from tests.helpers import (ACCOUNT, access_denied, deploy_rule, fail_calls, periodic_event, put_media,
@@ -79,7 +79,7 @@ def test_scenario5_customer_bucket_is_compliant_from_the_summary_alone(account: 
     result = rule.evaluate_periodic({"accountId": ACCOUNT}, factory, rule.evaluate_parameters({}))
     assert result == [Evaluation(ComplianceType.COMPLIANT, f"{ARN}:transcription-job/call-1", "AWS::::Account",
                                  "Transcription job output is in a customer-owned bucket.")]
-    from rules.base import _INVENTORIES
+    from rules.engine.base import _INVENTORIES
     assert "get_transcription_job" not in _INVENTORIES[factory].calls  # no per-job Get
 
 
@@ -136,7 +136,7 @@ def test_scenario9_medical_scribe_and_medical_jobs(account: Any) -> None:
 
 def test_scenario10_missing_location_fields_fail_closed(account: Any, monkeypatch: Any) -> None:
     start_job(account, "odd", OutputBucketName=OUT)
-    original = rules.transcribe.TranscribeInventory._call
+    original = rules.inventory.transcribe.TranscribeInventory._call
 
     def without_location(self: Any, operation: str, **kwargs: Any) -> Any:
         response = original(self, operation, **kwargs)
@@ -146,7 +146,7 @@ def test_scenario10_missing_location_fields_fail_closed(account: Any, monkeypatc
             response["TranscriptionJob"].pop("Transcript", None)
         return response
 
-    monkeypatch.setattr(rules.transcribe.TranscribeInventory, "_call", without_location)
+    monkeypatch.setattr(rules.inventory.transcribe.TranscribeInventory, "_call", without_location)
     assert evaluate() == [Evaluation(ComplianceType.NON_COMPLIANT, f"{ARN}:transcription-job/odd", "AWS::::Account",
                                      "Transcription job details do not show where its output is stored.")]
 
@@ -156,7 +156,7 @@ def test_scenario11_access_denied_on_one_job_only(account: Any, monkeypatch: Any
     for name in ("ca-ok", "ca-denied"):
         transcribe.start_call_analytics_job(CallAnalyticsJobName=name, Media={"MediaFileUri": f"s3://{MEDIA}/a.wav"},
                                             OutputLocation=f"s3://{OUT}/")
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, op, **kw: kw.get("CallAnalyticsJobName") == "ca-denied",
                lambda: access_denied("GetCallAnalyticsJob"))
     result = evaluate()
@@ -170,7 +170,7 @@ def test_scenario11_access_denied_on_one_job_only(account: Any, monkeypatch: Any
 
 def test_listing_failure_reports_the_account_and_keeps_earlier_results(account: Any, monkeypatch: Any) -> None:
     start_job(account, "call-1", OutputBucketName=OUT)
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, op, **kw: op == "list_medical_scribe_jobs", lambda: access_denied("ListMedicalScribeJobs"))
     rule = TranscribeJobOutputLocation()
     result = rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False),

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-from rules.base import RunContext, inventory_for
-from rules.registry import RULES, metadata_schema
-from rules.transcribe import TRANSCRIPTION_JOB, Resource, TranscribeInventory
+from rules.engine.base import RunContext, inventory_for
+from rules.catalog.registry import RULES, metadata_schema
+from rules.inventory.transcribe import TRANSCRIPTION_JOB, Resource, TranscribeInventory
 from rules.transcribe_job_pii_redaction import METADATA, PII_ENTITY_TYPES, TranscribeJobPiiRedaction, lambda_handler
 from tests.helpers import rejected_parameters
 from tests.helpers import (ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, periodic_event, put_media,

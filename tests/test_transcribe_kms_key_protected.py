@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-import rules.s3_kms
-import rules.transcribe
-from rules.registry import RULES
+import rules.inventory.s3_kms
+import rules.inventory.transcribe
+from rules.catalog.registry import RULES
 from rules.transcribe_kms_key_protected import METADATA, TranscribeKmsKeyProtected, lambda_handler
 from tests.data_buckets import (api_calls, client_error, create_key, create_language_model,  # noqa: F401
                                 create_vocabulary, good_bucket, make_bucket, run, start_job, texts, verdicts)
@@ -173,7 +173,7 @@ def test_scenario9_access_denied_on_one_key_among_good_ones(sim: Any, monkeypatc
                 or (operation == "get_key_policy" and kw.get("KeyId") == policy["Arn"])
                 or kw.get("Bucket") == "unreadable")
 
-    fail_calls(monkeypatch, rules.s3_kms.S3KmsLookups, "_call", should_fail,
+    fail_calls(monkeypatch, rules.inventory.s3_kms.S3KmsLookups, "_call", should_fail,
                lambda: client_error("AccessDeniedException"))
     assert texts(evaluate()) == {
         good["KeyId"]: f"KMS key of bucket good {PROTECTED}",
@@ -193,7 +193,7 @@ def test_scenario10_unreadable_customizations_report_the_account(sim: Any, monke
     make_bucket(sim, "sources")
     create_vocabulary(sim, "terms", "sources", key["Arn"])
     create_vocabulary(sim, "secret", "sources", key["Arn"])
-    fail_calls(monkeypatch, rules.transcribe.TranscribeInventory, "_call",
+    fail_calls(monkeypatch, rules.inventory.transcribe.TranscribeInventory, "_call",
                lambda self, operation, **kw: kw.get("VocabularyName") == "secret",
                lambda: client_error("AccessDeniedException", "GetVocabulary"))
     rule = TranscribeKmsKeyProtected()
@@ -225,7 +225,7 @@ def test_scenario11_bad_parameters_name_the_parameter(parameters: dict[str, str]
 def test_metadata_validates() -> None:
     import jsonschema
 
-    from rules.registry import metadata_schema
+    from rules.catalog.registry import metadata_schema
     jsonschema.validate(METADATA, metadata_schema())
 
 
@@ -271,7 +271,7 @@ def test_scenario9_responses_missing_key_manager_or_policy_fail_closed(sim: Any,
     make_bucket(sim, "audio", "aws:kms", unknown["Arn"])
     make_bucket(sim, "text", "aws:kms", no_policy["Arn"])
     start_job(sim, "call", "audio", "text")
-    original = rules.s3_kms.S3KmsLookups._call
+    original = rules.inventory.s3_kms.S3KmsLookups._call
 
     def thinned(self: Any, service: str, operation: str, region: Any = None, **kwargs: Any) -> Any:
         response = original(self, service, operation, region, **kwargs)
@@ -281,7 +281,7 @@ def test_scenario9_responses_missing_key_manager_or_policy_fail_closed(sim: Any,
             response.pop("Policy")
         return response
 
-    monkeypatch.setattr(rules.s3_kms.S3KmsLookups, "_call", thinned)
+    monkeypatch.setattr(rules.inventory.s3_kms.S3KmsLookups, "_call", thinned)
     assert texts(evaluate()) == {
         unknown["KeyId"]: "Could not evaluate: DescribeKey did not report the KeyManager of the KMS key of bucket audio.",
         no_policy["KeyId"]: "Could not evaluate: GetKeyPolicy returned no policy for the KMS key of bucket text."}

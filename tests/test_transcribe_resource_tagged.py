@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
-from rules.base import inventory_for
-from rules.registry import RULES, metadata_schema
-from rules.transcribe import ALL_KINDS, TranscribeInventory
+from rules.engine.base import inventory_for
+from rules.catalog.registry import RULES, metadata_schema
+from rules.inventory.transcribe import ALL_KINDS, TranscribeInventory
 from rules.transcribe_resource_tagged import (METADATA, TagRequirement, TranscribeResourceTagged, lambda_handler,
                                               tag_problems)
 from tests.helpers import rejected_parameters

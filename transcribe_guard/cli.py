@@ -11,22 +11,17 @@ import csv
 import io
 import json
 import logging
-import os
 import signal
 import sys
 import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TextIO
+from typing import Any, Sequence, TextIO
 
 from transcribe_guard.output_safety import csv_cell, display_width, pad, visible
+from transcribe_guard.scan import UsageError, run_scan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
 COMPLIANCE_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported on one line, exit 2."""
 
 
 # --- scan --------------------------------------------------------------------------------------
@@ -39,7 +34,7 @@ DEMO_PARAMETERS: dict[str, dict[str, str]] = {
 
 
 def missing_required(name: str, given: dict[str, Any]) -> list[str]:
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
     return [p for p in RULES[name].METADATA["parameters"].get("required", []) if not str(given.get(p) or "").strip()]
 
 
@@ -50,7 +45,7 @@ def load_parameters(path: str | None, rule_names: Sequence[str], defaults: dict[
     no value is left out of the result instead of being a usage error."""
     from rdklib import InvalidParametersError
 
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
 
     raw: Any = {}
     if path:
@@ -77,66 +72,6 @@ def load_parameters(path: str | None, rule_names: Sequence[str], defaults: dict[
         except InvalidParametersError as error:
             raise UsageError(f"{f'--parameters {path}' if path else 'no --parameters'}: rule {name}: {error}") from None
     return validated
-
-
-# The SDK retry settings of the rule functions (transcribe_guard/templates.py): a scan retries
-# throttling, 5xx errors and timeouts as the deployed rules do. Set only for the scan, and only
-# where the environment does not already choose.
-SDK_RETRY_ENVIRONMENT = {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5"}
-
-
-@contextmanager
-def sdk_retries() -> Iterator[None]:
-    added = [name for name in SDK_RETRY_ENVIRONMENT if name not in os.environ]
-    os.environ.update({name: SDK_RETRY_ENVIRONMENT[name] for name in added})
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
-def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
-             progress: Callable[[str], None] | None = None) -> list[dict[str, str]]:
-    """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
-    region the standard AWS SDK configuration selects, with the rule functions' SDK retries. One
-    client factory for all rules, so they share one inventory and every resource is listed and
-    read once."""
-    with sdk_retries():
-        return _run_scan(rule_names, parameters, progress)
-
-
-def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
-              progress: Callable[[str], None] | None) -> list[dict[str, str]]:
-    import boto3
-    from rdklib import ClientFactory
-
-    from rules.registry import RULES
-    from transcribe_guard import custom_endpoint
-    from transcribe_guard.events import scheduled_notification
-
-    custom_endpoint.install_default()  # s3control through AWS_ENDPOINT_URL=http://127.0.0.1:PORT (simulate)
-    session = boto3.session.Session()
-    region = session.region_name
-    if not region:
-        raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
-    account_id = session.client("sts").get_caller_identity()["Account"]
-    client_factory = ClientFactory(role_arn=None, region=region, assume_role_mode=False)
-    results: list[dict[str, str]] = []
-    for index, name in enumerate(rule_names, 1):
-        if progress:
-            progress(f"[{index}/{len(rule_names)}] {name}")
-        rule = RULES[name]()
-        event = scheduled_notification(name, account_id, "TESTMODE", region=region)
-        for evaluation in rule.evaluate_periodic(event, client_factory, parameters[name]):
-            results.append({
-                "rule": name,
-                "resource_type": evaluation.complianceResourceType,
-                "resource_id": evaluation.complianceResourceId,
-                "compliance": evaluation.complianceType,
-                "annotation": evaluation.annotation or "",
-            })
-    return results
 
 
 def summarize(results: list[dict[str, str]]) -> dict[str, Any]:
@@ -209,7 +144,7 @@ class Progress:
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
 
     rule_names = list(dict.fromkeys(args.rule or RULES))
     for name in rule_names:
@@ -275,7 +210,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import jsonschema
 
-    from rules.registry import RULES, metadata_schema
+    from rules.catalog.registry import RULES, metadata_schema
     from transcribe_guard import generate
 
     schema = metadata_schema()
@@ -429,7 +364,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
         if source == "config":
             return evidence.collect_from_config(session, args.pack_name, bar)
-        from rules.registry import RULES
+        from rules.catalog.registry import RULES
         rule_names = list(RULES)
         parameters = load_parameters(args.parameters, rule_names, DEMO_PARAMETERS if args.demo else None,
                                      skip_unconfigured=True)
@@ -513,7 +448,7 @@ def cmd_package(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Model a month of the pack's costs: naive daily re-evaluation vs incremental evaluation."""
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
     from transcribe_guard import cost
 
     try:

@@ -3,11 +3,11 @@ to HIPAA Security Rule, PCI DSS v4.0.1, SOC 2 (2017 TSC) and NIST SP 800-53 rev.
 
 Data lives with the rules, Prowler style, one file per framework:
 
-- ``rules/compliance/<framework>.json``: ``entries`` maps each registry entry's name to either
+- ``rules/catalog/compliance/<framework>.json``: ``entries`` maps each registry entry's name to either
   ``{"controls": [{"id", "rationale"}]}`` or ``{"not_applicable": "<reason>"}``;
-- ``rules/compliance/catalogs/<framework>.json``: the framework's control ids and titles, naming
+- ``rules/catalog/compliance/catalogs/<framework>.json``: the framework's control ids and titles, naming
   the source document and version; every mapped id must be in it;
-- ``rules/compliance/mapping.schema.json`` and ``catalog.schema.json`` validate both.
+- ``rules/catalog/compliance/mapping.schema.json`` and ``catalog.schema.json`` validate both.
 
 Rules stay framework-agnostic: a rule module never names a control.
 """
@@ -49,8 +49,8 @@ class Entry:
 
 def registry_entries() -> list[Entry]:
     """Custom rules, AWS managed rules and process checks, in pack order."""
-    from rules.pack_entries import MANAGED_RULES, PROCESS_CHECKS
-    from rules.registry import RULES
+    from rules.catalog.pack_entries import MANAGED_RULES, PROCESS_CHECKS
+    from rules.catalog.registry import RULES
 
     entries = [Entry(name, "custom", cls.METADATA["title"], cls.METADATA["practice"]) for name, cls in RULES.items()]
     entries += [Entry(m["name"], "managed", f"AWS managed rule {m['identifier']}", m["practice"]) for m in MANAGED_RULES]
@@ -59,7 +59,7 @@ def registry_entries() -> list[Entry]:
 
 
 def _read(path: str) -> Any:
-    return json.loads(resources.files("rules").joinpath("compliance", *path.split("/")).read_text(encoding="utf-8"))
+    return json.loads(resources.files("rules.catalog").joinpath("compliance", *path.split("/")).read_text(encoding="utf-8"))
 
 
 def mapping_schema() -> dict[str, Any]:
@@ -110,30 +110,30 @@ def problems(framework: str, entry_names: list[str] | None = None) -> list[str]:
                                     (mapped, mapping_schema(), f"{framework}.json")):
         for error in jsonschema.Draft202012Validator(schema).iter_errors(document):
             where = "/".join(map(str, error.absolute_path)) or "<root>"
-            found.append(f"rules/compliance/{label}: {where}: {error.message}")
+            found.append(f"rules/catalog/compliance/{label}: {where}: {error.message}")
     if found:
         return found
     ids = [control["id"] for control in cat["controls"]]
     for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
-        found.append(f"rules/compliance/catalogs/{framework}.json: control {duplicate} is listed twice.")
+        found.append(f"rules/catalog/compliance/catalogs/{framework}.json: control {duplicate} is listed twice.")
     for control_id in ids:
         if not ID_PATTERNS[framework].match(control_id):
-            found.append(f"rules/compliance/catalogs/{framework}.json: {control_id!r} is not a {framework} control id.")
+            found.append(f"rules/catalog/compliance/catalogs/{framework}.json: {control_id!r} is not a {framework} control id.")
     if cat["framework"] != framework or mapped["framework"] != framework:
-        found.append(f"rules/compliance: the {framework} files name another framework.")
+        found.append(f"rules/catalog/compliance: the {framework} files name another framework.")
     known = set(ids)
     names = entry_names if entry_names is not None else [e.name for e in registry_entries()]
     for name, entry in mapped["entries"].items():
         if name not in names:
-            found.append(f"rules/compliance/{framework}.json: {name} is not a rule, managed rule or process check "
+            found.append(f"rules/catalog/compliance/{framework}.json: {name} is not a rule, managed rule or process check "
                          "in the registry (renamed or removed? move or delete its mapping).")
         for control in entry.get("controls", []):
             if control["id"] not in known:
-                found.append(f"rules/compliance/{framework}.json: {name}: control {control['id']} is not in "
+                found.append(f"rules/catalog/compliance/{framework}.json: {name}: control {control['id']} is not in "
                              f"catalogs/{framework}.json ({cat['source']['document'][:60]}...).")
         control_ids = [c["id"] for c in entry.get("controls", [])]
         for duplicate in sorted({i for i in control_ids if control_ids.count(i) > 1}):
-            found.append(f"rules/compliance/{framework}.json: {name} maps {duplicate} twice.")
+            found.append(f"rules/catalog/compliance/{framework}.json: {name} maps {duplicate} twice.")
     for name in names:
         if name not in mapped["entries"]:
             found.append(missing_message(framework, name))
@@ -141,7 +141,7 @@ def problems(framework: str, entry_names: list[str] | None = None) -> list[str]:
 
 
 def missing_message(framework: str, name: str) -> str:
-    return (f"rules/compliance/{framework}.json has no mapping for {name}: add "
+    return (f"rules/catalog/compliance/{framework}.json has no mapping for {name}: add "
             f'"{name}": {{"controls": [{{"id": "<{FRAMEWORK_NAMES[framework]} id from catalogs/{framework}.json>", '
             f'"rationale": "<one line: why this rule evidences the control>"}}]}} '
             f'or {{"not_applicable": "<one line: why no {FRAMEWORK_NAMES[framework]} control applies>"}}.')
@@ -186,7 +186,7 @@ def reference_markdown() -> str:
     lines += ["", "Catalogs (control ids and titles every mapping is validated against):", ""]
     for framework in FRAMEWORKS:
         source = catalog(framework)["source"]
-        lines.append(f"- `rules/compliance/catalogs/{framework}.json`: {source['document'].split(' (')[0]}, "
+        lines.append(f"- `rules/catalog/compliance/catalogs/{framework}.json`: {source['document'].split(' (')[0]}, "
                      f"{source['version']} ({source['publisher']}), {len(catalog(framework)['controls'])} entries.")
     lines += ["", MAPPINGS_END]
     return "\n".join(lines)

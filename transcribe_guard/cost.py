@@ -1,6 +1,6 @@
 """A cost model for the pack: what a month of runs costs in AWS Config evaluations, Lambda,
-and API calls, for a naive daily re-evaluation and for the functions as they run (rules/incremental.py,
-rules/job_references.py) in each reporting mode. It is a model, not a measurement: every figure
+and API calls, for a naive daily re-evaluation and for the functions as they run (rules/engine/incremental.py,
+rules/inventory/job_references.py) in each reporting mode. It is a model, not a measurement: every figure
 follows from the formulas below and the assumptions in ``ASSUMPTIONS``; the README's "Costs"
 section explains them.
 
@@ -10,7 +10,7 @@ rate, T tag changes a day, X job deletions a day, C customizations (vocabularies
 language models, categories), h hours between runs of the rules that read jobs (pack parameter
 JobRulesFrequency, ``--frequency``), I = 30*24/h their invocations a month, W = J*h/24 jobs a run.
 
-Timing: the functions pace Transcribe calls (rules/pacing.py) at 95% of the quotas and read jobs
+Timing: the functions pace Transcribe calls (rules/engine/pacing.py) at 95% of the quotas and read jobs
 up to 4 at a time, so a run reads min(28.5, 4/(k*latency)) jobs a second (k calls per job) and
 lists 4.75 pages a second at most; every other call takes the latency, one after another. A rule
 keeps up when its month of work fits its I invocations of 870 s each.
@@ -18,7 +18,7 @@ keeps up when its month of work fits its I invocations of 870 s each.
 How a rule is modelled is derived from its METADATA (``profile_for``), so a new rule is handled
 when it looks like an existing one and refused (``UnmodeledRule``) when it does not:
 
-- ``job``: has ``ReportingMode`` and reports Transcribe jobs (rules/incremental.py). A run lists
+- ``job``: has ``ReportingMode`` and reports Transcribe jobs (rules/engine/incremental.py). A run lists
   the jobs created or finished since the last one, reads them (one Get each when its iam_actions
   include ``transcribe:GetTranscriptionJob``, unless ``SUMMARY_ANSWERED_UNLESS`` says the List
   summary answers it), follows Delete* (and, with ``transcribe:ListTagsForResource``,
@@ -27,7 +27,7 @@ when it looks like an existing one and refused (``UnmodeledRule``) when it does 
 - ``customization``: has ``ReportingMode`` and reports customizations only: all of them, every run.
 - ``role`` / ``discovery``: no ``ReportingMode``, reads jobs, reports IAM roles or S3 buckets and
   KMS keys: a function run reads only the jobs created or finished since its last run
-  (rules/job_references.py), plus every customization of the kinds it lists; a run the deadline
+  (rules/inventory/job_references.py), plus every customization of the kinds it lists; a run the deadline
   stops resumes at the next invocation from the List page where it stopped (its token is kept).
 - ``account``: everything else: a constant few calls and one evaluation per run.
 
@@ -43,7 +43,7 @@ from fractions import Fraction
 from typing import Any, Mapping, Sequence
 
 MONTH_DAYS = 30
-LIST_PAGE_SIZE = 100  # Transcribe List*Jobs MaxResults (rules/transcribe.py)
+LIST_PAGE_SIZE = 100  # Transcribe List*Jobs MaxResults (rules/inventory/transcribe.py)
 CONFIG_PAGE_SIZE = 100  # GetComplianceDetailsByConfigRule Limit
 PUT_EVALUATIONS_BATCH = 100  # PutEvaluations takes at most 100 evaluations a call
 LOOKUP_PAGE_SIZE = 50  # CloudTrail LookupEvents MaxResults
@@ -53,11 +53,11 @@ SSM_CALLS_PER_INVOCATION = 2  # checkpoint: GetParameter at the start, PutParame
 SECONDS_PER_DAY = 86_400
 LAMBDA_TIMEOUT_SECONDS = 900  # the functions' Timeout (transcribe_guard/templates.py)
 # What one invocation of a resuming rule gets done: the timeout less the 30 s margin it keeps to
-# post and save (rules/incremental.py, Deadline).
+# post and save (rules/engine/incremental.py, Deadline).
 USABLE_SECONDS = 870
 FREQUENCIES = (1, 3, 6, 12, 24)  # JobRulesFrequency: One_Hour ... TwentyFour_Hours
 DEFAULT_FREQUENCY_HOURS = 24
-# Pacing (rules/pacing.py): 95% of GetTranscriptionJob's 30/s and List*'s 5/s, 4 reads in flight.
+# Pacing (rules/engine/pacing.py): 95% of GetTranscriptionJob's 30/s and List*'s 5/s, 4 reads in flight.
 GET_RATE = Fraction(285, 10)
 LIST_RATE = Fraction(475, 100)
 READS_IN_FLIGHT = 4
@@ -148,7 +148,7 @@ ASSUMPTIONS = (
     "All jobs are standard transcription jobs; each writes one output object. Every other job kind a rule lists "
     "costs one (empty) List page a run.",
     "Naive: once a day, unpaced, every call taking --call-latency-ms one after another, cut off at 900 s "
-    "(flagged). Ours: paced (rules/pacing.py): Gets at min(28.5, 4/(k x latency)) jobs/s (4 in flight, k calls "
+    "(flagged). Ours: paced (rules/engine/pacing.py): Gets at min(28.5, 4/(k x latency)) jobs/s (4 in flight, k calls "
     "per job), List pages at most 4.75/s; other calls one after another at the latency. PutEvaluations sends "
     "100 evaluations a call.",
     "Ours: a run needing more than 870 s resumes at the rule's next invocation. Every invocation pays its fixed "
@@ -227,7 +227,7 @@ class Profile:
     @property
     def resumes(self) -> bool:
         """Whether a run stopped by the Lambda deadline resumes at the next invocation
-        (rules/incremental.py, rules/job_references.py); account rules finish in one."""
+        (rules/engine/incremental.py, rules/inventory/job_references.py); account rules finish in one."""
         return self.kind != "account"
 
     @property
@@ -242,7 +242,7 @@ Count = int | Fraction
 class DayUsage:
     """One run of one rule: API calls by class and evaluations posted. Job-proportional counts
     may be expected values (fractions) when runs are more frequent than daily. ``paced``: the
-    function's run (rules/pacing.py), not the naive one; ``pipelined_s3``: the HeadObjects among
+    function's run (rules/engine/pacing.py), not the naive one; ``pipelined_s3``: the HeadObjects among
     ``s3_calls`` made per job alongside its Get."""
 
     transcribe_list: Count = 0
@@ -384,8 +384,8 @@ def default_memory_mb() -> int:
 # --- profiles ----------------------------------------------------------------------------------
 
 def _delete_operations(kind_keys: Sequence[str]) -> list[str]:
-    """The Delete* event names a rule follows for its resource kinds (rules/incremental.py)."""
-    from rules.transcribe import KINDS_BY_KEY
+    """The Delete* event names a rule follows for its resource kinds (rules/engine/incremental.py)."""
+    from rules.inventory.transcribe import KINDS_BY_KEY
 
     return sorted({KINDS_BY_KEY[key].delete_operation for key in kind_keys if key in KINDS_BY_KEY})
 
@@ -393,7 +393,7 @@ def _delete_operations(kind_keys: Sequence[str]) -> list[str]:
 def profile_for(metadata: Mapping[str, Any], inputs: Inputs) -> Profile:
     """How the model treats one rule, from its METADATA (name, iam_actions, resource_kinds,
     parameters)."""
-    from rules.transcribe import ALL_KINDS
+    from rules.inventory.transcribe import ALL_KINDS
 
     name = metadata["name"]
     actions = set(metadata["iam_actions"])
@@ -411,7 +411,7 @@ def profile_for(metadata: Mapping[str, Any], inputs: Inputs) -> Profile:
     job_keys = {kind.key for kind in ALL_KINDS if kind.is_job}
     reported = [k for k in kinds if k in transcribe_keys]
     aws_kinds = {k for k in kinds if k.startswith("AWS::")}
-    if REPORTING_MODE in parameters and reported:  # a ResourceRule (rules/incremental.py)
+    if REPORTING_MODE in parameters and reported:  # a ResourceRule (rules/engine/incremental.py)
         tag_dependent = LIST_TAGS in actions
         events = (list(TAG_EVENT_NAMES) if tag_dependent else []) + _delete_operations(reported)
         reports_jobs = any(k in job_keys for k in reported)
@@ -588,7 +588,7 @@ def first_run(profile: Profile, inputs: Inputs) -> DayUsage:
 def first_run_invocations(profile: Profile, inputs: Inputs, limit: int = 10_000) -> tuple[int | None, int]:
     """(invocations, jobs read) for a role, bucket or key rule's first run over N jobs, or
     (None, jobs read) when an invocation cannot read a single page. Each invocation resumes at
-    the List page where the last stopped (rules/job_references.py keeps its token), fetching
+    the List page where the last stopped (rules/inventory/job_references.py keeps its token), fetching
     that one page again."""
     latency = inputs.call_latency_ms / 1000
     page_seconds = max(latency, 1 / LIST_RATE)
@@ -876,7 +876,7 @@ def render_table(result: dict[str, Any]) -> str:
         lines.append("~ a run needs more than one invocation (870 s) and resumes at the rule's next one (longest: "
                      + ", ".join(f"{m} {max(seconds):,.0f} s" for m, seconds in spanning.items() if seconds)
                      + "); the month still fits its invocations. A reconcile listing that spans invocations skips "
-                     "the comparison of unlisted results (rules/incremental.py).")
+                     "the comparison of unlisted results (rules/engine/incremental.py).")
     for name, first in result["first_run"].items():
         if first["completes"] and first["invocations"] > 1:
             lines.append(f"First run: {name} reads all {inputs['retained_jobs']:,} retained jobs over "

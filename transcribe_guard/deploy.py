@@ -117,7 +117,7 @@ def check_pack_parameters(values: dict[str, str]) -> None:
 
 def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
            pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None) -> Deployment:
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
     from transcribe_guard.templates import functions_template
@@ -180,7 +180,7 @@ def pack_rule_names(config: Any, pack_name: str) -> list[str]:
 
 def start_evaluation(config: Any, pack_name: str, custom_only: bool = True) -> list[str]:
     """Start an evaluation of the pack's rules (25 per call, Config's limit)."""
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
 
     names = [n for n in pack_rule_names(config, pack_name) if not custom_only or base_rule_name(n) in RULES]
     for start in range(0, len(names), 25):

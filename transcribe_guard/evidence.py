@@ -173,9 +173,9 @@ def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | Non
 
 def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
                       now: dt.datetime, progress: ProgressFn | None = None) -> Collected:
-    """A fresh local scan (cli.run_scan: the rules' own code, one shared inventory); its results
+    """A fresh local scan (scan.run_scan: the rules' own code, one shared inventory); its results
     count as recorded at ``now``."""
-    from transcribe_guard.cli import run_scan
+    from transcribe_guard.scan import run_scan
 
     account = session.client("sts").get_caller_identity()["Account"]
 

@@ -152,7 +152,7 @@ def _dashboard_body(names: list[str]) -> str:
 
 def function_errors_alarms() -> dict[str, Any]:
     """One alarm per rule function (named after its rule) on any AWS/Lambda Errors in an hour."""
-    from rules.registry import RULES
+    from rules.catalog.registry import RULES
 
     alarms: dict[str, Any] = {}
     for name in RULES:

@@ -2,9 +2,9 @@
 
 Rows reach the table, CSV, HTML and JSON renderers from our own rules, but also from saved reports,
 from AWS Config (which other code wrote) and from bundles on disk, so annotations being escaped
-when they are made (rules/safe_text.py) is not enough: each renderer escapes again here.
+when they are made (rules/engine/safe_text.py) is not enough: each renderer escapes again here.
 
-- ``visible``: a value for a terminal or a page. rules.safe_text's characters (C0/C1 controls,
+- ``visible``: a value for a terminal or a page. rules.engine.safe_text's characters (C0/C1 controls,
   bidi, zero-width) as visible escapes, plus any other format, control, separator or surrogate
   character (tag characters U+E0000-U+E007F hide text; a lone surrogate, which a JSON file can
   hold, cannot even be written to a UTF-8 stream). Backslashes are left alone: a name that
@@ -22,7 +22,7 @@ import re
 import unicodedata
 from typing import Any
 
-from rules.safe_text import UNSAFE_CHARACTERS, escape_unsafe
+from rules.engine.safe_text import UNSAFE_CHARACTERS, escape_unsafe
 
 # Unicode categories that never draw a glyph of their own: controls, format characters
 # (bidi marks, zero-width, tag characters), line/paragraph separators, surrogates.

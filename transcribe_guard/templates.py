@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.registry import RULES, module_name
+from rules.catalog.registry import RULES, module_name
 
 FUNCTIONS_ROLE_NAME = "transcribe-guard-functions"
 MEMBER_ROLE_NAME = "transcribe-guard-member"
@@ -14,7 +14,7 @@ RUNTIME = "python3.12"
 
 # rdklib itself posts results and, on periodic runs, reads earlier ones to retire stale results.
 RDKLIB_ACTIONS = ("config:GetComplianceDetailsByConfigRule", "config:PutEvaluations")
-# Incremental runs (rules/incremental.py) follow tag changes and deletions in the evaluated
+# Incremental runs (rules/engine/incremental.py) follow tag changes and deletions in the evaluated
 # account's CloudTrail event history. LookupEvents has no resource-level permissions.
 INCREMENTAL_ACTIONS = ("cloudtrail:LookupEvents",)
 # ... and keep their checkpoint in the functions' own account, under this path only.
@@ -115,7 +115,7 @@ def functions_template() -> dict[str, Any]:
                 "MemorySize": {"Ref": "FunctionMemorySize"},
                 # Retries are explicit: botocore's default mode changed between 1.43 and 1.44.
                 # The SDK's retry mode, set explicitly (botocore's default changed between 1.43 and
-                # 1.44); rules/pacing.py keeps calls under Transcribe's quotas, scaled for
+                # 1.44); rules/engine/pacing.py keeps calls under Transcribe's quotas, scaled for
                 # accounts whose quotas were raised.
                 "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5",
                                               "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"}}},

@@ -413,8 +413,8 @@ def ratio(ours: float, naive: float) -> float | None:
 
 def scan_and_lambda(jobs: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """Sections 1 and 2 on one seeded population of ``jobs`` transcription jobs."""
-    from rules.registry import RULES
-    from transcribe_guard.cli import run_scan
+    from rules.catalog.registry import RULES
+    from transcribe_guard.scan import run_scan
     from transcribe_guard.simulator import Simulator, clock
 
     with Simulator() as sim:

@@ -15,8 +15,8 @@ import rdklib
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, ConfigRule, Evaluation
 
-from rules.s3_location import bucket_of, is_service_bucket
-from rules.transcribe import JOB_KINDS, ResourceKind, output_uris
+from rules.inventory.s3_location import bucket_of, is_service_bucket
+from rules.inventory.transcribe import JOB_KINDS, ResourceKind, output_uris
 
 RESOURCE_TYPE = "AWS::::Account"
 

@@ -2,7 +2,7 @@
 
 moto evaluates a bucket policy on object requests but passes no condition context, so every
 conditional Deny (deny insecure transport, deny a wrong encryption header) denies every request.
-The simulator instead evaluates the policy with ``rules.policy`` (the same evaluator the rules
+The simulator instead evaluates the policy with ``rules.policy.evaluation`` (the same evaluator the rules
 use) and this request context:
 
 - ``aws:SecureTransport``: real SDK clients reach S3 over HTTPS. The simulator's loopback hop is
@@ -25,7 +25,7 @@ from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 
-from rules.policy import Decision, PolicyError, Request, evaluate
+from rules.policy.evaluation import Decision, PolicyError, Request, evaluate
 
 
 @dataclass

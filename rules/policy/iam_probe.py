@@ -1,4 +1,4 @@
-"""Ask identity policies what IAM would decide about Transcribe, with rules/policy.py.
+"""Ask identity policies what IAM would decide about Transcribe, with rules/policy/evaluation.py.
 
 ``allowed(policies, scope, actions)`` answers "which of these Transcribe actions do these policies,
 evaluated together, allow for some request?" the way IAM decides each request: an explicit Deny
@@ -40,8 +40,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import botocore.session
 
-from rules.iam_inventory import NamedDocument
-from rules.policy import Decision, Request, conditions_match, evaluate, statement_applies, statements, wildcard_match
+from rules.inventory.iam import NamedDocument
+from rules.policy.evaluation import Decision, Request, conditions_match, evaluate, statement_applies, statements, wildcard_match
 
 Context = dict[str, Any]
 
@@ -125,9 +125,9 @@ def _accepted_value(operator: str, expected: str) -> str:
     return expected
 
 
-# rules.policy owns this; use its version when it has one, this module's until then.
+# rules.policy.evaluation owns this; use its version when it has one, this module's until then.
 satisfying_context: Callable[[Mapping[str, Any]], Context] = getattr(
-    import_module("rules.policy"), "satisfying_context", _own_satisfying_context)
+    import_module("rules.policy.evaluation"), "satisfying_context", _own_satisfying_context)
 
 
 @lru_cache(maxsize=1)
@@ -300,7 +300,7 @@ def without_tags(keys: Sequence[str] | None = None) -> Callable[[Context], Conte
 
 
 def parse(policies: Sequence[NamedDocument]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(label, statements) of each policy; raises rules.policy.PolicyError (a ValueError) for a
+    """(label, statements) of each policy; raises rules.policy.evaluation.PolicyError (a ValueError) for a
     document IAM would reject."""
     return [(policy.label, statements(policy.document)) for policy in policies]
 

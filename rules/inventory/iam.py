@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 
 from botocore.exceptions import ClientError
 
-from rules.transcribe import ListingError, ResourceKind
+from rules.inventory.transcribe import ListingError, ResourceKind
 
 LOGGER = logging.getLogger(__name__)
 

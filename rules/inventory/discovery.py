@@ -5,7 +5,7 @@ behind the bucket and key rules, cached per run like the Transcribe inventory.
 
 - the buckets of the media and output URIs in the Get responses of every transcription, medical
   transcription, call analytics and medical scribe job (Media.MediaFileUri, and the transcripts,
-  redacted transcripts, clinical documents and redacted audio of ``rules.transcribe.output_uris``),
+  redacted transcripts, clinical documents and redacted audio of ``rules.inventory.transcribe.output_uris``),
   read through the shared inventory, so a job is read at most once per run whatever reads it;
 - the training and tuning data of every custom language model (DescribeLanguageModel
   InputDataConfig.S3Uri and TuningDataS3Uri);
@@ -43,12 +43,12 @@ from typing import Any, Iterable, Mapping, Sequence
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContext, TranscribeGuardRule, annotation
-from rules.job_references import JobReferences
-from rules.s3_kms import S3KmsLookups, lookups_for
-from rules.s3_location import bucket_of, is_service_bucket
-from rules.transcribe import (JOB_KINDS, LANGUAGE_MODEL, VOCABULARY, VOCABULARY_FILTER, ListingError, ResourceKind,
-                              TranscribeInventory, error_code, output_uris)
+from rules.engine.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContext, TranscribeGuardRule, annotation
+from rules.inventory.job_references import JobReferences
+from rules.inventory.s3_kms import S3KmsLookups, lookups_for
+from rules.inventory.s3_location import bucket_of, is_service_bucket
+from rules.inventory.transcribe import (JOB_KINDS, LANGUAGE_MODEL, VOCABULARY, VOCABULARY_FILTER, ListingError, ResourceKind,
+                                        TranscribeInventory, error_code, output_uris)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -73,6 +73,14 @@ BUCKET_TAG_PARAMETER = {
                    "s3:ListAllMyBuckets and s3:GetBucketTagging). Empty: no tag lookup.",
 }
 TAG_ACTIONS = ("s3:ListAllMyBuckets", "s3:GetBucketTagging")
+# What discovering the data buckets and keys calls (every job kind's List and Get, the language
+# models, the BucketTagKey lookup): the bucket and key rules each declare these plus their own reads.
+DISCOVERY_ACTIONS = [
+    "transcribe:ListTranscriptionJobs", "transcribe:ListMedicalTranscriptionJobs", "transcribe:ListCallAnalyticsJobs",
+    "transcribe:ListMedicalScribeJobs", "transcribe:GetTranscriptionJob", "transcribe:GetMedicalTranscriptionJob",
+    "transcribe:GetCallAnalyticsJob", "transcribe:GetMedicalScribeJob", "transcribe:ListLanguageModels",
+    "transcribe:DescribeLanguageModel", *TAG_ACTIONS,
+]
 
 # Where each source is named in annotations.
 MEDIA, OUTPUT, TRAINING, NAMED, TAGGED = "media", "output", "training data", "BucketNames", "BucketTagKey"

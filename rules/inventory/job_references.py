@@ -4,7 +4,7 @@ judge those buckets, keys and roles rather than the jobs themselves.
 Only a job's Get response names its media, output and role, so finding them means reading jobs.
 A scan reads every job once for all rules (the shared inventory). A function run reads only the
 jobs created or finished since its last complete run, the same window the per-resource rules use
-(rules/incremental.py), and remembers in its checkpoint what earlier runs found: each name with
+(rules/engine/incremental.py), and remembers in its checkpoint what earlier runs found: each name with
 the creation time of the newest job naming it and a few of those jobs' names. A name no job has
 used within Transcribe's 90-day record retention is forgotten, as its jobs' records are gone.
 
@@ -21,11 +21,11 @@ from typing import Any, Iterator
 
 from botocore.exceptions import ClientError
 
-from rules.base import RunContext
-from rules.checkpoint import MAX_REFERENCE_NAMES, MAX_REFERENCES, Checkpoint, CheckpointStore, Position, parameter_name
-from rules.incremental import JOB_RECORD_RETENTION, SKEW, Deadline, changed_since, created_at
-from rules.pacing import ordered_map
-from rules.transcribe import JOB_KINDS, ListingError, Resource, ResourceKind, error_code
+from rules.engine.base import RunContext
+from rules.engine.checkpoint import MAX_REFERENCE_NAMES, MAX_REFERENCES, Checkpoint, CheckpointStore, Position, parameter_name
+from rules.engine.incremental import JOB_RECORD_RETENTION, SKEW, Deadline, changed_since, created_at
+from rules.engine.pacing import ordered_map
+from rules.inventory.transcribe import JOB_KINDS, ListingError, Resource, ResourceKind, error_code
 
 LOGGER = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from typing import Any, Collection, Mapping
 
 from botocore.exceptions import ClientError
 
-from rules.transcribe import KINDS_BY_KEY
+from rules.inventory.transcribe import KINDS_BY_KEY
 
 LOGGER = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ MAX_STORED_TOKEN = 2048
 # https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html
 MAX_TEXT = 4096
 MAX_DIGEST = 64  # parameters_digest is 16 hex digits; job_references stores a short format name
-# The references map (rules/job_references.py): more entries than fit the 4 KB a save is allowed
+# The references map (rules/inventory/job_references.py): more entries than fit the 4 KB a save is allowed
 # (an entry takes at least ~30 characters: a name, a time and a job name), a key as long as the
 # longest name a job holds (a role ARN: DataAccessRoleArn is at most 2048 in botocore's transcribe
 # model), and at most MAX_REFERENCE_NAMES job names of at most 200 characters each
@@ -55,7 +55,7 @@ MAX_REFERENCE_KEY = 2048
 MAX_REFERENCE_NAMES = 3
 MAX_JOB_NAME = 200
 MAX_COUNT = 10**9  # noncompliant results, invocations of one run
-MODES = ("full", "incremental", "reconcile", "references")  # references: rules/job_references.py
+MODES = ("full", "incremental", "reconcile", "references")  # references: rules/inventory/job_references.py
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Checkpoint:
     reconcile_next: bool = False  # deletions may have been missed: the next run reconciles
     account_flagged: bool = False  # a run reported the account "Could not evaluate": retire it once fixed
     run: Position | None = None
-    # Rules judging what jobs name (rules/job_references.py): name -> [newest job's creation, job names]
+    # Rules judging what jobs name (rules/inventory/job_references.py): name -> [newest job's creation, job names]
     references: dict[str, list[Any]] | None = None
     version: int = FORMAT_VERSION
 
@@ -198,7 +198,7 @@ def _position(data: Any, now: float | None, modes: Collection[str], kinds: Colle
 
 
 def _references(data: Any, now: float | None) -> dict[str, list[Any]] | None:
-    """name -> [newest job's creation time, job names] (rules/job_references.py)."""
+    """name -> [newest job's creation time, job names] (rules/inventory/job_references.py)."""
     if data is None:
         return None
     if not isinstance(data, dict) or len(data) > MAX_REFERENCES:

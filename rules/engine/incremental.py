@@ -47,12 +47,12 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequenc
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
-from rules.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation, config_safe,
-                        event_time, fail_closed, inventory_for)
-from rules.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
-from rules.pacing import ordered_map
-from rules.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
-                              error_code)
+from rules.engine.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation, config_safe,
+                               event_time, fail_closed, inventory_for)
+from rules.engine.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
+from rules.engine.pacing import ordered_map
+from rules.inventory.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
+                                        error_code)
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
 

@@ -1,4 +1,4 @@
-"""Ask bucket and key policies what AWS would decide, with rules/policy.py: is plain HTTP (and old
+"""Ask bucket and key policies what AWS would decide, with rules/policy/evaluation.py: is plain HTTP (and old
 TLS) refused for every caller, and is anything granted to the public?
 
 Policies are never searched as JSON. Each question becomes concrete requests (an action, a
@@ -27,7 +27,7 @@ cannot pick who it is, where its request comes from, or when. So:
   ``arn:aws:iam::*:role/reader``) restricts nothing; one whose filled-in value names this
   account (``arn:aws:sns:*:111122223333:*``) does.
 - Every other key is the caller's choice: for an Allow statement the probe takes values that meet
-  its conditions (``rules.policy.satisfying_context``), and then steps around each Deny whose
+  its conditions (``rules.policy.evaluation.satisfying_context``), and then steps around each Deny whose
   conditions it can falsify with keys it controls (``evade``), as a determined caller would.
 
 For the TLS question, every key except the caller's identity, the time and the transport itself
@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
-from rules.iam_probe import evading_context
-from rules.policy import (Decision, PolicyError, Request, evaluate, satisfying_context, statement_applies, statements,
-                          wildcard_match)
+from rules.policy.iam_probe import evading_context
+from rules.policy.evaluation import (Decision, PolicyError, Request, evaluate, satisfying_context, statement_applies, statements,
+                                     wildcard_match)
 
 __all__ = ["PolicyError", "Caller", "Grant", "TlsGap", "tls_gap", "public_s3_grant", "public_kms_grant"]
 
@@ -101,7 +101,7 @@ Context = dict[str, Any]
 @dataclass(frozen=True)
 class Caller:
     label: str  # for annotations: "another account"
-    principal: str  # as rules.policy.Request takes it
+    principal: str  # as rules.policy.evaluation.Request takes it
     facts: Mapping[str, str]  # the identity context AWS adds to its requests
 
 

@@ -3,7 +3,7 @@ whether a bucket enforces SSE-KMS.
 
 Every rule that asks about a bucket (default encryption, bucket policy, public access block) or a
 KMS key (DescribeKey: key manager, state) goes through ``S3KmsLookups``. One instance serves a
-whole run: ``lookups_for`` keeps it per client factory, like ``rules.base.inventory_for`` keeps
+whole run: ``lookups_for`` keeps it per client factory, like ``rules.engine.base.inventory_for`` keeps
 the Transcribe inventory, so a ``scan`` shares it across rules and each Lambda invocation has its
 own. Each bucket setting and each key is fetched at most once per run; a failure (a ClientError)
 is remembered and raised again to every later caller, so no rule retries it.
@@ -37,8 +37,8 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from rules.policy import Request, statement_applies, statements
-from rules.s3_location import bucket_of, uri_parts
+from rules.policy.evaluation import Request, statement_applies, statements
+from rules.inventory.s3_location import bucket_of, uri_parts
 
 LOGGER = logging.getLogger(__name__)
 
@@ -350,7 +350,7 @@ def lookups_for(client_factory: Any, account_id: str, region: str, partition: st
 
 # --- does a bucket policy enforce SSE-KMS? ----------------------------------------------------
 #
-# Judged by simulating PutObject requests with rules.policy, never by searching the JSON. A probe
+# Judged by simulating PutObject requests with rules.policy.evaluation, never by searching the JSON. A probe
 # is a pair of requests from the same principal: one asking for encryption the bucket must refuse
 # and one asking for the bucket's own KMS key. The policy passes a probe when one of its Deny
 # statements applies to the first request and not to the second: that statement refuses the

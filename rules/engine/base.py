@@ -22,9 +22,9 @@ from rdklib import ClientFactory, ComplianceType, ConfigRule, Evaluation, Invali
 from rdklib.util.service import (build_error_response, build_internal_error_response,
                                  build_parameters_value_error_response, check_defined, is_internal_error)
 
-from rules.parameters import parse_parameters
-from rules.safe_text import one_line
-from rules.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
+from rules.engine.parameters import parse_parameters
+from rules.engine.safe_text import one_line
+from rules.inventory.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
 
@@ -46,7 +46,7 @@ REPORTED_RESOURCE_TYPE_PARAMETER = {
 
 def annotation(text: str) -> str:
     """One sentence on one line, control, bidi and zero-width characters escaped (a name in it may
-    be written to forge the row, see rules.safe_text), trimmed to Config's 256-character limit."""
+    be written to forge the row, see rules.engine.safe_text), trimmed to Config's 256-character limit."""
     text = one_line(text)
     return text if len(text) <= ANNOTATION_LIMIT else text[: ANNOTATION_LIMIT - 1] + "…"
 
@@ -413,7 +413,7 @@ def _account_not_evaluated(evaluations: list[Evaluation], account_id: str, text:
 class Evaluator(rdklib.Evaluator):  # type: ignore[misc]
     """rdklib's Evaluator, telling the rule that it runs as a function and handing it the Lambda
     context (rdklib passes neither on). A rule that posts its own results as it goes
-    (rules/incremental.py: batches, checkpoint, deadline) is run here with rdklib's event,
+    (rules/engine/incremental.py: batches, checkpoint, deadline) is run here with rdklib's event,
     parameter and error handling, but without rdklib's posting and stale-result cleanup."""
 
     def __init__(self, rule: "TranscribeGuardRule", *args: Any, **kwargs: Any):

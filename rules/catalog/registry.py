@@ -7,7 +7,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from rules.base import TranscribeGuardRule
+from rules.engine.base import TranscribeGuardRule
 from rules.transcribe_job_output_location import TranscribeJobOutputLocation
 from rules.transcribe_job_pii_redaction import TranscribeJobPiiRedaction
 from rules.transcribe_resource_tagged import TranscribeResourceTagged
@@ -45,7 +45,7 @@ RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls
 
 def metadata_schema() -> dict[str, Any]:
     """The JSON Schema every METADATA record must satisfy (checked by tests and `build`)."""
-    text = resources.files("rules").joinpath("registry.schema.json").read_text(encoding="utf-8")
+    text = resources.files("rules.catalog").joinpath("registry.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from botocore.exceptions import ClientError
 
-from rules.pacing import RateLimiter, shared_limiter
+from rules.engine.pacing import RateLimiter, shared_limiter
 
 LOGGER = logging.getLogger(__name__)
 
