@@ -138,3 +138,18 @@ def test_annotations_escape_what_could_forge_a_row() -> None:
     assert text == ("Metric filter x\\x1b[2K\\x1b[GCOMPLIANT\\x0d\\x07\\u202e\\u200b\\U000e0041 does not match. Fix it.")
     assert not UNSAFE_CHARACTERS.search(text)
     assert len(annotation("\x1b" * 300)) == 256
+
+
+def test_a_client_for_a_region_botocore_refuses_fails_each_call_not_the_run(sim: Any) -> None:
+    """A trail's HomeRegion is read from AWS and used to build a client; one botocore refuses
+    (InvalidRegionError) makes each call a ClientError the rule reports per trail."""
+    from botocore.exceptions import ClientError, InvalidRegionError
+
+    factory = fail_closed(ClientFactory(None, assume_role_mode=False))
+    client = factory.build_client("cloudtrail", region="[us-east-1")
+    with pytest.raises(ClientError) as raised:
+        client.get_trail_status(Name="trail")
+    assert raised.value.response["Error"]["Code"] == "InvalidRegionError"
+    with pytest.raises(InvalidRegionError):
+        client.meta  # noqa: B018 (the client itself is needed: the original error)
+    assert factory.build_client("cloudtrail").describe_trails()["trailList"] is not None

@@ -150,6 +150,8 @@ class _UnbuildableClient:
         self._error = error
 
     def __getattr__(self, operation: str) -> Any:
+        if operation.startswith("_") or operation == "meta":  # not an API call: the client is needed itself
+            raise self._error
         def fail(*_: Any, **__: Any) -> Any:
             raise _as_client_error(self._error, operation)
         return fail
