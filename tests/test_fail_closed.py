@@ -153,3 +153,46 @@ def test_a_client_for_a_region_botocore_refuses_fails_each_call_not_the_run(sim:
     with pytest.raises(InvalidRegionError):
         client.meta  # noqa: B018 (the client itself is needed: the original error)
     assert factory.build_client("cloudtrail").describe_trails()["trailList"] is not None
+
+
+@pytest.mark.parametrize(("rule", "module"), [
+    ("transcribe-bucket-encrypted", "rules.engine.base"),  # rdklib posts its results
+    ("transcribe-job-output-location", "rules.engine.incremental"),  # the rule posts as it goes
+])
+def test_a_result_config_refuses_fails_the_invocation_after_the_rest_is_posted(
+        sim: Any, monkeypatch: pytest.MonkeyPatch, rule: str, module: str) -> None:
+    """Both posting paths: Config refuses one result (here an annotation made too long after
+    config_safe, as only a bug could), every other result is stored, and the handler raises
+    EvaluationsRefusedError so the refusal shows as the rule's last error."""
+    import importlib
+
+    from rules.engine import base
+    from rules.engine.base import EvaluationsRefusedError
+    from tests.fault_support import demo_account, lambda_handler
+
+    real = base.config_safe
+    spoiled: list[str] = []
+
+    def spoil(evaluation: Any) -> Any:
+        evaluation = real(evaluation)
+        if not spoiled and evaluation.complianceResourceId != ACCOUNT:
+            spoiled.append(evaluation.complianceResourceId)
+            evaluation.annotation = "x" * 300
+        return evaluation
+
+    monkeypatch.setattr(importlib.import_module(module), "config_safe", spoil)
+    from transcribe_guard.cli import DEMO_PARAMETERS
+    with demo_account() as account:
+        deploy_rule(account, rule)
+        with posted_evaluations() as posted:
+            with pytest.raises(EvaluationsRefusedError, match="refused 1 result"):
+                lambda_handler(rule)(periodic_event(rule, DEMO_PARAMETERS.get(rule)), None)
+        stored = stored_verdicts(account, rule)
+    assert spoiled and spoiled[0] not in stored
+    assert len(stored) == len({e["ComplianceResourceId"] for e in posted}) - 1 > 0
+
+
+def test_a_path_style_uri_of_a_bucket_named_like_a_host_reads_the_right_key() -> None:
+    from rules.inventory.s3_kms import object_location
+    assert object_location("https://s3.us-east-1.amazonaws.com/s3.us-east-1/x.json") == ("s3.us-east-1", "x.json")
+    assert object_location("https://b.s3.us-east-1.amazonaws.com/k/x.json") == ("b", "k/x.json")

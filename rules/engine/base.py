@@ -162,7 +162,7 @@ def put_evaluations_split(make_api_call: Any, params: dict[str, Any], refused: l
     result Config refuses (an id or annotation past its limits, whatever the cause) is recorded
     in ``refused`` with the error, and no other result is lost with it."""
     try:
-        return make_api_call("PutEvaluations", params)
+        answer = make_api_call("PutEvaluations", params)
     except ClientError as error:
         code = error_code(error)
         evaluations = list(params.get("Evaluations") or [])
@@ -180,6 +180,13 @@ def put_evaluations_split(make_api_call: Any, params: dict[str, Any], refused: l
             answer = put_evaluations_split(make_api_call, {**params, "Evaluations": part}, refused)
             failed += answer.get("FailedEvaluations") or []
         return {"FailedEvaluations": failed}
+    # Accepted, but Config may still list results it did not store: nobody downstream (rdklib,
+    # the streaming poster) reads the answer, so they are recorded as refused here.
+    for failed_evaluation in answer.get("FailedEvaluations") or []:
+        LOGGER.error("Config did not store the result for %s",
+                     one_line(str(failed_evaluation.get("ComplianceResourceId", ""))[:200]))
+        refused.append({"evaluation": failed_evaluation, "code": "FailedEvaluations"})
+    return answer
 
 
 def fail_closed(client_factory: Any) -> Any:
@@ -438,7 +445,9 @@ class Evaluator(rdklib.Evaluator):  # type: ignore[misc]
             answer = super().handle(event, context)
         else:
             answer = self._handle_own_posting(event, client_factory, valid_rule_parameters)
-        refused = getattr(getattr(rule, "client_factory_used", None), "refused_evaluations", None) or []
+        # rdklib's path posts through the factory it built (client_factory_used); the streaming
+        # rules post through ours.
+        refused = getattr(rule.client_factory_used or client_factory, "refused_evaluations", None) or []
         if refused:
             # Config took every other result; the function fails so that the refusal shows as
             # the rule's last error and in Lambda's Errors metric (and the on-failure queue).

@@ -38,7 +38,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from rules.policy.evaluation import Request, statement_applies, statements
-from rules.inventory.s3_location import bucket_of, uri_parts
+from rules.inventory.s3_location import bucket_of, is_virtual_hosted, uri_parts
 
 LOGGER = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def object_location(uri: str | None) -> tuple[str, str] | None:
     scheme, host, raw_path = parts
     if scheme == "s3":
         key = raw_path[1:]  # s3:// URIs carry the key as is
-    elif host.startswith(f"{bucket}."):  # virtual-hosted
+    elif is_virtual_hosted(host):  # not host.startswith(bucket): a path-style bucket named s3.REGION would match
         key = unquote(raw_path)[1:]
     else:  # path style: /bucket/key
         path = unquote(raw_path)

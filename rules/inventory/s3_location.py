@@ -62,5 +62,10 @@ def bucket_of(uri: str | None) -> str | None:
     return None
 
 
+def is_virtual_hosted(host: str) -> bool:
+    """Whether an HTTPS host names its bucket (``bucket.s3.REGION.amazonaws.com``)."""
+    return _VIRTUAL_HOSTED.match(host) is not None
+
+
 def is_service_bucket(bucket: str | None) -> bool:
     return bool(bucket and SERVICE_BUCKET.match(bucket))
