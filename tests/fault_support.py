@@ -80,6 +80,17 @@ def fast_simulation() -> Iterator[Backoff]:
 
 
 @contextmanager
+def simulation_with_summary(request: Any, name: str, summary: Any) -> Iterator[Backoff]:
+    """fast_simulation for a test module that prints a summary at the end of the run: the
+    plugin ``summary`` is registered once under ``name`` (pytest's terminal summary hook)."""
+    manager = request.config.pluginmanager
+    if not manager.has_plugin(name):
+        manager.register(summary, name)
+    with fast_simulation() as backoff:
+        yield backoff
+
+
+@contextmanager
 def demo_account() -> Iterator[Simulator]:
     """A fresh demo account with the seeded ids; faults are cleared when it closes."""
     from moto.moto_api._internal import mock_random

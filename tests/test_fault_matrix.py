@@ -56,7 +56,7 @@ from botocore import xform_name
 
 from rules.engine.incremental import RETIRED
 from rules.catalog.registry import RULES
-from tests.fault_support import CallLog, RecordedCall, demo_account, fast_simulation, lambda_handler
+from tests.fault_support import CallLog, RecordedCall, demo_account, lambda_handler, simulation_with_summary
 from tests.helpers import ACCOUNT, deploy_rule, periodic_event, run_handler, stored_verdicts
 from transcribe_guard.cli import DEMO_PARAMETERS
 from transcribe_guard.simulator import faults
@@ -396,10 +396,7 @@ class MatrixSummary:
 
 @pytest.fixture(scope="module")
 def simulation(request: pytest.FixtureRequest) -> Iterator[Any]:
-    manager = request.config.pluginmanager
-    if not manager.has_plugin("transcribe-guard-fault-matrix"):
-        manager.register(MatrixSummary(), "transcribe-guard-fault-matrix")
-    with fast_simulation() as backoff:
+    with simulation_with_summary(request, "transcribe-guard-fault-matrix", MatrixSummary()) as backoff:
         yield backoff
 
 

@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from rules.catalog.registry import RULES
 from rules.engine.safe_text import UNSAFE_CHARACTERS
 from tests import test_fault_matrix as matrix
-from tests.fault_support import demo_account, fast_simulation, lambda_handler
+from tests.fault_support import demo_account, lambda_handler, simulation_with_summary
 from tests.helpers import ACCOUNT, deploy_rule, periodic_event, run_handler
 from tests.hostile_values import candidates, constraints, string_members
 from transcribe_guard.simulator import faults
@@ -208,22 +208,17 @@ class HostileSummary:
 
 @pytest.fixture(scope="module")
 def simulation(request: pytest.FixtureRequest) -> Iterator[Any]:
-    manager = request.config.pluginmanager
-    if not manager.has_plugin("transcribe-guard-hostile-values"):
-        manager.register(HostileSummary(), "transcribe-guard-hostile-values")
-    with fast_simulation() as backoff:
+    with simulation_with_summary(request, "transcribe-guard-hostile-values", HostileSummary()) as backoff:
         yield backoff
-
-
-_PLANS: dict[str, matrix.Plan] = {}
 
 
 @pytest.fixture
 def plan_for(simulation: Any) -> Callable[[str], matrix.Plan]:
+    """The fault matrix's clean plans, shared: each rule's clean run is made once per test run."""
     def get(rule: str) -> matrix.Plan:
-        if rule not in _PLANS:
-            _PLANS[rule] = matrix.clean_plan(rule)
-        return _PLANS[rule]
+        if rule not in matrix._PLANS:
+            matrix._PLANS[rule] = matrix.clean_plan(rule)
+        return matrix._PLANS[rule]
     return get
 
 
@@ -287,7 +282,7 @@ def test_values_drawn_from_each_pattern(rule: str, plan_for: Callable[[str], mat
 def _every_member(label: str) -> list[Setting]:
     """The class ``label`` in every non-identifier string member of every rule's responses."""
     chosen: dict[tuple[str, str, str], Setting] = {}
-    for plan in _PLANS.values():
+    for plan in matrix._PLANS.values():
         for member in members_of(plan):
             if member.identifier or member.shape.enum:
                 continue
