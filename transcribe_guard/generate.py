@@ -388,7 +388,7 @@ def rule_page(cls: type, shared: set[str] | None = None) -> str:
         for paragraph in notes:
             lines += _note_markdown(paragraph)
     lines += ["## Scenarios", "", "From the module's spec docstring; the code marks each with `# Scenario N` and "
-              f"the tests are named `test_scenarioN_...`.", ""]
+              "the tests are named `test_scenarioN_...`.", ""]
     lines += [f"{number}. {_prose(text)}" for number, text in enumerate(scenarios, 1)]
     lines += ["", "## Parameters", ""]
     if meta["parameters"]["properties"]:
