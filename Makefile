@@ -35,7 +35,7 @@ audit: $(STAMP)
 	$(BIN)/pip-audit --progress-spinner off -r transcribe_guard/requirements-lambda.txt
 	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
-# Regenerate every generated file (rdk_config/, conformance-pack.yaml, README rule reference).
+# Regenerate every generated file (rdk_config/, conformance-pack.yaml, templates, docs/rules/, README rule table).
 build: $(STAMP)
 	$(BIN)/transcribe-guard build
 

@@ -168,7 +168,7 @@ MAPPINGS_END = "<!-- END COMPLIANCE MAPPINGS -->"
 
 
 def reference_markdown() -> str:
-    """The README's mapping table: every registry entry's controls per framework, and the catalogs."""
+    """The mapping table of docs/rules/README.md: every registry entry's controls per framework, and the catalogs."""
     header = ["Pack entry", *(FRAMEWORK_NAMES[f] for f in FRAMEWORKS)]
     lines = [MAPPINGS_BEGIN, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     mapped = {f: mapping(f)["entries"] for f in FRAMEWORKS}

@@ -1,8 +1,8 @@
 """A cost model for the pack: what a month of runs costs in AWS Config evaluations, Lambda,
 and API calls, for a naive daily re-evaluation and for the functions as they run (rules/engine/incremental.py,
 rules/inventory/job_references.py) in each reporting mode. It is a model, not a measurement: every figure
-follows from the formulas below and the assumptions in ``ASSUMPTIONS``; the README's "Costs"
-section explains them.
+follows from the formulas below and the assumptions in ``ASSUMPTIONS``; docs/costs.md explains
+them.
 
 Notation: J jobs a day, R retention days, N = J*R jobs retained, P = 100 (Transcribe List page
 size), D reconciliation period in days, r = floor(30/D) reconcile runs a month, f non-compliant
@@ -894,7 +894,7 @@ def render_table(result: dict[str, Any]) -> str:
                  f"${tiers[0][1]} (first 100,000), ${tiers[1][1]} (next 400,000), ${tiers[2][1]} (beyond; "
                  "unverified); Lambda x86 $0.20 per million requests, "
                  f"${prices['lambda']['gb_second_usd']:.8f} per GB-second; S3 GET/HEAD "
-                 f"${prices['s3_get_head_per_1000_usd']} per 1,000. Sources: README \"Costs\" or --format json.")
+                 f"${prices['s3_get_head_per_1000_usd']} per 1,000. Sources: docs/costs.md or --format json.")
     lines.append("Free of charge, counted but not priced: Transcribe API calls, CloudTrail LookupEvents, "
                  "Config result reads, SSM standard-parameter checkpoint reads and writes.")
     return "\n".join(lines) + "\n"
