@@ -74,8 +74,14 @@ TLS_TABLE = [
     ("notprincipal-exempts-an-admin-role",
      doc({k: v for k, v in deny(HTTP).items() if k != "Principal"} | {"NotPrincipal": {
          "AWS": f"arn:aws:iam::{ACCOUNT}:role/admin"}}, old_tls()), "1.2", None),
-    ("notprincipal-exempts-the-account",
+    # NotPrincipal names no one implicitly: listing the account exempts the account itself, not its
+    # roles (IAM User Guide, "NotPrincipal"), so the probe role of this account is still refused.
+    ("notprincipal-listing-the-account-exempts-only-the-account",
      doc({k: v for k, v in deny(HTTP).items() if k != "Principal"} | {"NotPrincipal": {"AWS": ACCOUNT}}, old_tls()),
+     "1.2", None),
+    ("notprincipal-listing-the-probe-role-exempts-it",
+     doc({k: v for k, v in deny(HTTP).items() if k != "Principal"} | {"NotPrincipal": {"AWS": [
+         f"arn:aws:iam::{ACCOUNT}:role/transcribe-guard-probe", f"arn:aws:iam::{ACCOUNT}:root"]}}, old_tls()),
      "1.2", TlsGap("missing", "s3:GetObject", "this account")),
     ("notaction-leaves-delete-out", doc({k: v for k, v in deny(HTTP).items() if k != "Action"} | {
         "NotAction": "s3:DeleteObject"}, old_tls()), "1.2", TlsGap("missing", "s3:DeleteObject", "this account")),
