@@ -89,3 +89,23 @@ def test_describe_actions_puts_start_actions_first_and_counts_the_rest() -> None
 ])
 def test_satisfying_context_satisfies_the_statement(condition: dict[str, Any]) -> None:
     assert conditions_match(condition, satisfying_context({"Condition": condition}))
+
+
+@pytest.mark.parametrize("resource", [
+    "arn:aws:transcribe:*:*:transcription-job/${aws:username}-*",
+    "arn:aws:transcribe:*:*:transcription-job/${aws:PrincipalTag/team}",
+    "arn:aws:transcribe:us-east-1:123456789012:transcription-job/${aws:userid, 'shared'}",
+])
+def test_grants_written_with_policy_variables_are_found(resource: str) -> None:
+    # A per-user grant is a grant to that user: the probe gives the variable's key a value.
+    found = allowed(policies({"Effect": "Allow", "Action": "transcribe:GetTranscriptionJob", "Resource": resource}),
+                    SCOPE, ["transcribe:GetTranscriptionJob"])
+    assert found == {"transcribe:GetTranscriptionJob": ("p",)}
+
+
+def test_foranyvalue_ifexists_tag_condition_restricts_by_tags() -> None:
+    # ForAnyValue is false for a missing key even with IfExists, so without tags nothing is allowed.
+    statement = {"Effect": "Allow", "Action": "transcribe:TagResource", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": ["CostCenter"]}}}
+    assert allowed(policies(statement), SCOPE, ["transcribe:TagResource"]) == {"transcribe:TagResource": ("p",)}
+    assert allowed(policies(statement), SCOPE, ["transcribe:TagResource"], without_tags()) == {}

@@ -158,6 +158,15 @@ PUBLIC_TABLE = [
     ("own-account-only", doc(allow(principal={"AWS": ACCOUNT}, action="s3:*", resource=BOTH)), None),
     ("deny-only-policy", doc(deny(HTTP), old_tls()), None),
     ("other-bucket-only", doc(allow(resource="arn:aws:s3:::other-bucket/*")), None),
+    # Policy variables resolve per caller: an outsider's role session has an aws:userid, so a
+    # per-user prefix open to "*" is open to it; an anonymous caller has none and gets nothing there.
+    ("per-userid-prefix-is-open-to-outsiders", doc(allow(resource="arn:aws:s3:::b/home/${aws:userid}/*")),
+     Grant("s3:GetObject", "another account")),
+    ("per-username-prefix-no-role-has-a-username", doc(allow(resource="arn:aws:s3:::b/home/${aws:username}/*")), None),
+    # Principal tags are the caller's to choose (an outsider tags its own role); the probe lets
+    # every caller choose them, anonymous included, as it does for a PrincipalTag condition.
+    ("per-principal-tag-prefix-caller-tags-itself",
+     doc(allow(resource="arn:aws:s3:::b/${aws:PrincipalTag/team}/*")), Grant("s3:GetObject", ANON)),
 ]
 
 
