@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from rules.inventory.iam import NamedDocument
-from rules.policy.iam_probe import (Scope, _own_satisfying_context, _resources, allowed, describe_actions, evading_context, takes_no_resource,
+from rules.policy.evaluation import satisfying_context
+from rules.policy.iam_probe import (Scope, _resources, allowed, describe_actions, evading_context, takes_no_resource,
                                     transcribe_actions, without_tags)
 from rules.policy.evaluation import conditions_match
 
@@ -86,6 +87,25 @@ def test_describe_actions_puts_start_actions_first_and_counts_the_rest() -> None
     {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}, "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}},
     {"StringNotEquals": {"aws:ResourceTag/Team": "x"}, "ForAllValues:StringEquals": {"aws:TagKeys": ["Team"]}},
 ])
-def test_own_satisfying_context_satisfies_the_statement(condition: dict[str, Any]) -> None:
-    # The fallback used while rules.policy.evaluation has no satisfying_context of its own.
-    assert conditions_match(condition, _own_satisfying_context({"Condition": condition}))
+def test_satisfying_context_satisfies_the_statement(condition: dict[str, Any]) -> None:
+    assert conditions_match(condition, satisfying_context({"Condition": condition}))
+
+
+@pytest.mark.parametrize("resource", [
+    "arn:aws:transcribe:*:*:transcription-job/${aws:username}-*",
+    "arn:aws:transcribe:*:*:transcription-job/${aws:PrincipalTag/team}",
+    "arn:aws:transcribe:us-east-1:123456789012:transcription-job/${aws:userid, 'shared'}",
+])
+def test_grants_written_with_policy_variables_are_found(resource: str) -> None:
+    # A per-user grant is a grant to that user: the probe gives the variable's key a value.
+    found = allowed(policies({"Effect": "Allow", "Action": "transcribe:GetTranscriptionJob", "Resource": resource}),
+                    SCOPE, ["transcribe:GetTranscriptionJob"])
+    assert found == {"transcribe:GetTranscriptionJob": ("p",)}
+
+
+def test_foranyvalue_ifexists_tag_condition_restricts_by_tags() -> None:
+    # ForAnyValue is false for a missing key even with IfExists, so without tags nothing is allowed.
+    statement = {"Effect": "Allow", "Action": "transcribe:TagResource", "Resource": "*",
+                 "Condition": {"ForAnyValue:StringEqualsIfExists": {"aws:TagKeys": ["CostCenter"]}}}
+    assert allowed(policies(statement), SCOPE, ["transcribe:TagResource"]) == {"transcribe:TagResource": ("p",)}
+    assert allowed(policies(statement), SCOPE, ["transcribe:TagResource"], without_tags()) == {}

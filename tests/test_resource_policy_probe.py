@@ -74,8 +74,14 @@ TLS_TABLE = [
     ("notprincipal-exempts-an-admin-role",
      doc({k: v for k, v in deny(HTTP).items() if k != "Principal"} | {"NotPrincipal": {
          "AWS": f"arn:aws:iam::{ACCOUNT}:role/admin"}}, old_tls()), "1.2", None),
-    ("notprincipal-exempts-the-account",
+    # NotPrincipal names no one implicitly: listing the account exempts the account itself, not its
+    # roles (IAM User Guide, "NotPrincipal"), so the probe role of this account is still refused.
+    ("notprincipal-listing-the-account-exempts-only-the-account",
      doc({k: v for k, v in deny(HTTP).items() if k != "Principal"} | {"NotPrincipal": {"AWS": ACCOUNT}}, old_tls()),
+     "1.2", None),
+    ("notprincipal-listing-the-probe-role-exempts-it",
+     doc({k: v for k, v in deny(HTTP).items() if k != "Principal"} | {"NotPrincipal": {"AWS": [
+         f"arn:aws:iam::{ACCOUNT}:role/transcribe-guard-probe", f"arn:aws:iam::{ACCOUNT}:root"]}}, old_tls()),
      "1.2", TlsGap("missing", "s3:GetObject", "this account")),
     ("notaction-leaves-delete-out", doc({k: v for k, v in deny(HTTP).items() if k != "Action"} | {
         "NotAction": "s3:DeleteObject"}, old_tls()), "1.2", TlsGap("missing", "s3:DeleteObject", "this account")),
@@ -152,6 +158,15 @@ PUBLIC_TABLE = [
     ("own-account-only", doc(allow(principal={"AWS": ACCOUNT}, action="s3:*", resource=BOTH)), None),
     ("deny-only-policy", doc(deny(HTTP), old_tls()), None),
     ("other-bucket-only", doc(allow(resource="arn:aws:s3:::other-bucket/*")), None),
+    # Policy variables resolve per caller: an outsider's role session has an aws:userid, so a
+    # per-user prefix open to "*" is open to it; an anonymous caller has none and gets nothing there.
+    ("per-userid-prefix-is-open-to-outsiders", doc(allow(resource="arn:aws:s3:::b/home/${aws:userid}/*")),
+     Grant("s3:GetObject", "another account")),
+    ("per-username-prefix-no-role-has-a-username", doc(allow(resource="arn:aws:s3:::b/home/${aws:username}/*")), None),
+    # Principal tags are the caller's to choose (an outsider tags its own role); the probe lets
+    # every caller choose them, anonymous included, as it does for a PrincipalTag condition.
+    ("per-principal-tag-prefix-caller-tags-itself",
+     doc(allow(resource="arn:aws:s3:::b/${aws:PrincipalTag/team}/*")), Grant("s3:GetObject", ANON)),
 ]
 
 

@@ -5,7 +5,13 @@ request?" instead of searching the JSON for strings: an explicit Deny wins, then
 otherwise the request is implicitly denied. Supported: Effect, Principal/NotPrincipal,
 Action/NotAction, Resource/NotResource (with ``*`` and ``?`` wildcards), and Condition blocks
 with the string, numeric, date, Bool, Null, IP and ARN operators, the ``...IfExists`` suffix and
-the ``ForAnyValue:``/``ForAllValues:`` set qualifiers. Policy variables are compared literally.
+the ``ForAnyValue:``/``ForAllValues:`` set qualifiers, and policy variables (``${aws:username}``,
+``${aws:PrincipalTag/team, 'default'}``, ``${*}``) in Resource/NotResource and in the values of string,
+ARN and Bool conditions, substituted from the request context as IAM does for policies of language
+version 2012-10-17 (IAM User Guide, "IAM policy elements: Variables and tags",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html). A variable whose
+key the request lacks (and that has no default) cannot be resolved, and the statement then does not
+apply, as AWS documents ("any attempt to match it fails and causes the statement to be invalid").
 
 Documents may be given as dicts, JSON text, or URL-encoded JSON text (how IAM's raw API and AWS
 Config configuration items return role trust and policy documents).
@@ -61,13 +67,34 @@ def parse_policy(document: str | Mapping[str, Any]) -> dict[str, Any]:
     return parsed
 
 
+VARIABLES_VERSION = "2012-10-17"  # policy variables exist in this language version only
+
+
+class PolicyStatement(dict):  # type: ignore[type-arg]
+    """A statement as read from its document, remembering whether the document's language version
+    substitutes policy variables (2012-10-17) or, like 2008-10-17 and a missing Version, compares
+    ``${...}`` literally (IAM User Guide, "Variables and tags": "If you don't include the Version
+    element ... variables like ${aws:username} are treated as literal strings")."""
+
+    variables: bool = True
+
+
 def statements(document: str | Mapping[str, Any]) -> list[dict[str, Any]]:
     policy = parse_policy(document)
     raw = policy.get("Statement", [])
     found = [raw] if isinstance(raw, dict) else raw
     if not isinstance(found, list) or not all(isinstance(s, dict) for s in found):
         raise PolicyError("Statement must be an object or a list of objects")
-    return found
+    substitutes = policy.get("Version") == VARIABLES_VERSION
+    marked: list[dict[str, Any]] = []
+    for statement in found:
+        if isinstance(statement, PolicyStatement):  # already read from its own document
+            marked.append(statement)
+            continue
+        copy = PolicyStatement(statement)
+        copy.variables = substitutes
+        marked.append(copy)
+    return marked
 
 
 def evaluate(document: str | Mapping[str, Any], request: Request) -> Decision:
@@ -84,11 +111,12 @@ def evaluate(document: str | Mapping[str, Any], request: Request) -> Decision:
 
 
 def statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
+    variables = getattr(statement, "variables", True)
     return (
         _action_matches(statement, request.action)
-        and _resource_matches(statement, request.resource)
+        and _resource_matches(statement, request.resource, request.context, variables)
         and _principal_matches(statement, request.principal)
-        and conditions_match(statement.get("Condition"), request.context)
+        and conditions_match(statement.get("Condition"), request.context, variables)
     )
 
 
@@ -98,14 +126,91 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+# --- policy variables ------------------------------------------------------------------------
+# A pattern after substitution is a tuple of pieces (text, literal): text written in the policy
+# keeps its wildcards; text a variable put there (a context value, ${*}, ${?}, ${$}) is literal.
+Pieces = tuple[tuple[str, bool], ...]
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT = re.compile(r"\s*([^,]+?)\s*,\s*'([^']*)'\s*")
+_SPECIAL = {"*", "?", "$"}  # ${*}, ${?} and ${$} stand for the character itself
+
+
+def _resolve(inner: str, context: Mapping[str, ContextValue]) -> str | None:
+    """The value of one ``${...}``: a special character, the context key's value, else its default.
+    A multivalued key cannot be a variable (IAM User Guide, "Single-valued vs. multivalued
+    context keys"), so a list resolves like a missing key."""
+    if inner in _SPECIAL:
+        return inner
+    key: str = inner.strip()
+    default: str | None = None
+    with_default = _DEFAULT.fullmatch(inner)
+    if with_default:
+        key, default = with_default.group(1), with_default.group(2)
+    lowered = key.lower()
+    for name, value in context.items():
+        if name.lower() == lowered and not isinstance(value, list):
+            return _text(value)
+    return default
+
+
+def substitute(pattern: str, context: Mapping[str, ContextValue], variables: bool = True) -> Pieces | None:
+    """``pattern`` with its policy variables resolved from ``context``; None when one cannot be."""
+    if not variables or "${" not in pattern:
+        return ((pattern, False),)
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for found in _VARIABLE.finditer(pattern):
+        value = _resolve(found.group(1), context)
+        if value is None:
+            return None
+        pieces += [(pattern[position:found.start()], False), (value, True)]
+        position = found.end()
+    pieces.append((pattern[position:], False))
+    return tuple(piece for piece in pieces if piece[0])
+
+
+def witness(pattern: str, context: Mapping[str, ContextValue], variables: bool = True) -> str | None:
+    """One value the pattern matches under ``context``: wildcards filled with ``x``, variables
+    resolved (literal characters kept); None when a variable cannot be resolved."""
+    pieces = substitute(pattern, context, variables)
+    if pieces is None:
+        return None
+    return "".join(text if literal else text.replace("*", "x").replace("?", "x") for text, literal in pieces)
+
+
+def variable_keys(statement: Mapping[str, Any]) -> list[str]:
+    """The context keys the statement's policy variables name (special characters aside)."""
+    texts = [str(p) for key in ("Resource", "NotResource") for p in _as_list(statement.get(key))]
+    block = statement.get("Condition")
+    if isinstance(block, Mapping):
+        for keys in block.values():
+            if isinstance(keys, Mapping):
+                texts += [_text(v) for values in keys.values() for v in _as_list(values)]
+    found: list[str] = []
+    for text in texts:
+        for match in _VARIABLE.finditer(text):
+            inner = match.group(1)
+            if inner in _SPECIAL:
+                continue
+            with_default = _DEFAULT.fullmatch(inner)
+            found.append(with_default.group(1) if with_default else inner.strip())
+    return list(dict.fromkeys(found))
+
+
 @lru_cache(maxsize=4096)
-def _wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+def _wildcard_regex(pieces: Pieces, ignore_case: bool) -> re.Pattern[str]:
+    body = "".join(re.escape(text) if literal else
+                   "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+                   for text, literal in pieces)
     return re.compile(f"^{body}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
 def wildcard_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    return bool(_wildcard_regex(pattern, ignore_case).match(value))
+    return bool(_wildcard_regex(((pattern, False),), ignore_case).match(value))
+
+
+def _pieces_match(pieces: Pieces, value: str, ignore_case: bool = False) -> bool:
+    return bool(_wildcard_regex(pieces, ignore_case).match(value))
 
 
 def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
@@ -115,15 +220,18 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _resource_regex(pattern: str) -> re.Pattern[str]:
+def _resource_regex(pieces: Pieces) -> re.Pattern[str]:
     """IAM's Resource matching: in an ARN, ``*`` and ``?`` stay inside their colon-separated
     segment, except that a ``*`` ending a segment may run on past the colon ("arn:aws:s3:::*")."""
-    if not pattern.startswith("arn:"):
-        return _wildcard_regex(pattern, False)
+    if not pieces or not pieces[0][0].startswith("arn:"):
+        return _wildcard_regex(pieces, False)
+    chars = [(char, literal) for text, literal in pieces for char in text]
     body = []
-    for index, char in enumerate(pattern):
-        if char == "*":
-            ends_segment = index + 1 == len(pattern) or pattern[index + 1] == ":"
+    for index, (char, literal) in enumerate(chars):
+        if literal:
+            body.append(re.escape(char))
+        elif char == "*":
+            ends_segment = index + 1 == len(chars) or chars[index + 1][0] == ":"
             body.append(".*" if ends_segment else "[^:]*")
         elif char == "?":
             body.append("[^:]")
@@ -132,16 +240,24 @@ def _resource_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{''.join(body)}$", re.DOTALL)
 
 
-def resource_match(pattern: str, resource: str) -> bool:
-    return bool(_resource_regex(pattern).match(resource))
+def resource_match(pattern: str, resource: str, context: Mapping[str, ContextValue] | None = None,
+                   variables: bool = True) -> bool:
+    """Whether a Resource pattern names ``resource``; a variable ``context`` cannot resolve
+    matches nothing."""
+    pieces = substitute(pattern, context or {}, variables)
+    return pieces is not None and bool(_resource_regex(pieces).match(resource))
 
 
-def _resource_matches(statement: Mapping[str, Any], resource: str) -> bool:
-    if "NotResource" in statement:
-        return not any(resource_match(p, resource) for p in _as_list(statement["NotResource"]))
-    if "Resource" not in statement:
+def _resource_matches(statement: Mapping[str, Any], resource: str, context: Mapping[str, ContextValue],
+                      variables: bool) -> bool:
+    element = "NotResource" if "NotResource" in statement else "Resource"
+    if element not in statement:
         return True  # trust policies and key policies name no resource beyond themselves
-    return any(resource_match(p, resource) for p in _as_list(statement["Resource"]))
+    resolved = [substitute(str(p), context, variables) for p in _as_list(statement[element])]
+    if any(pieces is None for pieces in resolved):
+        return False  # an unresolvable variable makes the whole statement not apply
+    named = any(_resource_regex(pieces).match(resource) for pieces in resolved if pieces is not None)
+    return not named if element == "NotResource" else named
 
 
 def _principal_values(principal_block: Any) -> list[str]:
@@ -193,24 +309,57 @@ def _account_of(value: str) -> str | None:
 
 def _principal_matches(statement: Mapping[str, Any], principal: str) -> bool:
     if "NotPrincipal" in statement:
-        return not any(principal_covers(p, principal) for p in _principal_values(statement["NotPrincipal"]))
+        return not not_principal_exempts(_principal_values(statement["NotPrincipal"]), principal)
     if "Principal" not in statement:
         return True  # identity policies apply to the identity they are attached to
     return any(principal_covers(p, principal) for p in _principal_values(statement["Principal"]))
 
 
+def not_principal_exempts(listed: Iterable[str], principal: str) -> bool:
+    """Whether a NotPrincipal list exempts ``principal``. Unlike Principal, NotPrincipal names no
+    one implicitly: an account does not exempt its users and roles, nor a role its sessions. AWS
+    checks the account, then the role, then the session, so a session is exempt only when its
+    session ARN, its role's ARN and its account are all listed (IAM User Guide, "AWS JSON policy
+    elements: NotPrincipal", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html)."""
+    names = set(listed)
+    if "*" in names or principal in names:
+        session_of = _role_of_session(principal)
+        if session_of is None or "*" in names:
+            return True
+        session_account = session_of[0]
+        role_listed = any(_role_name_and_account(name) == session_of for name in names)
+        account_listed = any(name == session_account or (name.endswith(":root") and _account_of(name) == session_account)
+                             for name in names)
+        return role_listed and account_listed
+    account = _account_of(principal)
+    if principal.endswith(":root") and account:
+        return account in names  # the account's root, named by its id
+    if re.fullmatch(r"\d{12}", principal):
+        return any(name.endswith(":root") and _account_of(name) == principal for name in names)
+    return False
+
+
 # --- conditions -----------------------------------------------------------------------------
 
-def _str_eq(expected: str, actual: str) -> bool:
-    return expected == actual
+# Matchers take the policy value as Pieces (see substitute): only string, ARN and Bool operators
+# take policy variables ("Condition operators" page, per operator), the others get one piece.
+_VARIABLE_OPERATORS = ("String", "Arn", "Bool")
 
 
-def _str_eq_ic(expected: str, actual: str) -> bool:
-    return expected.lower() == actual.lower()
+def _plain(pieces: Pieces) -> str:
+    return "".join(text for text, _ in pieces)
 
 
-def _str_like(expected: str, actual: str) -> bool:
-    return wildcard_match(expected, actual)
+def _str_eq(expected: Pieces, actual: str) -> bool:
+    return _plain(expected) == actual
+
+
+def _str_eq_ic(expected: Pieces, actual: str) -> bool:
+    return _plain(expected).lower() == actual.lower()
+
+
+def _str_like(expected: Pieces, actual: str) -> bool:
+    return _pieces_match(expected, actual)
 
 
 def _number(value: str) -> float:
@@ -231,24 +380,42 @@ def _bool(expected: str, actual: str) -> bool:
     return str(expected).lower() == str(actual).lower()
 
 
-def _ip(expected: str, actual: str) -> bool:
+def _bool_matcher(expected: Pieces, actual: str) -> bool:
+    return _bool(_plain(expected), actual)
+
+
+def _ip(expected: Pieces, actual: str) -> bool:
     try:
-        return ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
+        return ipaddress.ip_address(actual) in ipaddress.ip_network(_plain(expected), strict=False)
     except ValueError:  # not an address or network: no match, as for other malformed values
         return False
 
 
-def _arn_like(expected: str, actual: str) -> bool:
-    expected_parts, actual_parts = expected.split(":", 5), actual.split(":", 5)
+def _split_pieces(pieces: Pieces, separator: str, parts: int) -> list[Pieces]:
+    """Pieces split at ``separator`` into at most ``parts`` parts, as str.split(sep, parts - 1)."""
+    found: list[list[tuple[str, bool]]] = [[]]
+    for text, literal in pieces:
+        for index, chunk in enumerate(text.split(separator)):
+            if index and len(found) < parts:
+                found.append([])
+            elif index:
+                found[-1].append((separator, literal))
+            if chunk:
+                found[-1].append((chunk, literal))
+    return [tuple(part) for part in found]
+
+
+def _arn_like(expected: Pieces, actual: str) -> bool:
+    expected_parts, actual_parts = _split_pieces(expected, ":", 6), actual.split(":", 5)
     if len(expected_parts) != 6 or len(actual_parts) != 6:
         return False
-    return all(wildcard_match(e, a) for e, a in zip(expected_parts, actual_parts))
+    return all(_pieces_match(e, a) for e, a in zip(expected_parts, actual_parts))
 
 
 def _compare(convert: Any, op: Any) -> Any:
-    def check(expected: str, actual: str) -> bool:
+    def check(expected: Pieces, actual: str) -> bool:
         try:
-            return bool(op(convert(actual), convert(expected)))
+            return bool(op(convert(actual), convert(_plain(expected))))
         except (ValueError, TypeError):
             return False
     return check
@@ -274,7 +441,7 @@ _OPERATORS: dict[str, tuple[Any, bool]] = {
     "DateLessThanEquals": (_compare(_date, lambda a, e: a <= e), False),
     "DateGreaterThan": (_compare(_date, lambda a, e: a > e), False),
     "DateGreaterThanEquals": (_compare(_date, lambda a, e: a >= e), False),
-    "Bool": (_bool, False),
+    "Bool": (_bool_matcher, False),
     "BinaryEquals": (_str_eq, False),
     "IpAddress": (_ip, False),
     "NotIpAddress": (_ip, True),
@@ -306,9 +473,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def conditions_match(condition_block: Any, context: Mapping[str, ContextValue]) -> bool:
+def conditions_match(condition_block: Any, context: Mapping[str, ContextValue], variables: bool = True) -> bool:
     """All operators and all keys of a Condition block must hold (AND); the values listed for
-    one key are alternatives (OR)."""
+    one key are alternatives (OR). ``variables``: substitute policy variables in the values."""
     if not condition_block:
         return True
     if not isinstance(condition_block, Mapping):
@@ -317,28 +484,37 @@ def conditions_match(condition_block: Any, context: Mapping[str, ContextValue]) 
         if not isinstance(keys, Mapping):
             raise PolicyError(f"Condition operator {operator} must map keys to values")
         for key, expected in keys.items():
-            if not _condition_holds(operator, key, [_text(e) for e in _as_list(expected)], context):
+            if not _condition_holds(operator, key, [_text(e) for e in _as_list(expected)], context, variables):
                 return False
     return True
 
 
-def _condition_holds(operator: str, key: str, expected: list[str], context: Mapping[str, ContextValue]) -> bool:
+def _condition_holds(operator: str, key: str, expected_text: list[str], context: Mapping[str, ContextValue],
+                     variables: bool) -> bool:
     qualifier, _, base = operator.rpartition(":")
     actual = _lookup(context, key)
     if base == "Null":
         is_missing = actual is None or actual == []
-        return any(_bool(e, "true" if is_missing else "false") for e in expected)
+        return any(_bool(e, "true" if is_missing else "false") for e in expected_text)
     if_exists = base.endswith("IfExists")
     if if_exists:
         base = base[: -len("IfExists")]
     if base not in _OPERATORS:
         raise PolicyError(f"unknown condition operator {operator}")
     matcher, negated = _OPERATORS[base]
+    resolved = [substitute(e, context, variables and base.startswith(_VARIABLE_OPERATORS)) for e in expected_text]
+    if any(pieces is None for pieces in resolved):
+        return False  # an unresolvable variable makes the whole statement not apply
+    expected = [pieces for pieces in resolved if pieces is not None]
     if actual is None:
+        # ForAnyValue is false for a missing key, IfExists or not ("Set operators for multivalued
+        # context keys"); ForAllValues and IfExists hold; otherwise a missing key matches nothing,
+        # so positive operators fail and negated ones hold ("Condition operators").
+        if qualifier == "ForAnyValue":
+            return False
         if if_exists or qualifier == "ForAllValues":
             return True
-        # A missing key matches nothing: positive operators fail, negated ones hold.
-        return negated and qualifier != "ForAnyValue"
+        return negated
 
     def one_matches(value: str) -> bool:
         return any(matcher(e, value) for e in expected)
@@ -365,21 +541,27 @@ def condition_keys(condition_block: Any) -> Iterable[str]:
 _NEGATED = {name for name, (_, negated) in _OPERATORS.items() if negated}
 
 
+VARIABLE_PLACEHOLDER = "transcribe-guard-probe"  # the value a probe gives a policy variable's key
+
+
 def satisfying_context(statement: Mapping[str, Any]) -> dict[str, ContextValue]:
     """A request context under which the statement's Condition block holds, as far as one can be
     built: each key gets a value its positive operators accept (wildcards filled in, ``<`` and ``>``
     bounds stepped past); keys under negated, ``ForAllValues:`` or ``Null: true`` conditions are
     left out, since a missing key satisfies those. Conflicting conditions on one key (``>`` 5 and
     ``<`` 3) have no such context; the result then fails the statement, as the policy would.
+    A key a policy variable names gets VARIABLE_PLACEHOLDER unless a condition sets it, and values
+    written with variables are resolved from the context so built.
 
     Used to ask "who could do this if they met the statement's conditions?": a condition on an
     arbitrary key must not hide a grant from a probe that simply did not send that key."""
     context: dict[str, ContextValue] = {}
     block = statement.get("Condition")
-    if not isinstance(block, Mapping):
-        return context
+    variables = getattr(statement, "variables", True)
+    wanted = variable_keys(statement) if variables else []
     present: list[str] = []
-    for operator, keys in block.items():
+    deferred: list[tuple[str, str, str, str]] = []
+    for operator, keys in block.items() if isinstance(block, Mapping) else ():
         if not isinstance(keys, Mapping):
             continue
         qualifier, _, base = str(operator).rpartition(":")
@@ -392,8 +574,23 @@ def satisfying_context(statement: Mapping[str, Any]) -> dict[str, ContextValue]:
                 continue
             if base in _NEGATED or base not in _OPERATORS or qualifier == "ForAllValues" or not values:
                 continue
+            if variables and "${" in values[0] and base.startswith(_VARIABLE_OPERATORS):
+                deferred.append((qualifier, base, key, values[0]))  # resolved once the variables have values
+                continue
             value = _satisfying_value(base, values[0])
             context[key] = [value] if qualifier == "ForAnyValue" else value
+    for key in wanted:
+        if _lookup(context, key) is None:
+            context[key] = VARIABLE_PLACEHOLDER
+    for qualifier, base, key, text in deferred:
+        resolved: str | None
+        if base in ("StringLike", "ArnLike", "ArnEquals"):
+            resolved = witness(text, context)
+        else:
+            pieces = substitute(text, context)
+            resolved = None if pieces is None else _satisfying_value(base, _plain(pieces))
+        if resolved is not None:
+            context[key] = [resolved] if qualifier == "ForAnyValue" else resolved
     for key in present:
         if _lookup(context, key) is None:
             context[key] = "x"

@@ -33,15 +33,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from functools import lru_cache
-from importlib import import_module
 from typing import Any, Callable, Mapping, Sequence
 
 import botocore.session
 
 from rules.inventory.iam import NamedDocument
-from rules.policy.evaluation import Decision, Request, conditions_match, evaluate, statement_applies, statements, wildcard_match
+from rules.policy.evaluation import (Decision, Request, conditions_match, evaluate, satisfying_context, statement_applies, statements,
+                                     wildcard_match, witness)
 
 Context = dict[str, Any]
 
@@ -72,62 +71,6 @@ _TAG_PREFIXES = ("aws:resourcetag/", "aws:requesttag/")
 _TAG_KEYS = "aws:tagkeys"
 _NEGATED = ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals", "DateNotEquals",
             "NotIpAddress", "ArnNotEquals", "ArnNotLike")
-
-
-def _own_satisfying_context(statement: Mapping[str, Any]) -> Context:
-    """A request context under which the statement's conditions hold, as far as one value per
-    key can make them: each key under a positive operator gets a value it accepts (wildcards
-    filled in, bounds stepped past); keys under negated operators, ForAllValues: or Null true are
-    left out, since a missing key satisfies those; Null false gets a value. The evaluator then
-    checks the result, so a context that does not satisfy the statement only loses a probe."""
-    context: Context = {}
-    block = statement.get("Condition")
-    if not isinstance(block, Mapping):
-        return context
-    for operator, keys in block.items():
-        if not isinstance(keys, Mapping):
-            continue
-        qualifier, _, base = str(operator).rpartition(":")
-        base = base[: -len("IfExists")] if base.endswith("IfExists") else base
-        for key, expected in keys.items():
-            values = [str(e).lower() if isinstance(e, bool) else str(e) for e in _as_list(expected)]
-            if not values or base in _NEGATED or qualifier == "ForAllValues":
-                continue
-            if base == "Null":
-                if values[0].lower() == "false":
-                    context.setdefault(key, "x")
-                continue
-            value = _accepted_value(base, values[0])
-            context[key] = [value] if qualifier == "ForAnyValue" else value
-    return context
-
-
-def _accepted_value(operator: str, expected: str) -> str:
-    if operator in ("StringLike", "ArnLike", "ArnEquals"):
-        return _fill(expected)
-    step = 1 if operator.endswith("GreaterThan") else -1 if operator.endswith("LessThan") else 0
-    if operator.startswith("Numeric") and step:
-        try:
-            return repr(float(expected) + step)
-        except ValueError:
-            return expected
-    if operator.startswith("Date") and step:
-        try:
-            moment = datetime.fromisoformat(expected.replace("Z", "+00:00")) + timedelta(seconds=step)
-        except ValueError:
-            return expected
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if operator == "IpAddress":
-        try:
-            return str(ipaddress.ip_network(expected, strict=False).network_address)
-        except ValueError:
-            return expected
-    return expected
-
-
-# rules.policy.evaluation owns this; use its version when it has one, this module's until then.
-satisfying_context: Callable[[Mapping[str, Any]], Context] = getattr(
-    import_module("rules.policy.evaluation"), "satisfying_context", _own_satisfying_context)
 
 
 @lru_cache(maxsize=1)
@@ -190,10 +133,14 @@ def _fill(pattern: str) -> str:
     return pattern.replace("*", "x").replace("?", "x")
 
 
-def _witnesses(pattern: str, action: str, scope: Scope) -> list[str]:
+def _witnesses(pattern: str, action: str, scope: Scope, context: Context, variables: bool) -> list[str]:
     """ARNs of the action's resource types that a Resource pattern names, outside the
-    representative ones: other regions, accounts or resource names."""
-    parts = str(pattern).split(":", 5)
+    representative ones: other regions, accounts or resource names. Policy variables take their
+    values from the probe's ``context``; a pattern whose variables it cannot resolve names none."""
+    resolved = witness(str(pattern), context, variables) if variables and "${" in str(pattern) else str(pattern)
+    if resolved is None:
+        return []
+    parts = resolved.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not wildcard_match(parts[2], "transcribe"):
         return []
     partition, region, account = (value if wildcard_match(part, value) else _fill(part)
@@ -210,11 +157,12 @@ def _witnesses(pattern: str, action: str, scope: Scope) -> list[str]:
     return found
 
 
-def _resources(statement: Mapping[str, Any], action: str, scope: Scope) -> list[str]:
+def _resources(statement: Mapping[str, Any], action: str, scope: Scope, context: Context | None = None) -> list[str]:
     found = [] if action.split(":", 1)[-1] in _TYPE_OF_ACTION else ["*"]
     found += [scope.arn(kind) for kind in _kinds(action)]
+    variables = getattr(statement, "variables", True)
     for pattern in _as_list(statement.get("Resource")):
-        found += _witnesses(pattern, action, scope)
+        found += _witnesses(pattern, action, scope, context or {}, variables)
     return list(dict.fromkeys(found))
 
 
@@ -334,7 +282,7 @@ def _first_grant(parsed: list[tuple[str, list[dict[str, Any]]]], documents: list
                 continue
             satisfying = satisfying_context(statement)
             contexts = [satisfying, {**evasion, **satisfying}] if evasion else [satisfying]
-            for resource in _resources(statement, action, scope):
+            for resource in _resources(statement, action, scope, satisfying):
                 for context in contexts:
                     if not statement_applies(statement, Request(action, resource, context=context)):
                         continue

@@ -45,7 +45,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from rules.policy.iam_probe import evading_context
 from rules.policy.evaluation import (Decision, PolicyError, Request, evaluate, satisfying_context, statement_applies, statements,
-                                     wildcard_match)
+                                     wildcard_match, witness)
 
 __all__ = ["PolicyError", "Caller", "Grant", "TlsGap", "tls_gap", "public_s3_grant", "public_kms_grant"]
 
@@ -293,7 +293,7 @@ def _public_grant(policy: str | Mapping[str, Any], candidates: Any, probe_caller
             chosen = {k: v for k, v in satisfying_context(statement).items() if k.lower() not in restricting}
             context = _merge(_merge(facts, chosen), wild)
             fixed = frozenset(k for k in restricting if k not in {w.lower() for w in wild})
-            for action, resource in candidates(statement):
+            for action, resource in candidates(statement, context):
                 request = Request(action, resource, caller.principal, context)
                 if not statement_applies(statement, request):
                     continue
@@ -308,12 +308,16 @@ def _literal_actions(statement: Mapping[str, Any], prefix: str) -> list[str]:
     return [str(a) for a in values if str(a).lower().startswith(prefix) and not any(c in str(a) for c in "*?")]
 
 
-def _filled_resources(statement: Mapping[str, Any], bucket_arn: str) -> tuple[list[str], list[str]]:
-    """Object and bucket ARNs of this bucket named by the statement's Resource patterns."""
+def _filled_resources(statement: Mapping[str, Any], bucket_arn: str,
+                      context: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """Object and bucket ARNs of this bucket named by the statement's Resource patterns, their
+    policy variables resolved from the probe's ``context`` (a pattern it cannot resolve names none)."""
     objects, buckets = [f"{bucket_arn}/{PROBE_NAME}"], [bucket_arn]
     resources = statement.get("Resource")
     for pattern in resources if isinstance(resources, list) else [resources] if resources else []:
-        filled = str(pattern).replace("*", "x").replace("?", "x")
+        filled = witness(str(pattern), context, getattr(statement, "variables", True))
+        if filled is None:
+            continue
         if filled.startswith(f"{bucket_arn}/"):
             objects.append(filled)
         elif filled == bucket_arn:
@@ -329,8 +333,8 @@ def public_s3_grant(policy: str | Mapping[str, Any], bucket: str, account_id: st
     every = callers(account_id, partition, text)
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
 
-    def candidates(statement: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-        objects, buckets = _filled_resources(statement, bucket_arn)
+    def candidates(statement: Mapping[str, Any], context: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+        objects, buckets = _filled_resources(statement, bucket_arn, context)
         literal = _literal_actions(statement, "s3:")
         for action in dict.fromkeys(list(S3_OBJECT_ACTIONS) + literal):
             for resource in objects:
@@ -351,7 +355,7 @@ def public_kms_grant(policy: str | Mapping[str, Any], key_arn: str, account_id: 
     text = policy if isinstance(policy, str) else json.dumps(policy)
     outsider = callers(account_id, partition, text)["other"]
 
-    def candidates(statement: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    def candidates(statement: Mapping[str, Any], context: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
         for action in dict.fromkeys(list(KMS_ACTIONS) + _literal_actions(statement, "kms:")):
             yield action, key_arn
 
