@@ -18,6 +18,7 @@ import pytest
 from rules.catalog.registry import RULES
 from tests.test_transcribe_vpc_endpoints import remove_default_vpc
 from transcribe_guard import cli
+from transcribe_guard.progress import Progress
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:transcribe:us-east-1:{ACCOUNT}"
@@ -126,12 +127,12 @@ def test_progress_shows_only_on_a_terminal() -> None:
             return True
 
     terminal = Terminal()
-    progress = cli.Progress(terminal, enabled=True)
+    progress = Progress(terminal, enabled=True)
     progress("[1/2] transcribe-job-output-location")
     progress.done()
     assert "Scanning [1/2] transcribe-job-output-location" in terminal.getvalue()
     silent = Terminal()
-    cli.Progress(silent, enabled=False)("[1/2] x")
+    Progress(silent, enabled=False)("[1/2] x")
     assert silent.getvalue() == ""
 
 

@@ -15,7 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from rules.catalog.registry import RULES, module_name
-from transcribe_guard import cli, deploy
+from transcribe_guard import cli, deploy, scan
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS, load_parameters
 from transcribe_guard.generate import conformance_pack_yaml
 from transcribe_guard.package import build_zip
 from transcribe_guard.pack_validation import parameter_value_problems
@@ -30,7 +31,7 @@ ACCOUNT = "123456789012"
 def required_pack_parameters() -> dict[str, str]:
     """Pack parameters for the rules whose parameters are required, as the demo sets them."""
     parameters = {}
-    for rule, values in cli.DEMO_PARAMETERS.items():
+    for rule, values in DEMO_PARAMETERS.items():
         logical = "".join(part.capitalize() for part in rule.split("-"))
         parameters.update({f"{logical}Param{name}": value for name, value in values.items()})
     return parameters
@@ -80,12 +81,12 @@ def test_member_role_trusts_only_the_functions_role() -> None:
 
 def scan_results(parameters: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     rules = list(RULES)
-    return cli.run_scan(rules, cli.load_parameters(None, rules, parameters))
+    return scan.run_scan(rules, load_parameters(None, rules, parameters))
 
 
 def test_deploy_evaluate_and_pack_compliance_match_scan() -> None:
     with Simulator(seed="demo") as sim:
-        expected = scan_results(cli.DEMO_PARAMETERS)
+        expected = scan_results(DEMO_PARAMETERS)
         done = deploy.deploy(boto3.session.Session(), required_pack_parameters())
         assert done.account == ACCOUNT
         lam = sim.client("lambda")

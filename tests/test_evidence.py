@@ -21,7 +21,9 @@ import jsonschema
 import pytest
 
 from rules.catalog.registry import RULES
-from transcribe_guard import cli, deploy, evidence
+from transcribe_guard import cli, deploy, evidence, scan
+from transcribe_guard.progress import ProgressBar
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS, load_parameters
 from transcribe_guard.compliance import FRAMEWORKS, registry_entries
 from transcribe_guard.iam_actions import recording
 from transcribe_guard.simulator import Simulator
@@ -55,7 +57,7 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         config = sim.client("config")
         deploy.start_evaluation(config, done.pack_name)
         rules = list(RULES)
-        scanned = cli.run_scan(rules, cli.load_parameters(None, rules, cli.DEMO_PARAMETERS))
+        scanned = scan.run_scan(rules, load_parameters(None, rules, DEMO_PARAMETERS))
         with recording() as recorder:  # records the calls of clients of boto3's default session
             collected = evidence.collect_from_config(boto3._get_default_session(), done.pack_name)
         reported_score = config.list_conformance_pack_compliance_scores()["ConformancePackComplianceScores"][0]["Score"]
@@ -235,7 +237,7 @@ def test_scan_source_period_and_framework_selection(tmp_path: Path) -> None:
     with Simulator(seed="demo"):
         session = boto3.session.Session()
         rules = list(RULES)
-        collected = evidence.collect_from_scan(session, rules, cli.load_parameters(None, rules, cli.DEMO_PARAMETERS), NOW)
+        collected = evidence.collect_from_scan(session, rules, load_parameters(None, rules, DEMO_PARAMETERS), NOW)
     assert {r["recorded_at"] for r in collected.results} == {"2026-03-14T15:09:26Z"}
     inside = evidence.build_evidence(collected, ["pci"], evidence.parse_period("2026-03-14..2026-03-14"), NOW)
     assert len(inside["results"]) == len(collected.results) and [f["id"] for f in inside["frameworks"]] == ["pci"]
@@ -290,12 +292,12 @@ def test_progress_bar_only_on_a_terminal() -> None:
             return True
 
     terminal, pipe = Terminal(), io.StringIO()
-    bar = evidence.ProgressBar(terminal)
+    bar = ProgressBar(terminal)
     bar(3, 12, 1234)
     bar.done()
     assert "Collecting [#######---------------------] 3/12 rules, 1,234 results" in terminal.getvalue()
-    evidence.ProgressBar(pipe)(3, 12, 1234)
-    evidence.ProgressBar(Terminal(), enabled=False)(3, 12, 1234)
+    ProgressBar(pipe)(3, 12, 1234)
+    ProgressBar(Terminal(), enabled=False)(3, 12, 1234)
     assert pipe.getvalue() == ""
 
 
@@ -340,7 +342,7 @@ def test_progress_bar_omits_unknown_result_counts() -> None:
             return True
 
     terminal = Terminal()
-    evidence.ProgressBar(terminal)(1, 4, -1)
+    ProgressBar(terminal)(1, 4, -1)
     assert terminal.getvalue().endswith("] 1/4 rules")
 
 

@@ -181,7 +181,7 @@ def test_a_result_config_refuses_fails_the_invocation_after_the_rest_is_posted(
         return evaluation
 
     monkeypatch.setattr(importlib.import_module(module), "config_safe", spoil)
-    from transcribe_guard.cli import DEMO_PARAMETERS
+    from transcribe_guard.scan_parameters import DEMO_PARAMETERS
     with demo_account() as account:
         deploy_rule(account, rule)
         with posted_evaluations() as posted:

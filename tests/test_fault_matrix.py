@@ -58,7 +58,7 @@ from rules.engine.incremental import RETIRED
 from rules.catalog.registry import RULES
 from tests.fault_support import CallLog, RecordedCall, demo_account, lambda_handler, simulation_with_summary
 from tests.helpers import ACCOUNT, deploy_rule, periodic_event, run_handler, stored_verdicts
-from transcribe_guard.cli import DEMO_PARAMETERS
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS
 from transcribe_guard.simulator import faults
 from transcribe_guard.simulator.config import result_token
 

@@ -12,6 +12,7 @@ import pytest
 
 from rules.catalog.registry import RULES, module_name
 from transcribe_guard import cli
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS
 from transcribe_guard.simulator import Simulator
 from tests.helpers import deploy_rule, periodic_event, stored_verdicts
 
@@ -56,7 +57,7 @@ def canary_account() -> Any:
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 def test_cli_scan_output_has_no_canaries(canary_account: Any, fmt: str, tmp_path: Any) -> None:
     params = tmp_path / "params.json"
-    params.write_text(json.dumps(cli.DEMO_PARAMETERS))
+    params.write_text(json.dumps(DEMO_PARAMETERS))
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["scan", "--format", fmt, "--parameters", str(params)], out, err)
     assert code == cli.EXIT_NON_COMPLIANT
@@ -71,7 +72,7 @@ def test_lambda_handlers_with_debug_logging_leak_nothing(canary_account: Any, ca
     for name in RULES:
         deploy_rule(canary_account, name)
         handler = __import__(f"rules.{module_name(name)}", fromlist=["lambda_handler"]).lambda_handler
-        response = handler(periodic_event(name, cli.DEMO_PARAMETERS.get(name, {})), None)
+        response = handler(periodic_event(name, DEMO_PARAMETERS.get(name, {})), None)
         assert isinstance(response, list), f"{name}: {response}"
         for evaluation in response:
             assert_clean(json.dumps(evaluation), f"{name} evaluation")

@@ -15,6 +15,7 @@ import pytest
 
 from rules.engine.safe_text import UNSAFE_CHARACTERS
 from transcribe_guard import cli, deploy
+from transcribe_guard.render import render, render_pack_compliance
 from transcribe_guard.output_safety import FORMULA_TRIGGERS, csv_cell, display_width, json_text, visible
 
 ARN = "arn:aws:transcribe:us-east-1:123456789012:transcription-job"
@@ -43,7 +44,7 @@ def assert_no_raw(text: str) -> None:
 
 def test_table_escapes_every_cell_and_keeps_the_columns_aligned() -> None:
     rows = hostile_rows()
-    text = cli.render(rows, "table", ["transcribe-job-pii-redaction"])
+    text = render(rows, "table", ["transcribe-job-pii-redaction"])
     assert_no_raw(text)
     lines = text.splitlines()
     assert len(lines) == 1 + len(rows) + 4  # header, one line per row (no CR or LF inside a row), summary
@@ -67,7 +68,7 @@ def test_scan_csv_escapes_and_guards_formula_cells() -> None:
     rows = hostile_rows() + [{"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
                               "resource_id": value, "compliance": "NON_COMPLIANT", "annotation": value}
                              for value in formulas]
-    text = cli.render(rows, "csv", ["transcribe-job-pii-redaction"])
+    text = render(rows, "csv", ["transcribe-job-pii-redaction"])
     assert_no_raw(text)
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert len(parsed) == len(rows)
@@ -97,7 +98,7 @@ def test_every_formula_trigger_is_guarded(value: str) -> None:
 
 def test_scan_json_round_trips_with_every_unsafe_character_escaped() -> None:
     rows = hostile_rows()
-    text = cli.render(rows, "json", ["transcribe-job-pii-redaction"])
+    text = render(rows, "json", ["transcribe-job-pii-redaction"])
     assert text.isascii() and "\\u202e" in text and "\\u001b" in text
     assert json.loads(text)["evaluations"] == rows
 
@@ -124,13 +125,13 @@ def test_compliance_table_escapes_what_config_returned() -> None:
         "transcribe-guard", "50.00", {"transcribe-job-pii-redaction": "NON_COMPLIANT", hostile_rule: "COMPLIANT"},
         [{"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account", "resource_id": HOSTILE,
           "compliance": "NON_COMPLIANT"}])
-    text = cli.render_pack_compliance(compliance, "table")
+    text = render_pack_compliance(compliance, "table")
     assert_no_raw(text)
     lines = text.splitlines()
     rows = [line for line in lines if line.startswith(("other-rule", "transcribe-job"))]
     assert len(rows) == 2 and "other-rule\\x1b[2K\\x1b[G\\u202e" in rows[0]
     assert len({row.index("COMPLIANT") if "NON_" not in row else row.index("NON_COMPLIANT") for row in rows}) == 1
-    as_json = cli.render_pack_compliance(compliance, "json")
+    as_json = render_pack_compliance(compliance, "json")
     assert as_json.isascii() and json.loads(as_json)["evaluations"] == compliance.results
 
 

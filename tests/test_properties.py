@@ -41,6 +41,7 @@ from rules.catalog.registry import RULES
 from tests.fault_support import fast_simulation, lambda_handler
 from tests.helpers import deploy_rule, periodic_event
 from transcribe_guard import cli, scan
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS
 from transcribe_guard.simulator import Simulator
 
 settings.register_profile("transcribe-guard", derandomize=True, database=None, deadline=None, print_blob=True,
@@ -73,7 +74,7 @@ def schema_values(rule: str) -> list[str]:
     """Values worth trying for a rule: its demo values, enums, defaults, and their neighbours."""
     schema = RULES[rule].METADATA["parameters"]
     found = ["", " ", ",", " , ", "true", "FALSE", "True ", "none", "*", "AWS::::Account", "a" * 1025]
-    found += list(cli.DEMO_PARAMETERS.get(rule, {}).values())
+    found += list(DEMO_PARAMETERS.get(rule, {}).values())
     for spec in schema.get("properties", {}).values():
         found += [str(v) for v in spec.get("enum", [])]
         if "default" in spec:
@@ -122,7 +123,7 @@ def test_parameters_random_dicts_return_or_name_a_parameter(rule: str) -> None:
 
 @pytest.mark.parametrize("rule", RULE_NAMES)
 def test_parameters_one_change_to_a_valid_set_is_accepted_or_named(rule: str) -> None:
-    baseline = dict(cli.DEMO_PARAMETERS.get(rule, {}))
+    baseline = dict(DEMO_PARAMETERS.get(rule, {}))
     RULES[rule]().evaluate_parameters(dict(baseline))  # the baseline is valid
 
     @examples(60)
@@ -170,7 +171,7 @@ def mutated_events(draw: st.DrawFn, rule: str) -> Any:
     would never send (or an outright non-object)."""
     if draw(st.integers(0, 19)) == 0:
         return draw(st.none() | st.lists(JSON_SCALARS, max_size=2) | st.text(max_size=10) | st.just({}))
-    event = periodic_event(rule, cli.DEMO_PARAMETERS.get(rule))
+    event = periodic_event(rule, DEMO_PARAMETERS.get(rule))
     invoking = json.loads(event["invokingEvent"])
     parameters = json.loads(event["ruleParameters"])
     for _ in range(draw(st.integers(1, 3))):
@@ -233,7 +234,7 @@ def assert_clear_outcome(rule: str, event: Any) -> str:
 
 @pytest.mark.parametrize("rule", RULE_NAMES)
 def test_config_events_end_in_evaluations_or_a_clear_error(rule: str, account: Any) -> None:
-    assert assert_clear_outcome(rule, periodic_event(rule, cli.DEMO_PARAMETERS.get(rule))) == "evaluations"
+    assert assert_clear_outcome(rule, periodic_event(rule, DEMO_PARAMETERS.get(rule))) == "evaluations"
 
     @examples(25)
     @given(mutated_events(rule))
@@ -258,7 +259,7 @@ def test_config_events_end_in_evaluations_or_a_clear_error(rule: str, account: A
 ])
 def test_malformed_events_name_the_problem(change: dict[str, Any], message: str, account: Any) -> None:
     rule = RULE_NAMES[0]
-    event = {**periodic_event(rule, cli.DEMO_PARAMETERS.get(rule)), **change}
+    event = {**periodic_event(rule, DEMO_PARAMETERS.get(rule)), **change}
     with pytest.raises(InvalidEventError, match=re.escape(message)):
         lambda_handler(rule)(event, None)
 
@@ -266,7 +267,7 @@ def test_malformed_events_name_the_problem(change: dict[str, Any], message: str,
 def test_a_missing_event_key_is_named(account: Any) -> None:
     for rule in RULE_NAMES:
         for key in ("invokingEvent", "resultToken", "configRuleName", "executionRoleArn"):
-            event = periodic_event(rule, cli.DEMO_PARAMETERS.get(rule))
+            event = periodic_event(rule, DEMO_PARAMETERS.get(rule))
             del event[key]
             with pytest.raises(InvalidEventError, match=f"{key} is missing"):
                 lambda_handler(rule)(event, None)
@@ -308,14 +309,14 @@ class StubbedScan:
 
     def __enter__(self) -> "StubbedScan":
         import transcribe_guard.simulator as simulator
-        self._saved = (cli.run_scan, simulator.Simulator)
-        cli.run_scan = lambda names, parameters, progress=None: self.scans.append(parameters) or []  # type: ignore
+        self._saved = (scan.run_scan, simulator.Simulator)
+        scan.run_scan = lambda names, parameters, progress=None: self.scans.append(parameters) or []  # type: ignore
         simulator.Simulator = _NoSimulator  # type: ignore[misc, assignment]
         return self
 
     def __exit__(self, *exc: Any) -> None:
         import transcribe_guard.simulator as simulator
-        cli.run_scan, simulator.Simulator = self._saved  # type: ignore[misc]
+        scan.run_scan, simulator.Simulator = self._saved  # type: ignore[misc]
 
 
 @st.composite

@@ -26,8 +26,9 @@ import boto3
 import pytest
 
 from rules.catalog.registry import RULES
-from transcribe_guard import cli, evidence
+from transcribe_guard import evidence
 from transcribe_guard.compliance import FRAMEWORKS
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS, load_parameters
 from transcribe_guard.simulator import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, An
     with Simulator(seed="demo"):
         rules = list(RULES)
         collected = evidence.collect_from_scan(boto3.session.Session(), rules,
-                                               cli.load_parameters(None, rules, cli.DEMO_PARAMETERS), NOW)
+                                               load_parameters(None, rules, DEMO_PARAMETERS), NOW)
     document = evidence.build_evidence(collected, list(FRAMEWORKS), None, NOW)
     folder, _ = evidence.write_bundle(document, tmp_path_factory.mktemp("report") / "bundle")
     return folder, json.loads((folder / "evidence.json").read_text(encoding="utf-8"))

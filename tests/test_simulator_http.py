@@ -18,6 +18,7 @@ import pytest
 from rules.catalog.registry import RULES
 from tests.test_deploy import required_pack_parameters
 from transcribe_guard import cli, deploy
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS
 from transcribe_guard.simulator import Simulator
 
 Row = tuple[str, str, str, str, str]  # rule, resource type, resource id, compliance, annotation
@@ -62,7 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         client_env = {**no_aws_environment(tmp), "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
         parameters = tmp / "parameters.json"
-        parameters.write_text(json.dumps(cli.DEMO_PARAMETERS), encoding="utf-8")
+        parameters.write_text(json.dumps(DEMO_PARAMETERS), encoding="utf-8")
         scan = subprocess.run([sys.executable, "-m", "transcribe_guard.cli", "scan", "--format", "json",
                                "--parameters", str(parameters)], env=client_env, capture_output=True, text=True,
                               timeout=300)

@@ -7,174 +7,56 @@ parameters file, unknown rule); 1 the scan could not run (no credentials, endpoi
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import logging
 import signal
 import sys
 import threading
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, ContextManager, Sequence, TextIO
 
-from transcribe_guard.output_safety import csv_cell, display_width, pad, visible
-from transcribe_guard.scan import UsageError, run_scan
+from transcribe_guard import render, scan
+from transcribe_guard.output_safety import visible
+from transcribe_guard.progress import Progress, ProgressBar
+from transcribe_guard.scan import UsageError
+from transcribe_guard.scan_parameters import ScanSelection, scan_selection
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
-COMPLIANCE_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")
+
+
+def _account(demo: bool) -> ContextManager[Any]:
+    """The simulated demo account for ``--demo``; otherwise the account the AWS SDK configuration selects."""
+    if not demo:
+        return nullcontext()
+    from transcribe_guard.simulator import Simulator
+    return Simulator(seed="demo")
+
+
+def _note_skipped(selection: ScanSelection, err: TextIO) -> None:
+    err.write("".join(f"transcribe-guard: {notice}\n" for notice in selection.skipped))
 
 
 # --- scan --------------------------------------------------------------------------------------
 
-# The demo account's policy for rules whose parameters are required (its seed tags resources with
-# DataClassification and CostCenter); a --parameters file overrides it.
-DEMO_PARAMETERS: dict[str, dict[str, str]] = {
-    "transcribe-resource-tagged": {"RequiredTags": "DataClassification=confidential|restricted,CostCenter"},
-}
-
-
-def missing_required(name: str, given: dict[str, Any]) -> list[str]:
-    from rules.catalog.registry import RULES
-    return [p for p in RULES[name].METADATA["parameters"].get("required", []) if not str(given.get(p) or "").strip()]
-
-
-def load_parameters(path: str | None, rule_names: Sequence[str], defaults: dict[str, dict[str, str]] | None = None,
-                    skip_unconfigured: bool = False) -> dict[str, dict[str, Any]]:
-    """Read and validate a parameters file: {"rule-name": {"ParamName": "value"}}, over ``defaults``.
-    With ``skip_unconfigured``, a rule the file does not name and whose required parameters have
-    no value is left out of the result instead of being a usage error."""
-    from rdklib import InvalidParametersError
-
-    from rules.catalog.registry import RULES
-
-    raw: Any = {}
-    if path:
-        try:
-            raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise UsageError(f"--parameters {path}: cannot read the file ({error.strerror}).") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise UsageError(f"--parameters {path}: not valid JSON ({error}).") from None
-        if not isinstance(raw, dict):
-            raise UsageError(f"--parameters {path}: expected a JSON object of rule names to parameter objects.")
-    validated: dict[str, dict[str, Any]] = {}
-    for name in raw:
-        if name not in RULES:
-            raise UsageError(f"--parameters {path}: unknown rule {name!r}; known rules: {', '.join(RULES)}.")
-        if not isinstance(raw[name], dict):
-            raise UsageError(f"--parameters {path}: rule {name}: expected an object of parameter names to strings.")
-    for name in rule_names:
-        given = {**(defaults or {}).get(name, {}), **raw.get(name, {})}
-        if skip_unconfigured and name not in raw and missing_required(name, given):
-            continue
-        try:
-            validated[name] = RULES[name]().evaluate_parameters(given)
-        except InvalidParametersError as error:
-            raise UsageError(f"{f'--parameters {path}' if path else 'no --parameters'}: rule {name}: {error}") from None
-    return validated
-
-
-def summarize(results: list[dict[str, str]]) -> dict[str, Any]:
-    by_compliance = {c: 0 for c in COMPLIANCE_ORDER}
-    by_rule: dict[str, dict[str, int]] = {}
-    for row in results:
-        by_compliance[row["compliance"]] += 1
-        counts = by_rule.setdefault(row["rule"], {c: 0 for c in COMPLIANCE_ORDER})
-        counts[row["compliance"]] += 1
-    return {"evaluations": len(results), "by_compliance": by_compliance, "by_rule": by_rule}
-
-
-def render(results: list[dict[str, str]], fmt: str, rule_names: Sequence[str]) -> str:
-    summary = summarize(results)
-    for name in rule_names:
-        summary["by_rule"].setdefault(name, {c: 0 for c in COMPLIANCE_ORDER})
-    if fmt == "json":  # ensure_ascii (the default) writes every control, bidi and zero-width character as \uXXXX
-        return json.dumps({"evaluations": results, "summary": summary}, indent=2) + "\n"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["rule", "resource_type", "resource_id", "compliance", "annotation"],
-                                lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in results)
-        return buffer.getvalue()
-    return render_table(results, summary)
-
-
-def render_table(results: list[dict[str, str]], summary: dict[str, Any]) -> str:
-    headers = ("COMPLIANCE", "RULE", "RESOURCE", "ANNOTATION")
-    # Every cell escaped (output_safety.visible), and widths in terminal cells of the escaped text.
-    rows = [tuple(visible(r[k]) for k in ("compliance", "rule", "resource_id", "annotation")) for r in results]
-    widths = [max([len(h)] + [display_width(row[i]) for row in rows]) for i, h in enumerate(headers[:3])]
-    lines = ["  ".join(pad(h, w) for h, w in zip(headers[:3], widths)) + "  " + headers[3]]
-    lines += ["  ".join(pad(v, w) for v, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
-    if not rows:
-        lines.append("(no resources evaluated)")
-    lines.append("")
-    lines.append("Per rule:")
-    for name, counts in summary["by_rule"].items():
-        lines.append(f"  {visible(name)}: " + ", ".join(f"{counts[c]} {c}" for c in COMPLIANCE_ORDER))
-    totals = summary["by_compliance"]
-    verdict = "FAIL" if totals["NON_COMPLIANT"] else "PASS"
-    lines.append(f"Verdict: {verdict} ({totals['NON_COMPLIANT']} non-compliant, {totals['COMPLIANT']} compliant, "
-                 f"{totals['NOT_APPLICABLE']} not applicable, {summary['evaluations']} evaluations)")
-    return "\n".join(lines) + "\n"
-
-
-class Progress:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-
-    def __init__(self, stream: TextIO, enabled: bool):
-        self.stream = stream
-        self.enabled = enabled and stream.isatty()
-        self._width = 0
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            text = f"Scanning {message}"
-            self.stream.write("\r" + text.ljust(self._width))
-            self.stream.flush()
-            self._width = len(text)
-
-    def done(self) -> None:
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-
-
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from rules.catalog.registry import RULES
-
-    rule_names = list(dict.fromkeys(args.rule or RULES))
-    for name in rule_names:
-        if name not in RULES:
-            raise UsageError(f"--rule {name}: unknown rule; known rules: {', '.join(RULES)}.")
-    # Scanning all rules skips those that need parameters nobody gave; a rule named with --rule is run or refused.
-    parameters = load_parameters(args.parameters, rule_names, DEMO_PARAMETERS if args.demo else None,
-                                 skip_unconfigured=not args.rule)
-    for name in [n for n in rule_names if n not in parameters]:
-        err.write(f"transcribe-guard: skipped {name}: set {', '.join(missing_required(name, {}))} with --parameters.\n")
-    rule_names = [n for n in rule_names if n in parameters]
+    selection = scan_selection(args.rule, args.parameters, args.demo)
+    _note_skipped(selection, err)
     progress = Progress(err, enabled=args.format == "table" and not args.quiet)
     try:
-        if args.demo:
-            from transcribe_guard.simulator import Simulator
-            with Simulator(seed="demo"):
-                results = run_scan(rule_names, parameters, progress)
-        else:
-            results = run_scan(rule_names, parameters, progress)
+        with _account(args.demo):
+            results = scan.run_scan(selection.rule_names, selection.parameters, progress)
     except (BotoCoreError, ClientError) as error:
         progress.done()
         err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
         return EXIT_FAILED
     progress.done()
-    text = render(results, args.format, rule_names)
+    text = render.render(results, args.format, selection.rule_names)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
-        if args.format == "table":
-            out.write(text)
-    else:
+    if not args.output or args.format == "table":
         out.write(text)
     return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
 
@@ -251,66 +133,30 @@ def _pack_parameters(pairs: Sequence[str] | None) -> dict[str, str]:
     return parameters
 
 
-def render_pack_compliance(compliance: Any, fmt: str) -> str:
-    if fmt == "json":  # ensure_ascii: control, bidi and zero-width characters as \uXXXX
-        return json.dumps({"pack": compliance.pack_name, "score": compliance.score, "rules": compliance.rules,
-                           "evaluations": compliance.results}, indent=2) + "\n"
-    # Names, states and the score come from AWS Config, which other code wrote: every cell escaped.
-    shown = {name: (visible(name), visible(state)) for name, state in compliance.rules.items()}
-    width = max([4] + [display_width(name) for name, _ in shown.values()]) if shown else 10
-    lines = [f"Conformance pack {visible(compliance.pack_name)}: compliance score {visible(compliance.score)}%", "",
-             f"{pad('RULE', width)}  COMPLIANCE          NON-COMPLIANT RESOURCES"]
-    for name, state in sorted(compliance.rules.items()):
-        count = sum(1 for r in compliance.results if r["rule"] == name and r["compliance"] == "NON_COMPLIANT")
-        lines.append(f"{pad(shown[name][0], width)}  {pad(shown[name][1], 18)}  "
-                     f"{count if state != 'INSUFFICIENT_DATA' else '-'}")
-    lines.append("")
-    lines.append("INSUFFICIENT_DATA: AWS managed rules and process checks (not run by the simulator; a person "
-                 "records process checks), or a rule not evaluated yet.")
-    return "\n".join(lines) + "\n"
-
-
 def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     from transcribe_guard import deploy
 
     pack_parameters = _pack_parameters(args.pack_parameter)
-
-    def run() -> int:
-        session = boto3.session.Session()
-        if not session.region_name:
-            raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
-        done = deploy.deploy(session, pack_parameters, pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"))
-        out.write(visible(f"Deployed to account {done.account} in {done.region}:") + "\n" +
-                  visible(f"  code package s3://{done.code_bucket}/{done.code_key} (sha256 {done.code_sha256})") +
-                  "\n" + visible(f"  functions stack {done.stack_name}") + "\n" +
-                  visible(f"  conformance pack {done.pack_arn}") + "\n")
-        if not (args.evaluate or args.demo):
-            out.write("AWS Config evaluates the rules on their schedule; `transcribe-guard compliance` shows results.\n")
-            return EXIT_OK
-        config = session.client("config")
-        started = deploy.start_evaluation(config, done.pack_name)
-        err.write(f"started evaluation of {len(started)} rules\n")
-        if not args.demo:
-            out.write("Evaluation started; `transcribe-guard compliance` shows results when AWS Config has them.\n")
-            return EXIT_OK
-        out.write("\n" + render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table"))
-        return EXIT_OK
-
     try:
-        if args.demo:
-            from transcribe_guard.simulator import Simulator
-            with Simulator(seed="demo"):
-                if "transcribe-resource-tagged" in DEMO_PARAMETERS:
-                    for name, value in DEMO_PARAMETERS["transcribe-resource-tagged"].items():
-                        pack_parameters.setdefault(f"TranscribeResourceTaggedParam{name}", value)
-                return run()
-        return run()
+        with _account(args.demo):
+            session = scan.aws_session()
+            done = deploy.deploy(session, {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters},
+                                 pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"))
+            out.write(render.render_deployment(done))
+            if not (args.evaluate or args.demo):
+                out.write("AWS Config evaluates the rules on their schedule; `transcribe-guard compliance` shows results.\n")
+                return EXIT_OK
+            config = session.client("config")
+            err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules\n")
+            out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
+                      if args.demo else
+                      "Evaluation started; `transcribe-guard compliance` shows results when AWS Config has them.\n")
     except (BotoCoreError, ClientError, deploy.DeployError) as error:
         err.write(f"transcribe-guard: the deployment failed: {visible(error)}\n")
         return EXIT_FAILED
+    return EXIT_OK
 
 
 def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -324,7 +170,7 @@ def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (BotoCoreError, ClientError) as error:
         err.write(f"transcribe-guard: could not read the pack's compliance: {visible(error)}\n")
         return EXIT_FAILED
-    out.write(render_pack_compliance(compliance, args.format))
+    out.write(render.render_pack_compliance(compliance, args.format))
     return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in compliance.rules.values() else EXIT_OK
 
 
@@ -332,105 +178,45 @@ def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Collect results, map them to framework controls and write an evidence bundle."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from transcribe_guard import evidence
+    from transcribe_guard import deploy, evidence
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
-    for framework in args.framework or []:
-        if framework not in evidence.FRAMEWORKS:
-            raise UsageError(f"--framework {framework}: choose from {', '.join(evidence.FRAMEWORKS)}.")
     frameworks = evidence.frameworks_or_all(args.framework)
-    try:
-        period = evidence.parse_period(args.period) if args.period else None
-    except evidence.EvidenceError as error:
-        raise UsageError(str(error)) from None
-    source = args.source
-    if source not in ("config", "scan"):
-        if args.demo:
-            raise UsageError("--demo works with --from config or --from scan, not with a saved file.")
-        if not Path(source).is_file():
-            raise UsageError(f"--from {source}: not config, scan or an existing file (a saved `scan --format json`).")
+    period = evidence.parse_period(args.period) if args.period else None
+    evidence.check_source(args.source, args.demo)
+    selection = scan_selection(None, args.parameters, args.demo) if args.source == "scan" else None
     now = evidence.utc_now()
-    bar = evidence.ProgressBar(err, enabled=not args.quiet)
-
-    def collect() -> Any:
-        if source not in ("config", "scan"):
-            return evidence.collect_from_file(Path(source), now)
-        session = boto3.session.Session()
-        if not session.region_name:
-            raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
-        if source == "config":
-            return evidence.collect_from_config(session, args.pack_name, bar)
-        from rules.catalog.registry import RULES
-        rule_names = list(RULES)
-        parameters = load_parameters(args.parameters, rule_names, DEMO_PARAMETERS if args.demo else None,
-                                     skip_unconfigured=True)
-        for name in [n for n in rule_names if n not in parameters]:
-            err.write(f"transcribe-guard: skipped {name}: set {', '.join(missing_required(name, {}))} with --parameters.\n")
-        return evidence.collect_from_scan(session, [n for n in rule_names if n in parameters], parameters, now, bar)
-
+    bar = ProgressBar(err, enabled=not args.quiet)
     try:
-        if args.demo:
-            from transcribe_guard.simulator import Simulator
-            with Simulator(seed="demo"):
-                if source == "config":
-                    _deploy_demo_pack(args.pack_name, err)
-                collected = collect()
-        else:
-            collected = collect()
-    except evidence.EvidenceError as error:
-        raise UsageError(str(error)) from None
+        with _account(args.demo):
+            if args.demo and args.source == "config":
+                done, started = deploy.deploy_demo_pack(scan.aws_session(), args.pack_name)
+                err.write(f"deployed and evaluated {len(started)} rules of pack {visible(done.pack_name)} in the "
+                          "simulated demo account\n")
+            if selection:
+                _note_skipped(selection, err)
+            collected = evidence.collect(args.source, args.pack_name, selection.parameters if selection else {}, now, bar)
     except (BotoCoreError, ClientError) as error:
         bar.done()
         err.write(f"transcribe-guard: could not collect the results: {visible(error)}\n")
         return EXIT_FAILED
     bar.done()
     document = evidence.build_evidence(collected, frameworks, period, now)
-    destination = Path(args.output) if args.output else evidence.default_output(collected.account, now)
-    try:
-        path, manifest_sha = evidence.write_bundle(document, destination, as_zip=args.zip)
-    except evidence.EvidenceError as error:
-        raise UsageError(str(error)) from None
-    summary = document["summary"]
-    score = "n/a" if summary["score"] is None else f"{summary['score']:.2f}%"
-    shown = visible(path)
-    out.write(f"Evidence bundle {shown}\n"
-              f"  {summary['evaluations']} results ({summary['non_compliant']} non-compliant, {summary['compliant']} "
-              f"compliant, {summary['not_applicable']} not applicable), compliance score {score}\n"
-              f"  frameworks: {', '.join(frameworks)}\n"
-              f"  manifest.json sha256 {manifest_sha} (record it to check the bundle later with "
-              f"`transcribe-guard evidence verify {shown} --manifest-sha256 {manifest_sha}`)\n")
-    return EXIT_NON_COMPLIANT if summary["non_compliant"] else EXIT_OK
-
-
-def _deploy_demo_pack(pack_name: str, err: TextIO) -> None:
-    """In the simulated demo account: deploy the functions and the pack, and evaluate it."""
-    import boto3
-
-    from transcribe_guard import deploy
-
-    parameters = {f"TranscribeResourceTaggedParam{name}": value
-                  for name, value in DEMO_PARAMETERS.get("transcribe-resource-tagged", {}).items()}
-    done = deploy.deploy(boto3.session.Session(), parameters, pack_name=pack_name)
-    started = deploy.start_evaluation(boto3.session.Session().client("config"), done.pack_name)
-    err.write(f"deployed and evaluated {len(started)} rules of pack {visible(done.pack_name)} in the simulated demo "
-              "account\n")
+    path, manifest_sha = evidence.write_bundle(
+        document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
+        as_zip=args.zip)
+    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha))
+    return EXIT_NON_COMPLIANT if document["summary"]["non_compliant"] else EXIT_OK
 
 
 def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from transcribe_guard import evidence
 
-    try:
-        result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
-    except evidence.EvidenceError as error:
-        raise UsageError(str(error)) from None
-    # Lines name the bundle's members, which whoever made the bundle chose: escaped.
-    out.write("".join(visible(line) + "\n" for line in result.lines))
-    out.write(f"Verified: {visible(args.bundle)} is unchanged.\n" if result.ok else
-              f"FAILED: {visible(args.bundle)} differs from its manifest.\n")
+    result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
+    out.write(render.render_verification(args.bundle, result))
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

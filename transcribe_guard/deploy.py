@@ -206,3 +206,20 @@ def pack_compliance(config: Any, pack_name: str) -> PackCompliance:
     scores = config.list_conformance_pack_compliance_scores(
         Filters={"ConformancePackNames": [pack_name]})["ConformancePackComplianceScores"]
     return PackCompliance(pack_name, scores[0]["Score"] if scores else "0.00", rules, results)
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+def demo_pack_parameters() -> dict[str, str]:
+    """The demo account's policy (scan_parameters.DEMO_PARAMETERS) as conformance pack parameters."""
+    from transcribe_guard.scan_parameters import DEMO_PARAMETERS
+
+    return {f"TranscribeResourceTaggedParam{name}": value
+            for name, value in DEMO_PARAMETERS.get("transcribe-resource-tagged", {}).items()}
+
+
+def deploy_demo_pack(session: Any, pack_name: str) -> tuple[Deployment, list[str]]:
+    """In the simulated demo account: deploy the functions and the pack, and start its evaluation
+    (the simulator evaluates at once)."""
+    done = deploy(session, demo_pack_parameters(), pack_name=pack_name)
+    return done, start_evaluation(session.client("config"), done.pack_name)

@@ -42,6 +42,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from transcribe_guard.compliance import FRAMEWORKS, PRACTICES, registry_entries
 from transcribe_guard.output_safety import csv_cell, json_text
+from transcribe_guard.scan import UsageError
 
 SCHEMA_VERSION = "1.0"
 MANIFEST = "manifest.json"
@@ -55,7 +56,7 @@ CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplia
                   "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity")
 
 
-class EvidenceError(ValueError):
+class EvidenceError(UsageError, ValueError):
     """Input the bundle cannot be built from (reported as a usage error)."""
 
 
@@ -190,6 +191,29 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
     collected = Collected("scan", "local scan (transcribe-guard scan)", account, session.region_name)
     collected.results = [{**row, "recorded_at": iso(now)} for row in results]
     return collected
+
+
+def check_source(source: str, demo: bool) -> None:
+    """``--from``: config, scan or a saved scan's file (not with the demo account)."""
+    if source not in ("config", "scan"):
+        if demo:
+            raise EvidenceError("--demo works with --from config or --from scan, not with a saved file.")
+        if not Path(source).is_file():
+            raise EvidenceError(f"--from {source}: not config, scan or an existing file (a saved `scan --format json`).")
+
+
+def collect(source: str, pack_name: str, parameters: dict[str, dict[str, Any]], now: dt.datetime,
+            progress: ProgressFn | None = None) -> Collected:
+    """From the pack's results in AWS Config (``config``), a fresh local scan of the rules in
+    ``parameters`` (``scan``), or a saved scan (a file)."""
+    if source not in ("config", "scan"):
+        return collect_from_file(Path(source), now)
+    from transcribe_guard.scan import aws_session
+
+    session = aws_session()
+    if source == "config":
+        return collect_from_config(session, pack_name, progress)
+    return collect_from_scan(session, list(parameters), parameters, now, progress)
 
 
 _ARN_ACCOUNT = re.compile(r"^arn:[^:]+:[^:]*:([^:]*):(\d{12}):")
@@ -843,39 +867,14 @@ def _unexpected(bundle: _Bundle, listed: set[str]) -> list[str]:
     return lines
 
 
-# --- progress ----------------------------------------------------------------------------------
-
-class ProgressBar:
-    """A progress bar on stderr while collecting, only when stderr is a terminal."""
-
-    WIDTH = 28
-
-    def __init__(self, stream: Any, enabled: bool = True):
-        self.stream = stream
-        self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
-        self._shown = 0
-
-    def __call__(self, done: int, total: int, results: int) -> None:
-        if not self.enabled:
-            return
-        filled = int(self.WIDTH * done / total) if total else self.WIDTH
-        text = f"Collecting [{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} rules"
-        if results >= 0:  # -1: not known yet (a local scan reports its results at the end)
-            text += f", {results:,} results"
-        self.stream.write("\r" + text.ljust(self._shown))
-        self.stream.flush()
-        self._shown = len(text)
-
-    def done(self) -> None:
-        if self.enabled and self._shown:
-            self.stream.write("\r" + " " * self._shown + "\r")
-            self.stream.flush()
-            self._shown = 0
-
+# --- the command line's choices -------------------------------------------------------------------
 
 def default_output(account: str | None, now: dt.datetime) -> Path:
     return Path("evidence") / f"transcribe-guard-evidence-{account or 'unknown'}-{now.strftime('%Y%m%dT%H%M%SZ')}"
 
 
 def frameworks_or_all(chosen: Sequence[str] | None) -> list[str]:
+    for framework in chosen or []:
+        if framework not in FRAMEWORKS:
+            raise EvidenceError(f"--framework {framework}: choose from {', '.join(FRAMEWORKS)}.")
     return list(dict.fromkeys(chosen)) if chosen else list(FRAMEWORKS)

@@ -31,6 +31,16 @@ def sdk_retries() -> Iterator[None]:
             os.environ.pop(name, None)
 
 
+def aws_session() -> Any:
+    """A boto3 session from the standard AWS SDK configuration, refused without a region."""
+    import boto3
+
+    session = boto3.session.Session()
+    if not session.region_name:
+        raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
+    return session
+
+
 def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
              progress: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
@@ -43,7 +53,6 @@ def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
 
 def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
               progress: Callable[[str], None] | None) -> list[dict[str, str]]:
-    import boto3
     from rdklib import ClientFactory
 
     from rules.catalog.registry import RULES
@@ -51,10 +60,8 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
     from transcribe_guard.events import scheduled_notification
 
     custom_endpoint.install_default()  # s3control through AWS_ENDPOINT_URL=http://127.0.0.1:PORT (simulate)
-    session = boto3.session.Session()
+    session = aws_session()
     region = session.region_name
-    if not region:
-        raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
     account_id = session.client("sts").get_caller_identity()["Account"]
     client_factory = ClientFactory(role_arn=None, region=region, assume_role_mode=False)
     results: list[dict[str, str]] = []
