@@ -279,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--region", default="us-east-1", help="region the seed creates resources in")
     simulate.set_defaults(handler=cmd_simulate)
 
-    build = commands.add_parser("build", help="regenerate rdk_config/, conformance-pack.yaml, README rule reference")
+    build = commands.add_parser("build", help="regenerate rdk_config/, conformance-pack.yaml, the templates and the "
+                                              "rule docs (README table, docs/rules/)")
     build.add_argument("--check", action="store_true", help="fail if a generated file is out of date")
     build.add_argument("--root", default=".", help="repository root (default: current directory)")
     build.set_defaults(handler=cmd_build)
@@ -304,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     cost = commands.add_parser(
         "cost", help="model a month of Config, Lambda and API costs: naive vs incremental evaluation",
         description="Model (not measure) a month of the pack's costs for a naive daily re-evaluation and for "
-                    "incremental evaluation in each reporting mode. See README \"Costs\" for the assumptions.")
+                    "incremental evaluation in each reporting mode. See docs/costs.md for the assumptions.")
     cost.add_argument("--jobs-per-day", required=True, metavar="N", help="Transcribe jobs started a day")
     cost.add_argument("--retention-days", default="90", metavar="N", help="days a job record is kept (default 90)")
     cost.add_argument("--rules", metavar="R1,R2", help="comma-separated rules (default: all)")
