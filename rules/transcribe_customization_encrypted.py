@@ -55,16 +55,16 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
-from rules.inventory.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
-                                        ResourceKind)
+from rules.inventory.transcribe import (CUSTOMIZATION_FIELDS, LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY,
+                                        VOCABULARY_FILTER, Resource, ResourceKind, require_modelled_fields)
 
 KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-customization-encrypted",
     "title": "Transcribe customizations use a customer managed KMS key",
-    "description": "Custom vocabularies, vocabulary filters and custom language models are encrypted with a customer managed KMS key (EncryptionConfiguration), optionally one of "
-                   "KmsKeyArns.",
+    "description": "Custom vocabularies, vocabulary filters and custom language models are encrypted with a "
+                   "customer managed KMS key (EncryptionConfiguration), optionally one of KmsKeyArns.",
     "rationale": "Customizations are built from customer text such as product, staff or patient names and "
                  "training transcripts; a customer managed key lets you control, audit and revoke decryption of "
                  "the stored artifacts, which the default AWS owned key does not.",
@@ -107,6 +107,7 @@ class TranscribeCustomizationEncrypted(ResourceRule):
         return KINDS
 
     def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
+        require_modelled_fields(METADATA["name"], CUSTOMIZATION_FIELDS)  # else every vocabulary looks keyless
         lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
         allowed: list[str] = params["KmsKeyArns"]
         return lambda resource: self._evaluate(ctx, lookups, resource, allowed)

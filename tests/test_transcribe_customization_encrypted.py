@@ -281,3 +281,21 @@ def test_lambda_handler_stores_verdicts_per_customization(account: Any) -> None:
     assert stored_verdicts(account, RULE) == {
         f"{ARN}:vocabulary/terms": C, f"{ARN}:vocabulary/names": N, f"{ARN}:vocabulary-filter/profanity": N,
         f"{ARN}:language-model/call-center": C, f"{ARN}:medical-vocabulary/drugs": NA}
+
+
+def test_a_botocore_without_the_vocabulary_fields_refuses_to_judge(account: Any, monkeypatch: Any) -> None:
+    # An older botocore (a Lambda runtime's own) drops EncryptionConfiguration from GetVocabulary:
+    # every vocabulary would look keyless, so the run fails and says why instead.
+    vocabulary(account, "terms", account.key)
+    real = rules.inventory.transcribe.modelled_fields
+    monkeypatch.setattr(rules.inventory.transcribe, "modelled_fields",
+                        lambda operation: real(operation) - {"EncryptionConfiguration", "DataAccessRoleArn"})
+    with pytest.raises(rules.inventory.transcribe.OutdatedSdkError,
+                       match=r"needs botocore 1\.43\.98 or newer: botocore .* does not model "
+                             r"GetVocabulary\.DataAccessRoleArn, GetVocabulary\.EncryptionConfiguration"):
+        evaluate()
+
+
+def test_the_installed_botocore_models_the_vocabulary_fields() -> None:
+    for operation, fields in rules.inventory.transcribe.CUSTOMIZATION_FIELDS.items():
+        assert set(fields) <= rules.inventory.transcribe.modelled_fields(operation)
