@@ -1,8 +1,8 @@
 """transcribe-customization-encrypted
 
 Identifier: TRANSCRIBE_CUSTOMIZATION_ENCRYPTED
-Description: Custom vocabularies, vocabulary filters and custom language models built from S3 files
-    are encrypted with a customer managed KMS key, optionally one of an allowed list.
+Description: Custom vocabularies, vocabulary filters and custom language models are encrypted with a
+    customer managed KMS key, optionally one of an allowed list.
 Rationale: Customizations are built from customer text (product names, staff and patient names,
     call transcripts used as training data). With a customer managed key you control and audit who
     can decrypt the stored artifacts and can revoke access; the default AWS owned key gives none of
@@ -16,20 +16,18 @@ Parameters:
     ReportedResourceType (optional): ComplianceResourceType to report (default AWS::::Account).
 
 Evidence: GetVocabulary, GetVocabularyFilter and DescribeLanguageModel return
-EncryptionConfiguration.KMSKey (a key ARN) when the resource was created with one; DescribeKey
-then says whether the key is customer managed. Transcribe accepts EncryptionConfiguration only
-for customizations built from an S3 file (VocabularyFileUri, VocabularyFilterFileUri, a language
-model's InputDataConfig). Telling an inline vocabulary (Phrases) or filter (Words) apart from one
-built from a file is the hard part: per botocore's model, GetVocabulary returns VocabularyName,
-LanguageCode, VocabularyState, LastModifiedTime, FailureReason, DownloadUri, DataAccessRoleArn and
-EncryptionConfiguration, and GetVocabularyFilter the same minus state and failure reason. No field
-names the source (DownloadUri always points to Transcribe's own copy). The only evidence of a file
-is DataAccessRoleArn, a role that exists to read the S3 input; a file-built customization created
-without a role looks exactly like an inline one. So a vocabulary or filter with neither a key nor a
-role has an unknown source and fails closed (scenario 6): the fix is the same either way, recreate
-it from an S3 file with EncryptionConfiguration. Language models are always built from S3.
-Medical vocabularies have no encryption setting at all (CreateMedicalVocabulary takes no
-EncryptionConfiguration), so they are NOT_APPLICABLE without being read.
+EncryptionConfiguration.KMSKey (a key ARN) when the resource was created or last updated with one;
+DescribeKey then says whether the key is customer managed. Transcribe takes a customer managed key
+for every custom vocabulary, vocabulary filter and language model, whether built inline (Phrases,
+Words) or from an S3 file: "When you create or update custom vocabularies, custom vocabulary
+filters, or custom language models, you can specify a customer-managed KMS key ... If you do not
+provide a KMS key, Amazon Transcribe encrypts these artifacts using an AWS owned key" (Transcribe
+Developer Guide, "Data encryption",
+https://docs.aws.amazon.com/transcribe/latest/dg/encryption-at-rest.html; the EncryptionConfiguration
+data type in the API reference says the same). So a customization without a key is NON_COMPLIANT
+whatever its source. Medical vocabularies have no encryption setting at all
+(CreateMedicalVocabulary takes no EncryptionConfiguration), so they are NOT_APPLICABLE without
+being read.
 
 Scenarios:
     1. Given no customizations, then no evaluations are returned.
@@ -37,11 +35,10 @@ Scenarios:
     3. Given a customization whose build FAILED, then NOT_APPLICABLE: it holds no artifacts.
     4. Given a vocabulary, vocabulary filter or language model whose EncryptionConfiguration names
        a customer managed KMS key (listed in KmsKeyArns when given), then COMPLIANT.
-    5. Given a customization built from an S3 file (a language model, or a vocabulary or filter
-       with a DataAccessRoleArn) without EncryptionConfiguration, then NON_COMPLIANT.
-    6. Given a vocabulary or filter with neither EncryptionConfiguration nor DataAccessRoleArn,
-       then NON_COMPLIANT: Transcribe does not say whether it was built from inline Phrases/Words
-       or from a file, so it fails closed.
+    5. Given a vocabulary, vocabulary filter or language model built from an S3 file without
+       EncryptionConfiguration, then NON_COMPLIANT: an AWS owned key encrypts it.
+    6. Given a vocabulary or filter built inline (Phrases, Words) without EncryptionConfiguration,
+       then NON_COMPLIANT, as in scenario 5: inline customizations take a customer managed key too.
     7. Given EncryptionConfiguration with an AWS managed key, then NON_COMPLIANT.
     8. Given KmsKeyArns and a key that is not listed, then NON_COMPLIANT.
     9. Given a customization or key that cannot be read (e.g. AccessDenied), then NON_COMPLIANT with
@@ -58,17 +55,16 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
-from rules.inventory.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
-                                        ResourceKind)
+from rules.inventory.transcribe import (CUSTOMIZATION_FIELDS, LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY,
+                                        VOCABULARY_FILTER, Resource, ResourceKind, require_modelled_fields)
 
 KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-customization-encrypted",
-    "title": "Transcribe customizations built from S3 files use a customer managed KMS key",
-    "description": "Custom vocabularies, vocabulary filters and custom language models built from S3 files are "
-                   "encrypted with a customer managed KMS key (EncryptionConfiguration), optionally one of "
-                   "KmsKeyArns.",
+    "title": "Transcribe customizations use a customer managed KMS key",
+    "description": "Custom vocabularies, vocabulary filters and custom language models are encrypted with a "
+                   "customer managed KMS key (EncryptionConfiguration), optionally one of KmsKeyArns.",
     "rationale": "Customizations are built from customer text such as product, staff or patient names and "
                  "training transcripts; a customer managed key lets you control, audit and revoke decryption of "
                  "the stored artifacts, which the default AWS owned key does not.",
@@ -97,15 +93,12 @@ METADATA: dict[str, Any] = {
         "transcribe:DescribeLanguageModel",
         "kms:DescribeKey",
     ],
-    "remediation": "Customizations cannot be re-encrypted: upload the source to S3 and recreate the vocabulary, filter "
-                   "or language model with VocabularyFileUri/VocabularyFilterFileUri/InputDataConfig, "
+    "remediation": "Vocabularies and vocabulary filters: call UpdateVocabulary/UpdateVocabularyFilter with "
                    "EncryptionConfiguration.KMSKey set to a customer managed key ARN and a DataAccessRoleArn allowed "
-                   "to use that key; switch your jobs to it, then delete the old one.",
+                   "to use that key (an update replaces the source, so give the same Phrases/Words or file again). "
+                   "Language models cannot be updated: recreate the model with that EncryptionConfiguration, switch "
+                   "your jobs to it, then delete the old one.",
 }
-
-_FILE_PARAMETER = {VOCABULARY.key: "VocabularyFileUri", VOCABULARY_FILTER.key: "VocabularyFilterFileUri",
-                   LANGUAGE_MODEL.key: "InputDataConfig"}
-
 
 class TranscribeCustomizationEncrypted(ResourceRule):
     METADATA = METADATA
@@ -114,6 +107,7 @@ class TranscribeCustomizationEncrypted(ResourceRule):
         return KINDS
 
     def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
+        require_modelled_fields(METADATA["name"], CUSTOMIZATION_FIELDS)  # else every vocabulary looks keyless
         lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
         allowed: list[str] = params["KmsKeyArns"]
         return lambda resource: self._evaluate(ctx, lookups, resource, allowed)
@@ -133,16 +127,10 @@ class TranscribeCustomizationEncrypted(ResourceRule):
         except ClientError as error:  # Scenario 9
             return self.could_not_evaluate(ctx, resource.arn, error, kind.label)
         key_id = (detail.get("EncryptionConfiguration") or {}).get("KMSKey")
-        if not key_id:
-            from_file = kind is LANGUAGE_MODEL or bool(detail.get("DataAccessRoleArn"))
-            if from_file:  # Scenario 5
-                return self.result(ctx, ComplianceType.NON_COMPLIANT, resource.arn,
-                                   f"{label} is built from an S3 file without EncryptionConfiguration, so an AWS owned "
-                                   "key encrypts it, not a customer managed key.")
-            return self.result(ctx, ComplianceType.NON_COMPLIANT, resource.arn,  # Scenario 6
-                               f"{label} has no customer managed KMS key, and Transcribe does not report whether it "
-                               f"was built inline or from a file; recreate it from {_FILE_PARAMETER[kind.key]} with "
-                               "EncryptionConfiguration.")
+        if not key_id:  # Scenarios 5 and 6: the source does not matter
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, resource.arn,
+                               f"{label} has no EncryptionConfiguration, so an AWS owned key encrypts it, not a "
+                               "customer managed key.")
         try:
             key = lookups.key(key_id)
         except ClientError as error:  # Scenario 9

@@ -97,8 +97,9 @@ from rules.engine.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER
 from rules.inventory.iam import iam_inventory_for
 from rules.policy.evaluation import Decision, PolicyError, Request, evaluate, satisfying_context, statements
 from rules.inventory.job_references import JobReferences
-from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
-                                        VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code)
+from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, CUSTOMIZATION_FIELDS, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB,
+                                        TRANSCRIPTION_JOB, VOCABULARY, VOCABULARY_FILTER, ListingError, Resource,
+                                        ResourceKind, error_code, require_modelled_fields)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -389,6 +390,7 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
     METADATA = METADATA
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
+        require_modelled_fields(METADATA["name"], CUSTOMIZATION_FIELDS)  # else vocabularies' roles go unseen
         # One entry per role: role names are unique in an account, whatever the path in the ARN.
         users: dict[tuple[str, str] | str, tuple[str, list[str]]] = {}
         # A function run reads only the jobs created since its last run and remembers the roles

@@ -140,38 +140,31 @@ def test_scenario5_built_from_a_file_without_a_key(account: Any) -> None:
     assert verdicts(result) == {f"{ARN}:vocabulary/terms": N, f"{ARN}:vocabulary-filter/profanity": N,
                                 f"{ARN}:language-model/call-center": N}
     assert annotations(result) == {
-        "terms": "Custom vocabulary is built from an S3 file without EncryptionConfiguration, so an AWS owned key "
-                 "encrypts it, not a customer managed key.",
-        "profanity": "Vocabulary filter is built from an S3 file without EncryptionConfiguration, so an AWS owned key "
-                     "encrypts it, not a customer managed key.",
-        "call-center": "Custom language model is built from an S3 file without EncryptionConfiguration, so an AWS "
-                       "owned key encrypts it, not a customer managed key.",
+        "terms": "Custom vocabulary has no EncryptionConfiguration, so an AWS owned key encrypts it, not a customer "
+                 "managed key.",
+        "profanity": "Vocabulary filter has no EncryptionConfiguration, so an AWS owned key encrypts it, not a customer "
+                     "managed key.",
+        "call-center": "Custom language model has no EncryptionConfiguration, so an AWS owned key encrypts it, not a "
+                       "customer managed key.",
     }
 
 
-def test_scenario6_unknown_source_fails_closed(account: Any) -> None:
-    # GetVocabulary/GetVocabularyFilter name no source: an inline vocabulary and one built from a
-    # file without a role return the same fields, so both fail closed.
+def test_scenario6_inline_customizations_take_a_customer_key_too(account: Any) -> None:
+    # Transcribe accepts EncryptionConfiguration for inline Phrases/Words as for files ("Data
+    # encryption", Transcribe Developer Guide): inline without a key fails, inline with one passes.
     vocabulary(account, "inline-names", inline=True, role=None)
     vocabulary(account, "file-no-role", role=None)
     vocabulary_filter(account, "inline-words", inline=True, role=None)
-    get = account.client("transcribe").get_vocabulary
-    fields = {name: set(get(VocabularyName=name)) - {"ResponseMetadata"} for name in ("inline-names", "file-no-role")}
-    assert fields["inline-names"] == fields["file-no-role"]
+    vocabulary(account, "inline-keyed", account.key, inline=True)
+    vocabulary_filter(account, "inline-keyed-words", account.key, inline=True)
     result = evaluate()
     assert verdicts(result) == {f"{ARN}:vocabulary/inline-names": N, f"{ARN}:vocabulary/file-no-role": N,
-                                f"{ARN}:vocabulary-filter/inline-words": N}
-    assert annotations(result) == {
-        "inline-names": "Custom vocabulary has no customer managed KMS key, and Transcribe does not report whether it "
-                        "was built inline or from a file; recreate it from VocabularyFileUri with "
-                        "EncryptionConfiguration.",
-        "file-no-role": "Custom vocabulary has no customer managed KMS key, and Transcribe does not report whether it "
-                        "was built inline or from a file; recreate it from VocabularyFileUri with "
-                        "EncryptionConfiguration.",
-        "inline-words": "Vocabulary filter has no customer managed KMS key, and Transcribe does not report whether it "
-                        "was built inline or from a file; recreate it from VocabularyFilterFileUri with "
-                        "EncryptionConfiguration.",
-    }
+                                f"{ARN}:vocabulary-filter/inline-words": N, f"{ARN}:vocabulary/inline-keyed": C,
+                                f"{ARN}:vocabulary-filter/inline-keyed-words": C}
+    assert annotations(result)["inline-names"] == (
+        "Custom vocabulary has no EncryptionConfiguration, so an AWS owned key encrypts it, not a customer managed key.")
+    assert annotations(result)["inline-words"] == (
+        "Vocabulary filter has no EncryptionConfiguration, so an AWS owned key encrypts it, not a customer managed key.")
 
 
 def test_scenario7_aws_managed_key(account: Any) -> None:
@@ -288,3 +281,21 @@ def test_lambda_handler_stores_verdicts_per_customization(account: Any) -> None:
     assert stored_verdicts(account, RULE) == {
         f"{ARN}:vocabulary/terms": C, f"{ARN}:vocabulary/names": N, f"{ARN}:vocabulary-filter/profanity": N,
         f"{ARN}:language-model/call-center": C, f"{ARN}:medical-vocabulary/drugs": NA}
+
+
+def test_a_botocore_without_the_vocabulary_fields_refuses_to_judge(account: Any, monkeypatch: Any) -> None:
+    # An older botocore (a Lambda runtime's own) drops EncryptionConfiguration from GetVocabulary:
+    # every vocabulary would look keyless, so the run fails and says why instead.
+    vocabulary(account, "terms", account.key)
+    real = rules.inventory.transcribe.modelled_fields
+    monkeypatch.setattr(rules.inventory.transcribe, "modelled_fields",
+                        lambda operation: real(operation) - {"EncryptionConfiguration", "DataAccessRoleArn"})
+    with pytest.raises(rules.inventory.transcribe.OutdatedSdkError,
+                       match=r"needs botocore 1\.43\.98 or newer: botocore .* does not model "
+                             r"GetVocabulary\.DataAccessRoleArn, GetVocabulary\.EncryptionConfiguration"):
+        evaluate()
+
+
+def test_the_installed_botocore_models_the_vocabulary_fields() -> None:
+    for operation, fields in rules.inventory.transcribe.CUSTOMIZATION_FIELDS.items():
+        assert set(fields) <= rules.inventory.transcribe.modelled_fields(operation)

@@ -13,6 +13,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
 
+import rules.inventory.transcribe
 from rules.engine.base import inventory_for
 from rules.catalog.registry import RULES, metadata_schema
 from rules.inventory.transcribe import TranscribeInventory
@@ -657,3 +658,14 @@ def test_lambda_handler_with_a_scheduled_notification(account: Any) -> None:
     lambda_handler(scheduled_notification(RULE, ACCOUNT, result_token(RULE), rule_parameters={"AssumeRoleMode": "false"}),
                    None)
     assert stored_verdicts(account, RULE) == {good_id: "COMPLIANT", bad_id: "NON_COMPLIANT", missing: "NOT_APPLICABLE"}
+
+
+def test_a_botocore_without_the_vocabulary_fields_refuses_to_judge(monkeypatch: Any) -> None:
+    # An older botocore drops DataAccessRoleArn from GetVocabulary: the roles vocabularies pass
+    # would go unseen, so the run fails and says why instead.
+    real = rules.inventory.transcribe.modelled_fields
+    monkeypatch.setattr(rules.inventory.transcribe, "modelled_fields",
+                        lambda operation: real(operation) - {"DataAccessRoleArn"})
+    with pytest.raises(rules.inventory.transcribe.OutdatedSdkError,
+                       match=r"transcribe-data-access-role needs botocore 1\.43\.98 or newer"):
+        list(run())

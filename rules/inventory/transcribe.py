@@ -12,8 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator
+from functools import lru_cache
+from typing import Any, Iterator, Mapping, Sequence
 
+import botocore
+import botocore.session
 from botocore.exceptions import ClientError
 
 from rules.engine.pacing import RateLimiter, shared_limiter
@@ -21,6 +24,39 @@ from rules.engine.pacing import RateLimiter, shared_limiter
 LOGGER = logging.getLogger(__name__)
 
 LIST_PAGE_SIZE = 100
+
+# botocore models DataAccessRoleArn and EncryptionConfiguration in GetVocabulary and
+# GetVocabularyFilter responses from 1.43.98 on (read from the release wheels: 1.43.97 lacks
+# them). An older botocore, such as the one a Lambda runtime ships, parses them away without a
+# word, so a rule reading them would judge every vocabulary as having neither: it refuses instead.
+MINIMUM_BOTOCORE = "1.43.98"
+CUSTOMIZATION_FIELDS: dict[str, tuple[str, ...]] = {
+    "GetVocabulary": ("DataAccessRoleArn", "EncryptionConfiguration"),
+    "GetVocabularyFilter": ("DataAccessRoleArn", "EncryptionConfiguration"),
+}
+
+
+class OutdatedSdkError(RuntimeError):
+    """The installed botocore does not model a response field a rule reads."""
+
+
+@lru_cache(maxsize=None)
+def modelled_fields(operation: str) -> frozenset[str]:
+    """The top-level members of a Transcribe operation's response in the installed botocore."""
+    model = botocore.session.get_session().get_service_model("transcribe")
+    shape = model.operation_model(operation).output_shape
+    return frozenset(shape.members) if shape is not None else frozenset()
+
+
+def require_modelled_fields(rule: str, fields: Mapping[str, Sequence[str]]) -> None:
+    """Raise OutdatedSdkError, naming what is missing, unless botocore models every field."""
+    missing = [f"{operation}.{name}" for operation, names in fields.items() for name in names
+               if name not in modelled_fields(operation)]
+    if missing:
+        raise OutdatedSdkError(
+            f"{rule} needs botocore {MINIMUM_BOTOCORE} or newer: botocore {botocore.__version__} does not model "
+            f"{', '.join(missing)} and would drop them from every response. Bundle a newer boto3 and botocore "
+            "with the code package, or use a Lambda runtime that includes one.")
 
 
 @dataclass(frozen=True)

@@ -440,8 +440,9 @@ class TranscribeSimBackend(BaseBackend):
     def _exactly_one(params: dict[str, Any], inline: str, uri: str) -> str | None:
         if bool(params.get(inline)) == bool(params.get(uri)):
             raise _bad_request(f"Specify either {inline} or {uri}, not both or neither.")
-        if params.get("EncryptionConfiguration") and not params.get(uri):
-            raise _bad_request(f"EncryptionConfiguration applies only to a {uri}.")
+        # EncryptionConfiguration is accepted whatever the source: "When you create or update custom
+        # vocabularies, custom vocabulary filters, or custom language models, you can specify a
+        # customer-managed KMS key" (Transcribe Developer Guide, "Data encryption").
         return params.get(uri)
 
     def _settle(self, record: Record, source_uri: str | None) -> None:
