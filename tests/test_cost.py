@@ -347,6 +347,29 @@ def test_config_tiers_across_their_boundaries(count: int, usd: str) -> None:
     assert cost.tiered_cost(count) == Fraction(usd)
 
 
+@pytest.mark.parametrize(("count", "existing", "usd"), [
+    (1, 0, "0.001"),
+    (1, 100_000, "0.0008"),  # the payer's other evaluations filled the first tier
+    (100_000, 50_000, "90"),  # 50,000 x 0.001 + 50,000 x 0.0008
+    (10, 10_000_000, "0.005"),  # deep in the third tier
+])
+def test_config_tiers_start_where_existing_evaluations_leave_them(count: int, existing: int, usd: str) -> None:
+    assert cost.marginal_tiered_cost(count, existing) == Fraction(usd)
+
+
+def test_existing_evaluations_lower_the_estimate_and_default_to_the_worst_case() -> None:
+    metadata = [RULES[name].METADATA for name in RULES]
+    alone = cost.estimate(cost.validate(10_000), metadata)
+    shared = cost.estimate(cost.validate(10_000, existing_evaluations=5_000_000), metadata)
+    assert cost.validate(10_000).existing_evaluations == 0
+    assert shared["inputs"]["existing_evaluations"] == 5_000_000
+    for scenario in ("naive", "resource", "summary"):
+        assert shared["scenarios"][scenario]["total"]["evaluations"] == alone["scenarios"][scenario]["total"]["evaluations"]
+        assert shared["scenarios"][scenario]["total"]["config_usd"] < alone["scenarios"][scenario]["total"]["config_usd"]
+    with pytest.raises(cost.CostInputError, match="--existing-evaluations"):
+        cost.validate(10_000, existing_evaluations="-1")
+
+
 def test_lambda_cost() -> None:
     # 30 requests x $0.0000002 + 6,750 GB-s x $0.00001667 = $0.000006 + $0.1125225.
     assert cost.lambda_cost(30, Fraction(6_750)) == Fraction("0.1125285")

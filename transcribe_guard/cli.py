@@ -243,7 +243,7 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                args.reconciliation_days, args.tag_changes_per_day, args.call_latency_ms,
                                args.memory_mb if args.memory_mb is not None else cost.default_memory_mb(),
                                args.allowed_output_buckets, args.evidence_source, args.deletions_per_day,
-                               args.customizations, args.frequency)
+                               args.customizations, args.frequency, args.existing_evaluations)
         modes = cost.REPORTING_MODES if args.reporting_mode == "both" else (args.reporting_mode,)
         result = cost.estimate(inputs, [RULES[name].METADATA for name in rule_names], modes)
     except (cost.CostInputError, cost.UnmodeledRule) as error:
@@ -321,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--frequency", default="24", metavar="HOURS",
                       help="hours between runs of the rules that read jobs (pack parameter JobRulesFrequency): "
                            "1, 3, 6, 12 or 24 (default 24)")
+    cost.add_argument("--existing-evaluations", default="0", metavar="E",
+                      help="Config rule evaluations already billed in the region a month, all accounts of the "
+                           "payer (default 0, the worst case)")
     cost.add_argument("--call-latency-ms", default="40", metavar="MS", help="latency of one API call (default 40)")
     cost.add_argument("--memory-mb", default=None, metavar="MB",
                       help="Lambda memory (default: FunctionMemorySize's default in the functions template)")

@@ -156,8 +156,10 @@ ASSUMPTIONS = (
     "paging) even with nothing new; a run spanning invocations takes over the invocations of the runs after it, "
     "whose jobs the next run reads, so the month is counted as I runs. A rule keeps up when its month of work "
     "fits I x 870 s; one that does not falls further behind every invocation (flagged) and is billed 900 s each.",
-    "Config evaluation tiers count only this pack's evaluations in the region (nothing else uses them) and are "
-    "shared across the rules in proportion to their evaluations.",
+    "Config evaluation tiers count every rule evaluation in the region billed to the same payer (all accounts "
+    "under consolidated billing), so the pack's evaluations are priced from where --existing-evaluations (the "
+    "month's other evaluations; default 0, the worst case, since the tiers only fall) leaves the tiers, and the "
+    "dollars are shared across the rules in proportion to their evaluations.",
     "Each account-level rule makes one call per non-Transcribe IAM action it is allowed and posts one evaluation "
     "a run. Bucket, key and role rules post one a run (one bucket, key or role) and read the W new jobs.",
     "C customizations: every rule listing a customization kind reads all C every run (counted as Gets) and, if it "
@@ -200,6 +202,10 @@ class Inputs:
     deletions_per_day: int = 0
     customizations: int = DEFAULT_CUSTOMIZATIONS
     frequency_hours: int = DEFAULT_FREQUENCY_HOURS
+    # Rule evaluations already billed in the Region in the month, by every account under the same
+    # consolidated bill: the pack's evaluations start in the tier those reach. 0 is the worst case
+    # (the tiers only fall), so it is the default.
+    existing_evaluations: int = 0
 
     @property
     def retained_jobs(self) -> int:
@@ -332,7 +338,7 @@ def validate(jobs_per_day: Any, retention_days: Any = 90, noncompliant_rate: Any
              reconciliation_days: Any = 7, tag_changes_per_day: Any = 0, call_latency_ms: Any = 40,
              memory_mb: Any = 256, allowed_output_buckets: bool = False, evidence_source: str = "bucket",
              deletions_per_day: Any = 0, customizations: Any = DEFAULT_CUSTOMIZATIONS,
-             frequency_hours: Any = DEFAULT_FREQUENCY_HOURS) -> Inputs:
+             frequency_hours: Any = DEFAULT_FREQUENCY_HOURS, existing_evaluations: Any = 0) -> Inputs:
     """Inputs from user-typed values, or CostInputError naming the first bad option."""
     if evidence_source not in ("bucket", "object"):
         raise CostInputError(f"--evidence-source {evidence_source}: choose bucket or object.")
@@ -353,6 +359,7 @@ def validate(jobs_per_day: Any, retention_days: Any = 90, noncompliant_rate: Any
         deletions_per_day=_positive_int("--deletions-per-day", deletions_per_day, minimum=0),
         customizations=_positive_int("--customizations", customizations, minimum=0),
         frequency_hours=frequency,
+        existing_evaluations=_positive_int("--existing-evaluations", existing_evaluations, minimum=0),
     )
 
 
@@ -671,6 +678,12 @@ def keeps_up_at(profile: Profile, inputs: Inputs, scenario: str) -> int | None:
 
 # --- dollars -----------------------------------------------------------------------------------
 
+def marginal_tiered_cost(count: int, existing: int, tiers: Sequence[Sequence[Any]] | None = None) -> Fraction:
+    """USD for ``count`` evaluations added to ``existing`` ones already billed that month: the
+    tiers are filled from where the existing evaluations left them."""
+    return tiered_cost(existing + count, tiers) - tiered_cost(existing, tiers)
+
+
 def tiered_cost(count: int, tiers: Sequence[Sequence[Any]] | None = None) -> Fraction:
     """USD for ``count`` evaluations in a month, filling the tiers in order."""
     tiers = tiers if tiers is not None else PRICES["config_evaluation_tiers"]["tiers"]
@@ -735,7 +748,7 @@ def estimate(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]],
         for month in months.values():
             total.add(month)
         evaluations = total.counters["evaluations"]
-        config_total = tiered_cost(evaluations)
+        config_total = marginal_tiered_cost(evaluations, inputs.existing_evaluations)
         rules = {}
         for p in profiles:
             month = months[p.name]
@@ -754,7 +767,7 @@ def estimate(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]],
             "customizations": inputs.customizations, "call_latency_ms": float(inputs.call_latency_ms),
             "memory_mb": inputs.memory_mb, "allowed_output_buckets": inputs.allowed_output_buckets,
             "evidence_source": inputs.evidence_source, "month_days": MONTH_DAYS,
-            "frequency_hours": inputs.frequency_hours,
+            "frequency_hours": inputs.frequency_hours, "existing_evaluations": inputs.existing_evaluations,
             "job_rule_invocations_per_month": MONTH_DAYS * 24 // inputs.frequency_hours,
             "rules": [p.name for p in profiles], "reporting_modes": list(modes),
         },
@@ -886,6 +899,11 @@ def render_table(result: dict[str, Any]) -> str:
             lines.append(f"! First run: {name} stops after about {first['jobs_read']:,} of the "
                          f"{inputs['retained_jobs']:,} retained jobs: an invocation's fixed calls leave no time to read "
                          "a page. The figures are for later runs.")
+    existing = result["inputs"]["existing_evaluations"]
+    lines.append(f"Config tiers start after {existing:,} other evaluations billed in the region this month "
+                 "(--existing-evaluations; 0, the default, is the worst case)." if existing else
+                 "Config tiers start at zero: no other evaluations billed in the region assumed, the worst case "
+                 "(--existing-evaluations).")
     lines.append("Per-rule Config dollars are each rule's share of the tiered total, at that column's average "
                  "price per evaluation.")
     prices = result["prices"]
