@@ -1,7 +1,7 @@
 """transcribe-guard rules: AWS Config custom rules (rdklib) for Amazon Transcribe.
 
-``rules.catalog.registry.RULES`` lists every rule; each rule module carries its METADATA record, its
-rule class and its Lambda ``lambda_handler``.
+``rules.catalog.registry.RULES`` holds every rule, discovered from the ``transcribe_*`` modules here;
+each rule module carries its METADATA record, its rule class and its Lambda ``lambda_handler``.
 """
 
 from rules.engine.logs import guard_sdk_loggers

@@ -53,6 +53,7 @@ OPT_OUT, OPT_IN = "optOut", "optIn"
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-ai-opt-out",
+    "order": 11,
     "title": "The account is opted out of Transcribe content use for AI improvement",
     "description": "The account's effective AWS Organizations AI services opt-out policy opts Transcribe out, "
                    "explicitly or through its default without a Transcribe opt-in.",

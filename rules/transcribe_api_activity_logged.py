@@ -68,6 +68,7 @@ from rules.inventory.transcribe import error_code
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-api-activity-logged",
+    "order": 7,
     "title": "Transcribe API activity is recorded by a logging multi-region trail",
     "description": "At least one CloudTrail trail that is logging, covers every region and records management "
                    "events from transcribe.amazonaws.com (write events; read events too with RequireReadEvents).",

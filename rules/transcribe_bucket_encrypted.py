@@ -67,6 +67,7 @@ from rules.inventory.transcribe import error_code
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-bucket-encrypted",
+    "order": 14,
     "title": "S3 buckets holding Transcribe data encrypt by default with a customer managed KMS key",
     "description": "Every S3 bucket holding Transcribe media, output or training data (or named by BucketNames or "
                    "BucketTagKey) has SSE-KMS or DSSE-KMS default encryption with a customer managed key.",

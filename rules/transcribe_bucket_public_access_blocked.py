@@ -82,6 +82,7 @@ SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "Restric
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-bucket-public-access-blocked",
+    "order": 16,
     "title": "S3 buckets holding Transcribe data block public access",
     "description": "Every S3 bucket holding Transcribe data has all four Block Public Access settings on (bucket or "
                    "account level) and a bucket policy that grants nothing to anonymous or unrelated callers.",

@@ -77,6 +77,7 @@ from rules.inventory.s3_kms import S3KmsLookups
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-bucket-tls-enforced",
+    "order": 15,
     "title": "S3 buckets holding Transcribe data refuse plain HTTP and old TLS",
     "description": "The policy of every S3 bucket holding Transcribe data explicitly denies, for every caller, "
                    "requests without TLS (aws:SecureTransport false) and with TLS older than MinimumTlsVersion.",

@@ -70,6 +70,7 @@ EXCLUSION = "EXCLUSION_BY_RESOURCE_TYPES"
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-config-recording",
+    "order": 10,
     "title": "AWS Config records the resource types around Transcribe",
     "description": "The Config recorder is recording without failure, a delivery channel exists, and the recording "
                    "group covers the resource types this pack evaluates (S3, KMS, VPC, VPC endpoint, IAM, "

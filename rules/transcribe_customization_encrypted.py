@@ -62,6 +62,7 @@ KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-customization-encrypted",
+    "order": 5,
     "title": "Transcribe customizations use a customer managed KMS key",
     "description": "Custom vocabularies, vocabulary filters and custom language models are encrypted with a "
                    "customer managed KMS key (EncryptionConfiguration), optionally one of KmsKeyArns.",

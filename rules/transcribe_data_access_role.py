@@ -126,6 +126,7 @@ KINDS: tuple[ResourceKind, ...] = (TRANSCRIPTION_JOB, CALL_ANALYTICS_JOB, MEDICA
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-data-access-role",
+    "order": 6,
     "title": "Transcribe data access roles are trusted only by Transcribe and scoped",
     "description": "Every IAM role passed to Transcribe as DataAccessRoleArn exists, can be assumed only by "
                    "transcribe.amazonaws.com for this account (aws:SourceAccount/aws:SourceArn), and grants no "

@@ -83,6 +83,7 @@ ROLE_TYPE = "AWS::IAM::Role"
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-iam-tag-based-access",
+    "order": 13,
     "title": "Transcribe permissions on resources are restricted by tags",
     "description": "Customer managed policies and role inline policies allow Transcribe actions on jobs, "
                    "vocabularies, filters, language models and categories only under aws:ResourceTag, "

@@ -66,6 +66,7 @@ USER_TYPE = "AWS::IAM::User"
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-iam-user-no-access",
+    "order": 12,
     "title": "IAM users with access keys are not allowed Transcribe actions",
     "description": "No IAM user with an active access key is allowed any Amazon Transcribe action by its inline, "
                    "attached managed or group policies; applications use IAM roles with temporary credentials.",

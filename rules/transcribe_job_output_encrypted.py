@@ -91,6 +91,7 @@ from rules.inventory.transcribe import (FAILED, FINISHED_OK, JOB_KINDS, Resource
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-encrypted",
+    "order": 4,
     "title": "Transcribe job output is encrypted with a customer managed KMS key",
     "description": "Completed Transcribe job output is encrypted with a customer managed KMS key, shown by its "
                    "bucket's SSE-KMS default plus a deny policy or, with EvidenceSource=object, by each object "

@@ -50,6 +50,7 @@ from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK,
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-location",
+    "order": 1,
     "title": "Transcribe job output is stored in a customer-owned bucket",
     "description": "Every transcription, medical transcription, call analytics and medical scribe job stores "
                    "its output in a customer-owned S3 bucket (optionally one of AllowedOutputBuckets), not in "

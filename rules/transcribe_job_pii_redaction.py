@@ -91,6 +91,7 @@ PII_ENTITY_TYPES = _pii_entity_types()
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-pii-redaction",
+    "order": 2,
     "title": "Transcribe jobs redact personally identifiable information",
     "description": "Every transcription and call analytics job redacts PII (the required entity types, redacted "
                    "output only, optionally redacted audio); optionally medical transcription jobs identify PHI.",

@@ -87,6 +87,7 @@ from rules.inventory.transcribe import error_code
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-kms-key-protected",
+    "order": 17,
     "title": "KMS keys protecting Transcribe data are enabled, rotated and not shared",
     "description": "Every customer managed KMS key named by a Transcribe data bucket or customization is Enabled, "
                    "rotates automatically where supported, and its key policy grants nothing to other accounts.",

@@ -85,6 +85,7 @@ DENIED_ERRORS = ("AccessDenied", "AccessDeniedException")
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-monitoring-configured",
+    "order": 8,
     "title": "Failed or risky Transcribe activity raises an alert",
     "description": "An enabled EventBridge rule with a target matches failed Transcribe jobs or Transcribe API calls, "
                    "or an alarm with enabled actions watches a metric filter counting Transcribe API calls in a "

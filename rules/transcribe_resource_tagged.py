@@ -65,6 +65,7 @@ REQUIRED_TAG_PATTERN = rf"{_KEY}(={_VALUE}(\|{_VALUE})*)?"
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-resource-tagged",
+    "order": 3,
     "title": "Transcribe resources carry the required tags",
     "description": "Every Transcribe job, vocabulary, medical vocabulary, vocabulary filter, language model and call "
                    "analytics category carries the RequiredTags keys, with an allowed value where values are given.",

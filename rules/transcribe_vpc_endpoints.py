@@ -58,6 +58,7 @@ PAGE_SIZE = 100  # DescribeVpcs accepts 5-1000, DescribeVpcEndpoints up to 1000
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-vpc-endpoints",
+    "order": 9,
     "title": "VPCs reach Transcribe and S3 through VPC endpoints",
     "description": "Each VPC in scope has available interface endpoints with private DNS for Transcribe and "
                    "Transcribe streaming and an available S3 endpoint; optionally none with a full-access "

@@ -9,7 +9,8 @@
 The graph is read from the source with ``ast`` (nothing is imported): ``import a.b``, ``from a import b``
 and relative ``from .x import y`` are resolved to the project module they name (``from pkg import name``
 is an edge to ``pkg.name`` when that is a module, else to ``pkg``), and ``import_module("...")`` with a
-constant name counts as an import too. Lazy imports count: imports inside functions and
+constant name counts as an import too, and a module that calls ``pkgutil.iter_modules`` (the registry's
+discovery) imports every rule module it can find. Lazy imports count: imports inside functions and
 ``if TYPE_CHECKING:`` blocks are edges like module-level ones, for both checks, so a cycle cannot hide
 in a function body. Only imports of ``rules`` and ``transcribe_guard`` modules are edges. Importing
 ``a.b.c`` also runs the ``__init__`` of ``a`` and ``a.b``; those implicit edges are left out (a package
@@ -23,6 +24,8 @@ import ast
 from pathlib import Path
 
 import pytest
+
+from rules.catalog.registry import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("rules", "transcribe_guard")
@@ -81,6 +84,9 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
               and isinstance(node.args[0].value, str)
               and (getattr(node.func, "id", None) == "import_module" or getattr(node.func, "attr", None) == "import_module")):
             add(node.args[0].value)
+        elif isinstance(node, ast.Call) and "iter_modules" in (getattr(node.func, "id", None),
+                                                               getattr(node.func, "attr", None)):
+            found.update(name for name in modules if is_rule_module(name) and name != module)  # discovery imports them all
     return found
 
 
@@ -137,7 +143,7 @@ def _defines(path: Path, name: str) -> bool:
 def test_rules_shows_only_the_rules_at_its_top_and_the_shared_code_in_subpackages() -> None:
     top = {path.name for path in (ROOT / "rules").iterdir() if path.name != "__pycache__"}
     rule_files = {name for name in top if name.startswith("transcribe_") and name.endswith(".py")}
-    assert len(rule_files) == 17
+    assert len(rule_files) == len(RULES)  # each one discovered by the registry
     assert top - rule_files == {"__init__.py"} | SUBPACKAGES
     for package in SUBPACKAGES:
         assert (ROOT / "rules" / package / "__init__.py").is_file(), package
@@ -147,7 +153,7 @@ def test_rules_shows_only_the_rules_at_its_top_and_the_shared_code_in_subpackage
 def test_every_lambda_handler_is_a_rule_module_at_the_top_of_rules() -> None:
     text = (ROOT / "transcribe_guard" / "templates" / "functions.yaml").read_text(encoding="utf-8")
     handlers = [line.split("Handler:", 1)[1].strip() for line in text.splitlines() if "Handler:" in line]
-    assert len(handlers) == 17
+    assert len(handlers) == len(RULES)
     for handler in handlers:
         package, module, function = handler.split(".")
         assert (package, function) == ("rules", "lambda_handler") and is_rule_module(f"{package}.{module}"), handler
@@ -157,13 +163,13 @@ def test_every_lambda_handler_is_a_rule_module_at_the_top_of_rules() -> None:
 def test_the_graph_covers_every_module_and_sees_the_known_edges() -> None:
     """A guard for the two checks below: a parser that found no edges would pass them vacuously."""
     graph = import_graph()
-    assert sum(is_rule_module(name) for name in graph) == 17
+    assert sum(is_rule_module(name) for name in graph) == len(RULES)
     assert {"rules", "rules.catalog.registry", "transcribe_guard.cli", "transcribe_guard.simulator"} <= set(graph)
     # module-level absolute imports, function-level imports, and import_module("...")
     assert "rules.engine.base" in graph["rules.transcribe_job_pii_redaction"]
     assert "rules.catalog.registry" in graph["transcribe_guard.cli"]  # inside cmd_scan & co.
     assert "rules.policy.evaluation" in graph["rules.policy.iam_probe"]
-    # the registry imports every rule (it is catalog code, not a rule)
+    # the registry imports every rule, by discovery (it is catalog code, not a rule)
     assert {name for name in graph["rules.catalog.registry"] if is_rule_module(name)} == {
         name for name in graph if is_rule_module(name)}
 

@@ -4,13 +4,13 @@ none missing and none unused."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pytest
-from rdklib import ClientFactory
 
 from rules.catalog.registry import RULES
 from transcribe_guard.iam_actions import iam_action, recording
+from transcribe_guard.rule_checks import observed_actions
 from transcribe_guard.simulator import Simulator
 from transcribe_guard.simulator.shapes import service_model
 
@@ -22,18 +22,6 @@ EXERCISE: dict[str, list[dict[str, str]]] = {
         "transcribe-bucket-encrypted", "transcribe-bucket-tls-enforced", "transcribe-bucket-public-access-blocked",
         "transcribe-kms-key-protected")},
 }
-
-
-def observed_actions(rule_class: Any, parameter_sets: Sequence[Mapping[str, str]]) -> set[str]:
-    actions: set[str] = set()
-    for parameters in parameter_sets:
-        with Simulator(seed="demo"):
-            rule = rule_class()
-            valid = rule.evaluate_parameters(dict(parameters))
-            with recording() as recorder:
-                rule.evaluate_periodic({"accountId": "123456789012"}, ClientFactory(None, assume_role_mode=False), valid)
-            actions |= recorder.actions
-    return actions
 
 
 @pytest.mark.parametrize("name", sorted(RULES))

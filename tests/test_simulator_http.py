@@ -79,7 +79,7 @@ def test_every_rule_gives_the_same_verdicts_in_process_and_through_simulate(
     assert scan.returncode == cli.EXIT_NON_COMPLIANT, scan.stderr
     assert scan.stderr == ""
     over_http = rows(json.loads(scan.stdout)["evaluations"])
-    assert len(RULES) == 17
+    assert len(RULES) >= 17  # the shipped rules at least, so the loop below is not vacuous
     for name in RULES:  # every rule ran and judged something, in both
         assert any(r[0] == name for r in in_process_scan), name
         assert any(r[0] == name for r in over_http), name

@@ -1,44 +1,75 @@
 """The one registry of rules. The conformance pack, the RDK metadata, the Lambda role policy and
-the README's rule reference are all generated from it."""
+the rule reference are all generated from it.
+
+Rules are discovered, not listed: every ``rules/transcribe_*.py`` module is a rule module and must
+define exactly one TranscribeGuardRule subclass carrying METADATA whose name is the module's name in
+kebab-case. Discovery imports the modules itself (registration is never an import side effect) and
+fails loudly, naming the module, when one breaks that contract. Order: METADATA["order"].
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from importlib import resources
 from typing import Any
 
 from rules.engine.base import TranscribeGuardRule
-from rules.transcribe_job_output_location import TranscribeJobOutputLocation
-from rules.transcribe_job_pii_redaction import TranscribeJobPiiRedaction
-from rules.transcribe_resource_tagged import TranscribeResourceTagged
-from rules.transcribe_customization_encrypted import TranscribeCustomizationEncrypted
-from rules.transcribe_job_output_encrypted import TranscribeJobOutputEncrypted
-from rules.transcribe_data_access_role import TranscribeDataAccessRole
-from rules.transcribe_api_activity_logged import TranscribeApiActivityLogged
-from rules.transcribe_monitoring_configured import TranscribeMonitoringConfigured
-from rules.transcribe_vpc_endpoints import TranscribeVpcEndpoints
-from rules.transcribe_config_recording import TranscribeConfigRecording
-from rules.transcribe_ai_opt_out import TranscribeAiOptOut
-from rules.transcribe_iam_tag_based_access import TranscribeIamTagBasedAccess
-from rules.transcribe_iam_user_no_access import TranscribeIamUserNoAccess
-from rules.transcribe_bucket_encrypted import TranscribeBucketEncrypted
-from rules.transcribe_bucket_tls_enforced import TranscribeBucketTlsEnforced
-from rules.transcribe_bucket_public_access_blocked import TranscribeBucketPublicAccessBlocked
-from rules.transcribe_kms_key_protected import TranscribeKmsKeyProtected
 
-# Explicit, ordered list: registration is not an import side effect.
-RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = (
-    TranscribeJobOutputLocation,
-    TranscribeJobPiiRedaction,
-    TranscribeResourceTagged,
-    TranscribeJobOutputEncrypted,
-    TranscribeCustomizationEncrypted,
-    TranscribeDataAccessRole,
-    TranscribeApiActivityLogged, TranscribeMonitoringConfigured,
-    TranscribeVpcEndpoints, TranscribeConfigRecording, TranscribeAiOptOut,
-    TranscribeIamUserNoAccess, TranscribeIamTagBasedAccess,
-    TranscribeBucketEncrypted, TranscribeBucketTlsEnforced, TranscribeBucketPublicAccessBlocked, TranscribeKmsKeyProtected,
-)
+RULE_MODULE_PREFIX = "transcribe_"
+
+
+class RegistryError(RuntimeError):
+    """A rule module that breaks the registry's contract; the message names the module."""
+
+
+def module_name(rule_name: str) -> str:
+    """Rule names are kebab-case; their modules are the same words in snake_case."""
+    return rule_name.replace("-", "_")
+
+
+def _rule_class(module_path: str) -> type[TranscribeGuardRule]:
+    module = importlib.import_module(module_path)
+    where = f"{module_path} ({module.__file__})"
+    found = [obj for obj in vars(module).values()
+             if isinstance(obj, type) and issubclass(obj, TranscribeGuardRule) and obj.__module__ == module.__name__
+             and "METADATA" in vars(obj)]
+    if len(found) != 1:
+        classes = ", ".join(sorted(cls.__name__ for cls in found)) or "none"
+        raise RegistryError(f"{where}: a rule module defines exactly one TranscribeGuardRule subclass with "
+                            f"METADATA; found {len(found)} ({classes}).")
+    cls = found[0]
+    name = cls.METADATA.get("name") if isinstance(cls.METADATA, dict) else None
+    expected = module_path.rsplit(".", 1)[1].replace("_", "-")
+    if name != expected:
+        raise RegistryError(f"{where}: METADATA name {name!r} does not match the module; expected {expected!r}.")
+    return cls
+
+
+def discover(package: str = "rules") -> tuple[type[TranscribeGuardRule], ...]:
+    """The rule classes of every ``<package>/transcribe_*.py`` module, ordered by METADATA["order"]."""
+    root = importlib.import_module(package)
+    modules = sorted(info.name for info in pkgutil.iter_modules(root.__path__)
+                     if not info.ispkg and info.name.startswith(RULE_MODULE_PREFIX))
+    classes = [_rule_class(f"{package}.{name}") for name in modules]
+
+    orders = {cls: cls.METADATA.get("order") for cls in classes}
+    valid = {cls: order for cls, order in orders.items()
+             if isinstance(order, int) and not isinstance(order, bool) and order >= 1}
+    next_free = max(valid.values(), default=0) + 1
+    for cls, order in orders.items():
+        if cls not in valid:
+            raise RegistryError(f"{cls.__module__}: METADATA 'order' must be a positive integer (the rule's place "
+                                f"in the pack), not {order!r}; the next free one is {next_free}.")
+        users = [other.__module__ for other, taken in valid.items() if taken == order]
+        if len(users) > 1:
+            raise RegistryError(f"{', '.join(users)}: METADATA order {order} is used more than once; "
+                                f"the next free one is {next_free}.")
+    return tuple(sorted(classes, key=valid.__getitem__))
+
+
+RULE_CLASSES: tuple[type[TranscribeGuardRule], ...] = discover()
 
 RULES: dict[str, type[TranscribeGuardRule]] = {cls.METADATA["name"]: cls for cls in RULE_CLASSES}
 
@@ -48,8 +79,3 @@ def metadata_schema() -> dict[str, Any]:
     text = resources.files("rules.catalog").joinpath("registry.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
-
-
-def module_name(rule_name: str) -> str:
-    """Rule names are kebab-case; their modules are the same words in snake_case."""
-    return rule_name.replace("-", "_")
