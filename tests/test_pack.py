@@ -156,3 +156,95 @@ def test_pack_with_remediation_enabled_deploys_in_the_simulator() -> None:
             **{k: "DataClassification" for k in conformance_pack()["Parameters"] if k.endswith("ParamRequiredTags")}},
             "123456789012", "us-east-1")
     assert {r["ConfigRuleName"] for r in rules} >= set(RULES)
+
+
+def _region_codes() -> dict[str, str]:
+    """Region name as AWS's pages write it ("Europe (Zurich)") -> code, from botocore's endpoint data."""
+    from botocore.loaders import create_loader
+
+    partitions = create_loader().load_data("endpoints")["partitions"]
+    return {region["description"]: code for partition in partitions for code, region in partition["regions"].items()}
+
+
+def _unavailable_per_awss_list(identifier: str) -> set[str]:
+    """The Regions AWS's managed-rule list (moto's copy) names as exceptions for one rule."""
+    text = managed_rules()[identifier]["AWS Region"]
+    if text == "All supported AWS regions":
+        return set()
+    prefix = "All supported AWS regions except "
+    assert text.startswith(prefix) and text.endswith(" Region"), text
+    codes = _region_codes()
+    names = text[len(prefix):-len(" Region")].split(", ")
+    assert all(name in codes for name in names), [n for n in names if n not in codes]
+    return {codes[name] for name in names}
+
+
+@pytest.mark.parametrize("managed", MANAGED_RULES, ids=lambda m: m["identifier"])
+def test_managed_rule_regions_are_the_ones_aws_lists(managed: dict[str, Any]) -> None:
+    assert set(managed["unavailable_regions"]) == _unavailable_per_awss_list(managed["identifier"])
+    page = managed["identifier"].lower().replace("_", "-")
+    assert managed["regions_source"] == f"https://docs.aws.amazon.com/config/latest/developerguide/{page}.html"
+
+
+def test_managed_rules_match_the_registry_schema() -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads((ROOT / "rules" / "catalog" / "registry.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator({"$ref": "#/$defs/managed_rule", "$defs": schema["$defs"]})
+    for managed in MANAGED_RULES:
+        validator.validate(managed)
+    with pytest.raises(jsonschema.ValidationError, match="unavailable_regions"):
+        validator.validate({k: v for k, v in MANAGED_RULES[0].items() if k != "unavailable_regions"})
+
+
+def _rules_created_in(region: str) -> set[str]:
+    from transcribe_guard.simulator.conformance import expand_template
+
+    required = {k: "DataClassification" for k in conformance_pack()["Parameters"] if k.endswith("ParamRequiredTags")}
+    rules = expand_template(conformance_pack_yaml(), {"LambdaAccountId": "123456789012", **required},
+                            "123456789012", region)
+    return {rule["ConfigRuleName"] for rule in rules}
+
+
+LIMITED = [m for m in MANAGED_RULES if m["unavailable_regions"]]
+
+
+def test_region_limited_rules_are_the_iam_credential_rules() -> None:
+    assert {m["identifier"] for m in LIMITED} == {
+        "ACCESS_KEYS_ROTATED", "IAM_USER_UNUSED_CREDENTIALS_CHECK", "IAM_ROOT_ACCESS_KEY_CHECK"}
+
+
+@pytest.mark.parametrize("region", sorted({r for m in LIMITED for r in m["unavailable_regions"]}))
+def test_pack_leaves_out_managed_rules_where_aws_does_not_offer_them(region: str) -> None:
+    created = _rules_created_in(region)
+    for managed in MANAGED_RULES:
+        assert (managed["name"] in created) == (region not in managed["unavailable_regions"]), managed["name"]
+    assert set(RULES) <= created and {p["name"] for p in PROCESS_CHECKS} <= created
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2"])
+def test_pack_creates_every_managed_rule_where_all_are_offered(region: str) -> None:
+    assert {m["name"] for m in MANAGED_RULES} <= _rules_created_in(region)
+
+
+def _nodes(node: Any) -> list[Any]:
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    return [node] + [n for child in children for n in _nodes(child)]
+
+
+@pytest.mark.parametrize("count", [1, 2, 10, 11, 12, 21, 35])
+def test_region_condition_holds_in_exactly_the_listed_regions_within_fn_or_limits(count: int) -> None:
+    from transcribe_guard.generate import _region_is_one_of
+    from transcribe_guard.simulator.conformance import expand_template
+
+    regions = [f"xx-test-{i}" for i in range(count)]
+    condition = _region_is_one_of(regions)
+    # CloudFormation's Fn::Or takes 2 to 10 conditions (cfn-lint checks the committed pack; this, any length).
+    assert all(2 <= len(n["Fn::Or"]) <= 10 for n in _nodes(condition) if isinstance(n, dict) and "Fn::Or" in n)
+    template = yaml.safe_dump({"Conditions": {"Listed": condition}, "Resources": {"R": {
+        "Type": "AWS::Config::ConfigRule", "Condition": "Listed",
+        "Properties": {"ConfigRuleName": "r", "Source": {"Owner": "AWS", "SourceIdentifier": "X"}}}}})
+    for region in [*regions, "us-east-1", "xx-test-99"]:
+        assert bool(expand_template(template, {}, "123456789012", region)) == (region in regions), region

@@ -128,6 +128,16 @@ REMEDIATION_PACK_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
+def _region_is_one_of(regions: list[str]) -> dict[str, Any]:
+    """A condition true in any of the Regions. Fn::Or takes 2 to 10 conditions, so longer lists
+    are ORs of ORs."""
+    tests: list[dict[str, Any]] = [{"Fn::Equals": [{"Ref": "AWS::Region"}, region]} for region in regions]
+    while len(tests) > 10:
+        groups = [tests[i:i + 10] for i in range(0, len(tests), 10)]
+        tests = [group[0] if len(group) == 1 else {"Fn::Or": group} for group in groups]
+    return tests[0] if len(tests) == 1 else {"Fn::Or": tests}
+
+
 def _add_remediations(parameters: dict[str, Any], conditions: dict[str, Any], resources: dict[str, Any]) -> None:
     """Optional, manual remediation actions for the bucket rules in the registry (off by default)."""
     from rules.catalog.pack_entries import REMEDIATIONS
@@ -221,7 +231,11 @@ def conformance_pack() -> dict[str, Any]:
                 parameters[param_id] = {"Type": "String", "Default": default,
                                         "Description": f"{name} for the AWS managed rule {managed['identifier']}."}
                 properties["InputParameters"][name] = {"Ref": param_id}
-        resources[rule_id] = {"Type": "AWS::Config::ConfigRule", "Properties": properties}
+        resource: dict[str, Any] = {"Type": "AWS::Config::ConfigRule"}
+        if managed["unavailable_regions"]:  # created only where AWS offers the rule: one pack for every Region
+            resource["Condition"] = f"{rule_id}Available"
+            conditions[resource["Condition"]] = {"Fn::Not": [_region_is_one_of(managed["unavailable_regions"])]}
+        resources[rule_id] = {**resource, "Properties": properties}
     for check in PROCESS_CHECKS:
         resources[logical_id(check["name"])] = {"Type": "AWS::Config::ConfigRule", "Properties": {
             "ConfigRuleName": check["name"],

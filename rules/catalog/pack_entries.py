@@ -5,11 +5,24 @@ rules.
 
 Managed rules are included only where they check something completely for every resource and
 no custom rule of ours duplicates it.
+
+``unavailable_regions``: the Regions where AWS does not offer the managed rule, from the "AWS
+Region: All supported AWS regions except ..." line of the rule's page in the AWS Config Developer
+Guide (``regions_source``); moto ships the same list (moto/config/resources/aws_managed_rules.json.gz),
+and tests/test_pack.py fails when the two disagree. The pack creates such a rule only where it is
+available, so one template deploys in every Region.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+_RULE_PAGE = "https://docs.aws.amazon.com/config/latest/developerguide/{}.html"
+# The IAM credential rules' exceptions (read 2026-12-02): New Zealand, Thailand, UAE, Hyderabad,
+# Malaysia, Melbourne, Mexico (Central), Tel Aviv, Taipei, Calgary, Spain, Zurich.
+_IAM_CREDENTIAL_RULE_EXCEPTIONS = ["ap-southeast-6", "ap-southeast-7", "me-central-1", "ap-south-2", "ap-southeast-5",
+                                   "ap-southeast-4", "mx-central-1", "il-central-1", "ap-east-2", "ca-west-1",
+                                   "eu-south-2", "eu-central-2"]
 
 MANAGED_RULES: list[dict[str, Any]] = [
     {
@@ -20,6 +33,8 @@ MANAGED_RULES: list[dict[str, Any]] = [
         "input_parameters": {},
         "reason": "Trail logs are the audit record of who started, read and deleted transcription jobs; validation "
                   "proves they were not altered. transcribe-api-activity-logged checks what is logged, not integrity.",
+        "unavailable_regions": [],
+        "regions_source": _RULE_PAGE.format("cloud-trail-log-file-validation-enabled"),
     },
     {
         "name": "transcribe-guard-cloudtrail-encryption",
@@ -29,6 +44,8 @@ MANAGED_RULES: list[dict[str, Any]] = [
         "input_parameters": {},
         "reason": "Trail logs name jobs, buckets and callers of Transcribe; SSE-KMS on every trail keeps them under "
                   "a customer key.",
+        "unavailable_regions": [],
+        "regions_source": _RULE_PAGE.format("cloud-trail-encryption-enabled"),
     },
     {
         "name": "transcribe-guard-kms-rotation-all-keys",
@@ -38,6 +55,8 @@ MANAGED_RULES: list[dict[str, Any]] = [
         "input_parameters": {},
         "reason": "Rotation of every customer key in the account; transcribe-kms-key-protected checks the keys "
                   "Transcribe data uses in depth, this covers keys created later or used indirectly.",
+        "unavailable_regions": [],
+        "regions_source": _RULE_PAGE.format("cmk-backing-key-rotation-enabled"),
     },
     {
         "name": "transcribe-guard-access-keys-rotated",
@@ -47,6 +66,8 @@ MANAGED_RULES: list[dict[str, Any]] = [
         "input_parameters": {"maxAccessKeyAge": "90"},
         "reason": "Long-term keys that remain (practice 4 prefers roles) must at least be rotated; "
                   "transcribe-iam-user-no-access checks that keyed users cannot call Transcribe.",
+        "unavailable_regions": list(_IAM_CREDENTIAL_RULE_EXCEPTIONS),
+        "regions_source": _RULE_PAGE.format("access-keys-rotated"),
     },
     {
         "name": "transcribe-guard-unused-credentials",
@@ -56,6 +77,8 @@ MANAGED_RULES: list[dict[str, Any]] = [
         "input_parameters": {"maxCredentialUsageAge": "90"},
         "reason": "Unused passwords and access keys are standing credentials nobody watches; removing them shrinks "
                   "who could reach Transcribe data.",
+        "unavailable_regions": list(_IAM_CREDENTIAL_RULE_EXCEPTIONS),
+        "regions_source": _RULE_PAGE.format("iam-user-unused-credentials-check"),
     },
     {
         "name": "transcribe-guard-root-access-key",
@@ -64,6 +87,10 @@ MANAGED_RULES: list[dict[str, Any]] = [
         "frequency": "TwentyFour_Hours",
         "input_parameters": {},
         "reason": "A root access key can do everything with every transcript and key; no policy of ours can limit it.",
+        # Unlike the two rules above, offered in Hyderabad (ap-south-2) and Melbourne (ap-southeast-4).
+        "unavailable_regions": ["ap-southeast-6", "ap-southeast-7", "me-central-1", "ap-southeast-5", "mx-central-1",
+                                "il-central-1", "ap-east-2", "ca-west-1", "eu-south-2", "eu-central-2"],
+        "regions_source": _RULE_PAGE.format("iam-root-access-key-check"),
     },
     {
         "name": "transcribe-guard-account-public-access-block",
@@ -73,6 +100,8 @@ MANAGED_RULES: list[dict[str, Any]] = [
         "input_parameters": {},
         "reason": "The account-level S3 public access block protects buckets that Transcribe starts using after a "
                   "scan; the bucket rules check the buckets in use today.",
+        "unavailable_regions": [],
+        "regions_source": _RULE_PAGE.format("s3-account-level-public-access-blocks-periodic"),
     },
 ]
 
