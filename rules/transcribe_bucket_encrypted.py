@@ -94,7 +94,7 @@ METADATA: dict[str, Any] = {
             "BucketTagKey": BUCKET_TAG_PARAMETER,
         },
     },
-    "iam_actions": DISCOVERY_ACTIONS + ["s3:GetEncryptionConfiguration", "kms:DescribeKey"],
+    "iam_actions": [*DISCOVERY_ACTIONS, "s3:GetEncryptionConfiguration", "kms:DescribeKey"],
     "remediation": "Set default encryption to SSE-KMS with a customer managed key (PutBucketEncryption, "
                    "SSEAlgorithm aws:kms, KMSMasterKeyID the key ARN, BucketKeyEnabled true), e.g. with the SSM "
                    "Automation runbook AWS-EnableS3BucketKeys (BucketName, KMSKeyId); re-encrypt existing objects "

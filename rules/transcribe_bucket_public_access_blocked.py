@@ -102,8 +102,8 @@ METADATA: dict[str, Any] = {
             "BucketTagKey": BUCKET_TAG_PARAMETER,
         },
     },
-    "iam_actions": DISCOVERY_ACTIONS + ["s3:GetBucketPublicAccessBlock", "s3:GetAccountPublicAccessBlock",
-                                        "s3:GetBucketPolicy"],
+    "iam_actions": [*DISCOVERY_ACTIONS, "s3:GetBucketPublicAccessBlock", "s3:GetAccountPublicAccessBlock",
+                    "s3:GetBucketPolicy"],
     "remediation": "Turn on all four Block Public Access settings for the bucket (SSM runbook "
                    "AWSConfigRemediation-ConfigureS3BucketPublicAccessBlock, BucketName) or the account "
                    "(AWSConfigRemediation-ConfigureS3PublicAccessBlock, AccountId), and remove Principal * grants "

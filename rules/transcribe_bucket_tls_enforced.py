@@ -103,7 +103,7 @@ METADATA: dict[str, Any] = {
             "BucketTagKey": BUCKET_TAG_PARAMETER,
         },
     },
-    "iam_actions": DISCOVERY_ACTIONS + ["s3:GetBucketPolicy"],
+    "iam_actions": [*DISCOVERY_ACTIONS, "s3:GetBucketPolicy"],
     "remediation": "Add bucket policy statements with Effect Deny, Principal *, Action s3:*, Resource the bucket "
                    "and bucket/*: one with Condition Bool aws:SecureTransport false, one with NumericLessThan "
                    "s3:TlsVersion set to MinimumTlsVersion. The SSM runbook AWSConfigRemediation-"

@@ -58,8 +58,8 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
-from rules.inventory.transcribe import (LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER, Resource,
-                                        ResourceKind)
+from rules.inventory.transcribe import (CUSTOMIZATION_KINDS, LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY, VOCABULARY_FILTER,
+                                        Resource, ResourceKind, get_actions, list_actions)
 
 KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
@@ -87,16 +87,8 @@ METADATA: dict[str, Any] = {
             **RESOURCE_RULE_PARAMETERS,
         },
     },
-    "iam_actions": [
-        "transcribe:ListVocabularies",
-        "transcribe:ListMedicalVocabularies",
-        "transcribe:ListVocabularyFilters",
-        "transcribe:ListLanguageModels",
-        "transcribe:GetVocabulary",
-        "transcribe:GetVocabularyFilter",
-        "transcribe:DescribeLanguageModel",
-        "kms:DescribeKey",
-    ],
+    # Medical vocabularies are judged from their listing: they take no key.
+    "iam_actions": [*list_actions(*KINDS), *get_actions(*CUSTOMIZATION_KINDS), "kms:DescribeKey"],
     "remediation": "Customizations cannot be re-encrypted: upload the source to S3 and recreate the vocabulary, filter "
                    "or language model with VocabularyFileUri/VocabularyFilterFileUri/InputDataConfig, "
                    "EncryptionConfiguration.KMSKey set to a customer managed key ARN and a DataAccessRoleArn allowed "

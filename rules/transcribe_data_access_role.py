@@ -98,7 +98,7 @@ from rules.inventory.iam import iam_inventory_for
 from rules.policy.evaluation import Decision, PolicyError, Request, evaluate, satisfying_context, statements
 from rules.inventory.job_references import JobReferences
 from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB, TRANSCRIPTION_JOB, VOCABULARY,
-                                        VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code)
+                                        VOCABULARY_FILTER, ListingError, Resource, ResourceKind, error_code, read_actions)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -148,18 +148,7 @@ METADATA: dict[str, Any] = {
         },
     },
     "iam_actions": [
-        "transcribe:ListTranscriptionJobs",
-        "transcribe:ListCallAnalyticsJobs",
-        "transcribe:ListMedicalScribeJobs",
-        "transcribe:ListVocabularies",
-        "transcribe:ListVocabularyFilters",
-        "transcribe:ListLanguageModels",
-        "transcribe:GetTranscriptionJob",
-        "transcribe:GetCallAnalyticsJob",
-        "transcribe:GetMedicalScribeJob",
-        "transcribe:GetVocabulary",
-        "transcribe:GetVocabularyFilter",
-        "transcribe:DescribeLanguageModel",
+        *read_actions(*KINDS),
         "iam:ListRoles",
         "iam:GetRole",
         "iam:ListAttachedRolePolicies",

@@ -79,7 +79,7 @@ from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
 from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
-                                       DISCOVERY_ACTIONS, KEY_RESOURCE_TYPE,
+                                       KEY_DISCOVERY_ACTIONS, KEY_RESOURCE_TYPE,
                                        DataRule, Gap, KeyRef, bucket_read_failed, discovery_for, fit)
 from rules.policy.resource_policy_probe import PolicyError, public_kms_grant
 from rules.inventory.s3_kms import KeyMetadata, S3KmsLookups, lookups_for
@@ -107,10 +107,8 @@ METADATA: dict[str, Any] = {
             "BucketTagKey": BUCKET_TAG_PARAMETER,
         },
     },
-    "iam_actions": DISCOVERY_ACTIONS + [
-        "transcribe:ListVocabularies", "transcribe:ListVocabularyFilters", "transcribe:GetVocabulary",
-        "transcribe:GetVocabularyFilter", "s3:GetEncryptionConfiguration", "kms:DescribeKey", "kms:GetKeyPolicy",
-        "kms:GetKeyRotationStatus"],
+    "iam_actions": [*KEY_DISCOVERY_ACTIONS, "s3:GetEncryptionConfiguration", "kms:DescribeKey", "kms:GetKeyPolicy",
+                    "kms:GetKeyRotationStatus"],
     "remediation": "Enable the key (EnableKey) or cancel its deletion (CancelKeyDeletion), turn on automatic rotation "
                    "(EnableKeyRotation), and limit key policy statements for Principal * or other accounts with "
                    "kms:CallerAccount, aws:PrincipalOrgID or aws:SourceAccount (PutKeyPolicy).",

@@ -47,8 +47,9 @@ from rules.engine.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContex
 from rules.inventory.job_references import JobReferences
 from rules.inventory.s3_kms import S3KmsLookups, lookups_for
 from rules.inventory.s3_location import bucket_of, is_service_bucket
-from rules.inventory.transcribe import (JOB_KINDS, LANGUAGE_MODEL, VOCABULARY, VOCABULARY_FILTER, ListingError, ResourceKind,
-                                        TranscribeInventory, error_code, output_uris)
+from rules.inventory.transcribe import (CUSTOMIZATION_KINDS, JOB_KINDS, JOB_READ_ACTIONS, LANGUAGE_MODEL, VOCABULARY,
+                                        VOCABULARY_FILTER, ListingError, ResourceKind, TranscribeInventory, error_code,
+                                        output_uris, read_actions)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -73,18 +74,14 @@ BUCKET_TAG_PARAMETER = {
                    "s3:ListAllMyBuckets and s3:GetBucketTagging). Empty: no tag lookup.",
 }
 TAG_ACTIONS = ("s3:ListAllMyBuckets", "s3:GetBucketTagging")
-# What discovering the data buckets and keys calls (every job kind's List and Get, the language
-# models, the BucketTagKey lookup): the bucket and key rules each declare these plus their own reads.
-DISCOVERY_ACTIONS = [
-    "transcribe:ListTranscriptionJobs", "transcribe:ListMedicalTranscriptionJobs", "transcribe:ListCallAnalyticsJobs",
-    "transcribe:ListMedicalScribeJobs", "transcribe:GetTranscriptionJob", "transcribe:GetMedicalTranscriptionJob",
-    "transcribe:GetCallAnalyticsJob", "transcribe:GetMedicalScribeJob", "transcribe:ListLanguageModels",
-    "transcribe:DescribeLanguageModel", *TAG_ACTIONS,
-]
+# What discovering the data buckets calls (every job kind's List and Get, the language models, the
+# BucketTagKey lookup): the bucket rules each declare these plus their own reads.
+DISCOVERY_ACTIONS = JOB_READ_ACTIONS + read_actions(LANGUAGE_MODEL) + TAG_ACTIONS
+# ... and the keys: customization_keys also reads the vocabularies and filters.
+KEY_DISCOVERY_ACTIONS = DISCOVERY_ACTIONS + read_actions(VOCABULARY, VOCABULARY_FILTER)
 
 # Where each source is named in annotations.
 MEDIA, OUTPUT, TRAINING, NAMED, TAGGED = "media", "output", "training data", "BucketNames", "BucketTagKey"
-_CUSTOMIZATION_KINDS = (VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
 
 @dataclass(frozen=True)
@@ -217,7 +214,7 @@ class TranscribeDataDiscovery:
         if self._customization_keys is None:
             refs: list[KeyRef] = []
             gaps: list[Gap] = []
-            for kind in _CUSTOMIZATION_KINDS:
+            for kind in CUSTOMIZATION_KINDS:
                 for resource, detail in self._details(kind, gaps):
                     key = (detail.get("EncryptionConfiguration") or {}).get("KMSKey")
                     if key:
