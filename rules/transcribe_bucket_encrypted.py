@@ -60,47 +60,35 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER, DISCOVERY_ACTIONS, Buckets,
-                                       DataRule, bucket_read_failed)
+from rules.inventory.discovery import BUCKET_RESOURCE_TYPE, Buckets, DataRule, data_rule_metadata
 from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups
 from rules.inventory.transcribe import error_code
 
-METADATA: dict[str, Any] = {
-    "name": "transcribe-bucket-encrypted",
-    "order": 14,
-    "title": "S3 buckets holding Transcribe data encrypt by default with a customer managed KMS key",
-    "description": "Every S3 bucket holding Transcribe media, output or training data (or named by BucketNames or "
-                   "BucketTagKey) has SSE-KMS or DSSE-KMS default encryption with a customer managed key.",
-    "rationale": "A customer managed key lets you control, audit and revoke every decryption of call audio, "
-                 "transcripts and clinical documents; the SSE-S3 baseline S3 applies to every bucket does not.",
-    "practice": 1,
-    "severity": "high",
-    "trigger": {"type": "periodic", "frequency": "TwentyFour_Hours"},
-    "resource_kinds": [BUCKET_RESOURCE_TYPE],
-    "reports": "Each Transcribe data bucket as AWS::S3::Bucket by name; the account when Transcribe resources or "
-               "buckets could not be read.",
-    "not_applicable": "A bucket that does not exist (deleted since a job named it, or misnamed in BucketNames).",
-    "parameters": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "AllowSseS3": {
-                "type": "string",
-                "x-type": "boolean",
-                "default": "false",
-                "description": "true accepts SSE-S3 (AES256) and, without KmsKeyArns, the AWS managed key aws/s3.",
-            },
-            "KmsKeyArns": KMS_KEY_ARNS_PARAMETER,
-            "BucketNames": BUCKET_NAMES_PARAMETER,
-            "BucketTagKey": BUCKET_TAG_PARAMETER,
+METADATA: dict[str, Any] = data_rule_metadata(  # adds the trigger, BucketNames/BucketTagKey, discovery's actions
+    name="transcribe-bucket-encrypted",
+    order=14,
+    title="S3 buckets holding Transcribe data encrypt by default with a customer managed KMS key",
+    description="Every S3 bucket holding Transcribe media, output or training data (or named by BucketNames or "
+                "BucketTagKey) has SSE-KMS or DSSE-KMS default encryption with a customer managed key.",
+    rationale="A customer managed key lets you control, audit and revoke every decryption of call audio, "
+              "transcripts and clinical documents; the SSE-S3 baseline S3 applies to every bucket does not.",
+    practice=1,
+    severity="high",
+    parameters={
+        "AllowSseS3": {
+            "type": "string",
+            "x-type": "boolean",
+            "default": "false",
+            "description": "true accepts SSE-S3 (AES256) and, without KmsKeyArns, the AWS managed key aws/s3.",
         },
+        "KmsKeyArns": KMS_KEY_ARNS_PARAMETER,
     },
-    "iam_actions": DISCOVERY_ACTIONS + ["s3:GetEncryptionConfiguration", "kms:DescribeKey"],
-    "remediation": "Set default encryption to SSE-KMS with a customer managed key (PutBucketEncryption, "
-                   "SSEAlgorithm aws:kms, KMSMasterKeyID the key ARN, BucketKeyEnabled true), e.g. with the SSM "
-                   "Automation runbook AWS-EnableS3BucketKeys (BucketName, KMSKeyId); re-encrypt existing objects "
-                   "with S3 Batch Operations copy.",
-}
+    iam_actions=["s3:GetEncryptionConfiguration", "kms:DescribeKey"],
+    remediation="Set default encryption to SSE-KMS with a customer managed key (PutBucketEncryption, "
+                "SSEAlgorithm aws:kms, KMSMasterKeyID the key ARN, BucketKeyEnabled true), e.g. with the SSM "
+                "Automation runbook AWS-EnableS3BucketKeys (BucketName, KMSKeyId); re-encrypt existing objects "
+                "with S3 Batch Operations copy.",
+)
 
 _NAMES = {"AES256": "SSE-S3 (AES256)", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
 
@@ -116,7 +104,7 @@ class TranscribeBucketEncrypted(DataRule):
         try:
             encryption = lookups.default_encryption(bucket)
         except ClientError as error:  # Scenarios 7, 8
-            return bucket_read_failed(self, ctx, bucket, label, error, f"the default encryption of bucket {bucket}")
+            return self.bucket_read_failed(ctx, bucket, label, error, f"the default encryption of bucket {bucket}")
         algorithm = encryption.algorithm or "AES256"  # the legacy "no configuration" answer: S3 still uses SSE-S3
         if algorithm == "AES256":  # Scenario 3
             if allow_sse_s3:

@@ -71,45 +71,30 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
-                                       DISCOVERY_ACTIONS, Buckets, DataRule,
-                                       bucket_read_failed, fit)
+from rules.inventory.discovery import BUCKET_RESOURCE_TYPE, Buckets, DataRule, data_rule_metadata, fit
 from rules.policy.resource_policy_probe import PolicyError, public_s3_grant
 from rules.inventory.s3_kms import S3KmsLookups
 from rules.inventory.transcribe import error_code
 
 SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
-METADATA: dict[str, Any] = {
-    "name": "transcribe-bucket-public-access-blocked",
-    "order": 16,
-    "title": "S3 buckets holding Transcribe data block public access",
-    "description": "Every S3 bucket holding Transcribe data has all four Block Public Access settings on (bucket or "
-                   "account level) and a bucket policy that grants nothing to anonymous or unrelated callers.",
-    "rationale": "One public grant exposes every recording and transcript in a bucket; Block Public Access and a "
-                 "policy limited to fixed principals, networks or organizations keep it private.",
-    "practice": 1,
-    "severity": "critical",
-    "trigger": {"type": "periodic", "frequency": "TwentyFour_Hours"},
-    "resource_kinds": [BUCKET_RESOURCE_TYPE],
-    "reports": "Each Transcribe data bucket as AWS::S3::Bucket by name; the account when Transcribe resources or "
-               "buckets could not be read.",
-    "not_applicable": "A bucket that does not exist (deleted since a job named it, or misnamed in BucketNames).",
-    "parameters": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "BucketNames": BUCKET_NAMES_PARAMETER,
-            "BucketTagKey": BUCKET_TAG_PARAMETER,
-        },
-    },
-    "iam_actions": DISCOVERY_ACTIONS + ["s3:GetBucketPublicAccessBlock", "s3:GetAccountPublicAccessBlock",
-                                        "s3:GetBucketPolicy"],
-    "remediation": "Turn on all four Block Public Access settings for the bucket (SSM runbook "
-                   "AWSConfigRemediation-ConfigureS3BucketPublicAccessBlock, BucketName) or the account "
-                   "(AWSConfigRemediation-ConfigureS3PublicAccessBlock, AccountId), and remove Principal * grants "
-                   "or limit them with aws:SourceVpce, aws:PrincipalOrgID or aws:SourceAccount.",
-}
+METADATA: dict[str, Any] = data_rule_metadata(  # adds the trigger, BucketNames/BucketTagKey, discovery's actions
+    name="transcribe-bucket-public-access-blocked",
+    order=16,
+    title="S3 buckets holding Transcribe data block public access",
+    description="Every S3 bucket holding Transcribe data has all four Block Public Access settings on (bucket or "
+                "account level) and a bucket policy that grants nothing to anonymous or unrelated callers.",
+    rationale="One public grant exposes every recording and transcript in a bucket; Block Public Access and a "
+              "policy limited to fixed principals, networks or organizations keep it private.",
+    practice=1,
+    severity="critical",
+    parameters={},
+    iam_actions=["s3:GetBucketPublicAccessBlock", "s3:GetAccountPublicAccessBlock", "s3:GetBucketPolicy"],
+    remediation="Turn on all four Block Public Access settings for the bucket (SSM runbook "
+                "AWSConfigRemediation-ConfigureS3BucketPublicAccessBlock, BucketName) or the account "
+                "(AWSConfigRemediation-ConfigureS3PublicAccessBlock, AccountId), and remove Principal * grants "
+                "or limit them with aws:SourceVpce, aws:PrincipalOrgID or aws:SourceAccount.",
+)
 
 
 class TranscribeBucketPublicAccessBlocked(DataRule):
@@ -121,8 +106,7 @@ class TranscribeBucketPublicAccessBlocked(DataRule):
         try:
             settings = lookups.public_access_block(bucket) or {}
         except ClientError as error:  # Scenarios 7, 8
-            return bucket_read_failed(self, ctx, bucket, label, error,
-                                      f"the public access block of bucket {bucket}")
+            return self.bucket_read_failed(ctx, bucket, label, error, f"the public access block of bucket {bucket}")
         missing = [name for name in SETTINGS if not settings.get(name)]
         if missing:
             try:
@@ -140,7 +124,7 @@ class TranscribeBucketPublicAccessBlocked(DataRule):
         try:
             policy = lookups.bucket_policy(bucket)
         except ClientError as error:  # Scenario 7
-            return bucket_read_failed(self, ctx, bucket, label, error, f"the bucket policy of bucket {bucket}")
+            return self.bucket_read_failed(ctx, bucket, label, error, f"the bucket policy of bucket {bucket}")
         if policy is not None:
             try:
                 grant = public_s3_grant(policy, bucket, ctx.account_id, ctx.partition)

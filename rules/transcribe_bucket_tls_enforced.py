@@ -69,47 +69,34 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
-                                       DISCOVERY_ACTIONS, Buckets, DataRule,
-                                       bucket_read_failed, fit)
+from rules.inventory.discovery import BUCKET_RESOURCE_TYPE, Buckets, DataRule, data_rule_metadata, fit
 from rules.policy.resource_policy_probe import PolicyError, tls_gap
 from rules.inventory.s3_kms import S3KmsLookups
 
-METADATA: dict[str, Any] = {
-    "name": "transcribe-bucket-tls-enforced",
-    "order": 15,
-    "title": "S3 buckets holding Transcribe data refuse plain HTTP and old TLS",
-    "description": "The policy of every S3 bucket holding Transcribe data explicitly denies, for every caller, "
-                   "requests without TLS (aws:SecureTransport false) and with TLS older than MinimumTlsVersion.",
-    "rationale": "Call audio and transcripts must not travel in clear text or over weak TLS; S3 accepts both "
-                 "unless the bucket policy explicitly denies them for every caller.",
-    "practice": 1,
-    "severity": "high",
-    "trigger": {"type": "periodic", "frequency": "TwentyFour_Hours"},
-    "resource_kinds": [BUCKET_RESOURCE_TYPE],
-    "reports": "Each Transcribe data bucket as AWS::S3::Bucket by name; the account when Transcribe resources or "
-               "buckets could not be read.",
-    "not_applicable": "A bucket that does not exist (deleted since a job named it, or misnamed in BucketNames).",
-    "parameters": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "MinimumTlsVersion": {
-                "type": "string",
-                "enum": ["1.2", "1.3"],
-                "default": "1.2",
-                "description": "Oldest TLS version the bucket policy must let through; older ones must be denied.",
-            },
-            "BucketNames": BUCKET_NAMES_PARAMETER,
-            "BucketTagKey": BUCKET_TAG_PARAMETER,
+METADATA: dict[str, Any] = data_rule_metadata(  # adds the trigger, BucketNames/BucketTagKey, discovery's actions
+    name="transcribe-bucket-tls-enforced",
+    order=15,
+    title="S3 buckets holding Transcribe data refuse plain HTTP and old TLS",
+    description="The policy of every S3 bucket holding Transcribe data explicitly denies, for every caller, "
+                "requests without TLS (aws:SecureTransport false) and with TLS older than MinimumTlsVersion.",
+    rationale="Call audio and transcripts must not travel in clear text or over weak TLS; S3 accepts both "
+              "unless the bucket policy explicitly denies them for every caller.",
+    practice=1,
+    severity="high",
+    parameters={
+        "MinimumTlsVersion": {
+            "type": "string",
+            "enum": ["1.2", "1.3"],
+            "default": "1.2",
+            "description": "Oldest TLS version the bucket policy must let through; older ones must be denied.",
         },
     },
-    "iam_actions": DISCOVERY_ACTIONS + ["s3:GetBucketPolicy"],
-    "remediation": "Add bucket policy statements with Effect Deny, Principal *, Action s3:*, Resource the bucket "
-                   "and bucket/*: one with Condition Bool aws:SecureTransport false, one with NumericLessThan "
-                   "s3:TlsVersion set to MinimumTlsVersion. The SSM runbook AWSConfigRemediation-"
-                   "RestrictBucketSSLRequestsOnly (BucketName, AutomationAssumeRole) adds the first.",
-}
+    iam_actions=["s3:GetBucketPolicy"],
+    remediation="Add bucket policy statements with Effect Deny, Principal *, Action s3:*, Resource the bucket "
+                "and bucket/*: one with Condition Bool aws:SecureTransport false, one with NumericLessThan "
+                "s3:TlsVersion set to MinimumTlsVersion. The SSM runbook AWSConfigRemediation-"
+                "RestrictBucketSSLRequestsOnly (BucketName, AutomationAssumeRole) adds the first.",
+)
 
 
 class TranscribeBucketTlsEnforced(DataRule):
@@ -122,7 +109,7 @@ class TranscribeBucketTlsEnforced(DataRule):
         try:
             policy = lookups.bucket_policy(bucket)
         except ClientError as error:  # Scenarios 8, 9
-            return bucket_read_failed(self, ctx, bucket, label, error, f"the bucket policy of bucket {bucket}")
+            return self.bucket_read_failed(ctx, bucket, label, error, f"the bucket policy of bucket {bucket}")
         if policy is None:  # Scenario 3
             return self._bucket(ctx, ComplianceType.NON_COMPLIANT, bucket,
                                 f"{label} has no bucket policy, so S3 accepts plain-HTTP and pre-{minimum} TLS "

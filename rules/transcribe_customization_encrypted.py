@@ -55,8 +55,9 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.inventory.s3_kms import KMS_KEY_ARNS_PARAMETER, S3KmsLookups, lookups_for
-from rules.inventory.transcribe import (CUSTOMIZATION_FIELDS, LANGUAGE_MODEL, MEDICAL_VOCABULARY, VOCABULARY,
-                                        VOCABULARY_FILTER, Resource, ResourceKind, require_modelled_fields)
+from rules.inventory.transcribe import (CUSTOMIZATION_FIELDS, CUSTOMIZATION_KINDS, LANGUAGE_MODEL, MEDICAL_VOCABULARY,
+                                        VOCABULARY, VOCABULARY_FILTER, Resource, ResourceKind, get_actions,
+                                        list_actions, require_modelled_fields)
 
 KINDS = (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
@@ -84,16 +85,8 @@ METADATA: dict[str, Any] = {
             **RESOURCE_RULE_PARAMETERS,
         },
     },
-    "iam_actions": [
-        "transcribe:ListVocabularies",
-        "transcribe:ListMedicalVocabularies",
-        "transcribe:ListVocabularyFilters",
-        "transcribe:ListLanguageModels",
-        "transcribe:GetVocabulary",
-        "transcribe:GetVocabularyFilter",
-        "transcribe:DescribeLanguageModel",
-        "kms:DescribeKey",
-    ],
+    # Medical vocabularies are judged from their listing: they take no key.
+    "iam_actions": [*list_actions(*KINDS), *get_actions(*CUSTOMIZATION_KINDS), "kms:DescribeKey"],
     "remediation": "Vocabularies and vocabulary filters: call UpdateVocabulary/UpdateVocabularyFilter with "
                    "EncryptionConfiguration.KMSKey set to a customer managed key ARN and a DataAccessRoleArn allowed "
                    "to use that key (an update replaces the source, so give the same Phrases/Words or file again). "

@@ -94,12 +94,12 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, TranscribeGuardRule
-from rules.inventory.iam import iam_inventory_for
+from rules.inventory.iam import IamInventory, iam_inventory_for
 from rules.policy.evaluation import Decision, PolicyError, Request, evaluate, satisfying_context, statements
 from rules.inventory.job_references import JobReferences
 from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, CUSTOMIZATION_FIELDS, LANGUAGE_MODEL, MEDICAL_SCRIBE_JOB,
                                         TRANSCRIPTION_JOB, VOCABULARY, VOCABULARY_FILTER, ListingError, Resource,
-                                        ResourceKind, error_code, require_modelled_fields)
+                                        ResourceKind, error_code, read_actions, require_modelled_fields)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -150,18 +150,7 @@ METADATA: dict[str, Any] = {
         },
     },
     "iam_actions": [
-        "transcribe:ListTranscriptionJobs",
-        "transcribe:ListCallAnalyticsJobs",
-        "transcribe:ListMedicalScribeJobs",
-        "transcribe:ListVocabularies",
-        "transcribe:ListVocabularyFilters",
-        "transcribe:ListLanguageModels",
-        "transcribe:GetTranscriptionJob",
-        "transcribe:GetCallAnalyticsJob",
-        "transcribe:GetMedicalScribeJob",
-        "transcribe:GetVocabulary",
-        "transcribe:GetVocabularyFilter",
-        "transcribe:DescribeLanguageModel",
+        *read_actions(*KINDS),
         "iam:ListRoles",
         "iam:GetRole",
         "iam:ListAttachedRolePolicies",
@@ -428,12 +417,12 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
                 ctx.keep_earlier_results = True
         if not users:
             return
-        reader = _IamReader(ctx.client("iam"))
-        role_ids = _role_ids(ctx)
+        iam = iam_inventory_for(ctx.client_factory, ctx.account_id)
+        role_ids = _role_ids(iam)
         for role_arn, names in users.values():  # Scenario 12: each role looked up and reported once
-            yield self._evaluate_role(ctx, reader, role_arn, names, role_ids)
+            yield self._evaluate_role(ctx, iam, role_arn, names, role_ids)
 
-    def _evaluate_role(self, ctx: RunContext, reader: "_IamReader", role_arn: str, names: list[str],
+    def _evaluate_role(self, ctx: RunContext, iam: IamInventory, role_arn: str, names: list[str],
                        role_ids: Mapping[str, str]) -> Evaluation:
         parsed = _role_name(role_arn)
         if parsed is None:  # Scenario 3: not even a role ARN
@@ -445,7 +434,7 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
                                with_users(f"role is in account {account}, not this one; its trust and permissions "
                                           "cannot be checked here", names), ROLE_RESOURCE_TYPE)
         try:
-            facts = reader.role(role_arn, role_name)
+            facts = _role_facts(iam, role_arn, role_name)
         except ClientError as error:
             listed = role_ids.get(role_name)  # the RoleId ListRoles gave: the role's Config identity
             if error_code(error) == "NoSuchEntity":  # Scenario 3 (listed: deleted since, Scenario 14)
@@ -477,13 +466,13 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
             "s3:*, kms:* or * on all resources", names), ROLE_RESOURCE_TYPE)
 
 
-def _role_ids(ctx: RunContext) -> dict[str, str]:
-    """Role name -> RoleId of every role in the account, from iam:ListRoles through the shared IAM
-    inventory (every page, once per run however many roles are judged). A failed listing is
-    logged and leaves the map empty: roles are still judged through GetRole, which carries the
-    RoleId too, and only a role whose GetRole also fails is then reported by ARN."""
+def _role_ids(iam: IamInventory) -> dict[str, str]:
+    """Role name -> RoleId of every role in the account, from iam:ListRoles (every page, once per
+    run however many roles are judged). A failed listing is logged and leaves the map empty: roles
+    are still judged through GetRole, which carries the RoleId too, and only a role whose GetRole
+    also fails is then reported by ARN."""
     try:
-        return {role.name: role.role_id for role in iam_inventory_for(ctx.client_factory, ctx.account_id).roles()}
+        return {role.name: role.role_id for role in iam.roles()}
     except ListingError as error:
         LOGGER.warning("iam:ListRoles failed (%s): a role whose GetRole fails is reported by ARN",
                        error_code(error.error))
@@ -497,57 +486,32 @@ def _read(ctx: RunContext, resource: Resource) -> Any:
         return error
 
 
-class _IamReader:
-    """Reads roles and managed policies, each at most once per run (paginators where IAM has them)."""
-
-    def __init__(self, iam: Any):
-        self.iam = iam
-        self._managed: dict[str, Any] = {}
-
-    def role(self, role_arn: str, name: str) -> RoleFacts:
-        """Raises ClientError when GetRole fails, RoleReadError when a later read does."""
-        role = self.iam.get_role(RoleName=name)["Role"]
-        role_id = str(role["RoleId"])
-        facts = RoleFacts(arn=str(role.get("Arn") or role_arn), role_id=role_id, name=name,
-                          trust=role.get("AssumeRolePolicyDocument") or {}, attached=[])
-        try:
-            what = "its attached policies (iam:ListAttachedRolePolicies)"
-            facts.attached = [(p["PolicyName"], p["PolicyArn"]) for page in
-                              self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
-                              for p in page.get("AttachedPolicies", [])]
-            what = "its inline policies (iam:ListRolePolicies)"
-            inline = [n for page in self.iam.get_paginator("list_role_policies").paginate(RoleName=name)
-                      for n in page.get("PolicyNames", [])]
-            for policy_name in inline:
-                what = f"inline policy {policy_name} (iam:GetRolePolicy)"
-                document = self.iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-                facts.policies.append((f"inline policy {policy_name}", document))
-            for policy_name, policy_arn in facts.attached:
-                if is_administrator_access(policy_arn):
-                    continue  # a finding by itself; its document adds nothing
-                what = f"managed policy {policy_name} (iam:GetPolicy, iam:GetPolicyVersion)"
-                facts.policies.append((f"managed policy {policy_name}", self.managed(policy_arn)))
-            boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-            if boundary_arn:
-                what = "its permissions boundary (iam:GetPolicy, iam:GetPolicyVersion)"
-                facts.boundary = self.managed(boundary_arn)
-        except ClientError as error:
-            raise RoleReadError(role_id, error, what) from error
-        return facts
-
-    def managed(self, policy_arn: str) -> Any:
-        """The default version's document of a managed policy; a failure is remembered too."""
-        if policy_arn not in self._managed:
-            try:
-                version = self.iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
-                self._managed[policy_arn] = self.iam.get_policy_version(
-                    PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
-            except ClientError as error:
-                self._managed[policy_arn] = error
-        found = self._managed[policy_arn]
-        if isinstance(found, ClientError):
-            raise found
-        return found
+def _role_facts(iam: IamInventory, role_arn: str, name: str) -> RoleFacts:
+    """What the shared IAM inventory says about the role. Raises ClientError when GetRole fails,
+    RoleReadError (naming the read) when a later read does."""
+    role = iam.role(name)
+    role_id = str(role["RoleId"])
+    facts = RoleFacts(arn=str(role.get("Arn") or role_arn), role_id=role_id, name=name,
+                      trust=role.get("AssumeRolePolicyDocument") or {}, attached=[])
+    try:
+        what = "its attached policies (iam:ListAttachedRolePolicies)"
+        facts.attached = iam.role_attached_policies(name)
+        what = "its inline policies (iam:ListRolePolicies)"
+        for policy_name in iam.role_inline_policy_names(name):
+            what = f"inline policy {policy_name} (iam:GetRolePolicy)"
+            facts.policies.append((f"inline policy {policy_name}", iam.role_inline_policy(name, policy_name)))
+        for policy_name, policy_arn in facts.attached:
+            if is_administrator_access(policy_arn):
+                continue  # a finding by itself; its document adds nothing
+            what = f"managed policy {policy_name} (iam:GetPolicy, iam:GetPolicyVersion)"
+            facts.policies.append((f"managed policy {policy_name}", iam.managed_document(policy_arn)))
+        boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if boundary_arn:
+            what = "its permissions boundary (iam:GetPolicy, iam:GetPolicyVersion)"
+            facts.boundary = iam.managed_document(boundary_arn)
+    except ClientError as error:
+        raise RoleReadError(role_id, error, what) from error
+    return facts
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> Any:

@@ -86,8 +86,8 @@ from rules.policy.evaluation import PolicyError
 from rules.inventory.s3_kms import (KMS_ALGORITHMS, KMS_KEY_ARNS_PARAMETER, SSE, SSE_KMS_KEY, S3KmsLookups,
                                     kms_enforcement_probes, lookups_for, object_location, unrefused)
 from rules.inventory.s3_location import bucket_of, is_service_bucket
-from rules.inventory.transcribe import (FAILED, FINISHED_OK, JOB_KINDS, Resource, ResourceKind, error_code,
-                                        output_uris)
+from rules.inventory.transcribe import (FAILED, FINISHED_OK, JOB_KINDS, JOB_READ_ACTIONS, Resource, ResourceKind,
+                                        error_code, output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-encrypted",
@@ -121,19 +121,7 @@ METADATA: dict[str, Any] = {
             **RESOURCE_RULE_PARAMETERS,
         },
     },
-    "iam_actions": [
-        "transcribe:ListTranscriptionJobs",
-        "transcribe:ListMedicalTranscriptionJobs",
-        "transcribe:ListCallAnalyticsJobs",
-        "transcribe:ListMedicalScribeJobs",
-        "transcribe:GetTranscriptionJob",
-        "transcribe:GetMedicalTranscriptionJob",
-        "transcribe:GetCallAnalyticsJob",
-        "transcribe:GetMedicalScribeJob",
-        "s3:GetEncryptionConfiguration",
-        "s3:GetBucketPolicy",
-        "kms:DescribeKey",
-    ],
+    "iam_actions": [*JOB_READ_ACTIONS, "s3:GetEncryptionConfiguration", "s3:GetBucketPolicy", "kms:DescribeKey"],
     "remediation": "Give each output bucket SSE-KMS default encryption with a customer managed key and a bucket "
                    "policy statement denying s3:PutObject when s3:x-amz-server-side-encryption is not aws:kms "
                    "(with KmsKeyArns, also when the key id is not listed); start jobs with OutputEncryptionKMSKeyId. "

@@ -45,8 +45,8 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import Evaluator, RunContext
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
 from rules.inventory.s3_location import bucket_of, is_service_bucket
-from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, MEDICAL_SCRIBE_JOB, Resource,
-                                        ResourceKind, output_uris)
+from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, FINISHED_OK, JOB_KINDS, JOB_READ_ACTIONS,
+                                        MEDICAL_SCRIBE_JOB, Resource, ResourceKind, output_uris)
 
 METADATA: dict[str, Any] = {
     "name": "transcribe-job-output-location",
@@ -79,16 +79,7 @@ METADATA: dict[str, Any] = {
             **RESOURCE_RULE_PARAMETERS,
         },
     },
-    "iam_actions": [
-        "transcribe:ListTranscriptionJobs",
-        "transcribe:ListMedicalTranscriptionJobs",
-        "transcribe:ListCallAnalyticsJobs",
-        "transcribe:ListMedicalScribeJobs",
-        "transcribe:GetTranscriptionJob",
-        "transcribe:GetMedicalTranscriptionJob",
-        "transcribe:GetCallAnalyticsJob",
-        "transcribe:GetMedicalScribeJob",
-    ],
+    "iam_actions": list(JOB_READ_ACTIONS),
     "remediation": "Start jobs with OutputBucketName (call analytics: OutputLocation) set to a bucket you own and "
                    "encrypt with your KMS key; add that bucket to AllowedOutputBuckets. Completed jobs cannot be "
                    "changed: delete them with Delete*Job once their output has been moved.",

@@ -72,8 +72,8 @@ from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext, require
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
-from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, JOB_KINDS, MEDICAL_SCRIBE_JOB, MEDICAL_TRANSCRIPTION_JOB,
-                                        TRANSCRIPTION_JOB, Resource, ResourceKind)
+from rules.inventory.transcribe import (CALL_ANALYTICS_JOB, FAILED, JOB_KINDS, JOB_LIST_ACTIONS, MEDICAL_SCRIBE_JOB,
+                                        MEDICAL_TRANSCRIPTION_JOB, TRANSCRIPTION_JOB, Resource, ResourceKind, get_actions)
 
 ALL_TYPES = "ALL"
 REDACTED_ONLY = "redacted"
@@ -139,13 +139,7 @@ METADATA: dict[str, Any] = {
             **RESOURCE_RULE_PARAMETERS,
         },
     },
-    "iam_actions": [
-        "transcribe:ListTranscriptionJobs",
-        "transcribe:ListMedicalTranscriptionJobs",
-        "transcribe:ListCallAnalyticsJobs",
-        "transcribe:ListMedicalScribeJobs",
-        "transcribe:GetCallAnalyticsJob",
-    ],
+    "iam_actions": [*JOB_LIST_ACTIONS, *get_actions(CALL_ANALYTICS_JOB)],  # only call analytics jobs are read
     "remediation": "Start jobs with ContentRedaction {RedactionType: PII, RedactionOutput: redacted} (call analytics: "
                    "Settings.ContentRedaction and Media.RedactedMediaFileUri for audio; medical: "
                    "ContentIdentificationType PHI). Settings cannot be changed after start: re-run the job and delete "

@@ -78,44 +78,33 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext
-from rules.inventory.discovery import (BUCKET_NAMES_PARAMETER, BUCKET_RESOURCE_TYPE, BUCKET_TAG_PARAMETER,
-                                       DISCOVERY_ACTIONS, KEY_RESOURCE_TYPE,
-                                       DataRule, Gap, KeyRef, bucket_read_failed, discovery_for, fit)
+from rules.inventory.discovery import (BUCKET_RESOURCE_TYPE, KEY_DISCOVERY_ACTIONS, KEY_RESOURCE_TYPE, DataRule, Gap, KeyRef,
+                                       data_rule_metadata, fit)
 from rules.policy.resource_policy_probe import PolicyError, public_kms_grant
-from rules.inventory.s3_kms import KeyMetadata, S3KmsLookups, lookups_for
+from rules.inventory.s3_kms import KeyMetadata, S3KmsLookups
 from rules.inventory.transcribe import error_code
 
-METADATA: dict[str, Any] = {
-    "name": "transcribe-kms-key-protected",
-    "order": 17,
-    "title": "KMS keys protecting Transcribe data are enabled, rotated and not shared",
-    "description": "Every customer managed KMS key named by a Transcribe data bucket or customization is Enabled, "
-                   "rotates automatically where supported, and its key policy grants nothing to other accounts.",
-    "rationale": "Whoever can use a key can read every transcript under it; a disabled or deleted key makes the data "
-                 "unreadable, and unrotated material stays in use for years.",
-    "practice": 1,
-    "severity": "high",
-    "trigger": {"type": "periodic", "frequency": "TwentyFour_Hours"},
-    "resource_kinds": [KEY_RESOURCE_TYPE, BUCKET_RESOURCE_TYPE],
-    "reports": "Each key as AWS::KMS::Key by key id; a bucket whose default encryption cannot be read as "
-               "AWS::S3::Bucket; the account when Transcribe resources or buckets could not be read.",
-    "not_applicable": "AWS managed keys (AWS sets their policy and rotation) and keys of another account.",
-    "parameters": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "BucketNames": BUCKET_NAMES_PARAMETER,
-            "BucketTagKey": BUCKET_TAG_PARAMETER,
-        },
-    },
-    "iam_actions": DISCOVERY_ACTIONS + [
-        "transcribe:ListVocabularies", "transcribe:ListVocabularyFilters", "transcribe:GetVocabulary",
-        "transcribe:GetVocabularyFilter", "s3:GetEncryptionConfiguration", "kms:DescribeKey", "kms:GetKeyPolicy",
-        "kms:GetKeyRotationStatus"],
-    "remediation": "Enable the key (EnableKey) or cancel its deletion (CancelKeyDeletion), turn on automatic rotation "
-                   "(EnableKeyRotation), and limit key policy statements for Principal * or other accounts with "
-                   "kms:CallerAccount, aws:PrincipalOrgID or aws:SourceAccount (PutKeyPolicy).",
-}
+METADATA: dict[str, Any] = data_rule_metadata(  # adds the trigger, BucketNames/BucketTagKey, discovery's actions
+    name="transcribe-kms-key-protected",
+    order=17,
+    title="KMS keys protecting Transcribe data are enabled, rotated and not shared",
+    description="Every customer managed KMS key named by a Transcribe data bucket or customization is Enabled, "
+                "rotates automatically where supported, and its key policy grants nothing to other accounts.",
+    rationale="Whoever can use a key can read every transcript under it; a disabled or deleted key makes the data "
+              "unreadable, and unrotated material stays in use for years.",
+    practice=1,
+    severity="high",
+    resource_kinds=[KEY_RESOURCE_TYPE, BUCKET_RESOURCE_TYPE],
+    reports="Each key as AWS::KMS::Key by key id; a bucket whose default encryption cannot be read as "
+            "AWS::S3::Bucket; the account when Transcribe resources or buckets could not be read.",
+    not_applicable="AWS managed keys (AWS sets their policy and rotation) and keys of another account.",
+    parameters={},
+    discovery_actions=KEY_DISCOVERY_ACTIONS,
+    iam_actions=["s3:GetEncryptionConfiguration", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"],
+    remediation="Enable the key (EnableKey) or cancel its deletion (CancelKeyDeletion), turn on automatic rotation "
+                "(EnableKeyRotation), and limit key policy statements for Principal * or other accounts with "
+                "kms:CallerAccount, aws:PrincipalOrgID or aws:SourceAccount (PutKeyPolicy).",
+)
 
 UNKNOWN_KEYS = "the KMS keys they name"
 _KEY_ARN = re.compile(r"^arn:[^:]+:kms:[^:]*:(\d{12}):key/(.+)$")
@@ -129,11 +118,9 @@ class TranscribeKmsKeyProtected(DataRule):
     UNKNOWN = UNKNOWN_KEYS
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
-        discovery = discovery_for(ctx, self.invoked_as_function, self.lambda_context)
-        found = discovery.buckets(*self.bucket_params(params))
-        self.keep_if_partial(ctx, discovery)
+        discovery, found = self.discover(ctx, params)
         customization_refs, customization_gaps = discovery.customization_keys()
-        lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
+        lookups = self.lookups(ctx)
         evaluations: list[Evaluation] = list(self.unreadable_tags(ctx, found))
         refs: list[KeyRef] = []
         for bucket in found.names:
@@ -141,8 +128,8 @@ class TranscribeKmsKeyProtected(DataRule):
                 encryption = lookups.default_encryption(bucket)
             except ClientError as error:  # Scenario 9
                 if error_code(error) != "NoSuchBucket":
-                    evaluations.append(bucket_read_failed(
-                        self, ctx, bucket, found.label(bucket), error,
+                    evaluations.append(self.bucket_read_failed(
+                        ctx, bucket, found.label(bucket), error,
                         f"the default encryption of bucket {bucket}, so its KMS key is unknown"))
                 continue
             if encryption.is_kms and encryption.kms_key_id:  # implied aws/s3 is never described (Scenario 3)

@@ -55,7 +55,8 @@ from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext, require
 from rules.engine.incremental import RESOURCE_RULE_PARAMETERS, ResourceRule
-from rules.inventory.transcribe import ALL_KINDS, KINDS_BY_KEY, Resource, ResourceKind
+from rules.inventory.transcribe import (ALL_KINDS, CALL_ANALYTICS_CATEGORY, JOB_GET_ACTIONS, KINDS_BY_KEY, TAGS_ACTION, Resource,
+                                        ResourceKind, get_actions, list_actions)
 
 # AWS tag characters (letters, digits, spaces and _ . : / = + - @), less the separators of the
 # compact form: = ends a key, | separates values, and , separates entries.
@@ -103,23 +104,8 @@ METADATA: dict[str, Any] = {
             **RESOURCE_RULE_PARAMETERS,
         },
     },
-    "iam_actions": [
-        "transcribe:ListTranscriptionJobs",
-        "transcribe:ListMedicalTranscriptionJobs",
-        "transcribe:ListCallAnalyticsJobs",
-        "transcribe:ListMedicalScribeJobs",
-        "transcribe:ListVocabularies",
-        "transcribe:ListMedicalVocabularies",
-        "transcribe:ListVocabularyFilters",
-        "transcribe:ListLanguageModels",
-        "transcribe:ListCallAnalyticsCategories",
-        "transcribe:GetTranscriptionJob",
-        "transcribe:GetMedicalTranscriptionJob",
-        "transcribe:GetCallAnalyticsJob",
-        "transcribe:GetMedicalScribeJob",
-        "transcribe:GetCallAnalyticsCategory",
-        "transcribe:ListTagsForResource",
-    ],
+    # Jobs and categories carry their tags in their Get response; the others need ListTagsForResource.
+    "iam_actions": [*list_actions(*ALL_KINDS), *JOB_GET_ACTIONS, *get_actions(CALL_ANALYTICS_CATEGORY), TAGS_ACTION],
     "remediation": "Tag resources with TagResource (or Tags on Start*/Create* requests) using the RequiredTags keys "
                    "and allowed values; make your pipelines pass them on every request.",
 }

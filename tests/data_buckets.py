@@ -10,9 +10,9 @@ from typing import Any, Iterator, Mapping
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from rdklib import ClientFactory, Evaluation
+from rdklib import Evaluation
 
-from tests.helpers import ACCOUNT
+from tests.helpers import ACCOUNT, evaluate_periodic, verdicts  # noqa: F401 (verdicts: for the bucket rules' tests)
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/transcribe-data-access"
 ALL_ON = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
@@ -123,13 +123,7 @@ def create_vocabulary(sim: Any, name: str, source_bucket: str, key_arn: str | No
 
 
 def run(rule_class: Any, parameters: Mapping[str, str] | None = None, factory: Any = None) -> list[Evaluation]:
-    rule = rule_class()
-    return list(rule.evaluate_periodic({"accountId": ACCOUNT}, factory or ClientFactory(None, assume_role_mode=False),
-                                       rule.evaluate_parameters(dict(parameters or {}))))
-
-
-def verdicts(evaluations: list[Evaluation]) -> dict[str, str]:
-    return {e.complianceResourceId: e.complianceType for e in evaluations}
+    return evaluate_periodic(rule_class(), parameters, factory)
 
 
 def texts(evaluations: list[Evaluation]) -> dict[str, str]:

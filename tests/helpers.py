@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from botocore.exceptions import ClientError
+from rdklib import ClientFactory, Evaluation
 
 from transcribe_guard.events import scheduled_notification
 from transcribe_guard.simulator.config import read_verdicts, result_token
@@ -60,6 +61,19 @@ def periodic_event(rule_name: str, parameters: Mapping[str, str] | None = None, 
     return scheduled_notification(rule_name, ACCOUNT, result_token(rule_name),
                                   rule_parameters={"AssumeRoleMode": "false", **(parameters or {})},
                                   now=now or clock.now())
+
+
+def evaluate_periodic(rule: Any, parameters: Mapping[str, Any] | None = None, factory: Any = None) -> list[Evaluation]:
+    """A periodic run of ``rule`` (an instance, so a test can inspect it afterwards) for the simulated
+    account, its parameters parsed first as rdklib does; a new client factory (a fresh run's
+    inventories) unless ``factory`` is given."""
+    return list(rule.evaluate_periodic({"accountId": ACCOUNT}, factory or ClientFactory(None, assume_role_mode=False),
+                                       rule.evaluate_parameters(dict(parameters or {}))))
+
+
+def verdicts(evaluations: list[Evaluation]) -> dict[str, str]:
+    """resource id -> compliance of a run's evaluations."""
+    return {e.complianceResourceId: e.complianceType for e in evaluations}
 
 
 def stored_verdicts(sim: Any, rule_name: str) -> dict[str, str]:

@@ -21,7 +21,10 @@ from rules.transcribe_data_access_role import (KINDS, METADATA, PROBE_ACCOUNT, T
                                                lambda_handler, permission_findings, trust_findings, used_by,
                                                with_users)
 from tests.helpers import rejected_parameters
-from tests.helpers import ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, put_media, stored_verdicts
+from tests.helpers import (ACCOUNT, REGION, access_denied, deploy_rule, evaluate_periodic, fail_calls, put_media,
+                           stored_verdicts, verdicts)
+from tests.iam_helpers import create_policy, create_role
+from tests.iam_helpers import policy_document as policy
 from transcribe_guard.events import scheduled_notification
 from transcribe_guard.iam_actions import recording
 from transcribe_guard.simulator.config import result_token
@@ -39,10 +42,6 @@ COMPLIANT_TEXT = ("Only transcribe.amazonaws.com, for this account, can assume t
 NO_GUARD = "trust policy lets transcribe.amazonaws.com assume the role without aws:SourceAccount or aws:SourceArn"
 S3_ANY = "allows s3:DeleteBucket on any bucket"
 KMS_ANY = "allows kms:ScheduleKeyDeletion on any key"
-
-
-def policy(*statement: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statement)}
 
 
 def trust(principal: Any = None, condition: dict[str, Any] | None = None, action: str = "sts:AssumeRole") -> dict[str, Any]:
@@ -187,13 +186,7 @@ def test_annotation_names_as_many_users_as_fit() -> None:
 # --- against the simulator ----------------------------------------------------------------------
 
 def run(parameters: dict[str, str] | None = None, factory: Any = None) -> list[Evaluation]:
-    rule = TranscribeDataAccessRole()
-    return rule.evaluate_periodic({"accountId": ACCOUNT}, factory or ClientFactory(None, assume_role_mode=False),
-                                  rule.evaluate_parameters(parameters or {}))
-
-
-def verdicts(evaluations: list[Evaluation]) -> dict[str, str]:
-    return {e.complianceResourceId: e.complianceType for e in evaluations}
+    return evaluate_periodic(TranscribeDataAccessRole(), parameters, factory)
 
 
 @pytest.fixture
@@ -211,19 +204,13 @@ def aws_managed_policies(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_role(sim: Any, name: str, trust_policy: dict[str, Any] = GOOD_TRUST, inline: dict[str, Any] | None = SCOPED,
               managed: tuple[str, ...] = (), boundary: str | None = None) -> tuple[str, str]:
-    """(ARN, RoleId) of a new role."""
-    iam = sim.client("iam")
-    extra = {"PermissionsBoundary": boundary} if boundary else {}
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust_policy), **extra)["Role"]
-    if inline is not None:
-        iam.put_role_policy(RoleName=name, PolicyName="access", PolicyDocument=json.dumps(inline))
-    for policy_arn in managed:
-        iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+    """(ARN, RoleId) of a new role; its inline policy, when given, is named ``access``."""
+    role = create_role(sim, name, trust_policy, {"access": inline} if inline is not None else {}, managed, boundary)
     return role["Arn"], role["RoleId"]
 
 
 def managed_policy(sim: Any, name: str, document: dict[str, Any]) -> str:
-    return str(sim.client("iam").create_policy(PolicyName=name, PolicyDocument=json.dumps(document))["Policy"]["Arn"])
+    return str(create_policy(sim, name, document)["Arn"])
 
 
 def use(sim: Any, kind: str, name: str, role_arn: str) -> str:
@@ -569,13 +556,13 @@ def test_scenario14_earlier_results_are_kept_only_when_the_role_id_is_unknown(ac
     role_arn, _ = make_role(account, "hidden")
     use(account, "transcription-job", "call-1", role_arn)
     rule = TranscribeDataAccessRole()
-    rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False), rule.evaluate_parameters({}))
+    evaluate_periodic(rule)
     assert rule.delete_old_evaluations_on_scheduled_notification is True
     iam_denies.rules.append(("GetRole", "hidden"))
-    rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False), rule.evaluate_parameters({}))
+    evaluate_periodic(rule)
     assert rule.delete_old_evaluations_on_scheduled_notification is True
     iam_denies.rules.append(("ListRoles", None))
-    rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False), rule.evaluate_parameters({}))
+    evaluate_periodic(rule)
     assert rule.delete_old_evaluations_on_scheduled_notification is False
 
 

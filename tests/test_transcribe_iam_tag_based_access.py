@@ -9,13 +9,13 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
-from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
+from rdklib import ComplianceType, Evaluation, InvalidParametersError
 
-import rules.inventory.iam
 from rules.transcribe_iam_tag_based_access import TranscribeIamTagBasedAccess, lambda_handler
 from tests.helpers import rejected_parameters
-from tests.helpers import ACCOUNT, LAMBDA_TRUST, deploy_rule, fail_calls, periodic_event, stored_verdicts
+from tests.helpers import (ACCOUNT, LAMBDA_TRUST, deploy_rule, evaluate_periodic, periodic_event, stored_verdicts,
+                           verdicts)
+from tests.iam_helpers import alter_iam_responses, create_policy, create_role, deny_iam_reads, policy_document
 from transcribe_guard.iam_actions import recording
 
 RULE = "transcribe-iam-tag-based-access"
@@ -27,13 +27,7 @@ UNTAGGED = "without a tag condition (aws:ResourceTag, aws:RequestTag or aws:TagK
 
 
 def evaluate(parameters: dict[str, Any] | None = None) -> list[Evaluation]:
-    rule = TranscribeIamTagBasedAccess()
-    return rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False),
-                                  rule.evaluate_parameters(parameters or {}))
-
-
-def verdicts(evaluations: list[Evaluation]) -> dict[str, str]:
-    return {e.complianceResourceId: e.complianceType for e in evaluations}
+    return evaluate_periodic(TranscribeIamTagBasedAccess(), parameters)
 
 
 def by_id(evaluations: list[Evaluation]) -> dict[str, Evaluation]:
@@ -41,27 +35,15 @@ def by_id(evaluations: list[Evaluation]) -> dict[str, Evaluation]:
     return {e.complianceResourceId: e for e in evaluations}
 
 
-def document(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
 def managed(sim: Any, name: str, *statements: dict[str, Any]) -> str:
     """Create a customer managed policy; its PolicyId."""
-    created = sim.client("iam").create_policy(PolicyName=name, PolicyDocument=document(*statements))
-    return str(created["Policy"]["PolicyId"])
+    return str(create_policy(sim, name, policy_document(*statements))["PolicyId"])
 
 
 def role(sim: Any, name: str, **inline: list[dict[str, Any]]) -> str:
     """Create a role with the given inline policies (name=statements); its RoleId."""
-    iam = sim.client("iam")
-    role_id = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["RoleId"])
-    for policy, statements in inline.items():
-        iam.put_role_policy(RoleName=name, PolicyName=policy, PolicyDocument=document(*statements))
-    return role_id
-
-
-def iam_denied(operation: str) -> ClientError:
-    return ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, operation)
+    documents = {policy: policy_document(*statements) for policy, statements in inline.items()}
+    return str(create_role(sim, name, inline=documents)["RoleId"])
 
 
 def test_scenario1_no_policies_and_no_roles_with_inline_policies(sim: Any) -> None:
@@ -222,7 +204,8 @@ def test_scenario8_managed_policies_attached_or_not_by_their_default_version(sim
     iam = sim.client("iam")
     pid = managed(sim, "Versioned", {**ALL_TRANSCRIBE, "Condition": TEAM})
     arn = f"arn:aws:iam::{ACCOUNT}:policy/Versioned"
-    iam.create_policy_version(PolicyArn=arn, PolicyDocument=document(ALL_TRANSCRIBE), SetAsDefault=False)
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(policy_document(ALL_TRANSCRIBE)),
+                              SetAsDefault=False)
     assert evaluate() == [Evaluation(ComplianceType.COMPLIANT, pid, POLICY, ONLY_TAGGED)]  # v1, unattached
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v2")
     iam.create_role(RoleName="holder", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
@@ -235,12 +218,8 @@ def test_scenario9_access_denied_on_one_policy_and_one_role_only(sim: Any, monke
     denied = managed(sim, "Secret", ALL_TRANSCRIBE)
     ok_role = role(sim, "ok-role", scoped=[{**ALL_TRANSCRIBE, "Condition": TEAM}])
     denied_role = role(sim, "denied-role", scoped=[{**ALL_TRANSCRIBE, "Condition": TEAM}])
-    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_call",
-               lambda self, op, **kw: op == "get_policy_version" and kw["PolicyArn"].endswith("/Secret"),
-               lambda: iam_denied("GetPolicyVersion"))
-    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages",
-               lambda self, op, **kw: op == "list_role_policies" and kw["RoleName"] == "denied-role",
-               lambda: iam_denied("ListRolePolicies"))
+    deny_iam_reads(monkeypatch, "get_policy_version", PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/Secret")
+    deny_iam_reads(monkeypatch, "list_role_policies", RoleName="denied-role")
     assert by_id(evaluate()) == by_id([
         Evaluation(ComplianceType.COMPLIANT, ok, POLICY, ONLY_TAGGED),
         Evaluation(ComplianceType.NON_COMPLIANT, denied, POLICY,
@@ -254,15 +233,8 @@ def test_scenario9_access_denied_on_one_policy_and_one_role_only(sim: Any, monke
 
 def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any) -> None:
     pid = managed(sim, "Odd", ALL_TRANSCRIBE)
-    original = rules.inventory.iam.IamInventory._call
-
-    def malformed(self: Any, operation: str, **kwargs: Any) -> Any:
-        response = original(self, operation, **kwargs)
-        if operation == "get_policy_version":
-            response["PolicyVersion"]["Document"] = {"Statement": [{**ALL_TRANSCRIBE, "Condition": "nope"}]}
-        return response
-
-    monkeypatch.setattr(rules.inventory.iam.IamInventory, "_call", malformed)
+    alter_iam_responses(monkeypatch, "get_policy_version", lambda response: response["PolicyVersion"].update(
+        Document={"Statement": [{**ALL_TRANSCRIBE, "Condition": "nope"}]}))
     assert evaluate() == [Evaluation(ComplianceType.NON_COMPLIANT, pid, POLICY,
                                      "Could not evaluate: MalformedPolicyDocument when reading the policy's default "
                                      "version.")]
@@ -273,11 +245,9 @@ def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any)
 def test_scenario10_listing_failure_reports_the_account_and_keeps_earlier_results(
         sim: Any, monkeypatch: Any, operation: str, label: str) -> None:
     managed(sim, "Operators", ALL_TRANSCRIBE)
-    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages", lambda self, op, **kw: op == operation,
-               lambda: iam_denied(operation))
+    deny_iam_reads(monkeypatch, operation)
     rule = TranscribeIamTagBasedAccess()
-    result = rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False),
-                                    rule.evaluate_parameters({}))
+    result = evaluate_periodic(rule)
     assert result[-1] == Evaluation(ComplianceType.NON_COMPLIANT, ACCOUNT, "AWS::::Account",
                                     f"Could not evaluate: AccessDenied when listing {label}; earlier results are kept "
                                     "until a run can list them.")

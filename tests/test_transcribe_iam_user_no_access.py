@@ -8,15 +8,15 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from moto.core.responses import ActionResult
 from moto.iam.responses import IamResponse
-from rdklib import ClientFactory, ComplianceType, Evaluation, InvalidParametersError
+from rdklib import ComplianceType, Evaluation, InvalidParametersError
 
 import rules.inventory.iam
 from rules.transcribe_iam_user_no_access import TranscribeIamUserNoAccess, lambda_handler
 from tests.helpers import rejected_parameters
-from tests.helpers import ACCOUNT, deploy_rule, fail_calls, periodic_event, stored_verdicts
+from tests.helpers import ACCOUNT, deploy_rule, evaluate_periodic, periodic_event, stored_verdicts, verdicts
+from tests.iam_helpers import alter_iam_responses, create_policy, deny_iam_reads, iam_denied, policy_document
 from transcribe_guard.iam_actions import recording
 
 RULE = "transcribe-iam-user-no-access"
@@ -28,21 +28,16 @@ NO_GRANT = "User has an active access key and its policies allow no Transcribe a
 
 
 def evaluate(parameters: dict[str, Any] | None = None, factory: Any = None) -> list[Evaluation]:
-    rule = TranscribeIamUserNoAccess()
-    return rule.evaluate_periodic({"accountId": ACCOUNT}, factory or ClientFactory(None, assume_role_mode=False),
-                                  rule.evaluate_parameters(parameters or {}))
-
-
-def verdicts(evaluations: list[Evaluation]) -> dict[str, str]:
-    return {e.complianceResourceId: e.complianceType for e in evaluations}
+    return evaluate_periodic(TranscribeIamUserNoAccess(), parameters, factory)
 
 
 def document(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    return json.dumps(policy_document(*statements))
 
 
 def managed(sim: Any, name: str, *statements: dict[str, Any]) -> str:
-    return str(sim.client("iam").create_policy(PolicyName=name, PolicyDocument=document(*statements))["Policy"]["Arn"])
+    """Create a customer managed policy; its ARN."""
+    return str(create_policy(sim, name, policy_document(*statements))["Arn"])
 
 
 def group(sim: Any, name: str, inline: dict[str, list[dict[str, Any]]] | None = None,
@@ -71,10 +66,6 @@ def user(sim: Any, name: str, key: str | None = "Active", inline: dict[str, list
     for group_name in groups:
         iam.add_user_to_group(GroupName=group_name, UserName=name)
     return user_id
-
-
-def iam_denied(operation: str) -> ClientError:
-    return ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, operation)
 
 
 def test_scenario1_no_users_no_evaluations(sim: Any) -> None:
@@ -233,9 +224,7 @@ def test_scenario8_an_allow_with_conditions_is_a_grant(sim: Any, condition: dict
 def test_scenario9_access_denied_on_one_user_only(sim: Any, monkeypatch: Any) -> None:
     ok = user(sim, "ok", inline={"s3": [S3_READ]})
     denied = user(sim, "denied", inline={"s3": [S3_READ]})
-    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages",
-               lambda self, op, **kw: op == "list_access_keys" and kw.get("UserName") == "denied",
-               lambda: iam_denied("ListAccessKeys"))
+    deny_iam_reads(monkeypatch, "list_access_keys", UserName="denied")
     assert evaluate() == [
         Evaluation(ComplianceType.COMPLIANT, ok, USER, NO_GRANT),
         Evaluation(ComplianceType.NON_COMPLIANT, denied, USER,
@@ -267,26 +256,17 @@ def test_scenario9_an_unreadable_managed_policy_fails_each_user_using_it_and_is_
 
 def test_scenario9_a_malformed_document_fails_closed(sim: Any, monkeypatch: Any) -> None:
     uid = user(sim, "odd", inline={"app": [ALL_TRANSCRIBE]})
-    original = rules.inventory.iam.IamInventory._call
-
-    def malformed(self: Any, operation: str, **kwargs: Any) -> Any:
-        response = original(self, operation, **kwargs)
-        if operation == "get_user_policy":
-            response["PolicyDocument"] = {"Version": "2012-10-17", "Statement": "not a statement"}
-        return response
-
-    monkeypatch.setattr(rules.inventory.iam.IamInventory, "_call", malformed)
+    alter_iam_responses(monkeypatch, "get_user_policy", lambda response: response.update(
+        PolicyDocument={"Version": "2012-10-17", "Statement": "not a statement"}))
     assert evaluate() == [Evaluation(ComplianceType.NON_COMPLIANT, uid, USER,
                                      "Could not evaluate: MalformedPolicyDocument when reading the user's policies.")]
 
 
 def test_scenario10_listing_failure_reports_the_account_and_keeps_earlier_results(sim: Any, monkeypatch: Any) -> None:
     user(sim, "app", inline={"app": [ALL_TRANSCRIBE]})
-    fail_calls(monkeypatch, rules.inventory.iam.IamInventory, "_pages", lambda self, op, **kw: op == "list_users",
-               lambda: iam_denied("ListUsers"))
+    deny_iam_reads(monkeypatch, "list_users")
     rule = TranscribeIamUserNoAccess()
-    result = rule.evaluate_periodic({"accountId": ACCOUNT}, ClientFactory(None, assume_role_mode=False),
-                                    rule.evaluate_parameters({}))
+    result = evaluate_periodic(rule)
     assert result == [Evaluation(ComplianceType.NON_COMPLIANT, ACCOUNT, "AWS::::Account",
                                  "Could not evaluate: AccessDenied when listing IAM users; earlier results are kept "
                                  "until a run can list them.")]

@@ -47,8 +47,9 @@ from rules.engine.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContex
 from rules.inventory.job_references import JobReferences
 from rules.inventory.s3_kms import S3KmsLookups, lookups_for
 from rules.inventory.s3_location import bucket_of, is_service_bucket
-from rules.inventory.transcribe import (JOB_KINDS, LANGUAGE_MODEL, VOCABULARY, VOCABULARY_FILTER, ListingError, ResourceKind,
-                                        TranscribeInventory, error_code, output_uris)
+from rules.inventory.transcribe import (CUSTOMIZATION_KINDS, JOB_KINDS, JOB_READ_ACTIONS, LANGUAGE_MODEL, VOCABULARY,
+                                        VOCABULARY_FILTER, ListingError, ResourceKind, TranscribeInventory, error_code,
+                                        output_uris, read_actions)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -73,18 +74,51 @@ BUCKET_TAG_PARAMETER = {
                    "s3:ListAllMyBuckets and s3:GetBucketTagging). Empty: no tag lookup.",
 }
 TAG_ACTIONS = ("s3:ListAllMyBuckets", "s3:GetBucketTagging")
-# What discovering the data buckets and keys calls (every job kind's List and Get, the language
-# models, the BucketTagKey lookup): the bucket and key rules each declare these plus their own reads.
-DISCOVERY_ACTIONS = [
-    "transcribe:ListTranscriptionJobs", "transcribe:ListMedicalTranscriptionJobs", "transcribe:ListCallAnalyticsJobs",
-    "transcribe:ListMedicalScribeJobs", "transcribe:GetTranscriptionJob", "transcribe:GetMedicalTranscriptionJob",
-    "transcribe:GetCallAnalyticsJob", "transcribe:GetMedicalScribeJob", "transcribe:ListLanguageModels",
-    "transcribe:DescribeLanguageModel", *TAG_ACTIONS,
-]
+# What discovering the data buckets calls (every job kind's List and Get, the language models, the
+# BucketTagKey lookup): the bucket rules each declare these plus their own reads.
+DISCOVERY_ACTIONS = JOB_READ_ACTIONS + read_actions(LANGUAGE_MODEL) + TAG_ACTIONS
+# ... and the keys: customization_keys also reads the vocabularies and filters.
+KEY_DISCOVERY_ACTIONS = DISCOVERY_ACTIONS + read_actions(VOCABULARY, VOCABULARY_FILTER)
+
+BUCKET_REPORTS = ("Each Transcribe data bucket as AWS::S3::Bucket by name; the account when Transcribe resources or "
+                  "buckets could not be read.")
+BUCKET_NOT_APPLICABLE = "A bucket that does not exist (deleted since a job named it, or misnamed in BucketNames)."
+
+
+def data_rule_metadata(*, name: str, order: int, title: str, description: str, rationale: str, practice: int, severity: str,
+                       parameters: Mapping[str, Any], iam_actions: Sequence[str], remediation: str,
+                       resource_kinds: Sequence[str] = (BUCKET_RESOURCE_TYPE,), reports: str = BUCKET_REPORTS,
+                       not_applicable: str = BUCKET_NOT_APPLICABLE,
+                       discovery_actions: Sequence[str] = DISCOVERY_ACTIONS) -> dict[str, Any]:
+    """The METADATA record of a bucket or key rule. What they share is filled in: the daily periodic
+    trigger (Config records no Transcribe resource, so no change can trigger them), the BucketNames
+    and BucketTagKey parameters after the rule's own ``parameters``, and discovery's actions before
+    the rule's own ``iam_actions``; the bucket rules also share what they report and when a bucket
+    is NOT_APPLICABLE."""
+    return {
+        "name": name,
+        "order": order,
+        "title": title,
+        "description": description,
+        "rationale": rationale,
+        "practice": practice,
+        "severity": severity,
+        "trigger": {"type": "periodic", "frequency": "TwentyFour_Hours"},
+        "resource_kinds": list(resource_kinds),
+        "reports": reports,
+        "not_applicable": not_applicable,
+        "parameters": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {**parameters, "BucketNames": BUCKET_NAMES_PARAMETER, "BucketTagKey": BUCKET_TAG_PARAMETER},
+        },
+        "iam_actions": [*discovery_actions, *iam_actions],
+        "remediation": remediation,
+    }
+
 
 # Where each source is named in annotations.
 MEDIA, OUTPUT, TRAINING, NAMED, TAGGED = "media", "output", "training data", "BucketNames", "BucketTagKey"
-_CUSTOMIZATION_KINDS = (VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 
 
 @dataclass(frozen=True)
@@ -217,7 +251,7 @@ class TranscribeDataDiscovery:
         if self._customization_keys is None:
             refs: list[KeyRef] = []
             gaps: list[Gap] = []
-            for kind in _CUSTOMIZATION_KINDS:
+            for kind in CUSTOMIZATION_KINDS:
                 for resource, detail in self._details(kind, gaps):
                     key = (detail.get("EncryptionConfiguration") or {}).get("KMSKey")
                     if key:
@@ -282,40 +316,49 @@ class DataRule(TranscribeGuardRule):
         """The bucket rules' shared scenarios: discovery gaps reported on the account, buckets whose
         tags could not be read fail closed, then each data bucket through evaluate_bucket (no
         buckets found: no evaluations)."""
-        discovery = discovery_for(ctx, self.invoked_as_function, self.lambda_context)
-        found = discovery.buckets(*self.bucket_params(params))
-        self.keep_if_partial(ctx, discovery)
+        _, found = self.discover(ctx, params)
         if found.gaps:  # Scenario "jobs, models or buckets could not be listed or read"
             yield self.gap_evaluation(ctx, found.gaps)
         yield from self.unreadable_tags(ctx, found)  # Scenario "a bucket's tags could not be read"
-        lookups = lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
+        lookups = self.lookups(ctx)
         for bucket in found.names:  # Scenario 1: none found, none yielded
             yield self.evaluate_bucket(ctx, lookups, found, bucket, params)
-
-    @staticmethod
-    def keep_if_partial(ctx: RunContext, discovery: TranscribeDataDiscovery) -> None:
-        """A discovery the deadline stopped knows only some buckets: keep the others' results."""
-        if discovery.references is not None and discovery.references.partial:
-            ctx.keep_earlier_results = True
 
     def evaluate_bucket(self, ctx: RunContext, lookups: S3KmsLookups, found: Buckets, bucket: str,
                         params: Mapping[str, Any]) -> Evaluation:
         raise NotImplementedError
+
+    def discover(self, ctx: RunContext, params: Mapping[str, Any]) -> tuple[TranscribeDataDiscovery, Buckets]:
+        """The run's discovery and the data buckets of the rule's BucketNames and BucketTagKey. A
+        discovery the deadline stopped knows only some buckets: the others' results are kept."""
+        discovery = discovery_for(ctx, self.invoked_as_function, self.lambda_context)
+        found = discovery.buckets(list(params.get("BucketNames") or []), params.get("BucketTagKey") or None)
+        if discovery.references is not None and discovery.references.partial:
+            ctx.keep_earlier_results = True
+        return discovery, found
+
+    @staticmethod
+    def lookups(ctx: RunContext) -> S3KmsLookups:
+        return lookups_for(ctx.client_factory, ctx.account_id, ctx.region, ctx.partition)
 
     def gap_evaluation(self, ctx: RunContext, gaps: Sequence[Gap]) -> Evaluation:
         ctx.keep_earlier_results = True
         return Evaluation(ComplianceType.NON_COMPLIANT, ctx.account_id, ACCOUNT_RESOURCE_TYPE,
                           annotation(describe_gaps(gaps, self.UNKNOWN)))
 
-    @staticmethod
-    def bucket_params(params: Mapping[str, Any]) -> tuple[list[str], str | None]:
-        return list(params.get("BucketNames") or []), params.get("BucketTagKey") or None
-
     def unreadable_tags(self, ctx: RunContext, found: Buckets) -> Iterable[Evaluation]:
         """Fail closed on each bucket whose tags could not be read: it may hold Transcribe data."""
         for bucket, error in sorted(found.unreadable_tags.items()):
             yield self.could_not_evaluate(ctx, bucket, error, f"the tags of bucket {bucket} (BucketTagKey)",
                                           BUCKET_RESOURCE_TYPE)
+
+    def bucket_read_failed(self, ctx: RunContext, bucket: str, label: str, error: ClientError, what: str) -> Evaluation:
+        """A bucket read that failed: NOT_APPLICABLE when the bucket no longer exists (a job may name
+        a bucket deleted since), otherwise NON_COMPLIANT "Could not evaluate" (fail closed)."""
+        if error_code(error) == "NoSuchBucket":
+            return self.result(ctx, ComplianceType.NOT_APPLICABLE, bucket,
+                               f"{label} does not exist (deleted since a job named it, or misnamed).", BUCKET_RESOURCE_TYPE)
+        return self.result(ctx, ComplianceType.NON_COMPLIANT, bucket, could_not(error, what), BUCKET_RESOURCE_TYPE)
 
 
 def could_not(error: ClientError, what: str) -> str:
@@ -324,13 +367,3 @@ def could_not(error: ClientError, what: str) -> str:
     code = error_code(error)
     hint = "; the bucket belongs to another account or denies this rule's role" if code == "AccessDenied" else ""
     return f"Could not evaluate: {code} when reading {what}{hint}."
-
-
-def bucket_read_failed(rule: TranscribeGuardRule, ctx: RunContext, bucket: str, label: str, error: ClientError,
-                       what: str) -> Evaluation:
-    """A bucket read that failed: NOT_APPLICABLE when the bucket no longer exists (a job may name
-    a bucket deleted since), otherwise NON_COMPLIANT "Could not evaluate" (fail closed)."""
-    if error_code(error) == "NoSuchBucket":
-        return rule.result(ctx, ComplianceType.NOT_APPLICABLE, bucket, f"{label} does not exist (deleted since a job named it, or misnamed).",
-                           BUCKET_RESOURCE_TYPE)
-    return rule.result(ctx, ComplianceType.NON_COMPLIANT, bucket, could_not(error, what), BUCKET_RESOURCE_TYPE)

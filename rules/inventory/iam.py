@@ -140,17 +140,21 @@ class IamInventory:
 
     def _inline(self, entity: str, name: str) -> list[tuple[str, Any]]:
         """(policy name, document) of each inline policy of a user, group or role."""
-        capital = entity.capitalize()
+        return [(policy, self._inline_document(entity, name, policy)) for policy in self._inline_names(entity, name)]
 
-        def fetch() -> list[tuple[str, Any]]:
-            names = [policy for page in self._pages(f"list_{entity}_policies", **{f"{capital}Name": name})
-                     for policy in page.get("PolicyNames", [])]
-            return [(policy, self._call(f"get_{entity}_policy", **{f"{capital}Name": name, "PolicyName": policy})
-                     ["PolicyDocument"]) for policy in names]
-        return list(self._cached(("inline", entity, name), fetch))
+    def _inline_names(self, entity: str, name: str) -> list[str]:
+        capital = entity.capitalize()
+        return list(self._cached(("inline", entity, name), lambda: [
+            policy for page in self._pages(f"list_{entity}_policies", **{f"{capital}Name": name})
+            for policy in page.get("PolicyNames", [])]))
+
+    def _inline_document(self, entity: str, name: str, policy: str) -> Any:
+        capital = entity.capitalize()
+        return self._cached(("inline", entity, name, policy), lambda: self._call(
+            f"get_{entity}_policy", **{f"{capital}Name": name, "PolicyName": policy})["PolicyDocument"])
 
     def _attached(self, entity: str, name: str) -> list[tuple[str, str]]:
-        """(policy name, ARN) of each managed policy attached to a user or group."""
+        """(policy name, ARN) of each managed policy attached to a user, group or role."""
         capital = entity.capitalize()
         return list(self._cached(("attached", entity, name), lambda: [
             (policy["PolicyName"], policy["PolicyArn"])
@@ -179,6 +183,23 @@ class IamInventory:
 
     def role_inline_policies(self, role: IamRole) -> list[NamedDocument]:
         return [NamedDocument(f"inline policy {name}", document) for name, document in self._inline("role", role.name)]
+
+    # One read per call below, so that a rule can name the read that failed.
+
+    def role(self, name: str) -> dict[str, Any]:
+        """GetRole's Role record: RoleId, Arn, AssumeRolePolicyDocument, PermissionsBoundary."""
+        return dict(self._cached(("role", name), lambda: self._call("get_role", RoleName=name)["Role"]))
+
+    def role_attached_policies(self, name: str) -> list[tuple[str, str]]:
+        """(policy name, ARN) of each managed policy attached to the role."""
+        return self._attached("role", name)
+
+    def role_inline_policy_names(self, name: str) -> list[str]:
+        return self._inline_names("role", name)
+
+    def role_inline_policy(self, name: str, policy: str) -> Any:
+        """The document of one of the role's inline policies."""
+        return self._inline_document("role", name, policy)
 
 
 # One inventory per client factory, as for the Transcribe inventory: a scan shares it between

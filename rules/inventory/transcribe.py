@@ -78,7 +78,12 @@ class ResourceKind:
     @property
     def delete_operation(self) -> str:
         """The Delete* API name, as CloudTrail records it (DeleteTranscriptionJob, ...)."""
-        return "Delete" + "".join(word.capitalize() for word in self.get_operation.split("_")[1:])
+        return "Delete" + _api_name(self.get_operation.partition("_")[2])
+
+
+def _api_name(operation: str) -> str:
+    """botocore's snake_case method name as the API (and IAM action) name: list_vocabularies -> ListVocabularies."""
+    return "".join(word.capitalize() for word in operation.split("_"))
 
 
 TRANSCRIPTION_JOB = ResourceKind(
@@ -116,6 +121,32 @@ CALL_ANALYTICS_CATEGORY = ResourceKind(
 JOB_KINDS = (TRANSCRIPTION_JOB, MEDICAL_TRANSCRIPTION_JOB, CALL_ANALYTICS_JOB, MEDICAL_SCRIBE_JOB)
 ALL_KINDS = JOB_KINDS + (VOCABULARY, MEDICAL_VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL, CALL_ANALYTICS_CATEGORY)
 KINDS_BY_KEY = {kind.key: kind for kind in ALL_KINDS}
+# The customizations that take a KMS key (EncryptionConfiguration) and a DataAccessRoleArn.
+CUSTOMIZATION_KINDS = (VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
+
+
+# The IAM actions of the inventory's reads, for the rules' METADATA "iam_actions": each rule
+# declares the reads it makes through the inventory from these, then its own actions.
+def list_actions(*kinds: ResourceKind) -> tuple[str, ...]:
+    """The List action of each kind (``resources``, ``pages``)."""
+    return tuple(f"transcribe:{_api_name(kind.list_operation)}" for kind in kinds)
+
+
+def get_actions(*kinds: ResourceKind) -> tuple[str, ...]:
+    """The Get/Describe action of each kind (``detail``; jobs' and categories' ``tags`` too)."""
+    return tuple(f"transcribe:{_api_name(kind.get_operation)}" for kind in kinds)
+
+
+def read_actions(*kinds: ResourceKind) -> tuple[str, ...]:
+    """Listing and reading every resource of ``kinds``: their List actions, then their Gets."""
+    return list_actions(*kinds) + get_actions(*kinds)
+
+
+JOB_LIST_ACTIONS = list_actions(*JOB_KINDS)
+JOB_GET_ACTIONS = get_actions(*JOB_KINDS)
+# Listing and reading every job: what the job rules and the data discovery all start from.
+JOB_READ_ACTIONS = JOB_LIST_ACTIONS + JOB_GET_ACTIONS
+TAGS_ACTION = "transcribe:ListTagsForResource"  # ``tags`` of vocabularies, filters and language models
 
 # Job states in which a job will never write (more) output.
 FINISHED_OK = "COMPLETED"
