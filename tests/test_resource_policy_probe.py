@@ -61,7 +61,11 @@ TLS_TABLE = [
                                                resource="arn:aws:s3:::b*"), old_tls()), "1.2", None),
     ("one-statement-both-conditions-is-an-and", doc(deny({**HTTP, "NumericLessThan": {"s3:TlsVersion": "1.2"}})),
      "1.2", TlsGap("missing", "s3:GetObject", "this account")),
-    ("no-tls-floor", doc(deny(HTTP)), "1.2", TlsGap("missing", "s3:GetObject", "this account", "1.1")),
+    # AWS refuses TLS 1.0/1.1 at every endpoint: a minimum of 1.2 needs no TLS statement, 1.3 does.
+    ("no-tls-floor-at-1.2", doc(deny(HTTP)), "1.2", None),
+    ("no-tls-floor-at-1.3", doc(deny(HTTP)), "1.3", TlsGap("missing", "s3:GetObject", "this account", "1.2")),
+    ("no-minimum-asks-about-plain-http-only", doc(deny(HTTP)), None, None),
+    ("no-minimum-still-needs-the-http-deny", doc(old_tls()), None, TlsGap("missing", "s3:GetObject", "this account")),
     ("floor-too-low-for-1.3", doc(deny(HTTP), old_tls()), "1.3", TlsGap("missing", "s3:GetObject", "this account", "1.2")),
     ("floor-1.3", doc(deny(HTTP), old_tls("1.3")), "1.3", None),
     ("floor-above-minimum-is-too-strict", doc(deny(HTTP), old_tls("1.3")), "1.2",
@@ -102,7 +106,7 @@ TLS_TABLE = [
 
 
 @pytest.mark.parametrize("document, minimum, expected", [t[1:] for t in TLS_TABLE], ids=[t[0] for t in TLS_TABLE])
-def test_tls_table(document: str, minimum: str, expected: TlsGap | None) -> None:
+def test_tls_table(document: str, minimum: str | None, expected: TlsGap | None) -> None:
     assert tls_gap(document, BUCKET, minimum, ACCOUNT) == expected
 
 

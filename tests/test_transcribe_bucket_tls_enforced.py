@@ -40,8 +40,25 @@ def test_scenario1_no_data_buckets_no_evaluations(sim: Any) -> None:
 def test_scenario2_http_and_old_tls_denied_for_every_caller(sim: Any) -> None:
     enforced(sim, "audio")
     start_job(sim, "call", "audio")
-    assert evaluate() == [Evaluation(C, "audio", BUCKET, "Bucket audio (media): its policy denies plain HTTP and TLS "
-                                                         "below 1.2 for every caller.")]
+    assert evaluate() == [Evaluation(C, "audio", BUCKET, "Bucket audio (media): its policy denies plain HTTP for "
+                                                         "every caller.")]
+    assert evaluate({"MinimumTlsVersion": "1.2"}) == [Evaluation(
+        C, "audio", BUCKET, "Bucket audio (media): its policy denies plain HTTP and TLS below 1.2 for every caller.")]
+
+
+def test_scenario2_aws_allow_ssl_requests_only_is_enough_by_default(sim: Any) -> None:
+    # AWS's own statement (the one s3-bucket-ssl-requests-only asks for) has no s3:TlsVersion:
+    # every AWS endpoint refuses TLS below 1.2, so it needs none (AWS Security Blog, TLS 1.2 minimum).
+    make_bucket(sim, "ssl-only", policy=policy({
+        "Sid": "AllowSSLRequestsOnly", "Action": "s3:*", "Effect": "Deny", "Principal": "*",
+        "Resource": ["arn:aws:s3:::ssl-only", "arn:aws:s3:::ssl-only/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}))
+    start_job(sim, "call", "ssl-only")
+    assert verdicts(evaluate()) == {"ssl-only": C}
+    assert verdicts(evaluate({"MinimumTlsVersion": "1.2"})) == {"ssl-only": C}
+    assert texts(evaluate({"MinimumTlsVersion": "1.3"})) == {
+        "ssl-only": "Bucket ssl-only (media): its policy does not deny TLS 1.2 s3:GetObject requests from this account "
+                    "(s3:TlsVersion below 1.3)."}
 
 
 def test_scenario2_minimum_tls_13(sim: Any) -> None:
@@ -58,7 +75,7 @@ def test_scenario3_no_policy(sim: Any) -> None:
     make_bucket(sim, "open")
     start_job(sim, "call", "open")
     assert evaluate() == [Evaluation(N, "open", BUCKET, "Bucket open (media) has no bucket policy, so S3 accepts "
-                                                        "plain-HTTP and pre-1.2 TLS requests.")]
+                                                        "plain-HTTP requests.")]
 
 
 def test_scenario4_plain_http_not_denied(sim: Any) -> None:
@@ -73,15 +90,22 @@ def test_scenario4_plain_http_not_denied(sim: Any) -> None:
 
 def test_scenario5_old_tls_not_denied(sim: Any) -> None:
     enforced(sim, "no-floor", None)
-    start_job(sim, "call", "no-floor")
-    assert texts(evaluate()) == {"no-floor": "Bucket no-floor (media): its policy does not deny TLS 1.1 s3:GetObject "
-                                             "requests from this account (s3:TlsVersion below 1.2)."}
+    enforced(sim, "floor-12", "1.2")
+    start_job(sim, "call", "no-floor", "floor-12")
+    assert texts(evaluate({"MinimumTlsVersion": "1.3"})) == {
+        "no-floor": "Bucket no-floor (media): its policy does not deny TLS 1.2 s3:GetObject requests from this account "
+                    "(s3:TlsVersion below 1.3).",
+        "floor-12": "Bucket floor-12 (output): its policy does not deny TLS 1.2 s3:GetObject requests from this "
+                    "account (s3:TlsVersion below 1.3)."}
+    # TLS 1.0 and 1.1 are refused by AWS itself: no statement is needed for a minimum of 1.2.
+    assert verdicts(evaluate({"MinimumTlsVersion": "1.2"})) == {"no-floor": C, "floor-12": C}
 
 
 def test_scenario6_tls_statement_refusing_the_minimum(sim: Any) -> None:
     enforced(sim, "too-strict", "1.3")
     start_job(sim, "call", "too-strict")
-    assert texts(evaluate()) == {"too-strict": "Bucket too-strict (media): its policy also denies TLS 1.2 (s3:GetObject "
+    assert verdicts(evaluate()) == {"too-strict": C}  # no minimum asked for: stricter is fine
+    assert texts(evaluate({"MinimumTlsVersion": "1.2"})) == {"too-strict": "Bucket too-strict (media): its policy also denies TLS 1.2 (s3:GetObject "
                                                "from this account); set MinimumTlsVersion to the version it requires."}
     assert verdicts(evaluate({"MinimumTlsVersion": "1.3"})) == {"too-strict": C}
 
@@ -184,8 +208,9 @@ def test_scenario12_bad_parameters_name_the_parameter(parameters: dict[str, str]
 
 
 def test_parameters_defaults() -> None:
-    assert TranscribeBucketTlsEnforced().evaluate_parameters({}) == {"MinimumTlsVersion": "1.2", "BucketNames": [],
+    assert TranscribeBucketTlsEnforced().evaluate_parameters({}) == {"MinimumTlsVersion": None, "BucketNames": [],
                                                                      "BucketTagKey": None}
+    assert TranscribeBucketTlsEnforced().evaluate_parameters({"MinimumTlsVersion": ""})["MinimumTlsVersion"] is None
 
 
 def test_metadata_validates() -> None:
@@ -208,6 +233,8 @@ def test_lambda_handler_stores_verdicts_per_bucket(sim: Any) -> None:
     enforced(sim, "text", "1.3")
     start_job(sim, "call", "audio", "text")
     lambda_handler(periodic_event(RULE), None)
+    assert stored_verdicts(sim, RULE) == {"audio": C, "text": C}
+    lambda_handler(periodic_event(RULE, {"MinimumTlsVersion": "1.2"}), None)
     assert stored_verdicts(sim, RULE) == {"audio": C, "text": N}
     lambda_handler(periodic_event(RULE, {"MinimumTlsVersion": "1.3"}), None)
     assert stored_verdicts(sim, RULE) == {"audio": N, "text": C}

@@ -53,6 +53,10 @@ PROBE_NAME = "transcribe-guard-probe"
 PUBLIC_IP = "198.51.100.7"  # TEST-NET-2 (RFC 5737): a public address in no private range
 _OUTSIDERS = ("210987654321", "109876543210", "999988887777", "888877776666")
 TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+# Every AWS API endpoint, S3 included, refuses TLS 1.0 and 1.1 (AWS Security Blog, "TLS 1.2 to become
+# the minimum TLS protocol level for all AWS API endpoints",
+# https://aws.amazon.com/blogs/security/tls-1-2-required-for-aws-endpoints/): a bucket policy need not.
+AWS_MINIMUM_TLS = "1.2"
 _ABOVE_ANY_TLS = "99"  # a version no TLS statement is written for: a Deny that still applies ignores TLS
 
 IDENTITY_KEYS = frozenset(k.lower() for k in (
@@ -204,18 +208,18 @@ def evade(denies: Sequence[Mapping[str, Any]], request: Request, fixed: frozense
 
 # --- TLS -------------------------------------------------------------------------------------------
 
-def tls_gap(policy: str | Mapping[str, Any], bucket: str, minimum: str, account_id: str,
+def tls_gap(policy: str | Mapping[str, Any], bucket: str, minimum: str | None, account_id: str,
             partition: str = "aws") -> TlsGap | None:
-    """The first request the bucket policy fails to refuse (plain HTTP, or TLS below
-    ``minimum``) or a TLS statement that also refuses ``minimum``; None when it refuses both for
-    every caller, action and context. Raises PolicyError for a document or condition the
-    evaluator cannot read."""
+    """The first request the bucket policy fails to refuse (plain HTTP, or TLS below ``minimum``
+    that AWS itself accepts) or a TLS statement that also refuses ``minimum``; None when it refuses
+    both for every caller, action and context. ``minimum`` None asks about plain HTTP only. Raises
+    PolicyError for a document or condition the evaluator cannot read."""
     text = policy if isinstance(policy, str) else json.dumps(policy)
     found = statements(policy)
     denies = [s for s in found if s.get("Effect") == "Deny"]
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     probes = [(a, f"{bucket_arn}/{PROBE_NAME}") for a in TLS_OBJECT_ACTIONS] + [(a, bucket_arn) for a in TLS_BUCKET_ACTIONS]
-    below = [v for v in reversed(TLS_VERSIONS) if float(v) < float(minimum)]  # the nearest first
+    below = [v for v in reversed(TLS_VERSIONS) if minimum and float(v) < float(minimum)]  # the nearest first
     for caller in callers(account_id, partition, text).values():
         fixed = IDENTITY_KEYS | _TRANSPORT
         base = _merge({"aws:SourceIp": PUBLIC_IP, **_now()}, caller.facts)
@@ -226,7 +230,9 @@ def tls_gap(policy: str | Mapping[str, Any], bucket: str, minimum: str, account_
                 return TlsGap("missing", action, caller.label)
             for version in below:
                 gap = _tls_version_gap(denies, Request(action, resource, caller.principal, _merge(
-                    base, {"aws:SecureTransport": "true", "s3:TlsVersion": version})), minimum, fixed, caller)
+                    base, {"aws:SecureTransport": "true", "s3:TlsVersion": version})), str(minimum), fixed, caller)
+                if gap and gap.kind == "missing" and float(version) < float(AWS_MINIMUM_TLS):
+                    continue  # AWS refuses it at the endpoint; only a policy that also refuses the minimum matters
                 if gap:
                     return gap
     return None
