@@ -57,7 +57,8 @@ def test_off_by_default_counts_but_never_throttles() -> None:
 def test_documented_quotas_and_scale() -> None:
     throughput.configure("documented")
     quotas = throughput.quotas()
-    assert quotas["GetTranscriptionJob"] == 30 and quotas["GetMedicalTranscriptionJob"] == 30
+    # GetMedicalTranscriptionJob: 20 (Transcribe Medical "Guidelines and quotas"), not 30 as once assumed.
+    assert quotas["GetTranscriptionJob"] == 30 and quotas["GetMedicalTranscriptionJob"] == 20
     assert quotas["GetCallAnalyticsJob"] == 20 and quotas["GetMedicalScribeJob"] == 20
     assert quotas["GetVocabulary"] == 20
     list_ops = [op for op in service_model("transcribe").operation_names if op.startswith("List")]
@@ -192,3 +193,15 @@ def test_quotas_and_latency_over_http() -> None:
         assert throughput.peak_in_flight() == 4  # ... concurrently, not one after another
     finally:
         server.stop()
+
+
+def test_the_rules_pace_at_or_below_every_quota_the_simulator_enforces() -> None:
+    # Both tables come from AWS's quota pages; a pacer above the enforced quota would throttle itself.
+    from botocore import xform_name
+
+    from rules.engine.pacing import DOCUMENTED_QUOTAS as PACED
+    enforced = {xform_name(operation): rate for operation, rate in DOCUMENTED_QUOTAS.items()}
+    shared = set(PACED) & set(enforced)
+    assert {"get_transcription_job", "get_medical_transcription_job", "get_call_analytics_job"} <= shared
+    assert {name: PACED[name] for name in shared if PACED[name] > enforced[name]} == {}
+    assert PACED["get_medical_transcription_job"] == enforced["get_medical_transcription_job"] == 20

@@ -34,7 +34,8 @@ from typing import Callable, Mapping
 # listed are unlimited unless configure() gives a quota.
 DOCUMENTED_QUOTAS: dict[str, float] = {
     "GetTranscriptionJob": 30,
-    "GetMedicalTranscriptionJob": 30,
+    # Transcribe Developer Guide, Amazon Transcribe Medical "Guidelines and quotas": 20.
+    "GetMedicalTranscriptionJob": 20,
     "GetCallAnalyticsJob": 20,
     # No documented figure found for GetMedicalScribeJob: assumed equal to GetCallAnalyticsJob.
     "GetMedicalScribeJob": 20,
