@@ -203,3 +203,14 @@ def test_simulate_then_seed_with_boto3_then_scan_over_http(simulator_process: An
         f"{ARN}:transcription-job/lost": "NOT_APPLICABLE",
         f"{ARN}:analytics/ca-1": "COMPLIANT",
     }
+
+
+def test_a_malformed_endpoint_is_a_usage_error_not_a_traceback(monkeypatch: Any) -> None:
+    # botocore refuses AWS_ENDPOINT_URL="not a url" with a ValueError when building a client.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not a url")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    code, out, err = run(["scan", "--quiet", "--rule", "transcribe-ai-opt-out"])
+    assert code == cli.EXIT_USAGE and out == ""
+    assert err == "transcribe-guard: the AWS SDK configuration cannot build a client: Invalid endpoint: not a url.\n"

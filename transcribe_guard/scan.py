@@ -38,6 +38,10 @@ def aws_session() -> Any:
     session = boto3.session.Session()
     if not session.region_name:
         raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
+    try:
+        session.client("sts")
+    except ValueError as error:  # how botocore refuses a malformed endpoint (AWS_ENDPOINT_URL, a profile's endpoint_url)
+        raise UsageError(f"the AWS SDK configuration cannot build a client: {error}.") from None
     return session
 
 
