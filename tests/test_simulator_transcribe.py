@@ -8,6 +8,7 @@ job output lands in S3 and how it is encrypted, and the service's error codes.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 import botocore.session
@@ -192,6 +193,29 @@ def test_every_operation_answers_with_its_output_shape(sim: Any) -> None:
         assert call(method, **{parameter: name}) == {}
 
     assert call.called == set(TRANSCRIBE_MODEL.operation_names)
+
+
+def test_one_pass_encoding_writes_what_motos_serializer_writes(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Responses are projected and serialized in one pass (shapes.json_encoder); for every
+    operation with an output, moto's own serializer given the projected body writes the same."""
+    from moto.core.responses import ActionResult
+
+    from transcribe_guard.simulator import transcribe
+
+    compared: set[str] = set()
+    encoded = transcribe._EncodedResult.execute_result
+
+    def both(self: Any, context: Any) -> Any:
+        status, headers, body = encoded(self, context)
+        shape = output_shape("transcribe", self.operation)
+        moto_status, moto_headers, moto_body = ActionResult(project(shape, self.result)).execute_result(context)
+        assert (status, headers, json.loads(body)) == (moto_status, moto_headers, json.loads(moto_body)), self.operation
+        compared.add(self.operation)
+        return status, headers, body
+
+    monkeypatch.setattr(transcribe._EncodedResult, "execute_result", both)
+    test_every_operation_answers_with_its_output_shape(sim)
+    assert compared == {op for op in SUPPORTED_OPERATIONS if output_shape("transcribe", op) is not None}
 
 
 # --- what the backend holds versus what responses carry -------------------------------------

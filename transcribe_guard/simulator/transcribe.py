@@ -40,12 +40,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from moto import settings as moto_settings
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import ServiceException
-from moto.core.responses import ActionResult, BaseResponse, EmptyResult
+from moto.core.responses import ActionContext, ActionResult, BaseResponse, EmptyResult
+from moto.core.serialize import JSONSerializer
 
 from transcribe_guard.simulator import clock, cloudtrail_events, throughput
-from transcribe_guard.simulator.shapes import output_shape, project, service_model
+from transcribe_guard.simulator.shapes import Encoder, json_encoder, output_shape, project, service_model
 
 DEFAULT_PAGE_SIZE = 5  # Transcribe's documented default MaxResults
 
@@ -723,28 +725,65 @@ class _OutputWriter:
 transcribe_sim_backends = BackendDict(TranscribeSimBackend, "transcribe")
 
 
+_CONTENT_TYPE: list[str] = []  # as moto's JSON serializer writes it (constant for the model)
+_INPUT_MEMBERS: dict[str, tuple[str, ...]] = {}  # per operation, from the model (constant)
+_OUTPUT_ENCODERS: dict[str, Encoder] = {}
+
+
+class _EncodedResult(ActionResult):
+    """An operation's response body, projected onto its output shape and serialized as moto's JSON
+    serializer would (shapes.json_encoder), in one pass over the body instead of two."""
+
+    def __init__(self, operation: str, body: dict[str, Any]):
+        super().__init__(body)
+        self.operation = operation
+
+    def execute_result(self, context: ActionContext) -> Any:
+        shape = output_shape("transcribe", self.operation)
+        if shape is None or context.serializer_class is not JSONSerializer:  # moto's own serializer
+            return ActionResult(project(shape, self.result)).execute_result(context)
+        encode = _OUTPUT_ENCODERS.get(self.operation)
+        if encode is None:
+            encode = _OUTPUT_ENCODERS[self.operation] = json_encoder(shape)
+        if not _CONTENT_TYPE:
+            _CONTENT_TYPE.append(JSONSerializer(context.operation_model)._get_protocol_specific_content_type())
+        body = json.dumps(encode(self.result), indent=4 if moto_settings.PRETTIFY_RESPONSES else None)
+        return context.operation_model.http.get("responseCode", 200), {"Content-Type": _CONTENT_TYPE[0]}, body
+
+
 class TranscribeSimResponse(BaseResponse):
     """Routes every Transcribe operation to the simulated backend."""
 
     def __init__(self) -> None:
         super().__init__(service_name="transcribe")
+        self._request_params: dict[str, Any] | None = None
 
     @property
     def backend(self) -> TranscribeSimBackend:
         return transcribe_sim_backends[self.current_account][self.region]
 
     def _params(self) -> dict[str, Any]:
-        operation = self._get_action()
-        shape = _MODEL.operation_model(operation).input_shape
-        if shape is None:
-            return {}
-        return {name: self._get_param(name) for name in shape.members if self._get_param(name) is not None}
+        """The request's members the input shape defines, from one parse of the JSON body
+        (moto's ``_get_param`` parses the whole body again for every member it is asked for)."""
+        if self._request_params is None:
+            operation = self._get_action()
+            names = _INPUT_MEMBERS.get(operation)
+            if names is None:
+                shape = _MODEL.operation_model(operation).input_shape
+                names = _INPUT_MEMBERS[operation] = tuple(shape.members) if shape is not None else ()
+            try:
+                body = json.loads(self.body) if self.body else {}
+            except ValueError:
+                body = {}
+            if not isinstance(body, dict):
+                body = {}
+            self._request_params = {name: body[name] for name in names if body.get(name) is not None}
+        return self._request_params
 
     def _respond(self, operation: str, body: dict[str, Any] | None) -> ActionResult | EmptyResult:
-        shape = output_shape("transcribe", operation)
-        if shape is None:
+        if output_shape("transcribe", operation) is None:
             return EmptyResult()
-        return ActionResult(project(shape, body or {}))
+        return _EncodedResult(operation, body or {})
 
     def _handle(self, operation: str) -> ActionResult | EmptyResult:
         params = self._params()
