@@ -320,7 +320,7 @@ class _FaultsFirst:
             return _answer(fault, call, request)  # type: ignore[arg-type]
         if self.stubber is None or not self.stubber.enabled:  # no mock active: botocore sends it
             return None
-        return serving.metered(lambda: self.stubber(event_name=event_name, request=request, **kwargs))
+        return serving.answer(self.stubber, request, event_name, **kwargs)
 
 
 # --- responses --------------------------------------------------------------------------------
