@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 import datetime as dt
 from typing import Any
 
 import pytest
 from botocore.model import ServiceModel
 
-from transcribe_guard.simulator.shapes import output_shape, project, validate
+from transcribe_guard.simulator.shapes import json_encoder, output_shape, project, validate
 
 MODEL = ServiceModel({
     "metadata": {"protocol": "json", "apiVersion": "2020-01-01", "endpointPrefix": "example",
@@ -159,3 +160,25 @@ def test_output_shape_reads_botocore_models() -> None:
     assert tag_resource is not None and validate(tag_resource, {}) == []
     assert validate(output_shape("transcribe", "GetVocabulary"), {"VocabularyState": "DONE"}) == [
         "VocabularyState: 'DONE' is not one of the model's enum values"]
+
+
+def test_json_encoder_writes_what_motos_serializer_writes_for_the_projection() -> None:
+    from moto.core.model import ServiceModel as MotoServiceModel
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+
+    operation = MotoServiceModel(MODEL._service_description, "example").operation_model("Describe")
+    values = [good(), {"Name": "x"}, {}]
+    odd = good()
+    odd.update({"Extra": 1, "Count": "3", "Ratio": 2, "Data": "text", "Enabled": None,
+                "Created": dt.datetime(2026, 1, 1, 12, 30, 5, 123456),  # naive, with microseconds
+                "Items": [{"Key": "a", "Surprise": 1}, {"Key": "b", "Value": None}],
+                "Labels": {"abc": {"Key": "z", "Other": 2}}, "Inner": {"Key": "c", "Deep": {"x": 1}}})
+    values.append(odd)
+    encode = json_encoder(THING)
+    for value in values:
+        before = copy.deepcopy(value)
+        expected = JSONSerializer(operation, value_picker=XFormedAttributePicker()).serialize(project(THING, value))
+        assert json.loads(json.dumps(encode(value))) == json.loads(expected["body"]), value
+        assert value == before  # the input is not modified
+    assert json_encoder(THING) is encode  # compiled once per shape
+    assert encode(odd)["Created"] == 1767270605.123 and encode(odd)["Count"] == 3 and encode(odd)["Ratio"] == 2.0

@@ -8,6 +8,8 @@ job output lands in S3 and how it is encrypted, and the service's error codes.
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any, Callable
 
 import botocore.session
@@ -192,6 +194,86 @@ def test_every_operation_answers_with_its_output_shape(sim: Any) -> None:
         assert call(method, **{parameter: name}) == {}
 
     assert call.called == set(TRANSCRIBE_MODEL.operation_names)
+
+
+def test_one_pass_encoding_writes_what_motos_serializer_writes(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Responses are projected and serialized in one pass (shapes.json_encoder); for every
+    operation with an output, moto's own serializer given the projected body writes the same."""
+    from moto.core.responses import ActionResult
+
+    from transcribe_guard.simulator import transcribe
+
+    compared: set[str] = set()
+    encoded = transcribe._EncodedResult.execute_result
+
+    def both(self: Any, context: Any) -> Any:
+        status, headers, body = encoded(self, context)
+        shape = output_shape("transcribe", self.operation)
+        moto_status, moto_headers, moto_body = ActionResult(project(shape, self.result)).execute_result(context)
+        assert (status, headers, json.loads(body)) == (moto_status, moto_headers, json.loads(moto_body)), self.operation
+        compared.add(self.operation)
+        return status, headers, body
+
+    monkeypatch.setattr(transcribe._EncodedResult, "execute_result", both)
+    test_every_operation_answers_with_its_output_shape(sim)
+    assert compared == {op for op in SUPPORTED_OPERATIONS if output_shape("transcribe", op) is not None}
+
+
+def test_the_in_process_lane_answers_as_moto_does(sim: Any) -> None:
+    """In-process requests are answered by the simulator's serving lane instead of moto's URL
+    routing and werkzeug request; request by request, moto's own path answers the same status,
+    headers (but the date and request id, new each time) and body, errors included."""
+    from moto import settings as moto_settings
+    from moto.core.models import botocore_stubber
+    from moto.core.responses import ActionAuthenticatorMixin
+
+    from transcribe_guard.simulator.transcribe import TranscribeSimResponse
+
+    keys = seed_prerequisites(sim.client)
+    seed_everything(Recorder(sim.client("transcribe")), keys["key_arn"])
+    tx = sim.client("transcribe")
+    prepared: list[Any] = []
+    tx.meta.events.register_first("before-send.transcribe", lambda request, **_: prepared.append(request))
+    resource = arn("transcription-job", "tx-job")
+    tx.get_transcription_job(TranscriptionJobName="tx-job")
+    tx.get_medical_scribe_job(MedicalScribeJobName="scribe-job")
+    tx.describe_language_model(ModelName="clm")
+    tx.get_call_analytics_category(CategoryName="churn")
+    tx.list_call_analytics_jobs(MaxResults=2)
+    tx.list_vocabularies(StateEquals="READY")
+    tx.list_tags_for_resource(ResourceArn=resource)
+    tx.tag_resource(ResourceArn=resource, Tags=[{"Key": "owner", "Value": "ops"}])  # the same again: same answer
+    for call in (lambda: tx.get_transcription_job(TranscriptionJobName="missing"),
+                 lambda: tx.get_vocabulary(VocabularyName="missing"),
+                 lambda: tx.list_transcription_jobs(NextToken="not-a-token")):
+        with pytest.raises(ClientError):
+            call()
+    assert len(prepared) == 11
+
+    def comparable(status: int, headers: Any, body: bytes | str) -> tuple[int, dict[str, str], Any]:
+        kept = {k.lower(): str(v) for k, v in dict(headers).items() if k.lower() not in ("date", "x-amzn-requestid")}
+        return status, kept, json.loads(body)
+
+    for request in prepared:
+        lane = TranscribeSimResponse.answer_in_process(request)
+        assert lane is not None, request.headers["X-Amz-Target"]
+        moto = botocore_stubber.process_request(request)
+        assert moto is not None
+        assert comparable(lane.status_code, lane.headers, lane.content) == comparable(*moto), \
+            request.headers["X-Amz-Target"]
+        assert {"date", "x-amzn-requestid"} <= {k.lower() for k in lane.headers}
+
+    # What the lane does not serve as moto would, it leaves to moto.
+    saved = ActionAuthenticatorMixin.request_count
+    original, moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT, 10**9
+    try:
+        assert TranscribeSimResponse.answer_in_process(prepared[0]) is None  # IAM authorization on
+    finally:
+        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = original
+        ActionAuthenticatorMixin.request_count = saved
+    with_query = copy.copy(prepared[0])
+    with_query.url += "?x=1"
+    assert TranscribeSimResponse.answer_in_process(with_query) is None
 
 
 # --- what the backend holds versus what responses carry -------------------------------------

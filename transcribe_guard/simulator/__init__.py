@@ -32,13 +32,15 @@ def install() -> None:
     import moto.transcribe.models as moto_transcribe_models
     import moto.transcribe.urls as moto_transcribe_urls
 
-    from transcribe_guard.simulator import config, conformance, kms, s3
-    from transcribe_guard.simulator.transcribe import TranscribeSimResponse, transcribe_sim_backends
+    from transcribe_guard.simulator import config, conformance, kms, s3, serving
+    from transcribe_guard.simulator.transcribe import LANE_URL, TranscribeSimResponse, transcribe_sim_backends
 
     # moto resets (and the server's reset API clears) the BackendDict it finds here.
     moto_transcribe_models.transcribe_backends = transcribe_sim_backends
     for path in list(moto_transcribe_urls.url_paths):
         moto_transcribe_urls.url_paths[path] = TranscribeSimResponse.dispatch
+    serving.install()  # per-request introspection cached
+    serving.add_lane(LANE_URL, TranscribeSimResponse.answer_in_process)
     config.install()
     conformance.install()
     kms.install()

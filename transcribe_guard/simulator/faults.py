@@ -78,6 +78,8 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 from xml.sax.saxutils import escape
 
+from transcribe_guard.simulator import serving
+
 THROTTLING = "throttling"
 INTERNAL_ERROR = "internal-error"
 SERVICE_UNAVAILABLE = "service-unavailable"
@@ -316,9 +318,9 @@ class _FaultsFirst:
         fault = _strike(call, _HTTP_ERRORS + (READ_TIMEOUT, CONNECT_TIMEOUT)) if call is not None else None
         if fault is not None:
             return _answer(fault, call, request)  # type: ignore[arg-type]
-        if self.stubber is None:
+        if self.stubber is None or not self.stubber.enabled:  # no mock active: botocore sends it
             return None
-        return self.stubber(event_name=event_name, request=request, **kwargs)
+        return serving.answer(self.stubber, request, event_name, **kwargs)
 
 
 # --- responses --------------------------------------------------------------------------------

@@ -2,16 +2,22 @@
 
 ``project`` keeps exactly the members an output shape defines, so a backend record can hold more
 than one operation returns (a job's request settings, say) and each response still has the
-model's fields and no others. ``validate`` checks a value against a shape: member names, types,
-enums, lengths, ranges and required members. Tests run it on every simulated response.
+model's fields and no others. ``json_encoder`` does that projection and moto's JSON response
+serialization in one pass, compiled once per shape (moto's serializer walks every member of the
+model per response, through an attribute picker). ``validate`` checks a value against a shape:
+member names, types, enums, lengths, ranges and required members. Tests run it on every
+simulated response.
 """
 
 from __future__ import annotations
 
+import base64
+import calendar
 import datetime as _dt
+import enum
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import botocore.session
 from botocore.model import ServiceModel, Shape
@@ -38,6 +44,98 @@ def project(shape: Shape | None, value: Any) -> Any:
     if shape.type_name == "map" and isinstance(value, dict):
         return {k: project(shape.value, v) for k, v in value.items()}
     return value
+
+
+Encoder = Callable[[Any], Any]
+# By model (its shape resolver, kept alive here so its id stays its own), shape name and the
+# reference's serialization traits. Not by id(shape): botocore builds a new Shape object each
+# time a recursive shape is reached again.
+_ENCODERS: dict[tuple[int, str, str], tuple[Any, Encoder]] = {}
+
+
+def json_encoder(shape: Shape) -> Encoder:
+    """A function giving what moto's JSON serializer writes for ``project(shape, value)``: members
+    the shape does not define and None members left out, timestamps as epoch seconds (or the
+    shape's timestampFormat), blobs base64, integers and floats coerced, strings and enums as text."""
+    resolver = getattr(shape, "_shape_resolver", None)
+    key = (id(resolver), shape.name, repr(sorted(shape.serialization.items())))
+    found = _ENCODERS.get(key)
+    if found is not None:
+        return found[1]
+    kind = shape.type_name
+    encode: Encoder
+    if kind == "structure":
+        members: dict[str, Encoder] = {}
+
+        def encode(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            return {k: members[k](v) for k, v in value.items() if v is not None and k in members}
+        _ENCODERS[key] = (resolver, encode)  # before the members: shapes may be recursive
+        if not getattr(shape, "is_document_type", False):  # a document has no modelled members to keep
+            members.update({name: json_encoder(member) for name, member in shape.members.items()})
+        return encode
+    if kind == "list":
+        item = json_encoder(shape.member)
+
+        def encode(value: Any) -> Any:
+            return [item(v) for v in value] if isinstance(value, list) else value
+    elif kind == "map":
+        entry = json_encoder(shape.value)
+        drops_none = shape.value.type_name == "structure"  # moto writes no entry for a None structure
+
+        def encode(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            return {k: entry(v) for k, v in value.items() if not (drops_none and v is None)}
+    elif kind == "string":
+        encode = _string
+    elif kind in ("integer", "long"):
+        encode = int
+    elif kind in ("float", "double"):
+        encode = float
+    elif kind == "timestamp":
+        encode = _timestamp_encoder(shape.serialization.get("timestampFormat", "unixtimestamp"))
+    elif kind == "blob":
+        encode = _blob
+    else:
+        encode = _same
+    _ENCODERS[key] = (resolver, encode)
+    return encode
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _string(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return str(value) if value not in (None, {}, []) else value
+
+
+def _blob(value: Any) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(value).strip().decode("utf-8")
+
+
+def _timestamp_encoder(timestamp_format: str) -> Encoder:
+    if timestamp_format.lower() != "unixtimestamp":
+        from moto.core.serialize import TimestampSerializer
+        return lambda value: TimestampSerializer(timestamp_format)._convert_timestamp_to_str(value, timestamp_format)
+
+    def encode(value: Any) -> Any:
+        if not isinstance(value, _dt.datetime):
+            from botocore.utils import parse_to_aware_datetime
+            value = parse_to_aware_datetime(value)
+        elif value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        seconds = calendar.timegm(value.timetuple())  # as moto: the value's own wall clock
+        return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+    return encode
 
 
 def validate(shape: Shape | None, value: Any, path: str = "") -> list[str]:

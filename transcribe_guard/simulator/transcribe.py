@@ -37,15 +37,28 @@ import json
 import re
 import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from urllib.parse import urlparse, urlsplit
 from typing import Any, Callable
 
+from botocore.awsrequest import AWSResponse
+from moto import settings as moto_settings
+from moto.core import config as moto_config
 from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.botocore_stubber import MockRawResponse
 from moto.core.exceptions import ServiceException
-from moto.core.responses import ActionResult, BaseResponse, EmptyResult
+from moto.core.responses import ActionContext, ActionResult, BaseResponse, EmptyResult
+from moto.core.serialize import JSONSerializer
+from moto.core.utils import utcnow
+from moto.iam.models import mark_account_as_visited
+from moto.moto_api import recorder as moto_recorder
+from moto.utilities.utils import get_partition
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
 
 from transcribe_guard.simulator import clock, cloudtrail_events, throughput
-from transcribe_guard.simulator.shapes import output_shape, project, service_model
+from transcribe_guard.simulator.shapes import Encoder, json_encoder, output_shape, project, service_model
 
 DEFAULT_PAGE_SIZE = 5  # Transcribe's documented default MaxResults
 
@@ -724,28 +737,124 @@ class _OutputWriter:
 transcribe_sim_backends = BackendDict(TranscribeSimBackend, "transcribe")
 
 
+_CONTENT_TYPE: list[str] = []  # as moto's JSON serializer writes it (constant for the model)
+_INPUT_MEMBERS: dict[str, tuple[str, ...]] = {}  # per operation, from the model (constant)
+_OUTPUT_ENCODERS: dict[str, Encoder] = {}
+
+
+class _Headers(dict):  # type: ignore[type-arg]
+    """Request headers by lower-case name, looked up case-insensitively (what moto reads of them)."""
+
+    def __getitem__(self, name: str) -> Any:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name.lower() if isinstance(name, str) else name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower(), default)
+
+
+class _EncodedResult(ActionResult):
+    """An operation's response body, projected onto its output shape and serialized as moto's JSON
+    serializer would (shapes.json_encoder), in one pass over the body instead of two."""
+
+    def __init__(self, operation: str, body: dict[str, Any]):
+        super().__init__(body)
+        self.operation = operation
+
+    def execute_result(self, context: ActionContext) -> Any:
+        shape = output_shape("transcribe", self.operation)
+        if shape is None or context.serializer_class is not JSONSerializer:  # moto's own serializer
+            return ActionResult(project(shape, self.result)).execute_result(context)
+        encode = _OUTPUT_ENCODERS.get(self.operation)
+        if encode is None:
+            encode = _OUTPUT_ENCODERS[self.operation] = json_encoder(shape)
+        if not _CONTENT_TYPE:
+            _CONTENT_TYPE.append(JSONSerializer(context.operation_model)._get_protocol_specific_content_type())
+        body = json.dumps(encode(self.result), indent=4 if moto_settings.PRETTIFY_RESPONSES else None)
+        return context.operation_model.http.get("responseCode", 200), {"Content-Type": _CONTENT_TYPE[0]}, body
+
+
 class TranscribeSimResponse(BaseResponse):
     """Routes every Transcribe operation to the simulated backend."""
 
     def __init__(self) -> None:
         super().__init__(service_name="transcribe")
+        self._request_params: dict[str, Any] | None = None
 
     @property
     def backend(self) -> TranscribeSimBackend:
         return transcribe_sim_backends[self.current_account][self.region]
 
     def _params(self) -> dict[str, Any]:
-        operation = self._get_action()
-        shape = _MODEL.operation_model(operation).input_shape
-        if shape is None:
-            return {}
-        return {name: self._get_param(name) for name in shape.members if self._get_param(name) is not None}
+        """The request's members the input shape defines, from one parse of the JSON body
+        (moto's ``_get_param`` parses the whole body again for every member it is asked for)."""
+        if self._request_params is None:
+            operation = self._get_action()
+            names = _INPUT_MEMBERS.get(operation)
+            if names is None:
+                shape = _MODEL.operation_model(operation).input_shape
+                names = _INPUT_MEMBERS[operation] = tuple(shape.members) if shape is not None else ()
+            try:
+                body = json.loads(self.body) if self.body else {}
+            except ValueError:
+                body = {}
+            if not isinstance(body, dict):
+                body = {}
+            self._request_params = {name: body[name] for name in names if body.get(name) is not None}
+        return self._request_params
+
+    @classmethod
+    def answer_in_process(cls, request: Any) -> Any:
+        """The serving lane (serving.add_lane) of an in-process Transcribe request: the response
+        moto would give, without routing the URL or rebuilding the request for werkzeug. Set up
+        as ``setup_class`` sets up a JSON-protocol request (region, account, access key, the
+        account's access key marked used, the date header), then moto's own ``call_action``
+        (authorization, the operation's method, serialization, request id). Declines (None)
+        what moto would treat differently: another operation or protocol, a query string, a
+        non-text header or body, IAM authorization or moto's request recorder switched on, and
+        moto passthrough or service-whitelist settings."""
+        try:  # header values as text, as moto's normalize_request gives them
+            headers = _Headers((k.lower(), v.decode("utf-8") if isinstance(v, bytes) else v)
+                               for k, v in request.headers.items())
+        except UnicodeDecodeError:
+            return None
+        target = headers.get("X-Amz-Target")
+        body = request.body if request.body is not None else b""
+        if (not isinstance(target, str) or target.partition(".")[2] not in _SUPPORTED
+                or not isinstance(body, (bytes, str)) or urlsplit(request.url).query
+                or any(not isinstance(v, str) for v in headers.values())
+                or moto_settings.INITIAL_NO_AUTH_ACTION_COUNT != float("inf") or moto_recorder._user_enabled
+                or moto_config.passthrough_url(request.url) or moto_config.passthrough_service("transcribe")
+                or not moto_config.service_whitelisted("transcribe")):
+            return None
+        self = cls()
+        self.is_werkzeug_request = False
+        self.raw_body = body if isinstance(body, bytes) else body.encode("utf-8")
+        self.body = self.raw_body.decode("utf-8")
+        self.uri, self.method, self.headers = request.url, request.method, headers
+        self.parsed_url = urlparse(request.url)
+        self.path = self.raw_path = self.parsed_url.path or "/"
+        self.querystring = self.data = OrderedDict()
+        self.uri_match = {}
+        self.region = self.get_region_from_url(self, request.url)  # reads only .headers
+        self.partition = get_partition(self.region)
+        self.response_headers = {"server": "amazon.com", "date": http_date(utcnow())}
+        self.access_key = self.get_access_key()
+        self.current_account = self.get_current_account()
+        mark_account_as_visited(account_id=self.current_account, access_key=self.access_key,
+                                service=self.service_name, region=self.region)  # type: ignore[arg-type]
+        try:
+            status, headers, text = self.call_action()
+        except HTTPException as error:  # as moto's process_request answers them
+            status, headers, text = error.code, error.get_headers(), error.get_body()
+        return AWSResponse(request.url, status, headers, MockRawResponse(text))
 
     def _respond(self, operation: str, body: dict[str, Any] | None) -> ActionResult | EmptyResult:
-        shape = output_shape("transcribe", operation)
-        if shape is None:
+        if output_shape("transcribe", operation) is None:
             return EmptyResult()
-        return ActionResult(project(shape, body or {}))
+        return _EncodedResult(operation, body or {})
 
     def _handle(self, operation: str) -> ActionResult | EmptyResult:
         params = self._params()
@@ -790,6 +899,9 @@ def _make_handler(operation: str) -> Callable[[TranscribeSimResponse], Any]:
 
 # moto dispatches on method names (snake_case of the operation): one method per model operation.
 SUPPORTED_OPERATIONS = tuple(list(KIND_BY_OPERATION) + ["TagResource", "UntagResource", "ListTagsForResource"])
+_SUPPORTED = frozenset(SUPPORTED_OPERATIONS)
+# The in-process lane takes the service's standard endpoint (any Region), path "/" only.
+LANE_URL = r"https://transcribe\.[a-z0-9-]+\.amazonaws\.com/?$"
 for _operation in SUPPORTED_OPERATIONS:
     from moto.core.utils import camelcase_to_underscores
     setattr(TranscribeSimResponse, camelcase_to_underscores(_operation), _make_handler(_operation))
