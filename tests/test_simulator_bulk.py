@@ -235,7 +235,8 @@ def test_simulated_services_use_the_clock(prepared: Simulator) -> None:
     got = call(client, "get_transcription_job", TranscriptionJobName="later")["TranscriptionJob"]
     assert got["CompletionTime"].astimezone(UTC).date() == dt.date(2031, 1, 2)
     clock.advance(dt.timedelta(days=1))
-    vocabulary = call(client, "create_vocabulary", VocabularyName="v", LanguageCode="en-US", Phrases=["a"])
+    call(client, "create_vocabulary", VocabularyName="v", LanguageCode="en-US", Phrases=["a"])
+    vocabulary = call(client, "get_vocabulary", VocabularyName="v")  # CreateVocabulary returns no LastModifiedTime
     assert vocabulary["LastModifiedTime"].astimezone(UTC).date() == dt.date(2031, 1, 3)
 
     from transcribe_guard.simulator.config import put_evaluations  # noqa: F401 - installed by Simulator

@@ -15,8 +15,15 @@ Behaviour that matters to the rules is modelled on the service:
 - a Call Analytics request may name its input audio with Media.RedactedMediaFileUri (instead of
   MediaFileUri): the job then also writes redacted audio next to the transcript and its Get
   response reports that object as Media.RedactedMediaFileUri;
-- without an output bucket the transcript lives in the service-managed bucket
-  (``aws-transcribe-<region>-prod``), returned as a presigned URL;
+- without an output bucket the transcript lives in the service-managed bucket, returned as a
+  presigned URL: ``https://s3.<region>.amazonaws.com/aws-transcribe-<region>-prod/<account>/<job>/<uuid>/asrOutput.json?X-Amz-Security-Token=...``;
+- a completed job reports MediaFormat (the request's, else the media file's extension),
+  MediaSampleRateHertz and, for transcription and medical jobs, Settings with
+  ChannelIdentification and ShowAlternatives false unless requested; IdentifyLanguage fills in
+  LanguageCode and IdentifiedLanguageScore (the AWS CLI's get-*-transcription-job examples);
+- CreateVocabulary, CreateMedicalVocabulary, their Update* and CreateVocabularyFilter answer
+  without LastModifiedTime; CreateLanguageModel returns its S3Uri and TuningDataS3Uri as
+  prefixes ending in "/" (the AWS CLI's examples; tests/test_simulator_aws_examples.py);
 - OutputEncryptionKMSKeyId is accepted on Start* and returned by no Get or List, like AWS;
 - Update* overwrites: a vocabulary, filter or language model updated without
   EncryptionConfiguration (or DataAccessRoleArn) no longer has one; EncryptionConfiguration.KMSKey
@@ -142,6 +149,22 @@ _OVERWRITTEN_ON_UPDATE: dict[str, tuple[str, ...]] = {
 }
 _KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z-]+)?:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
 
+# Create/Update responses AWS publishes without LastModifiedTime (the AWS CLI's examples
+# create-vocabulary, create-medical-vocabulary, update-vocabulary, update-medical-vocabulary and
+# create-vocabulary-filter; update-vocabulary-filter has it). botocore's model allows it in all six.
+_RESPONSE_WITHOUT_LAST_MODIFIED = frozenset({"CreateVocabulary", "CreateMedicalVocabulary", "UpdateVocabulary",
+                                             "UpdateMedicalVocabulary", "CreateVocabularyFilter"})
+
+# What a completed job reports once the service has read its media (the AWS CLI's examples
+# get-transcription-job and get-medical-transcription-job): MediaFormat, MediaSampleRateHertz and,
+# for transcription and medical jobs, Settings with these defaults under the requested settings.
+_MEDIA_FORMATS = frozenset(_MODEL.shape_for("MediaFormat").metadata["enum"])
+_SAMPLE_RATE = 48000  # the simulator reads no audio: the rate AWS's examples report
+_DEFAULT_SETTINGS = {"ChannelIdentification": False, "ShowAlternatives": False}
+_IDENTIFIED_LANGUAGE_SCORE = 0.87  # IdentifyLanguage: the first LanguageOptions entry (else en-US) wins
+# Service-managed output: .../aws-transcribe-<region>-prod/<account>/<job>/<uuid>/asrOutput.json?<presigned>
+SERVICE_TRANSCRIPT = "asrOutput.json"
+
 
 def _bad_token() -> TranscribeError:
     return _bad_request("The NextToken is not valid. Use the token from a previous response.")
@@ -199,6 +222,20 @@ def _s3_uri_parts(uri: str) -> tuple[str, str] | None:
 
 def _https_uri(region: str, bucket: str, key: str) -> str:
     return f"https://s3.{region}.amazonaws.com/{bucket}/{key}"
+
+
+def _media_format(uri: str | None) -> str | None:
+    """The MediaFormat a media file's extension names, or None (the service reads the file; the
+    simulator cannot)."""
+    name = (uri or "").split("?", 1)[0].rsplit("/", 1)[-1]
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return extension if extension in _MEDIA_FORMATS else None
+
+
+def _as_prefix(uri: str) -> str:
+    """A language model's training or tuning data URI as CreateLanguageModel returns it: a prefix
+    ending in "/" (the AWS CLI's create-language-model example)."""
+    return uri if uri.endswith("/") else uri + "/"
 
 
 class TranscribeSimBackend(BaseBackend):
@@ -408,6 +445,8 @@ class TranscribeSimBackend(BaseBackend):
             }
             record.fields["MedicalScribeContextProvided"] = bool(params.get("MedicalScribeContext"))
         record.fields[kind.status_field] = "COMPLETED"
+        if kind.key != "medical-scribe-job":
+            _report_media_read(record)
 
     # --- customizations ------------------------------------------------------------------------
 
@@ -418,6 +457,13 @@ class TranscribeSimBackend(BaseBackend):
             now = _now()
             fields = {k: v for k, v in params.items() if k != "Tags"}
             source_uri = self._source_uri(kind, params)
+            if kind.key == "language-model":
+                config = dict(params["InputDataConfig"])
+                for member in ("S3Uri", "TuningDataS3Uri"):
+                    if config.get(member):
+                        config[member] = _as_prefix(config[member])
+                fields["InputDataConfig"] = config
+                source_uri = config["S3Uri"]
             if kind.key == "analytics-category":
                 fields.setdefault("InputType", "POST_CALL")
                 fields.update({"CreateTime": now, "LastUpdateTime": now})
@@ -488,6 +534,8 @@ class TranscribeSimBackend(BaseBackend):
     def _create_response(self, operation: str, record: Record) -> dict[str, Any]:
         """Create/Update responses wrap the record (categories) or return its fields top-level."""
         view = self._view(record)
+        if operation in _RESPONSE_WITHOUT_LAST_MODIFIED:
+            view.pop("LastModifiedTime", None)
         shape = output_shape("transcribe", operation)
         if record.kind.get_field and shape is not None and record.kind.get_field in shape.members:
             return {record.kind.get_field: view}
@@ -662,6 +710,21 @@ class TranscribeSimBackend(BaseBackend):
             return response
 
 
+def _report_media_read(record: Record) -> None:
+    """Fills in what a completed job reports once its media has been read (the request's
+    values win). Members are replaced, never edited: bulk-seeded jobs share nested values."""
+    fields, params = record.fields, record.request
+    media_format = params.get("MediaFormat") or _media_format(_input_media(params))
+    if media_format:
+        fields["MediaFormat"] = media_format
+    fields["MediaSampleRateHertz"] = params.get("MediaSampleRateHertz") or _SAMPLE_RATE
+    if record.kind.key in ("transcription-job", "medical-transcription-job"):
+        fields["Settings"] = {**_DEFAULT_SETTINGS, **(params.get("Settings") or {})}
+    if params.get("IdentifyLanguage") and not params.get("LanguageCode"):
+        fields["LanguageCode"] = (params.get("LanguageOptions") or ["en-US"])[0]
+        fields["IdentifiedLanguageScore"] = _IDENTIFIED_LANGUAGE_SCORE
+
+
 class _OutputWriter:
     """Writes a finished job's output objects and fills in the URIs its Get response returns."""
 
@@ -685,11 +748,15 @@ class _OutputWriter:
             self.prefix = key if not key or key.endswith("/") else key + "/"
         self.kms_key = (backend._resolve_kms_key(params["OutputEncryptionKMSKeyId"])
                         if params.get("OutputEncryptionKMSKeyId") and write else None)
+        self.service_folder = f"{record.name}/{uuid.uuid4()}/"  # one per job in the service bucket
 
     def transcripts(self, folder: str, container: str, redaction: dict[str, Any] | None) -> str:
         """Writes the transcript(s); returns the folder and file stem they were written under."""
-        folder = "" if self.custom_location else folder
-        file_name = self.file_name or f"{self.record.name}.json"
+        if not self.bucket:
+            folder, file_name = "", SERVICE_TRANSCRIPT
+        else:
+            folder = "" if self.custom_location else folder
+            file_name = self.file_name or f"{self.record.name}.json"
         uris: dict[str, str] = {}
         if redaction:
             uris["RedactedTranscriptFileUri"] = self.put(f"{folder}redacted-{file_name}")
@@ -708,7 +775,7 @@ class _OutputWriter:
 
     def put(self, relative_key: str, body: bytes | None = None) -> str:
         if not self.bucket:  # service-managed bucket: presigned URL, nothing in the customer's S3
-            return self.backend._presigned(f"{self.record.name}/{uuid.uuid4()}/{relative_key}")
+            return self.backend._presigned(self.service_folder + relative_key)
         key = self.prefix + relative_key
         if body is None:
             body = json.dumps({"jobName": self.record.name, "accountId": self.backend.account_id,
