@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from rules.catalog.registry import RULES
 from tests.test_transcribe_vpc_endpoints import remove_default_vpc
 from transcribe_guard import cli
 from transcribe_guard.progress import Progress
+from transcribe_guard.render import RESULT_FIELDS
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:transcribe:us-east-1:{ACCOUNT}"
@@ -44,7 +46,10 @@ def test_demo_scan_json_has_every_rule_and_consistent_summary() -> None:
     report = json.loads(out)
     assert code == cli.EXIT_NON_COMPLIANT
     rows = report["evaluations"]
-    assert rows and all(set(r) == {"rule", "resource_type", "resource_id", "compliance", "annotation"} for r in rows)
+    assert rows and all(set(r) == set(RESULT_FIELDS) for r in rows)
+    # The demo account and Region, and a UTC time per result.
+    assert {(r["account"], r["region"]) for r in rows} == {("123456789012", "us-east-1")}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["evaluated_at"]) for r in rows)
     assert {r["compliance"] for r in rows} <= {"COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"}
     assert report["summary"]["evaluations"] == len(rows)
     assert set(report["summary"]["by_rule"]) == set(RULES)

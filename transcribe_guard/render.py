@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from transcribe_guard.evidence import Verification
 
 COMPLIANCE_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")
+# One scan result's keys, in CSV column order (scan.run_scan makes them).
+RESULT_FIELDS = ("account", "region", "evaluated_at", "rule", "resource_type", "resource_id", "compliance", "annotation")
 
 
 # --- scan results ------------------------------------------------------------------------------
@@ -41,7 +43,7 @@ def render(results: list[dict[str, str]], fmt: str, rule_names: Sequence[str]) -
         return json.dumps({"evaluations": results, "summary": summary}, indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["rule", "resource_type", "resource_id", "compliance", "annotation"],
+        writer = csv.DictWriter(buffer, fieldnames=list(RESULT_FIELDS),
                                 lineterminator="\n")
         writer.writeheader()
         writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in results)

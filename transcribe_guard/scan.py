@@ -6,6 +6,7 @@ here, so none of them imports the CLI (which imports them: an import cycle other
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
 
@@ -45,6 +46,11 @@ def aws_session() -> Any:
     return session
 
 
+def _utc_now() -> str:
+    """ISO 8601 UTC to the second, the form AWS Config and Security Hub use for times."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
              progress: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
@@ -76,6 +82,11 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
         event = scheduled_notification(name, account_id, "TESTMODE", region=region)
         for evaluation in rule.evaluate_periodic(event, client_factory, parameters[name]):
             results.append({
+                # Where and when: a result read later (evidence, findings, a merged multi-account run) names its
+                # account and Region, and its own time rather than the time it was read.
+                "account": account_id,
+                "region": region,
+                "evaluated_at": _utc_now(),
                 "rule": name,
                 "resource_type": evaluation.complianceResourceType,
                 "resource_id": evaluation.complianceResourceId,
