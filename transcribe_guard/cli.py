@@ -121,6 +121,28 @@ def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+# --- guardrails -------------------------------------------------------------------------------
+
+def cmd_guardrails(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from transcribe_guard import deploy, guardrails
+
+    pack_parameters = _pack_parameters(args.pack_parameter)
+    try:
+        # The pack's own checks first, so a value the pack would refuse is refused here alike.
+        deploy.check_pack_parameters({"LambdaAccountId": "123456789012", **pack_parameters})
+        built = guardrails.build(pack_parameters, require_output_key=args.require_output_key)
+        written = guardrails.write(Path(args.output), built)
+    except (deploy.DeployError, guardrails.GuardrailsError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror or error}.") from None
+    for path in written:
+        out.write(f"wrote {visible(str(path))}\n")
+    detect_only = sum(not part.prevented for part in built.parts)
+    out.write(f"{len(built.statements)} deny statements; {detect_only} parts can only be detected (see prevention.md).\n")
+    return EXIT_OK
+
+
 # --- deploy and compliance --------------------------------------------------------------------
 
 def _pack_parameters(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -292,6 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--demo", action="store_true",
                         help="deploy to the simulated demo account, evaluate, and show the pack's compliance")
     deploy.set_defaults(handler=cmd_deploy)
+
+    guardrails = commands.add_parser(
+        "guardrails", help="write a service control policy and permissions boundary that refuse what the rules judge "
+                           "NON_COMPLIANT, where IAM condition keys can")
+    guardrails.add_argument("--output", required=True, metavar="DIR",
+                            help="folder for scp.json, permissions-boundary.json and prevention.md")
+    guardrails.add_argument("--pack-parameter", action="append", metavar="NAME=VALUE",
+                            help="conformance pack parameter, as for deploy (repeatable)")
+    guardrails.add_argument("--require-output-key", action="store_true",
+                            help="also deny jobs that name no OutputEncryptionKMSKeyId (stricter than the rules)")
+    guardrails.set_defaults(handler=cmd_guardrails)
 
     compliance = commands.add_parser("compliance", help="show the deployed pack's compliance from AWS Config")
     compliance.add_argument("--pack-name", default="transcribe-guard")
