@@ -58,7 +58,8 @@ CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Co
                "Mapping Rationale", "Resource Type", "Resource ID", "Compliance", "Annotation", "Result Recorded (UTC)")
 # IAM actions `evidence --from config` needs (asserted by a test that records every call).
 CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplianceDetailsByConfigRule",
-                  "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity")
+                  "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity",
+                  *provenance.PROVENANCE_ACTIONS)
 
 
 class EvidenceError(UsageError, ValueError):

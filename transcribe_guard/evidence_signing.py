@@ -99,7 +99,7 @@ def signer(session: Any, key_id: str) -> Signer:
     kms = session.client("kms")
     answer = kms.get_public_key(KeyId=key_id)
     if answer.get("KeyUsage") != "SIGN_VERIFY":
-        raise SigningError(f"--sign-key {key_id}: its key usage is {answer.get('KeyUsage')}, not SIGN_VERIFY "
+        raise SigningError(f"--sign-key {key_id}: its key usage is {answer.get('KeyUsage') or 'not given'}, not SIGN_VERIFY "
                            "(create an asymmetric signing key, e.g. ECC_NIST_P256).")
     usable = [a for a in ALGORITHMS if a in answer.get("SigningAlgorithms", [])]
     if not usable:
