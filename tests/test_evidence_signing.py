@@ -144,6 +144,17 @@ def test_stripped_swapped_or_wrong_key_signatures_fail(signed: dict[str, Any], t
     assert code == cli.EXIT_FAILED, out
 
 
+@pytest.mark.parametrize("content", [b"not json", b"[]", b'{"signature": "%%%"}', b'{"signature": "AAAA"}',
+                                     "\u202e".encode()])
+def test_a_hostile_signature_file_fails_with_a_reason_never_an_error(signed: dict[str, Any], tmp_path: Path,
+                                                                     content: bytes) -> None:
+    bundle = Path(shutil.copytree(signed["root"] / "signed", tmp_path / "b"))
+    (bundle / evidence_signing.SIGNATURE_FILE).write_bytes(content)
+    for anchor in ([], ["--public-key", str(signed["root"] / "ecc.pem")]):
+        code, out, _ = run("evidence", "verify", str(bundle), *anchor)
+        assert code == cli.EXIT_FAILED and "CHANGED manifest.sig (" in out, out
+
+
 def test_config_bundle_is_signed_as_a_digest_and_names_what_ran(signed: dict[str, Any]) -> None:
     archive = signed["root"] / "config.zip"
     code, out, _ = run("evidence", "verify", str(archive), "--public-key", str(signed["root"] / "rsa.der"))

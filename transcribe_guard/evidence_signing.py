@@ -184,7 +184,8 @@ def check_signature(manifest: dict[str, Any], raw_manifest: bytes, signature_fil
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
         return [f"CHANGED {SIGNATURE_FILE} (not a readable signature file)"], False
     fields = ("key_arn", "signing_algorithm", "public_key_sha256")
-    if any(document.get(f) != block.get(f) for f in fields) or block.get("file") != SIGNATURE_FILE:
+    if any(document.get(f) != block.get(f) or not isinstance(block.get(f), str) for f in fields) \
+            or block.get("file") != SIGNATURE_FILE:
         return [f"CHANGED {SIGNATURE_FILE} (its key or algorithm differs from the signed manifest's)"], False
     algorithm, key_arn = block["signing_algorithm"], block["key_arn"]
     if algorithm not in ALGORITHMS:
