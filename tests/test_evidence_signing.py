@@ -252,6 +252,20 @@ def test_sign_key_must_be_an_asymmetric_signing_key(signed: dict[str, Any], tmp_
     assert code == cli.EXIT_USAGE and "not a PEM or DER public key" in err
 
 
+def test_signing_and_kms_verify_need_only_the_documented_actions(signed: dict[str, Any]) -> None:
+    from transcribe_guard.iam_actions import recording
+
+    manifest = (signed["root"] / "signed" / evidence.MANIFEST).read_bytes()
+    with recording() as recorder:
+        signature = evidence_signing.signer(boto3._get_default_session(), signed["keys"]["RSA_2048"]).sign(manifest)
+    assert recorder.actions == set(evidence_signing.SIGN_ACTIONS)
+    with recording() as recorder:  # clients made while recording are recorded
+        anchor = evidence_signing.TrustAnchor(kms=boto3.client("kms"), kms_key_id=signed["keys"]["RSA_2048"])
+        lines, authenticated = evidence_signing.check_signature(
+            {"signature": {**json.loads(signature), "file": "manifest.sig"}}, manifest, signature, anchor)
+    assert authenticated and recorder.actions == set(evidence_signing.VERIFY_ACTIONS), lines
+
+
 def test_simulated_kms_signs_digests_and_refuses_bad_signatures_as_aws_does(signed: dict[str, Any]) -> None:
     from botocore.exceptions import ClientError
 
