@@ -266,6 +266,15 @@ def test_signing_and_kms_verify_need_only_the_documented_actions(signed: dict[st
     assert authenticated and recorder.actions == set(evidence_signing.VERIFY_ACTIONS), lines
 
 
+def test_verify_with_an_unknown_kms_key_or_two_anchors_fails_clearly(signed: dict[str, Any]) -> None:
+    bundle = str(signed["root"] / "signed")
+    code, out, err = run("evidence", "verify", bundle, "--kms-key", "alias/no-such-key")
+    assert code == cli.EXIT_FAILED and "could not verify with --kms-key alias/no-such-key" in err and "Verified" not in out
+    code, _, err = run("evidence", "verify", bundle, "--kms-key", "alias/transcribe-guard-evidence", "--public-key",
+                       str(signed["root"] / "ecc.pem"))
+    assert code == cli.EXIT_USAGE and "not allowed with argument" in err
+
+
 def test_simulated_kms_signs_digests_and_refuses_bad_signatures_as_aws_does(signed: dict[str, Any]) -> None:
     from botocore.exceptions import ClientError
 
