@@ -303,3 +303,38 @@ def test_signing_key_template_lets_only_the_collector_sign() -> None:
     assert sorted(account["Action"]) == ["kms:DescribeKey", "kms:GetPublicKey", "kms:Verify"]
     admin = statements["AdministratorsManageTheKey"]["Action"]
     assert not {"kms:Sign", "kms:Verify", "kms:CreateGrant", "kms:*"} & set(admin)
+
+
+def test_a_function_that_cannot_be_read_is_a_mismatch_not_a_pass() -> None:
+    """Fail closed: GetFunction refused (or the function gone) is never taken for the package."""
+    from botocore.exceptions import ClientError
+
+    from transcribe_guard import evidence_provenance
+
+    package = hashlib.sha256(b"package").hexdigest()
+
+    class Config:
+        def describe_config_rules(self, **request: Any) -> dict[str, Any]:
+            assert len(request["ConfigRuleNames"]) <= 25
+            return {"ConfigRules": [
+                {"ConfigRuleName": name, "Source": {"Owner": "CUSTOM_LAMBDA" if "managed" not in name else "AWS",
+                                                    "SourceIdentifier": f"arn:aws:lambda:us-east-1:123456789012:function:{name}"}}
+                for name in request["ConfigRuleNames"]]}
+
+    class Lambda:
+        def get_function(self, FunctionName: str) -> dict[str, Any]:
+            if FunctionName.endswith("gone"):
+                raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": ""}}, "GetFunction")
+            return {"Configuration": {"Version": "$LATEST", "CodeSha256": base64.b64encode(
+                hashlib.sha256(b"package").digest()).decode()}}
+
+    class Session:
+        def client(self, name: str) -> Any:
+            return {"config": Config(), "lambda": Lambda()}[name]
+
+    names = {f"rule-{i:02d}": f"rule-{i:02d}-pack" for i in range(30)} | {"gone": "gone", "managed": "managed"}
+    records = evidence_provenance.deployed_functions(Session(), names, package)
+    assert len(records) == 31  # past one DescribeConfigRules batch of 25; the managed rule runs no function
+    gone = next(r for r in records if r["rule"] == "gone")
+    assert gone["problem"] == "Could not read the function: ResourceNotFoundException" and not gone["matches_package"]
+    assert evidence_provenance.mismatches(records) == ["gone"]

@@ -65,13 +65,15 @@ def deployed_functions(session: Any, config_rule_names: dict[str, str], package_
     return sorted(records, key=lambda r: r["rule"])
 
 
-def _function_record(lam: Any, rule: str, function_arn: str, package_sha256: str, client_error: type) -> dict[str, Any]:
+def _function_record(lam: Any, rule: str, function_arn: str, package_sha256: str,
+                     client_error: type[Exception]) -> dict[str, Any]:
     record: dict[str, Any] = {"rule": rule, "function_arn": function_arn, "version": None, "code_sha256": None,
                               "matches_package": False, "problem": None}
     try:
         configuration = lam.get_function(FunctionName=function_arn)["Configuration"]
     except client_error as error:  # fail closed: code that cannot be read is not the package
-        record["problem"] = f"Could not read the function: {error.response.get('Error', {}).get('Code', 'error')}"
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", "error")
+        record["problem"] = f"Could not read the function: {code}"
         return record
     record["version"] = configuration.get("Version")
     record["code_sha256"] = configuration.get("CodeSha256")

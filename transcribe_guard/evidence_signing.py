@@ -53,7 +53,9 @@ class SigningError(UsageError, ValueError):
 def _hash(algorithm: str) -> Any:
     from cryptography.hazmat.primitives import hashes
 
-    return {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}[algorithm.rsplit("_", 1)[1]]()
+    choices: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384,
+                                                      "512": hashes.SHA512}
+    return choices[algorithm.rsplit("_", 1)[1]]()
 
 
 def fingerprint(public_key_der: bytes) -> str:
