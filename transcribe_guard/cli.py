@@ -2,6 +2,8 @@
 
 Exit codes: 0 nothing NON_COMPLIANT; 3 something NON_COMPLIANT; 2 usage error (bad flag,
 parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable).
+``evidence verify``: 0 unchanged and its signature checked against a trust anchor; 4 unchanged
+against its own manifest, but its origin not authenticated (no --public-key or --kms-key); 1 changed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from transcribe_guard.scan import UsageError
 from transcribe_guard.scan_parameters import ScanSelection, scan_selection
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
+EXIT_UNAUTHENTICATED = 4  # evidence verify: intact against its own manifest, origin not authenticated
 
 
 def _account(demo: bool) -> ContextManager[Any]:
@@ -202,7 +205,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Collect results, map them to framework controls and write an evidence bundle."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from transcribe_guard import deploy, evidence
+    from transcribe_guard import deploy, evidence, evidence_signing
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
@@ -221,25 +224,45 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if selection:
                 _note_skipped(selection, err)
             collected = evidence.collect(args.source, args.pack_name, selection.parameters if selection else {}, now, bar)
+            bar.done()
+            document = evidence.build_evidence(collected, frameworks, period, now, args.allow_empty)
+            try:
+                signer = evidence_signing.signer(scan.aws_session(), args.sign_key) if args.sign_key else None
+                path, manifest_sha = evidence.write_bundle(
+                    document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
+                    as_zip=args.zip, signer=signer)
+            except (BotoCoreError, ClientError) as error:
+                err.write(f"transcribe-guard: could not sign the bundle with --sign-key {visible(args.sign_key)}: "
+                          f"{visible(error)}\n")
+                return EXIT_FAILED
     except (BotoCoreError, ClientError) as error:
         bar.done()
         err.write(f"transcribe-guard: could not collect the results: {visible(error)}\n")
         return EXIT_FAILED
-    bar.done()
-    document = evidence.build_evidence(collected, frameworks, period, now)
-    path, manifest_sha = evidence.write_bundle(
-        document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
-        as_zip=args.zip)
-    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha))
+    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha,
+                                             document["collection"]["notices"], signer))
     return EXIT_NON_COMPLIANT if document["summary"]["non_compliant"] else EXIT_OK
 
 
 def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from transcribe_guard import evidence
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
+    from transcribe_guard import evidence, evidence_signing
+
+    anchor = None
+    if args.public_key:
+        anchor = evidence_signing.TrustAnchor(public_key_der=evidence_signing.load_public_key(Path(args.public_key)))
+    elif args.kms_key:
+        anchor = evidence_signing.TrustAnchor(kms=scan.aws_session().client("kms"), kms_key_id=args.kms_key)
+    try:
+        result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256, anchor)
+    except (BotoCoreError, ClientError) as error:
+        err.write(f"transcribe-guard: could not verify with --kms-key {visible(args.kms_key)}: {visible(error)}\n")
+        return EXIT_FAILED
     out.write(render.render_verification(args.bundle, result))
-    return EXIT_OK if result.ok else EXIT_FAILED
+    if not result.ok:
+        return EXIT_FAILED
+    return EXIT_OK if result.authenticated else EXIT_UNAUTHENTICATED
 
 
 # --- package -----------------------------------------------------------------------------------
@@ -386,11 +409,20 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("--demo", action="store_true",
                           help="collect from the simulated demo account (config: deploys and evaluates the pack first)")
     evidence.add_argument("--quiet", action="store_true", help="no progress bar")
+    evidence.add_argument("--sign-key", metavar="KMS_KEY",
+                          help="sign the manifest with this asymmetric AWS KMS key (id, ARN or alias); writes "
+                               "manifest.sig")
+    evidence.add_argument("--allow-empty", action="store_true",
+                          help="write the bundle even when no result was recorded in --period (it says so first)")
     evidence.set_defaults(handler=cmd_evidence, evidence_action=None)
     evidence_actions = evidence.add_subparsers(dest="evidence_action", parser_class=_Parser)
     verify = evidence_actions.add_parser("verify", help="check an evidence bundle (folder or zip) against its manifest")
     verify.add_argument("bundle", metavar="PATH")
     verify.add_argument("--manifest-sha256", metavar="HEX", help="the manifest's SHA-256 recorded at collection")
+    anchors = verify.add_mutually_exclusive_group()
+    anchors.add_argument("--public-key", metavar="FILE",
+                         help="check the signature offline with this public key (PEM or DER, as GetPublicKey returns)")
+    anchors.add_argument("--kms-key", metavar="KMS_KEY", help="check the signature with AWS KMS Verify and this key")
     return parser
 
 
