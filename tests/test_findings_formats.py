@@ -98,6 +98,12 @@ def test_asff_every_result_validates_against_botocore(demo_results: list[dict[st
         assert finding["FindingProviderFields"]["Severity"]["Original"] == info.severity.upper()
         assert finding["Remediation"]["Recommendation"]["Text"] == info.remediation
         assert finding["Compliance"]["RelatedRequirements"] == info.requirements()
+        standards = "Software and Configuration Checks/Industry and Regulatory Standards/"
+        classifiers = {"hipaa": "HIPAA Controls (USA)", "pci": "PCI-DSS", "soc2": "SOC 2",
+                       "nist": "NIST 800-53 Controls (USA)"}
+        assert finding["Types"] == [standards + classifiers[f] for f in compliance.FRAMEWORKS
+                                    if any(c[0] == f for c in info.controls)]
+        assert finding["FindingProviderFields"]["Types"] == finding["Types"]
         assert finding["Resources"][0]["Id"] == result["resource_id"]
         assert finding["Description"] == result["annotation"]
         assert finding["CreatedAt"] == result["evaluated_at"]

@@ -47,8 +47,10 @@ SCHEMA_VERSION = "2018-10-08"
 GENERATOR_PREFIX = f"{PRODUCT_NAME}/"
 COMPLIANCE_STATUS = {"COMPLIANT": "PASSED", "NON_COMPLIANT": "FAILED", "NOT_APPLICABLE": "NOT_AVAILABLE",
                      "ERROR": "NOT_AVAILABLE"}
-# Finding type taxonomy namespace/category (ASFF Types: namespace/category/classifier).
-TYPES = ["Software and Configuration Checks/Industry and Regulatory Standards"]
+# ASFF Types are namespace/category/classifier; these are the defined ones for our frameworks
+# (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format-type-taxonomy.html).
+STANDARDS_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
+CLASSIFIERS = {"hipaa": "HIPAA Controls (USA)", "pci": "PCI-DSS", "soc2": "SOC 2", "nist": "NIST 800-53 Controls (USA)"}
 # Config resource types to the resource types ASFF models (the names of botocore's ResourceDetails
 # members); anything else, Transcribe jobs and customizations reported as AWS::::Account included, is "Other".
 RESOURCE_TYPES = {"AWS::S3::Bucket": "AwsS3Bucket", "AWS::KMS::Key": "AwsKmsKey", "AWS::IAM::Role": "AwsIamRole",
@@ -81,6 +83,8 @@ def finding(row: Mapping[str, str]) -> dict[str, Any]:
     label = "INFORMATIONAL" if status == "PASSED" else info.severity.upper()
     region, account = row["region"], row["account"]
     description = _text(row["annotation"], MAX_LENGTHS["Description"], info.description)
+    frameworks = list(dict.fromkeys(framework for framework, _ in info.controls))
+    types = [f"{STANDARDS_TYPE}/{CLASSIFIERS[f]}" for f in frameworks] or [STANDARDS_TYPE]
     result: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": finding_id(row),
@@ -88,14 +92,14 @@ def finding(row: Mapping[str, str]) -> dict[str, Any]:
         "GeneratorId": generator_id(info.name),
         "AwsAccountId": account,
         "Region": region,
-        "Types": list(TYPES),
+        "Types": types,
         "CreatedAt": row["evaluated_at"],
         "UpdatedAt": row["evaluated_at"],
         "FirstObservedAt": row["evaluated_at"],
         "LastObservedAt": row["evaluated_at"],
         "Severity": {"Label": label, "Original": info.severity.upper()},
         "FindingProviderFields": {"Severity": {"Label": label, "Original": info.severity.upper()},
-                                  "Types": list(TYPES)},
+                                  "Types": list(types)},
         "Title": _text(info.title, MAX_LENGTHS["Title"], info.name),
         "Description": description,
         "Remediation": {"Recommendation": {"Text": _text(info.remediation, RECOMMENDATION_MAX, info.name)}},
