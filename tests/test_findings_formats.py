@@ -93,7 +93,7 @@ def test_asff_every_result_validates_against_botocore(demo_results: list[dict[st
         assert finding["Compliance"]["Status"] == status[result["compliance"]]
         assert finding["ProductArn"] == f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
         assert finding["GeneratorId"] == f"transcribe-guard/{result['rule']}"
-        assert finding["Severity"]["Label"] == ("INFORMATIONAL" if result["compliance"] == "COMPLIANT"
+        assert finding["Severity"]["Label"] == ("INFORMATIONAL" if result["compliance"] != "NON_COMPLIANT"
                                                 else info.severity.upper())
         assert finding["FindingProviderFields"]["Severity"]["Original"] == info.severity.upper()
         assert finding["Remediation"]["Recommendation"]["Text"] == info.remediation

@@ -25,9 +25,10 @@ AWS facts this relies on:
   what we believe AWS enforces but did not find stated in the pages we could read: unverified, and
   every value we send stays well under them.
 
-Severity.Label is the registry severity (LOW, MEDIUM, HIGH, CRITICAL) for a finding that is not
-PASSED, and INFORMATIONAL for a PASSED one (the resource has no issue); FindingProviderFields.
-Severity.Original keeps the registry severity either way. A MUTED result keeps its Compliance.Status
+Severity.Label is the registry severity (LOW, MEDIUM, HIGH, CRITICAL) for a FAILED finding and for
+a resource the rule could not evaluate, and INFORMATIONAL for a COMPLIANT or NOT_APPLICABLE one (no
+issue with the resource); Severity.Original and FindingProviderFields.Severity.Original keep the
+registry severity either way. A MUTED result keeps its Compliance.Status
 and is created with Workflow.Status SUPPRESSED (Security Hub keeps a customer's later workflow
 changes: BatchImportFindings does not overwrite Workflow).
 """
@@ -79,8 +80,11 @@ def _text(value: str, limit: int, fallback: str) -> str:
 
 def finding(row: Mapping[str, str]) -> dict[str, Any]:
     info = rule_info(row["rule"])
-    status = COMPLIANCE_STATUS[judgement(row)]
-    label = "INFORMATIONAL" if status == "PASSED" else info.severity.upper()
+    judged = judgement(row)
+    status = COMPLIANCE_STATUS[judged]
+    # A resource with no issue, or one the rule does not apply to, is informational; a FAILED one,
+    # and one the rule could not evaluate (fail closed), carries the rule's severity.
+    label = "INFORMATIONAL" if judged in ("COMPLIANT", "NOT_APPLICABLE") else info.severity.upper()
     region, account = row["region"], row["account"]
     description = _text(row["annotation"], MAX_LENGTHS["Description"], info.description)
     frameworks = list(dict.fromkeys(framework for framework, _ in info.controls))

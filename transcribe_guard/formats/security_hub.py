@@ -2,7 +2,8 @@
 longer produces.
 
 1. Every result becomes an ASFF finding (``asff.finding``) with a stable Id, so re-sending updates
-   it. A finding Security Hub already has keeps its CreatedAt and FirstObservedAt.
+   it. A finding Security Hub already has keeps its CreatedAt and FirstObservedAt (only ACTIVE
+   findings are read back: one archived before that comes back is counted as created).
 2. What we sent before is read back with GetFindings, filtered by our ProductArn (the account's
    default product), GeneratorId prefix ``transcribe-guard/``, AwsAccountId, Region and RecordState
    ACTIVE, page by page.
