@@ -104,7 +104,10 @@ def test_archiving_stays_inside_the_scanned_rules_and_product(hub: Simulator) ->
     assert security_hub.send(session, rows, [encrypted, tls]).created == 4
     # Another tool's finding in the same account (same product, not our GeneratorId prefix).
     other = {**asff.finding(rows[0]), "Id": "other-tool/1", "GeneratorId": "other-tool/check"}
-    assert hub.client("securityhub").batch_import_findings(Findings=[other])["FailedCount"] == 0
+    # Ours, about another Region (as a cross-Region aggregation shows it): not this scan's to archive.
+    elsewhere = asff.finding({**result(tls, "b3"), "region": "us-west-2"})
+    elsewhere["ProductArn"] = PRODUCT
+    assert hub.client("securityhub").batch_import_findings(Findings=[other, elsewhere])["FailedCount"] == 0
     # A scan of one rule that no longer sees b2 archives that rule's b2 only: not the other rule's
     # findings, not the other tool's.
     report = security_hub.send(session, [result(tls, "b1")], [tls])
