@@ -56,7 +56,8 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.security_hub:
                 from transcribe_guard.formats import security_hub
                 try:
-                    report = security_hub.send(scan.aws_session(), results, selection.rule_names)
+                    with scan.sdk_retries():  # BatchImportFindings is throttled at 10 TPS: retried as the scan is
+                        report = security_hub.send(scan.aws_session(), results, selection.rule_names)
                 except (BotoCoreError, ClientError) as error:
                     err.write(f"transcribe-guard: could not send the findings to Security Hub: {visible(error)}\n")
                     return EXIT_FAILED
