@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -60,7 +61,9 @@ def test_ocsf_every_result_validates_against_the_models(demo_results: list[dict[
         info = rule_info(result["rule"])
         assert record["class_uid"] == 2003 and record["category_uid"] == 2 and record["type_uid"] == 200301
         assert record["metadata"]["event_code"] == result["rule"]
-        assert record["metadata"]["profiles"] == ["cloud"]
+        assert record["metadata"]["profiles"] == ["cloud", "datetime"]
+        assert record["time"] == record["finding_info"]["created_time"] == 1000 * int(
+            datetime.strptime(result["evaluated_at"], "%Y-%m-%dT%H:%M:%S%z").timestamp())
         assert record["severity_id"] == {"low": 2, "medium": 3, "high": 4, "critical": 5}[info.severity]
         assert record["compliance"]["status_id"] == {"COMPLIANT": 1, "NON_COMPLIANT": 3,
                                                      "NOT_APPLICABLE": 99}[result["compliance"]]

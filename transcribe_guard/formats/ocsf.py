@@ -7,9 +7,11 @@ One event per result, a JSON array of them (as Prowler's json-ocsf). Field choic
   finding alike and a re-scan gives the same uid; ``title``/``desc`` are the rule's;
   ``created_time`` is the result's ``evaluated_at``;
 - ``metadata.event_code`` is the rule name, ``metadata.product`` transcribe-guard, ``profiles``
-  ``["cloud"]``: the event carries the cloud profile's ``cloud`` object (provider AWS, the account
-  as an AWS_Account, the Region), which py-ocsf-models' ComplianceFinding does not declare, so
-  ``CloudComplianceFinding`` adds it;
+  ``["cloud", "datetime"]``: the event carries the cloud profile's ``cloud`` object (provider AWS,
+  the account as an AWS_Account, the Region), which py-ocsf-models' ComplianceFinding does not
+  declare, so ``CloudComplianceFinding`` adds it, and the datetime profile's ``time_dt`` and
+  ``created_time_dt`` next to ``time`` and ``created_time`` (OCSF timestamps: milliseconds since
+  the epoch);
 - ``severity_id`` from the registry severity (low 2, medium 3, high 4, critical 5);
 - ``compliance.status_id``: COMPLIANT Pass (1), NON_COMPLIANT Fail (3), ERROR (could not evaluate)
   Warning (2, "did not yield a result due to missing information"), NOT_APPLICABLE Other (99, the
@@ -50,6 +52,8 @@ from transcribe_guard.output_safety import visible
 
 SEVERITY_IDS = {"low": SeverityID.Low, "medium": SeverityID.Medium, "high": SeverityID.High,
                 "critical": SeverityID.Critical}
+# cloud: the ``cloud`` object; datetime: the ``*_dt`` twins of the epoch-millisecond times.
+PROFILES = ("cloud", "datetime")
 COMPLIANCE_STATUS = {"COMPLIANT": ComplianceStatusID.Pass, "NON_COMPLIANT": ComplianceStatusID.Fail,
                      "ERROR": ComplianceStatusID.Warning, "NOT_APPLICABLE": ComplianceStatusID.Other}
 
@@ -86,8 +90,9 @@ def event(row: Mapping[str, str]) -> CloudComplianceFinding:
     # bidi or zero-width character reaches a SIEM's console (JSON would carry them faithfully).
     annotation = visible(row["annotation"])
     return CloudComplianceFinding(
-        metadata=Metadata(product=Product(name=PRODUCT_NAME, vendor_name=PRODUCT_NAME, version=_version()),
-                          event_code=info.name, profiles=["cloud"], uid=finding_id(row)),
+        metadata=Metadata(product=Product(uid=PRODUCT_NAME, name=PRODUCT_NAME, vendor_name=PRODUCT_NAME,
+                                          version=_version()),
+                          event_code=info.name, profiles=list(PROFILES), uid=finding_id(row)),
         activity_id=ActivityID.Create, activity_name=ActivityID.Create.name,
         type_uid=ComplianceFindingTypeID.Create, type_name=f"Compliance Finding: {ActivityID.Create.name}",
         severity_id=severity_id, severity=severity_id.name,
