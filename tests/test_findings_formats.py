@@ -133,6 +133,7 @@ def test_validator_reports_each_kind_of_problem() -> None:
         "map value": lambda f: f["ProductFields"].update(k=3),
         "account": lambda f: f.update(AwsAccountId="1234"),
         "integer bounds": lambda f: f["FindingProviderFields"].update(Confidence=101),
+        "requirement length": lambda f: f["Compliance"].update(RelatedRequirements=["r" * 65]),
     }
     for label, change in cases.items():
         finding = copy.deepcopy(good)

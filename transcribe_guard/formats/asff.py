@@ -166,6 +166,13 @@ def problems(value: Any, shape_name: str = "AwsSecurityFinding") -> list[str]:
         for member, limit in MAX_LENGTHS.items():
             if isinstance(value.get(member), str) and len(value[member]) > limit:
                 found.append(f"{member}: {len(value[member])} characters, over AWS's {limit}")
+        # Unverified limits we keep to anyway: Prowler cuts each RelatedRequirements entry to 64
+        # characters; the ASFF Resources object holds "up to 32" resources (asff-resources page).
+        requirements = (value.get("Compliance") or {}).get("RelatedRequirements") or []
+        found += [f"Compliance.RelatedRequirements: {r!r} is over 64 characters" for r in requirements
+                  if isinstance(r, str) and len(r) > 64]
+        if isinstance(value.get("Resources"), list) and len(value["Resources"]) > 32:
+            found.append("Resources: more than 32")
         account = value.get("AwsAccountId")
         if isinstance(account, str) and not re.fullmatch(r"\d{12}", account):
             found.append("AwsAccountId: not 12 digits")
