@@ -225,3 +225,14 @@ def test_scan_format_writes_findings(fmt: str, tmp_path: Any) -> None:
     else:
         assert all(ocsf.CloudComplianceFinding.model_validate(f) for f in findings)
         assert sorted(f["compliance"]["status_id"] for f in findings) == [1, 1, 3]
+
+
+def test_a_result_no_format_can_state_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A result with a compliance value Config never posts (as a later enrichment step could make).
+    real = scan.run_scan
+    monkeypatch.setattr(scan, "run_scan", lambda *a, **k: [{**r, "compliance": "INSUFFICIENT_DATA"}
+                                                           for r in real(*a, **k)])
+    code, out, err = run(["scan", "--demo", "--rule", "transcribe-ai-opt-out", "--format", "asff", "--quiet"])
+    assert code == 1 and out == ""
+    assert err.splitlines()[-1].startswith("transcribe-guard: could not make the findings: ")
+    assert "INSUFFICIENT_DATA" in err and "Traceback" not in err

@@ -43,6 +43,8 @@ def _note_skipped(selection: ScanSelection, err: TextIO) -> None:
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from transcribe_guard.formats.rule_info import FindingInputError
+
     selection = scan_selection(args.rule, args.parameters, args.demo)
     _note_skipped(selection, err)
     progress = Progress(err, enabled=args.format == "table" and not args.quiet)
@@ -66,6 +68,9 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (BotoCoreError, ClientError) as error:
         progress.done()
         err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
+        return EXIT_FAILED
+    except FindingInputError as error:  # a result no findings format can state: never dropped silently
+        err.write(f"transcribe-guard: could not make the findings: {visible(error)}\n")
         return EXIT_FAILED
     return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
 
