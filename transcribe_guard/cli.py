@@ -1,7 +1,8 @@
 """The ``transcribe-guard`` command line.
 
 Exit codes: 0 nothing NON_COMPLIANT; 3 something NON_COMPLIANT; 2 usage error (bad flag,
-parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable).
+parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable),
+or Security Hub refused a finding (``--security-hub``).
 ``evidence verify``: 0 unchanged and its signature checked against a trust anchor; 4 unchanged
 against its own manifest, but its origin not authenticated (no --public-key or --kms-key); 1 changed.
 """
@@ -45,23 +46,61 @@ def _note_skipped(selection: ScanSelection, err: TextIO) -> None:
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from transcribe_guard.formats.rule_info import FindingInputError
+
     selection = scan_selection(args.rule, args.parameters, args.demo)
     _note_skipped(selection, err)
     progress = Progress(err, enabled=args.format == "table" and not args.quiet)
     try:
         with _account(args.demo):
+            if args.security_hub and args.demo:  # the simulated demo account, like a real one, needs the hub on
+                scan.aws_session().client("securityhub").enable_security_hub()
             results = scan.run_scan(selection.rule_names, selection.parameters, progress)
+            progress.done()
+            _write_scan(results, args, selection.rule_names, out)
+            if args.security_hub:
+                from transcribe_guard.formats import security_hub
+                try:
+                    with scan.sdk_retries():  # BatchImportFindings is throttled at 10 TPS: retried as the scan is
+                        report = security_hub.send(scan.aws_session(), results, selection.rule_names)
+                except (BotoCoreError, ClientError) as error:
+                    err.write(f"transcribe-guard: could not send the findings to Security Hub: {visible(error)}\n")
+                    return EXIT_FAILED
+                if _note_security_hub(report, err):
+                    return EXIT_FAILED
     except (BotoCoreError, ClientError) as error:
         progress.done()
         err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
         return EXIT_FAILED
-    progress.done()
-    text = render.render(results, args.format, selection.rule_names)
+    except FindingInputError as error:  # a result no findings format can state: never dropped silently
+        err.write(f"transcribe-guard: could not make the findings: {visible(error)}\n")
+        return EXIT_FAILED
+    return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+
+
+def _write_scan(results: list[dict[str, str]], args: argparse.Namespace, rule_names: Sequence[str], out: TextIO) -> None:
+    if args.format in ("ocsf", "asff"):
+        from transcribe_guard import formats
+        text = formats.render(results, args.format)
+    else:
+        text = render.render(results, args.format, rule_names)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     if not args.output or args.format == "table":
         out.write(text)
-    return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+
+
+def _note_security_hub(report: Any, err: TextIO) -> bool:
+    """What Security Hub took, on stderr; True when it refused any finding."""
+    for failure in report.failed:  # Security Hub's words about our ids: escaped
+        err.write(f"transcribe-guard: Security Hub refused finding {visible(failure['Id'])}: "
+                  f"{visible(failure['ErrorCode'])}: {visible(failure['ErrorMessage'])}\n")
+    for rule in report.not_archived_rules:
+        err.write(f"transcribe-guard: {visible(rule)} could not evaluate every resource; none of its earlier "
+                  "Security Hub findings were archived\n")
+    err.write(f"transcribe-guard: Security Hub: {report.created} findings created, {report.updated} updated, "
+              f"{report.archived} archived, {len(report.failed)} refused\n")
+    return bool(report.failed)
 
 
 # --- simulate ----------------------------------------------------------------------------------
@@ -311,10 +350,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="evaluate the rules against an account (or the demo account)")
     scan.add_argument("--rule", action="append", metavar="NAME", help="rule to run (repeatable; default: all)")
     scan.add_argument("--parameters", metavar="FILE", help='JSON: {"rule-name": {"ParamName": "value"}}')
-    scan.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    scan.add_argument("--format", choices=("table", "json", "csv", "ocsf", "asff"), default="table",
+                      help="ocsf: OCSF Compliance Findings; asff: AWS Security Finding Format (JSON arrays)")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
     scan.add_argument("--quiet", action="store_true", help="no progress display")
+    scan.add_argument("--security-hub", action="store_true",
+                      help="send the findings to AWS Security Hub (BatchImportFindings) and archive the ones this "
+                           "scan no longer produces")
     scan.set_defaults(handler=cmd_scan)
 
     simulate = commands.add_parser("simulate", help="serve the simulated AWS account on loopback")
