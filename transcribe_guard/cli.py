@@ -205,10 +205,11 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_FAILED
     bar.done()
     document = evidence.build_evidence(collected, frameworks, period, now)
-    path, manifest_sha = evidence.write_bundle(
+    written = evidence.write_bundle(
         document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
         as_zip=args.zip)
-    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha))
+    path, manifest_sha = written
+    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha, written.pdf_note))
     return EXIT_NON_COMPLIANT if document["summary"]["non_compliant"] else EXIT_OK
 
 

@@ -103,14 +103,16 @@ def render_pack_compliance(compliance: PackCompliance, fmt: str) -> str:
 
 # --- evidence ----------------------------------------------------------------------------------
 
-def render_evidence_summary(path: Path, summary: dict[str, Any], frameworks: Sequence[str], manifest_sha: str) -> str:
-    """What a written bundle holds, and the command that checks it later."""
+def render_evidence_summary(path: Path, summary: dict[str, Any], frameworks: Sequence[str], manifest_sha: str,
+                            pdf_note: str | None = None) -> str:
+    """What a written bundle holds (report.pdf: printed, or why not), and the command that checks it later."""
     score = "n/a" if summary["score"] is None else f"{summary['score']:.2f}%"
     shown = visible(path)
     return (f"Evidence bundle {shown}\n"
             f"  {summary['evaluations']} results ({summary['non_compliant']} non-compliant, {summary['compliant']} "
             f"compliant, {summary['not_applicable']} not applicable), compliance score {score}\n"
             f"  frameworks: {', '.join(frameworks)}\n"
+            + (f"  report.pdf: {visible(pdf_note)}\n" if pdf_note else "") +
             f"  manifest.json sha256 {manifest_sha} (record it to check the bundle later with "
             f"`transcribe-guard evidence verify {shown} --manifest-sha256 {manifest_sha}`)\n")
 
