@@ -184,6 +184,8 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
+    if getattr(args, "evidence_action", None) == "audit-manager":
+        return cmd_evidence_audit_manager(args, out, err)
     frameworks = evidence.frameworks_or_all(args.framework)
     period = evidence.parse_period(args.period) if args.period else None
     evidence.check_source(args.source, args.demo)
@@ -219,6 +221,24 @@ def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
     out.write(render.render_verification(args.bundle, result))
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def cmd_evidence_audit_manager(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Write an AWS Audit Manager custom framework (CreateControl and CreateAssessmentFramework bodies)."""
+    from transcribe_guard import audit_manager
+
+    document = audit_manager.build(args.framework, args.deployed_as)
+    target = Path(args.am_output)
+    if target.exists():
+        raise audit_manager.AuditManagerError(f"--output {target}: exists; choose another path.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(audit_manager.render(document), encoding="utf-8")
+    rules = {name for control in document["controls"] for name in control["rules"]}
+    sets = document["create_assessment_framework"]["controlSets"]
+    out.write(f"Audit Manager framework {visible(target)}: {len(document['controls'])} controls in {len(sets)} control "
+              f"sets, {len(rules)} pack entries as AWS_Config data sources (valid against botocore's auditmanager "
+              "model); import it with the commands in docs/evidence.md (AWS Audit Manager).\n")
+    return EXIT_OK
 
 
 # --- package -----------------------------------------------------------------------------------
@@ -359,6 +379,17 @@ def build_parser() -> argparse.ArgumentParser:
     verify = evidence_actions.add_parser("verify", help="check an evidence bundle (folder or zip) against its manifest")
     verify.add_argument("bundle", metavar="PATH")
     verify.add_argument("--manifest-sha256", metavar="HEX", help="the manifest's SHA-256 recorded at collection")
+    audit = evidence_actions.add_parser(
+        "audit-manager", help="write an AWS Audit Manager custom framework whose controls collect the pack's "
+                              "AWS Config results",
+        description="Write one JSON file: a CreateControl request per mapped requirement of FRAMEWORK (AWS_Config "
+                    "data sources for the pack's rules) and the CreateAssessmentFramework request naming them by "
+                    "placeholder ids; docs/evidence.md shows how to import it.")
+    audit.add_argument("framework", metavar="hipaa|pci|soc2|nist")
+    audit.add_argument("--output", dest="am_output", metavar="FILE", required=True, help="the JSON file to write")
+    audit.add_argument("--deployed-as", choices=("pack", "rules"), default="pack",
+                       help="pack: the rules were deployed by the conformance pack (default); rules: as standalone "
+                            "Config rules named after each rule")
     return parser
 
 
