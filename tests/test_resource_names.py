@@ -127,6 +127,9 @@ def test_ids_the_listing_does_not_hold_and_saved_scans_say_why_there_is_no_name(
     ("AWS::S3::Bucket", "acme-cc-call-audio", "S3 bucket", "acme-cc-call-audio"),
     ("AWS::CloudTrail::Trail", "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail", "CloudTrail trail",
      "org-trail"),
+    ("AWS::IAM::Role", "arn:aws:iam::123456789012:role/service-role/transcribe-access", "IAM role",
+     "transcribe-access"),
+    ("AWS::S3::Bucket", "arn:aws:s3:::acme-cc-call-audio", "S3 bucket", "acme-cc-call-audio"),
 ])
 def test_names_and_kinds_from_the_id(resource_type: str, resource_id: str, kind: str, name: str) -> None:
     assert resource_names.from_id(resource_type, resource_id) == {

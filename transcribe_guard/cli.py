@@ -358,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
     evidence = commands.add_parser(
         "evidence", help="collect results into an evidence bundle mapped to HIPAA, PCI DSS, SOC 2 and NIST 800-53",
         description="Collect results and write an evidence bundle (evidence.json, evidence.csv, report.html, "
-                    "manifest.json); `evidence verify PATH` checks one.")
+                    "report.pdf when Chromium is installed, manifest.json); `evidence verify PATH` checks one; "
+                    "`evidence audit-manager FRAMEWORK --output FILE` writes an AWS Audit Manager framework.")
     evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|FILE",
                           help="config: the deployed pack's results in AWS Config (default); scan: a fresh local "
                                "scan; FILE: a saved `scan --format json`")

@@ -6,6 +6,8 @@ A bundle is a folder (or a zip of one) holding
   per-control status; validated against ``transcribe_guard/schemas/evidence.schema.json``;
 - ``evidence.csv``: one row per control x rule x resource;
 - ``report.html``: the same for a person (see report.py);
+- ``report.pdf``: report.html printed by headless Chromium (report_pdf.py), when Chromium is found;
+  the manifest's ``report_pdf`` says whether it was printed, or why not;
 - ``manifest.json``: SHA-256 and size of every file, the collection time, account, region, pack
   version and the rule code's version (SHA-256 of the deterministic Lambda code package), plus
   the SHA-256 of the manifest's own canonical content. ``verify`` fails on any changed byte.

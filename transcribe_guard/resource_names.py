@@ -52,8 +52,10 @@ def from_id(resource_type: str, resource_id: str) -> dict[str, Any]:
         kind_key, sep, name = resource.partition("/")
         if service == "transcribe" and kind_key in KINDS_BY_KEY and sep and name:
             return _named(_label(KINDS_BY_KEY[kind_key].label), name)
-        if sep and name:
-            return _named(_TYPE_KINDS.get(resource_type, f"{service} {kind_key}"), name)
+        if sep and name:  # an IAM name may follow a path (role/service-role/NAME): the last part
+            return _named(_TYPE_KINDS.get(resource_type, f"{service} {kind_key}"), name.rsplit("/", 1)[-1])
+        if service == "s3" and resource_type == "AWS::S3::Bucket":  # arn:aws:s3:::BUCKET
+            return _named("S3 bucket", resource)
     if resource_type == "AWS::S3::Bucket":
         return _named("S3 bucket", resource_id)
     if resource_type == "AWS::::Account" and re.fullmatch(r"\d{12}", resource_id):
