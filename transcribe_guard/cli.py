@@ -43,11 +43,14 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     selection = scan_selection(args.rule, args.parameters, args.demo)
+    target = _scan_target(args)
     _note_skipped(selection, err)
     progress = Progress(err, enabled=args.format == "table" and not args.quiet)
     try:
-        with _account(args.demo):
-            results = scan.run_scan(selection.rule_names, selection.parameters, progress)
+        with _account(args.demo) as simulated:
+            if args.demo and args.organization:
+                target = _demo_organization_target(simulated, target)
+            results = scan.run_scan(selection.rule_names, selection.parameters, progress, target=target)
     except (BotoCoreError, ClientError) as error:
         progress.done()
         err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
@@ -59,6 +62,30 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.output or args.format == "table":
         out.write(text)
     return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+
+
+def _scan_target(args: argparse.Namespace) -> scan.ScanTarget:
+    """The accounts and Regions the flags name, checked (a bad one is a one-line usage error)."""
+    if args.demo and args.profile:
+        raise UsageError("--profile cannot be used with --demo (the demo is simulated, no profile is read).")
+    target = scan.ScanTarget(regions=tuple(args.region or ()), all_regions=args.all_regions, profile=args.profile,
+                             role_name=args.role_name, accounts=tuple(args.account or ()),
+                             organization=args.organization, ou=args.ou, external_id=args.external_id,
+                             workers=args.workers)
+    if not (args.demo and args.organization and not args.role_name):
+        target.validate()
+    return target
+
+
+def _demo_organization_target(simulated: Any, target: scan.ScanTarget) -> scan.ScanTarget:
+    """``--demo --organization``: the demo organization, its member role and (unless named) its Regions."""
+    from dataclasses import replace
+
+    from transcribe_guard.simulator.demo_organization import seed_demo_organization
+
+    organization = seed_demo_organization(simulated.client)
+    return replace(target, role_name=target.role_name or organization.role_name,
+                   regions=target.regions or (() if target.all_regions else organization.regions))
 
 
 # --- simulate ----------------------------------------------------------------------------------
@@ -270,6 +297,21 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
     scan.add_argument("--quiet", action="store_true", help="no progress display")
+    scan.add_argument("--region", action="append", metavar="R",
+                      help="Region to scan (repeatable; default: the AWS SDK configuration's)")
+    scan.add_argument("--all-regions", action="store_true",
+                      help="every Region with a Transcribe endpoint that is enabled for the account")
+    scan.add_argument("--profile", metavar="NAME", help="AWS config/credentials profile to use")
+    scan.add_argument("--role-name", metavar="NAME",
+                      help="role to assume in each account (--account or --organization), e.g. transcribe-guard-member")
+    scan.add_argument("--account", action="append", metavar="ID", help="account to scan through --role-name "
+                                                                       "(repeatable)")
+    scan.add_argument("--organization", action="store_true",
+                      help="every ACTIVE account of the organization, through --role-name")
+    scan.add_argument("--ou", metavar="OU_ID", help="with --organization: only this OU and the OUs below it")
+    scan.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
+    scan.add_argument("--workers", type=int, metavar="N",
+                      help="account x Region pairs scanned at once (default: min(8, pairs))")
     scan.set_defaults(handler=cmd_scan)
 
     simulate = commands.add_parser("simulate", help="serve the simulated AWS account on loopback")
