@@ -234,11 +234,15 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
     session = aws_session(target.profile, target.regions[0] if target.regions else None)
     identity = session.client("sts").get_caller_identity()
     caller, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
-    if not target.several:  # the SDK configuration's account and Region, through boto3's default session as before
+    if not target.several:  # the SDK configuration's account and Region (boto3's default session unless --profile)
         from rdklib import ClientFactory
         pair = _Pair(caller, session.region_name, tuple(rule_names))
-        return _run_rules(pair, ClientFactory(role_arn=None, region=pair.region, assume_role_mode=False),
-                          parameters, progress)
+        if target.profile:
+            custom_endpoint.install(session)
+            factory: Any = SessionClientFactory(session, pair.region)
+        else:
+            factory = ClientFactory(role_arn=None, region=pair.region, assume_role_mode=False)
+        return _run_rules(pair, factory, parameters, progress)
     if target.organization:
         accounts = organization_accounts(session.client("organizations"), target.ou)
     else:
@@ -251,6 +255,8 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
     if not pairs:
         return []
     lock = threading.Lock()
+    import botocore.loaders
+    loader = botocore.loaders.create_loader()  # the service models parsed once for all pairs, not once a session
 
     def report(message: str) -> None:
         if progress:
@@ -258,34 +264,44 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
                 progress(message)
 
     def run(pair: _Pair) -> list[dict[str, str]]:
-        return _scan_pair(pair, target, partition, parameters, report)
+        return _scan_pair(pair, target, partition, parameters, report, loader)
 
     workers = target.workers or min(DEFAULT_MAX_WORKERS, len(pairs))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="transcribe-guard-pair") as pool:
         return [row for rows in pool.map(run, pairs) for row in rows]
 
 
+def _session(loader: Any, region: str, profile: str | None = None, credentials: dict[str, Any] | None = None) -> Any:
+    """A new boto3 session (one per pair and thread) sharing ``loader``."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.register_component("data_loader", loader)
+    keys = {} if credentials is None else {"aws_access_key_id": credentials["AccessKeyId"],
+                                           "aws_secret_access_key": credentials["SecretAccessKey"],
+                                           "aws_session_token": credentials["SessionToken"]}
+    return boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region, **keys)
+
+
 def _scan_pair(pair: _Pair, target: ScanTarget, partition: str, parameters: dict[str, dict[str, Any]],
-               progress: Callable[[str], None]) -> list[dict[str, str]]:
+               progress: Callable[[str], None], loader: Any) -> list[dict[str, str]]:
     """One account and Region, in its own boto3 session: assumed into (when a role is named),
     reached (sts:GetCallerIdentity at the Region's endpoint), then every rule. A role that cannot
     be assumed or a Region that cannot be reached gives one row for the pair."""
-    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     from rules.engine.base import _CONFIGURATION_ERRORS
     from transcribe_guard import custom_endpoint
 
     try:
-        session = boto3.session.Session(profile_name=target.profile, region_name=pair.region)
+        session = _session(loader, pair.region, profile=target.profile)
         if target.role_name:
             extra = {"ExternalId": target.external_id} if target.external_id else {}
             credentials = session.client("sts").assume_role(
                 RoleArn=f"arn:{partition}:iam::{pair.account}:role/{target.role_name}",
                 RoleSessionName=ROLE_SESSION_NAME, **extra)["Credentials"]
-            session = boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
-                                            aws_secret_access_key=credentials["SecretAccessKey"],
-                                            aws_session_token=credentials["SessionToken"], region_name=pair.region)
+            session = _session(loader, pair.region, credentials=credentials)
         custom_endpoint.install(session)
         reached = str(session.client("sts").get_caller_identity()["Account"])
     except _CONFIGURATION_ERRORS:

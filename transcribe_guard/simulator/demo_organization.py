@@ -10,7 +10,7 @@ non-compliant resources. ``scan --demo --organization`` scans it.
 Layout::
 
     Root
-    |- 123456789012 acme-management     (the demo seed, us-east-1)
+    |- 123456789012 acme-management     (the demo seed in us-east-1; one ad-hoc job in eu-west-1)
     `- OU Workloads
        |- OU ContactCenter  acme-contact-center  (us-east-1, eu-west-1)
        `- OU Clinic         acme-clinic          (us-east-1, eu-west-1)
@@ -92,6 +92,8 @@ def seed_demo_organization(client: ClientFactory, regions: tuple[str, ...] = REG
     accounts = {management: MANAGEMENT_NAME}
     parents = {management: root}
     _member_role(client("iam"), management)
+    for region in regions[1:]:
+        _seed_management_region(lambda service: client(service, region), region)
     for name, short, ou_name in MEMBERS:
         ous[ou_name] = organizations.create_organizational_unit(ParentId=ous[PARENT_OU], Name=ou_name)[
             "OrganizationalUnit"]["Id"]
@@ -124,6 +126,16 @@ def _member_role(iam: Any, account: str) -> None:
                                                      "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT}:root"}}]}
     _role(iam, member_role_name(), trust, inline={"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["transcribe:List*", "transcribe:Get*"], "Resource": "*"}]})
+
+
+def _seed_management_region(client: Callable[[str], Any], region: str) -> None:
+    """A Region the management account barely uses: one ad-hoc job, written to the service's bucket."""
+    s3, transcribe = client("s3"), client("transcribe")
+    media = f"acme-mgmt-{region}-media"
+    _bucket(s3, region, media)
+    s3.put_object(Bucket=media, Key="meetings/all-hands.wav", Body=b"RIFF meeting audio")
+    transcribe.start_transcription_job(TranscriptionJobName="all-hands-meeting", LanguageCode="en-US",
+                                       Media={"MediaFileUri": f"s3://{media}/meetings/all-hands.wav"})
 
 
 def _seed_member(client: ClientFactory, account: str, short: str, regions: tuple[str, ...]) -> None:
