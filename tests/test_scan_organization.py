@@ -256,6 +256,18 @@ def test_an_unreachable_region_gives_one_row_per_account(org: DemoOrganization,
     assert "Per account and Region:" in out
 
 
+def test_global_rules_move_to_the_next_region_when_the_first_is_unreachable(org: DemoOrganization,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    faults.inject(faults.CONNECT_TIMEOUT, "GetCallerIdentity", service="sts", region="eu-west-1")
+    member = org.members[1]
+    _, rows, _ = scan_json(*ROLE, "--account", member, "--region", "eu-west-1", "--region", "us-east-1")
+    assert [r["rule"] for r in rows if r["region"] == "eu-west-1"] == [scan.UNSCANNED_RULE]
+    ran = {r["rule"] for r in rows if r["region"] == "us-east-1"}
+    assert ran == set(RULE_SET)  # the Region rules and, once, the global ones
+    assert sum(1 for r in rows if r["rule"] == "transcribe-ai-opt-out") == 1
+
+
 # --- the same results as one pair at a time, and nothing shared between pairs -----------------
 
 def test_results_equal_separate_single_pair_scans(org: DemoOrganization) -> None:

@@ -268,7 +268,24 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
 
     workers = target.workers or min(DEFAULT_MAX_WORKERS, len(pairs))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="transcribe-guard-pair") as pool:
-        return [row for rows in pool.map(run, pairs) for row in rows]
+        done = list(pool.map(run, pairs))
+        # An account whose first Region could not be scanned has not run its global rules: they run
+        # in its next Region that was scanned (and stay unrun, with that row, when none was).
+        moved = {}
+        for account in accounts:
+            own = [index for index, pair in enumerate(pairs) if pair.account == account]
+            if once & set(rule_names) and _unscanned_rows(done[own[0]]):
+                scanned = next((index for index in own[1:] if not _unscanned_rows(done[index])), None)
+                if scanned is not None:
+                    moved[scanned] = pool.submit(run, _Pair(account, pairs[scanned].region,
+                                                            tuple(n for n in rule_names if n in once)))
+        for index, future in moved.items():
+            done[index] = done[index] + future.result()
+    return [row for rows in done for row in rows]
+
+
+def _unscanned_rows(rows: list[dict[str, str]]) -> bool:
+    return len(rows) == 1 and rows[0]["rule"] == UNSCANNED_RULE
 
 
 def _session(loader: Any, region: str, profile: str | None = None, credentials: dict[str, Any] | None = None) -> Any:
