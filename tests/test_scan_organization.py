@@ -271,10 +271,11 @@ def test_global_rules_move_to_the_next_region_when_the_first_is_unreachable(org:
 # --- the same results as one pair at a time, and nothing shared between pairs -----------------
 
 def test_results_equal_separate_single_pair_scans(org: DemoOrganization) -> None:
-    _, together, _ = scan_json(*ROLE, "--organization", "--region", "us-east-1", "--region", "eu-west-1")
+    rules = ("transcribe-job-pii-redaction", "transcribe-iam-user-no-access")  # a Region rule, a global one
+    _, together, _ = scan_json(*ROLE, "--organization", "--region", "us-east-1", "--region", "eu-west-1", rules=rules)
     for account in org.accounts:
         for region in REGIONS:
-            _, alone, _ = scan_json(*ROLE, "--account", account, "--region", region)
+            _, alone, _ = scan_json(*ROLE, "--account", account, "--region", region, rules=rules)
             if region != REGIONS[0]:  # alone, its first Region runs the global rules too
                 alone = [r for r in alone if r["rule"] not in GLOBAL]
             assert alone, (account, region)
