@@ -49,20 +49,23 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from transcribe_guard.formats.rule_info import FindingInputError
 
     selection = scan_selection(args.rule, args.parameters, args.demo)
+    target = _scan_target(args)
     _note_skipped(selection, err)
     progress = Progress(err, enabled=args.format == "table" and not args.quiet)
     try:
-        with _account(args.demo):
+        with _account(args.demo) as simulated:
+            if args.demo and args.organization:
+                target = _demo_organization_target(simulated, target)
             if args.security_hub and args.demo:  # the simulated demo account, like a real one, needs the hub on
                 scan.aws_session().client("securityhub").enable_security_hub()
-            results = scan.run_scan(selection.rule_names, selection.parameters, progress)
+            results = scan.run_scan(selection.rule_names, selection.parameters, progress, target=target)
             progress.done()
             _write_scan(results, args, selection.rule_names, out)
             if args.security_hub:
                 from transcribe_guard.formats import security_hub
                 try:
                     with scan.sdk_retries():  # BatchImportFindings is throttled at 10 TPS: retried as the scan is
-                        report = security_hub.send(scan.aws_session(), results, selection.rule_names)
+                        report = security_hub.send(scan.aws_session(args.profile), results, selection.rule_names)
                 except (BotoCoreError, ClientError) as error:
                     err.write(f"transcribe-guard: could not send the findings to Security Hub: {visible(error)}\n")
                     return EXIT_FAILED
@@ -101,6 +104,35 @@ def _note_security_hub(report: Any, err: TextIO) -> bool:
     err.write(f"transcribe-guard: Security Hub: {report.created} findings created, {report.updated} updated, "
               f"{report.archived} archived, {len(report.failed)} refused\n")
     return bool(report.failed)
+
+
+def _scan_target(args: argparse.Namespace) -> scan.ScanTarget:
+    """The accounts and Regions the flags name, checked (a bad one is a one-line usage error)."""
+    if args.demo and args.profile:
+        raise UsageError("--profile cannot be used with --demo (the demo is simulated, no profile is read).")
+    target = scan.ScanTarget(regions=tuple(args.region or ()), all_regions=args.all_regions, profile=args.profile,
+                             role_name=args.role_name, accounts=tuple(args.account or ()),
+                             organization=args.organization, ou=args.ou, external_id=args.external_id,
+                             workers=args.workers)
+    if not (args.demo and args.organization and not args.role_name):
+        target.validate()
+    if args.security_hub and (target.several or args.organization):
+        # BatchImportFindings takes findings of the caller's own account, into the Region it is called in
+        # (Security Hub user guide, finding-update-batchimportfindings): one pair per run.
+        raise UsageError("--security-hub sends the findings of one account and Region: scan each account and Region "
+                         "on its own (or aggregate them in Security Hub's administrator account).")
+    return target
+
+
+def _demo_organization_target(simulated: Any, target: scan.ScanTarget) -> scan.ScanTarget:
+    """``--demo --organization``: the demo organization, its member role and (unless named) its Regions."""
+    from dataclasses import replace
+
+    from transcribe_guard.simulator.demo_organization import seed_demo_organization
+
+    organization = seed_demo_organization(simulated.client)
+    return replace(target, role_name=target.role_name or organization.role_name,
+                   regions=target.regions or (() if target.all_regions else organization.regions))
 
 
 # --- simulate ----------------------------------------------------------------------------------
@@ -379,6 +411,21 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--security-hub", action="store_true",
                       help="send the findings to AWS Security Hub (BatchImportFindings) and archive the ones this "
                            "scan no longer produces")
+    scan.add_argument("--region", action="append", metavar="R",
+                      help="Region to scan (repeatable; default: the AWS SDK configuration's)")
+    scan.add_argument("--all-regions", action="store_true",
+                      help="every Region with a Transcribe endpoint that is enabled for the account")
+    scan.add_argument("--profile", metavar="NAME", help="AWS config/credentials profile to use")
+    scan.add_argument("--role-name", metavar="NAME",
+                      help="role to assume in each account (--account or --organization), e.g. transcribe-guard-member")
+    scan.add_argument("--account", action="append", metavar="ID", help="account to scan through --role-name "
+                                                                       "(repeatable)")
+    scan.add_argument("--organization", action="store_true",
+                      help="every ACTIVE account of the organization, through --role-name")
+    scan.add_argument("--ou", metavar="OU_ID", help="with --organization: only this OU and the OUs below it")
+    scan.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
+    scan.add_argument("--workers", type=int, metavar="N",
+                      help="account x Region pairs scanned at once (default: min(8, pairs))")
     scan.set_defaults(handler=cmd_scan)
 
     simulate = commands.add_parser("simulate", help="serve the simulated AWS account on loopback")

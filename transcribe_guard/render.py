@@ -32,7 +32,17 @@ def summarize(results: list[dict[str, str]]) -> dict[str, Any]:
         by_compliance[row["compliance"]] += 1
         counts = by_rule.setdefault(row["rule"], {c: 0 for c in COMPLIANCE_ORDER})
         counts[row["compliance"]] += 1
-    return {"evaluations": len(results), "by_compliance": by_compliance, "by_rule": by_rule}
+    return {"evaluations": len(results), "by_compliance": by_compliance, "by_rule": by_rule,
+            "by_account_region": by_account_region(results)}
+
+
+def by_account_region(results: list[dict[str, str]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Counts per account, then per Region, in the order the results name them."""
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for row in results:
+        pair = counts.setdefault(row["account"], {}).setdefault(row["region"], {c: 0 for c in COMPLIANCE_ORDER})
+        pair[row["compliance"]] += 1
+    return counts
 
 
 def render(results: list[dict[str, str]], fmt: str, rule_names: Sequence[str]) -> str:
@@ -57,18 +67,37 @@ def render_table(results: list[dict[str, str]], summary: dict[str, Any]) -> str:
     rows = [tuple(visible(r[k]) for k in ("compliance", "rule", "resource_id", "annotation")) for r in results]
     widths = [max([len(h)] + [display_width(row[i]) for row in rows]) for i, h in enumerate(headers[:3])]
     lines = ["  ".join(pad(h, w) for h, w in zip(headers[:3], widths)) + "  " + headers[3]]
-    lines += ["  ".join(pad(v, w) for v, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
+    pairs = summary["by_account_region"]
+    grouped = sum(len(regions) for regions in pairs.values()) > 1  # several accounts or Regions: one block each
+    if grouped:
+        for account, regions in pairs.items():
+            for region, counts in regions.items():
+                lines.append(f"== account {visible(account)}, Region {visible(region)}: {_counts(counts)}")
+                lines += ["  ".join(pad(v, w) for v, w in zip(row[:3], widths)) + "  " + row[3]
+                          for result, row in zip(results, rows)
+                          if result["account"] == account and result["region"] == region]
+    else:
+        lines += ["  ".join(pad(v, w) for v, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
     if not rows:
         lines.append("(no resources evaluated)")
     lines.append("")
     lines.append("Per rule:")
     for name, counts in summary["by_rule"].items():
         lines.append(f"  {visible(name)}: " + ", ".join(f"{counts[c]} {c}" for c in COMPLIANCE_ORDER))
+    if grouped:
+        lines.append("Per account and Region:")
+        for account, regions in pairs.items():
+            for region, counts in regions.items():
+                lines.append(f"  {visible(account)} {visible(region)}: {_counts(counts)}")
     totals = summary["by_compliance"]
     verdict = "FAIL" if totals["NON_COMPLIANT"] else "PASS"
     lines.append(f"Verdict: {verdict} ({totals['NON_COMPLIANT']} non-compliant, {totals['COMPLIANT']} compliant, "
                  f"{totals['NOT_APPLICABLE']} not applicable, {summary['evaluations']} evaluations)")
     return "\n".join(lines) + "\n"
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[c]} {c}" for c in COMPLIANCE_ORDER)
 
 
 # --- deploy and compliance ---------------------------------------------------------------------

@@ -204,8 +204,8 @@ class TranscribeInventory:
 
     def __init__(self, client: Any, account_id: str, partition: str = "aws", limiter: RateLimiter | None = None):
         self.client = client
-        self.limiter = limiter or shared_limiter()
         self.region: str = client.meta.region_name
+        self.limiter = limiter or shared_limiter(account_id, self.region)  # quotas are per account and Region
         self.account_id = account_id
         self.partition = partition
         self._listed: dict[str, list[Resource]] = {}
