@@ -1,7 +1,8 @@
 """The ``transcribe-guard`` command line.
 
-Exit codes: 0 nothing NON_COMPLIANT; 3 something NON_COMPLIANT; 2 usage error (bad flag,
-parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable).
+Exit codes (docs/scanning.md): 0 clean; 3 findings (something NON_COMPLIANT and not muted); 4 no
+findings but something could not be evaluated; 2 usage error (bad flag, parameters or mutelist file,
+unknown rule, unwritable output path); 1 the scan could not run (no credentials, endpoint unreachable).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, ContextManager, Sequence, TextIO
 
-from transcribe_guard import render, scan
+from transcribe_guard import findings, render, scan
+from transcribe_guard.output_paths import check_file, check_folder, check_new_file
 from transcribe_guard.output_safety import visible
-from transcribe_guard.progress import Progress, ProgressBar
+from transcribe_guard.progress import ProgressBar, ScanProgress
 from transcribe_guard.scan import UsageError
 from transcribe_guard.scan_parameters import ScanSelection, scan_selection
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT, EXIT_NOT_EVALUATED = 0, 1, 2, 3, 4
 
 
 def _account(demo: bool) -> ContextManager[Any]:
@@ -39,26 +41,65 @@ def _note_skipped(selection: ScanSelection, err: TextIO) -> None:
 
 # --- scan --------------------------------------------------------------------------------------
 
+def _terminal_width(stream: TextIO) -> int | None:
+    """The width of ``stream``'s terminal, or None when it is not one (a pipe or a file)."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if hasattr(stream, "isatty") and stream.isatty() else None
+
+
+def exit_status(records: list[dict[str, Any]]) -> int:
+    """3 for a finding (NON_COMPLIANT, not muted), else 4 for a result that could not be evaluated, else 0."""
+    statuses = {r["status"] for r in records}
+    return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in statuses else EXIT_NOT_EVALUATED if "ERROR" in statuses else EXIT_OK
+
+
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from datetime import datetime, timezone
+
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from transcribe_guard import mutelist
+
+    if args.output:
+        check_file("--output", args.output)
+    entries: list[mutelist.Entry] = []
+    if args.mutelist:
+        entries, warnings = mutelist.load(args.mutelist).active(datetime.now(timezone.utc).date())
+        err.write("".join(f"transcribe-guard: warning: {visible(w)}\n" for w in warnings))
     selection = scan_selection(args.rule, args.parameters, args.demo)
+    names = findings.select_rules(selection.rule_names, args.severity, args.framework)
+    if not names:
+        raise UsageError("no rule to run matches --severity/--framework (see `transcribe-guard rules`).")
+    selection = ScanSelection({name: selection.parameters[name] for name in names}, selection.skipped)
     _note_skipped(selection, err)
-    progress = Progress(err, enabled=args.format == "table" and not args.quiet)
+    progress = ScanProgress(err, enabled=not args.quiet)
+    known_tags: dict[str, dict[str, str]] = {}
     try:
         with _account(args.demo):
-            results = scan.run_scan(selection.rule_names, selection.parameters, progress)
+            results = scan.run_scan(selection.rule_names, selection.parameters, progress, known_tags,
+                                    progress.evaluated)
     except (BotoCoreError, ClientError) as error:
         progress.done()
         err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
         return EXIT_FAILED
     progress.done()
-    text = render.render(results, args.format, selection.rule_names)
+    records = [findings.enrich(r, mutelist.reason_for(r, entries, known_tags)) for r in results]
+    text = render.render(records, args.format, selection.rule_names, args.status,
+                         _terminal_width(out) if args.format == "table" and not args.output else None)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     if not args.output or args.format == "table":
         out.write(text)
-    return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+    return exit_status(records)
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+def cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    out.write(render.render_rules(findings.rule_records(), args.format,
+                                  _terminal_width(out) if args.format == "table" else None))
+    return EXIT_OK
 
 
 # --- simulate ----------------------------------------------------------------------------------
@@ -184,6 +225,9 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
+    if args.output:
+        check_new_file("--output", args.output if args.output.endswith(".zip") else args.output + ".zip") \
+            if args.zip else check_folder("--output", args.output)
     frameworks = evidence.frameworks_or_all(args.framework)
     period = evidence.parse_period(args.period) if args.period else None
     evidence.check_source(args.source, args.demo)
@@ -225,6 +269,7 @@ def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
 def cmd_package(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from transcribe_guard.package import build_package
 
+    check_file("--output", args.output, create_parents=True)
     package = build_package(Path(args.output))
     out.write(f"{package.path}  {package.size} bytes  {len(package.entries)} files  sha256 {package.sha256}\n")
     return EXIT_OK
@@ -254,6 +299,32 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 # --- entry point -------------------------------------------------------------------------------
 
+FRAMEWORK_CHOICES = ("hipaa", "pci", "soc2", "nist")  # transcribe_guard.compliance.FRAMEWORKS (a test checks)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("transcribe-guard")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+class _VersionRequested(Exception):
+    pass
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: answered by main on its own output stream (argparse's would print to sys.stdout)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kwargs.get("help"))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise _VersionRequested()
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2
         raise UsageError(message)
@@ -261,6 +332,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="transcribe-guard", description="Compliance rules for Amazon Transcribe.")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     scan = commands.add_parser("scan", help="evaluate the rules against an account (or the demo account)")
@@ -270,7 +342,20 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
     scan.add_argument("--quiet", action="store_true", help="no progress display")
+    scan.add_argument("--severity", choices=findings.SEVERITIES, metavar="LEVEL",
+                      help="only rules of this severity or higher (low, medium, high, critical)")
+    scan.add_argument("--framework", action="append", choices=FRAMEWORK_CHOICES, metavar="hipaa|pci|soc2|nist",
+                      help="only rules mapped to a control of this framework (repeatable: any of them)")
+    scan.add_argument("--status", action="append", choices=findings.STATUSES, metavar="STATUS",
+                      help="list only results with this status (repeatable): COMPLIANT, NON_COMPLIANT, "
+                           "NOT_APPLICABLE, ERROR, MUTED; the summary and exit status still count every result")
+    scan.add_argument("--mutelist", metavar="FILE", help="YAML of accepted findings to show as MUTED "
+                                                         "(docs/scanning.md#muting-accepted-findings)")
     scan.set_defaults(handler=cmd_scan)
+
+    rules = commands.add_parser("rules", help="list the rules: practice, severity, resource kinds, frameworks")
+    rules.add_argument("--format", choices=("table", "json"), default="table")
+    rules.set_defaults(handler=cmd_rules)
 
     simulate = commands.add_parser("simulate", help="serve the simulated AWS account on loopback")
     simulate.add_argument("--host", default="127.0.0.1")
@@ -376,6 +461,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args, out, err))
+    except _VersionRequested:
+        out.write(f"transcribe-guard {_version()}\n")
+        return EXIT_OK
     except UsageError as error:
         # One line, whatever the user typed: arguments echoed back may hold newlines or other
         # control characters (found by tests/test_properties.py).

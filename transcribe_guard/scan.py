@@ -52,17 +52,23 @@ def _utc_now() -> str:
 
 
 def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
-             progress: Callable[[str], None] | None = None) -> list[dict[str, str]]:
+             progress: Callable[[str], None] | None = None,
+             known_tags: dict[str, dict[str, str]] | None = None,
+             on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
     region the standard AWS SDK configuration selects, with the rule functions' SDK retries. One
     client factory for all rules, so they share one inventory and every resource is listed and
-    read once."""
+    read once. ``known_tags``, when given, is filled with the tags of every Transcribe resource
+    whose tags a rule read, by ARN (what ``--mutelist`` tags match); ``on_evaluation(rule)`` is
+    called as each evaluation is made (progress counts)."""
     with sdk_retries():
-        return _run_scan(rule_names, parameters, progress)
+        return _run_scan(rule_names, parameters, progress, known_tags, on_evaluation)
 
 
 def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
-              progress: Callable[[str], None] | None) -> list[dict[str, str]]:
+              progress: Callable[[str], None] | None,
+              known_tags: dict[str, dict[str, str]] | None = None,
+              on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     from rdklib import ClientFactory
 
     from rules.catalog.registry import RULES
@@ -74,6 +80,11 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
     region = session.region_name
     account_id = session.client("sts").get_caller_identity()["Account"]
     client_factory = ClientFactory(role_arn=None, region=region, assume_role_mode=False)
+    from rules.engine.base import fail_closed, inventory_for, observe_evaluations
+    if known_tags is not None:
+        inventory_for(fail_closed(client_factory), account_id).tags_seen = known_tags
+    if on_evaluation is not None:
+        observe_evaluations(client_factory, on_evaluation)
     results: list[dict[str, str]] = []
     for index, name in enumerate(rule_names, 1):
         if progress:
