@@ -19,8 +19,8 @@ import pytest
 from rules.catalog.registry import RULES
 from tests.test_transcribe_vpc_endpoints import remove_default_vpc
 from transcribe_guard import cli
-from transcribe_guard.progress import Progress
-from transcribe_guard.render import RESULT_FIELDS
+from transcribe_guard.progress import ScanProgress
+from transcribe_guard.render import CSV_FIELDS
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:transcribe:us-east-1:{ACCOUNT}"
@@ -35,7 +35,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 def test_demo_scan_prints_a_verdict_table_and_exits_3() -> None:
     code, out, err = run(["scan", "--demo"])
     assert code == cli.EXIT_NON_COMPLIANT
-    assert out.splitlines()[0].split() == ["COMPLIANCE", "RULE", "RESOURCE", "ANNOTATION"]
+    assert out.splitlines()[0].split() == ["STATUS", "RULE", "RESOURCE", "ANNOTATION"]
     assert f"{ARN}:transcription-job/weekly-sales-meeting" in out
     assert "Verdict: FAIL" in out
     assert err == ""  # StringIO is not a terminal: no progress display
@@ -46,7 +46,7 @@ def test_demo_scan_json_has_every_rule_and_consistent_summary() -> None:
     report = json.loads(out)
     assert code == cli.EXIT_NON_COMPLIANT
     rows = report["evaluations"]
-    assert rows and all(set(r) == set(RESULT_FIELDS) for r in rows)
+    assert rows and all(set(r) == set(CSV_FIELDS) for r in rows)
     # The demo account and Region, and a UTC time per result.
     assert {(r["account"], r["region"]) for r in rows} == {("123456789012", "us-east-1")}
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["evaluated_at"]) for r in rows)
@@ -126,19 +126,38 @@ def test_unreachable_endpoint_exits_1(monkeypatch: Any) -> None:
     assert "the scan could not run" in err
 
 
-def test_progress_shows_only_on_a_terminal() -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
+
+def test_progress_shows_counts_and_rates_only_on_a_terminal() -> None:
+    now = [0.0]
     terminal = Terminal()
-    progress = Progress(terminal, enabled=True)
+    progress = ScanProgress(terminal, enabled=True, clock=lambda: now[0])
     progress("[1/2] transcribe-job-output-location")
+    for _ in range(6):
+        progress.evaluated("transcribe-job-output-location")
+    now[0] = 2.0
+    assert progress.line().plain == "Scanning [1/2] transcribe-job-output-location: 6 judged (3/s); 6 overall (3/s)"
+    progress("[2/2] transcribe-ai-opt-out")
+    progress.evaluated("transcribe-ai-opt-out")
+    now[0] = 3.0  # the second rule: 1 in its 1 s; overall 7 in 3 s
+    assert progress.line().plain == "Scanning [2/2] transcribe-ai-opt-out: 1 judged (1/s); 7 overall (2/s)"
     progress.done()
     assert "Scanning [1/2] transcribe-job-output-location" in terminal.getvalue()
+    assert "Scanning [2/2] transcribe-ai-opt-out: 0 judged" in terminal.getvalue()
     silent = Terminal()
-    Progress(silent, enabled=False)("[1/2] x")
+    quiet = ScanProgress(silent, enabled=False)
+    quiet("[1/2] x")
+    quiet.evaluated("x")
+    quiet.done()
     assert silent.getvalue() == ""
+    pipe = io.StringIO()  # not a terminal: nothing drawn even when enabled
+    piped = ScanProgress(pipe, enabled=True)
+    piped("[1/2] x")
+    piped.done()
+    assert pipe.getvalue() == ""
 
 
 def test_exit_0_when_nothing_is_non_compliant(sim: Any) -> None:

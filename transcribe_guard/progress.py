@@ -60,8 +60,9 @@ class ScanProgress:
         from rich.text import Text
 
         now = self.clock()
-        rule_rate = self.rule_count / max(now - self.rule_started, 1e-6)
-        rate = self.total / max(now - self.started, 1e-6)
+        # Rates over at least a second: a rule that just started has no meaningful rate yet.
+        rule_rate = self.rule_count / max(now - self.rule_started, 1.0)
+        rate = self.total / max(now - self.started, 1.0)
         return Text(f"Scanning {self.message}: {self.rule_count:,} judged ({rule_rate:,.0f}/s); "
                     f"{self.total:,} overall ({rate:,.0f}/s)", no_wrap=True, overflow="ellipsis")
 
@@ -75,7 +76,7 @@ class ScanProgress:
             console = Console(file=self.stream, markup=False, emoji=False, highlight=False)
             self._live = Live(self.line(), console=console, transient=True, refresh_per_second=4,
                               redirect_stdout=False, redirect_stderr=False)
-            self._live.start()
+            self._live.start(refresh=True)
         else:
             self._live.update(self.line(), refresh=True)
 
