@@ -238,3 +238,90 @@ def test_a_malformed_endpoint_is_a_usage_error_not_a_traceback(monkeypatch: Any)
     code, out, err = run(["scan", "--quiet", "--rule", "transcribe-ai-opt-out"])
     assert code == cli.EXIT_USAGE and out == ""
     assert err == "transcribe-guard: the AWS SDK configuration cannot build a client: Invalid endpoint: not a url.\n"
+
+
+# --- exit status, errors apart from findings, filters ------------------------------------------
+
+def record(status: str) -> dict[str, Any]:
+    compliance = {"ERROR": "NON_COMPLIANT", "MUTED": "NON_COMPLIANT"}.get(status, status)
+    return {"status": status, "compliance": compliance}
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    ([], cli.EXIT_OK),
+    (["COMPLIANT", "NOT_APPLICABLE", "MUTED"], cli.EXIT_OK),
+    (["COMPLIANT", "NON_COMPLIANT"], cli.EXIT_NON_COMPLIANT),
+    (["ERROR", "NON_COMPLIANT", "MUTED"], cli.EXIT_NON_COMPLIANT),
+    (["ERROR", "COMPLIANT", "MUTED"], cli.EXIT_NOT_EVALUATED),
+])
+def test_exit_status_findings_3_errors_only_4(statuses: list[str], expected: int) -> None:
+    assert cli.exit_status([record(s) for s in statuses]) == expected
+
+
+def test_could_not_evaluate_only_exits_4_and_is_counted_as_error(sim: Any, monkeypatch: Any) -> None:
+    import botocore.client
+
+    from tests.helpers import access_denied, fail_calls
+
+    sim.client("s3").create_bucket(Bucket="calls")
+    sim.client("s3").put_object(Bucket="calls", Key="c1.wav", Body=b"RIFF")
+    sim.client("transcribe").start_call_analytics_job(  # the rule reads call analytics jobs with a Get
+        CallAnalyticsJobName="ca-1", Media={"MediaFileUri": "s3://calls/c1.wav"}, OutputLocation="s3://calls/out/")
+    fail_calls(monkeypatch, botocore.client.BaseClient, "_make_api_call",
+               lambda client, operation, params: operation == "GetCallAnalyticsJob",
+               lambda: access_denied("GetCallAnalyticsJob"))
+    code, out, _ = run(["scan", "--rule", "transcribe-job-pii-redaction", "--format", "json"])
+    report = json.loads(out)
+    [row] = report["evaluations"]
+    assert (row["compliance"], row["status"]) == ("NON_COMPLIANT", "ERROR")
+    assert row["annotation"].startswith("Could not evaluate:")
+    assert report["summary"]["by_status"]["ERROR"] == 1 and report["summary"]["by_status"]["NON_COMPLIANT"] == 0
+    assert report["summary"]["by_compliance"]["NON_COMPLIANT"] == 1  # Config's verdict is unchanged
+    assert code == cli.EXIT_NOT_EVALUATED
+    code, table, _ = run(["scan", "--rule", "transcribe-job-pii-redaction"])
+    assert code == cli.EXIT_NOT_EVALUATED and table.splitlines()[1].startswith("ERROR ")
+    assert "Verdict: ERROR (0 non-compliant, 1 could not be evaluated" in table
+    _, text, _ = run(["scan", "--rule", "transcribe-job-pii-redaction", "--format", "csv"])
+    assert [r["status"] for r in csv.DictReader(io.StringIO(text))] == ["ERROR"]
+
+
+# --- terminal: --version, output paths, tables that fit ------------------------------------------
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    code, out, err = run(["--version"])
+    assert (code, out, err) == (cli.EXIT_OK, f"transcribe-guard {version('transcribe-guard')}\n", "")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["scan", "--demo", "--output", "{tmp}"], "is a folder"),
+    (["scan", "--demo", "--output", "/proc/x"], "cannot write in /proc"),
+    (["scan", "--demo", "--output", "{tmp}/missing/report.json"], "the folder {tmp}/missing does not exist"),
+    (["scan", "--demo", "--output", "{tmp}/file/report.json"], "the folder {tmp}/file is not a folder"),
+    (["package", "--output", "{tmp}"], "is a folder"),
+    (["package", "--output", "/proc/x/rules.zip"], "cannot write in /proc"),
+    (["package", "--output", "{tmp}/file/rules.zip"], "is not a folder"),
+    (["evidence", "--demo", "--from", "scan", "--output", "{tmp}/file"], "exists and is not a folder"),
+    (["evidence", "--demo", "--from", "scan", "--output", "{tmp}"], "exists and is not empty"),
+    (["evidence", "--demo", "--from", "scan", "--output", "/proc/x"], "cannot write in /proc"),
+    (["evidence", "--demo", "--from", "scan", "--zip", "--output", "{tmp}/file.zip"], "exists"),
+])
+def test_unwritable_output_paths_exit_2_before_any_work(tmp_path: Path, monkeypatch: Any, argv: list[str],
+                                                         expected: str) -> None:
+    from transcribe_guard import evidence, package, scan
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "file.zip").write_text("x")
+
+    def no_work(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("work started before the output path was checked")
+
+    monkeypatch.setattr(scan, "run_scan", no_work)
+    monkeypatch.setattr(evidence, "collect", no_work)
+    monkeypatch.setattr(package, "build_package", no_work)
+    code, out, err = run([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == cli.EXIT_USAGE and out == ""
+    assert expected.replace("{tmp}", str(tmp_path)) in err and len(err.strip().splitlines()) == 1
+
+

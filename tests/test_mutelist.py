@@ -15,6 +15,8 @@ import pytest
 from transcribe_guard import cli, mutelist
 from transcribe_guard.findings import enrich
 from transcribe_guard.scan import UsageError
+from transcribe_guard.scan_parameters import DEMO_PARAMETERS
+from transcribe_guard.simulator import Simulator
 
 ACCOUNT = "123456789012"
 JOB = f"arn:aws:transcribe:us-east-1:{ACCOUNT}:transcription-job"
@@ -178,12 +180,19 @@ mutelist:
 
 
 @pytest.fixture(scope="module")
-def meeting_mutelist(tmp_path_factory: Any) -> str:
+def demo() -> Any:
+    """The demo account, as `scan --demo` scans it, shared by the module (seeding it is most of a scan's time)."""
+    with Simulator(seed="demo"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def meeting_mutelist(demo: Any, tmp_path_factory: Any) -> str:
     return write(tmp_path_factory.mktemp("mutelist"), MUTE_MEETING)
 
 
 def test_muted_in_json_with_the_reason_and_an_expiry_warning(meeting_mutelist: str) -> None:
-    code, out, err = run(["scan", "--demo", "--rule", LOCATION, "--format", "json", "--mutelist", meeting_mutelist])
+    code, out, err = run(["scan", "--rule", LOCATION, "--format", "json", "--mutelist", meeting_mutelist])
     rows = {r["resource_id"]: r for r in json.loads(out)["evaluations"]}
     meeting = rows[f"{DEMO}:transcription-job/weekly-sales-meeting"]
     assert (meeting["status"], meeting["compliance"]) == ("MUTED", "NON_COMPLIANT")
@@ -197,35 +206,37 @@ def test_muted_in_json_with_the_reason_and_an_expiry_warning(meeting_mutelist: s
 
 
 def test_muted_in_csv_and_table(meeting_mutelist: str) -> None:
-    _, out, _ = run(["scan", "--demo", "--rule", LOCATION, "--format", "csv", "--mutelist", meeting_mutelist])
+    _, out, _ = run(["scan", "--rule", LOCATION, "--format", "csv", "--mutelist", meeting_mutelist])
     rows = {r["resource_id"]: r for r in csv.DictReader(io.StringIO(out))}
     meeting = rows[f"{DEMO}:transcription-job/weekly-sales-meeting"]
     assert (meeting["status"], meeting["mute_reason"]) == ("MUTED", "Ad-hoc [bold]meeting[/bold], no customer data.")
-    _, table, _ = run(["scan", "--demo", "--rule", LOCATION, "--mutelist", meeting_mutelist])
+    _, table, _ = run(["scan", "--rule", LOCATION, "--mutelist", meeting_mutelist])
     line = next(row for row in table.splitlines() if "weekly-sales-meeting" in row)
     assert line.startswith("MUTED ") and "(muted: Ad-hoc [bold]meeting[/bold], no customer data.)" in line
     assert "1 muted" in table
 
 
-def test_muting_every_finding_exits_0(tmp_path: Path) -> None:
+def test_muting_every_finding_exits_0(demo: Any, tmp_path: Path) -> None:
     path = write(tmp_path, f"mutelist:\n  - rule: {LOCATION}\n    resource: '*'\n    reason: accepted\n")
-    code, out, _ = run(["scan", "--demo", "--rule", LOCATION, "--format", "json", "--mutelist", path])
+    code, out, _ = run(["scan", "--rule", LOCATION, "--format", "json", "--mutelist", path])
     statuses = {r["status"] for r in json.loads(out)["evaluations"]}
     assert "MUTED" in statuses and "NON_COMPLIANT" not in statuses
     assert code == cli.EXIT_OK
 
 
-def test_tags_mute_through_the_scan_only_where_it_read_them(tmp_path: Path) -> None:
+def test_tags_mute_through_the_scan_only_where_it_read_them(demo: Any, tmp_path: Path) -> None:
     # cc-analytics-pilot is tagged DataClassification=public; weekly-sales-meeting has no tags.
     path = write(tmp_path, f"mutelist:\n  - rule: {PII}\n    resource: '*'\n    tags: {{DataClassification: public}}\n"
                            "    reason: public pilot\n")
     pilot, meeting = f"{DEMO}:analytics/cc-analytics-pilot", f"{DEMO}:transcription-job/weekly-sales-meeting"
-    _, out, _ = run(["scan", "--demo", "--rule", PII, "--rule", "transcribe-resource-tagged", "--format", "json",
-                     "--mutelist", path])
+    parameters = tmp_path / "parameters.json"
+    parameters.write_text(json.dumps(DEMO_PARAMETERS))
+    _, out, _ = run(["scan", "--rule", PII, "--rule", "transcribe-resource-tagged", "--format", "json",
+                     "--mutelist", path, "--parameters", str(parameters)])
     rows = {(r["rule"], r["resource_id"]): r["status"] for r in json.loads(out)["evaluations"]}
     assert rows[(PII, pilot)] == "MUTED"
     assert rows[(PII, meeting)] == "NON_COMPLIANT"
     assert rows[("transcribe-resource-tagged", pilot)] == "NON_COMPLIANT"  # the entry names another rule
     # transcribe-job-pii-redaction alone reads no tags: the scan does not know them, nothing is muted.
-    _, out, _ = run(["scan", "--demo", "--rule", PII, "--format", "json", "--mutelist", path])
+    _, out, _ = run(["scan", "--rule", PII, "--format", "json", "--mutelist", path])
     assert {r["resource_id"]: r["status"] for r in json.loads(out)["evaluations"]}[pilot] == "NON_COMPLIANT"

@@ -100,8 +100,9 @@ def _plain_table(rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-def _rich_table(rows: list[tuple[str, ...]], width: int, headers: tuple[str, ...] = TABLE_HEADERS) -> str:
-    """A table folded to ``width`` cells (rich). Cells are rich Text built from escaped text, so
+def _rich_table(rows: list[tuple[str, ...]], width: int, headers: tuple[str, ...] = TABLE_HEADERS,
+                whole: tuple[str, ...] = ("STATUS",)) -> str:
+    """A table folded to ``width`` cells (rich); the ``whole`` columns are never folded. Cells are rich Text built from escaped text, so
     markup such as ``[bold]`` or ``:emoji:`` in a name is shown as written, never interpreted."""
     from rich.box import SIMPLE_HEAD
     from rich.console import Console
@@ -110,7 +111,7 @@ def _rich_table(rows: list[tuple[str, ...]], width: int, headers: tuple[str, ...
 
     table = Table(box=SIMPLE_HEAD, expand=False, show_edge=False, pad_edge=False)
     for header in headers:
-        table.add_column(Text(header), overflow="fold", no_wrap=header in ("STATUS", "SEVERITY"))
+        table.add_column(Text(header), overflow="fold", no_wrap=header in whole)
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     buffer = io.StringIO()
@@ -127,7 +128,8 @@ def render_rules(records: list[dict[str, Any]], fmt: str, width: int | None = No
     rows = [(r["name"], f"{r['practice']}. {r['practice_name']}", r["severity"], ", ".join(r["resource_kinds"]),
              ", ".join(r["frameworks"]) or "-") for r in records]
     if width:
-        return _rich_table([tuple(visible(c) for c in row) for row in rows], width, headers) + "\n"
+        return _rich_table([tuple(visible(c) for c in row) for row in rows], width, headers,
+                           whole=("RULE", "SEVERITY")) + "\n"
     widths = [max([len(h)] + [display_width(row[i]) for row in rows]) for i, h in enumerate(headers[:-1])]
     lines = ["  ".join(pad(h, w) for h, w in zip(headers[:-1], widths)) + "  " + headers[-1]]
     lines += ["  ".join(pad(visible(v), w) for v, w in zip(row[:-1], widths)) + "  " + visible(row[-1]) for row in rows]
