@@ -90,6 +90,17 @@ def test_only_non_compliant_results_are_muted_and_errors_never() -> None:
     assert enrich(compliant, mutelist.reason_for(compliant, entries, {}))["status"] == "COMPLIANT"
 
 
+def test_a_reason_is_escaped_like_every_value_written() -> None:
+    from transcribe_guard.render import render
+
+    found = result()
+    muted = enrich(found, "ok\x1b[2K\u202eforged")
+    for fmt in ("table", "csv"):
+        text = render([muted], fmt, [PII])
+        assert "\x1b" not in text and "\u202e" not in text and "ok\\x1b[2K\\u202eforged" in text
+    assert json.loads(render([muted], "json", [PII]))["evaluations"][0]["mute_reason"] == "ok\x1b[2K\u202eforged"
+
+
 def test_first_matching_entry_gives_the_reason() -> None:
     entries = [entry(resource=f"{JOB}/prod-*", reason="first"), entry(reason="second"), entry(reason="third")]
     assert mutelist.reason_for(result(), entries, {}) == "second"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ContextManager, Sequence, TextIO
 
 from transcribe_guard import findings, render, scan
+from transcribe_guard.compliance import FRAMEWORKS
 from transcribe_guard.output_paths import check_file, check_folder, check_new_file
 from transcribe_guard.output_safety import visible
 from transcribe_guard.progress import ProgressBar, ScanProgress
@@ -299,9 +300,6 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 # --- entry point -------------------------------------------------------------------------------
 
-FRAMEWORK_CHOICES = ("hipaa", "pci", "soc2", "nist")  # transcribe_guard.compliance.FRAMEWORKS (a test checks)
-
-
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -344,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--quiet", action="store_true", help="no progress display")
     scan.add_argument("--severity", choices=findings.SEVERITIES, metavar="LEVEL",
                       help="only rules of this severity or higher (low, medium, high, critical)")
-    scan.add_argument("--framework", action="append", choices=FRAMEWORK_CHOICES, metavar="hipaa|pci|soc2|nist",
+    scan.add_argument("--framework", action="append", choices=FRAMEWORKS, metavar="hipaa|pci|soc2|nist",
                       help="only rules mapped to a control of this framework (repeatable: any of them)")
     scan.add_argument("--status", action="append", choices=findings.STATUSES, metavar="STATUS",
                       help="list only results with this status (repeatable): COMPLIANT, NON_COMPLIANT, "
