@@ -165,6 +165,12 @@ def test_invalid_files_exit_2_naming_the_line(tmp_path: Path, text: str, expecte
     assert out.getvalue() == "" and len(err.getvalue().strip().splitlines()) == 1 and expected in err.getvalue()
 
 
+@pytest.mark.parametrize("region", ["us-east-1", "us-gov-west-1", "cn-north-1", "eusc-de-east-1", "il-central-1"])
+def test_regions_of_every_partition_botocore_knows_are_accepted(tmp_path: Path, region: str) -> None:
+    text = f"mutelist:\n  - rule: {PII}\n    resource: '*'\n    reason: x\n    region: {region}\n"
+    assert mutelist.load(write(tmp_path, text)).entries[0].region == region
+
+
 def test_an_empty_file_or_list_mutes_nothing(tmp_path: Path) -> None:
     assert mutelist.load(write(tmp_path, "")).entries == ()
     assert mutelist.load(write(tmp_path, "mutelist:\n")).entries == ()

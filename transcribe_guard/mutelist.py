@@ -44,8 +44,17 @@ from transcribe_guard.scan import UsageError
 FIELDS = ("rule", "resource", "account", "region", "tags", "reason", "expires")
 REQUIRED = ("rule", "resource", "reason")
 _ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 MAX_BYTES = 1_000_000
+
+
+def _region_patterns() -> list[re.Pattern[str]]:
+    """What a Region name looks like in each partition: botocore's endpoints.json ``regionRegex``
+    (aws, aws-cn, aws-us-gov, the ISO partitions, aws-eusc), so a new partition's names are known
+    when botocore knows them."""
+    import botocore.loaders
+
+    partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+    return [re.compile(p["regionRegex"]) for p in partitions]
 
 
 @dataclass(frozen=True)
@@ -193,10 +202,11 @@ def _entry(path: str, node: Any) -> Entry:
     if "account" in values:
         raw_account = _scalar(path, values["account"])
         account = str(raw_account) if isinstance(raw_account, (str, int)) and not isinstance(raw_account, bool) else ""
+        # A 12-digit number: https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html
         if not _ACCOUNT.match(account):
             raise bad("account must be a 12-digit AWS account id (quote it: \"012345678901\").")
     region = text("region") if "region" in values else None
-    if region is not None and not _REGION.match(region):
+    if region is not None and not any(pattern.match(region) for pattern in _region_patterns()):
         raise bad(f"region {region!r} is not a Region name such as us-east-1.")
     return Entry(line=line, rule=rule, resource=text("resource"), reason=text("reason"), account=account,
                  region=region, tags=_tags(path, values.get("tags"), bad), expires=_expires(path, values.get("expires"), bad))
