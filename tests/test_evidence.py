@@ -161,8 +161,10 @@ def test_no_tag_values_object_keys_or_transcript_text_in_any_file(account: dict[
 def test_verify_passes_on_folder_and_zip(account: dict[str, Any]) -> None:
     for path in (account["folder"], account["zip"]):
         out, err = io.StringIO(), io.StringIO()
-        assert cli.main(["evidence", "verify", str(path), "--manifest-sha256", account["manifest_sha"]], out, err) == 0
-        assert "Verified" in out.getvalue() and out.getvalue().count("OK ") == 3
+        code = cli.main(["evidence", "verify", str(path), "--manifest-sha256", account["manifest_sha"]], out, err)
+        # Unsigned: intact against its own manifest, but no trust anchor says who made it.
+        assert code == cli.EXIT_UNAUTHENTICATED and out.getvalue().count("OK ") == 3
+        assert "INTEGRITY ONLY" in out.getvalue() and "Verified" not in out.getvalue()
 
 
 def _flip(data: bytes, position: int) -> bytes:
@@ -238,15 +240,23 @@ def test_scan_source_period_and_framework_selection(tmp_path: Path) -> None:
         session = boto3.session.Session()
         rules = list(RULES)
         collected = evidence.collect_from_scan(session, rules, load_parameters(None, rules, DEMO_PARAMETERS), NOW)
-    assert {r["recorded_at"] for r in collected.results} == {"2026-03-14T15:09:26Z"}
-    inside = evidence.build_evidence(collected, ["pci"], evidence.parse_period("2026-03-14..2026-03-14"), NOW)
+    # Each result counts as recorded when the scan evaluated it, not at collection (NOW).
+    days = {r["recorded_at"][:10] for r in collected.results}
+    assert len(days) == 1 and "2026-03-14" not in days
+    day = dt.date.fromisoformat(days.pop())
+    inside = evidence.build_evidence(collected, ["pci"], evidence.parse_period(f"{day}..{day}"), NOW)
     assert len(inside["results"]) == len(collected.results) and [f["id"] for f in inside["frameworks"]] == ["pci"]
-    before = evidence.build_evidence(collected, ["hipaa", "nist"], evidence.parse_period("2026-01-01..2026-03-13"), NOW)
+    with pytest.raises(evidence.EvidenceError, match="no result of local scan .* was recorded in the period"):
+        evidence.build_evidence(collected, ["hipaa"], evidence.parse_period(f"2026-01-01..{day - dt.timedelta(1)}"), NOW)
+    before = evidence.build_evidence(collected, ["hipaa", "nist"],
+                                     evidence.parse_period(f"2026-01-01..{day - dt.timedelta(1)}"), NOW, allow_empty=True)
     assert before["results"] == [] and before["summary"]["score"] is None
+    assert before["collection"]["notices"][0].startswith("EMPTY: no result was recorded in the period")
     assert {r["status"] for r in before["rules"]} == {"INSUFFICIENT_DATA"}
     assert {r["note"] for r in before["rules"] if r["kind"] == "custom"} <= {
         "No result recorded in the period.", "No result in the scan (no resources, or skipped for missing parameters)."}
-    open_ended = evidence.build_evidence(collected, ["soc2"], evidence.parse_period("2026-03-15.."), NOW)
+    open_ended = evidence.build_evidence(collected, ["soc2"], evidence.parse_period(f"{day + dt.timedelta(1)}.."), NOW,
+                                         allow_empty=True)
     assert open_ended["results"] == []
     managed = {r["name"]: r for r in inside["rules"] if r["kind"] == "managed"}
     assert all(r["note"].startswith("AWS managed rule") for r in managed.values())
@@ -263,7 +273,7 @@ def test_from_file_equals_the_saved_scan(tmp_path: Path) -> None:
     assert {key(r) for r in document["results"]} == {key(r) for r in json.loads(saved.read_text())["evaluations"]}
     assert (document["collection"]["account"], document["collection"]["region"]) == ("123456789012", "us-east-1")
     assert [f["id"] for f in document["frameworks"]] == ["nist"]
-    assert cli.main(["evidence", "verify", str(tmp_path / "b")], out, err) == 0
+    assert cli.main(["evidence", "verify", str(tmp_path / "b")], out, err) == cli.EXIT_UNAUTHENTICATED
 
 
 def test_pagination_past_100_results_per_rule(tmp_path: Path) -> None:
@@ -332,7 +342,8 @@ def test_cli_demo_config_zip_then_verify(tmp_path: Path) -> None:
     manifest_sha = out.getvalue().split("manifest.json sha256 ")[1].split()[0]
     assert (tmp_path / "audit.zip").is_file()
     out = io.StringIO()
-    assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", manifest_sha], out, err) == 0
+    assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", manifest_sha],
+                    out, err) == cli.EXIT_UNAUTHENTICATED
     assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", "0" * 64], out, err) == 1
 
 

@@ -74,7 +74,8 @@ def hostile_document(tmp_path: Path) -> dict[str, Any]:
     """A saved scan whose resource, annotation and file name carry HOSTILE, made into a bundle's
     document the way `evidence --from FILE` makes it."""
     rows = [{"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::Transcribe::TranscriptionJob",
-             "resource_id": f"{ARN}/{HOSTILE}", "compliance": "NON_COMPLIANT", "annotation": f"Job {HOSTILE} lacks it."}]
+             "resource_id": f"{ARN}/{HOSTILE}", "compliance": "NON_COMPLIANT", "annotation": f"Job {HOSTILE} lacks it.",
+             "evaluated_at": "2026-03-14T15:09:26Z"}]
     saved = tmp_path / "scan-{{ 7*7 }}-<b>.json"  # the page names the file it came from
     saved.write_text(json.dumps({"evaluations": rows, "summary": {}}), encoding="utf-8")
     return evidence.build_evidence(evidence.collect_from_file(saved, NOW), list(FRAMEWORKS), None, NOW)

@@ -1,8 +1,11 @@
 """The ``transcribe-guard`` command line.
 
-Exit codes (docs/scanning.md): 0 clean; 3 findings (something NON_COMPLIANT and not muted); 4 no
-findings but something could not be evaluated; 2 usage error (bad flag, parameters or mutelist file,
-unknown rule, unwritable output path); 1 the scan could not run (no credentials, endpoint unreachable).
+Exit codes of scan (docs/scanning.md): 0 clean; 3 findings (something NON_COMPLIANT and not
+muted); 4 no findings but something could not be evaluated; 2 usage error (bad flag, parameters or
+mutelist file, unknown rule, unwritable output path); 1 the scan could not run (no credentials,
+endpoint unreachable).
+``evidence verify``: 0 unchanged and its signature checked against a trust anchor; 4 unchanged
+against its own manifest, but its origin not authenticated (no --public-key or --kms-key); 1 changed.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from transcribe_guard.progress import ProgressBar, ScanProgress
 from transcribe_guard.scan import UsageError
 from transcribe_guard.scan_parameters import ScanSelection, scan_selection
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT, EXIT_NOT_EVALUATED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
+EXIT_NOT_EVALUATED = 4  # scan: no findings, but something could not be evaluated
+EXIT_UNAUTHENTICATED = 4  # evidence verify: intact against its own manifest, origin not authenticated
 
 
 def _account(demo: bool) -> ContextManager[Any]:
@@ -163,6 +168,28 @@ def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+# --- guardrails -------------------------------------------------------------------------------
+
+def cmd_guardrails(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from transcribe_guard import deploy, guardrails
+
+    pack_parameters = _pack_parameters(args.pack_parameter)
+    try:
+        # The pack's own checks first, so a value the pack would refuse is refused here alike.
+        deploy.check_pack_parameters({"LambdaAccountId": "123456789012", **pack_parameters})
+        built = guardrails.build(pack_parameters, require_output_key=args.require_output_key)
+        written = guardrails.write(Path(args.output), built)
+    except (deploy.DeployError, guardrails.GuardrailsError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror or error}.") from None
+    for path in written:
+        out.write(f"wrote {visible(str(path))}\n")
+    detect_only = sum(not part.prevented for part in built.parts)
+    out.write(f"{len(built.statements)} deny statements; {detect_only} parts can only be detected (see prevention.md).\n")
+    return EXIT_OK
+
+
 # --- deploy and compliance --------------------------------------------------------------------
 
 def _pack_parameters(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -222,7 +249,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Collect results, map them to framework controls and write an evidence bundle."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from transcribe_guard import deploy, evidence
+    from transcribe_guard import deploy, evidence, evidence_signing
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
@@ -244,25 +271,45 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if selection:
                 _note_skipped(selection, err)
             collected = evidence.collect(args.source, args.pack_name, selection.parameters if selection else {}, now, bar)
+            bar.done()
+            document = evidence.build_evidence(collected, frameworks, period, now, args.allow_empty)
+            try:
+                signer = evidence_signing.signer(scan.aws_session(), args.sign_key) if args.sign_key else None
+                path, manifest_sha = evidence.write_bundle(
+                    document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
+                    as_zip=args.zip, signer=signer)
+            except (BotoCoreError, ClientError) as error:
+                err.write(f"transcribe-guard: could not sign the bundle with --sign-key {visible(args.sign_key)}: "
+                          f"{visible(error)}\n")
+                return EXIT_FAILED
     except (BotoCoreError, ClientError) as error:
         bar.done()
         err.write(f"transcribe-guard: could not collect the results: {visible(error)}\n")
         return EXIT_FAILED
-    bar.done()
-    document = evidence.build_evidence(collected, frameworks, period, now)
-    path, manifest_sha = evidence.write_bundle(
-        document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
-        as_zip=args.zip)
-    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha))
+    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha,
+                                             document["collection"]["notices"], signer))
     return EXIT_NON_COMPLIANT if document["summary"]["non_compliant"] else EXIT_OK
 
 
 def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from transcribe_guard import evidence
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
+    from transcribe_guard import evidence, evidence_signing
+
+    anchor = None
+    if args.public_key:
+        anchor = evidence_signing.TrustAnchor(public_key_der=evidence_signing.load_public_key(Path(args.public_key)))
+    elif args.kms_key:
+        anchor = evidence_signing.TrustAnchor(kms=scan.aws_session().client("kms"), kms_key_id=args.kms_key)
+    try:
+        result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256, anchor)
+    except (BotoCoreError, ClientError) as error:
+        err.write(f"transcribe-guard: could not verify with --kms-key {visible(args.kms_key)}: {visible(error)}\n")
+        return EXIT_FAILED
     out.write(render.render_verification(args.bundle, result))
-    return EXIT_OK if result.ok else EXIT_FAILED
+    if not result.ok:
+        return EXIT_FAILED
+    return EXIT_OK if result.authenticated else EXIT_UNAUTHENTICATED
 
 
 # --- package -----------------------------------------------------------------------------------
@@ -376,6 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="deploy to the simulated demo account, evaluate, and show the pack's compliance")
     deploy.set_defaults(handler=cmd_deploy)
 
+    guardrails = commands.add_parser(
+        "guardrails", help="write a service control policy and permissions boundary that refuse what the rules judge "
+                           "NON_COMPLIANT, where IAM condition keys can")
+    guardrails.add_argument("--output", required=True, metavar="DIR",
+                            help="folder for scp.json, permissions-boundary.json and prevention.md")
+    guardrails.add_argument("--pack-parameter", action="append", metavar="NAME=VALUE",
+                            help="conformance pack parameter, as for deploy (repeatable)")
+    guardrails.add_argument("--require-output-key", action="store_true",
+                            help="also deny jobs that name no OutputEncryptionKMSKeyId (stricter than the rules)")
+    guardrails.set_defaults(handler=cmd_guardrails)
+
     compliance = commands.add_parser("compliance", help="show the deployed pack's compliance from AWS Config")
     compliance.add_argument("--pack-name", default="transcribe-guard")
     compliance.add_argument("--format", choices=("table", "json"), default="table")
@@ -436,11 +494,20 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("--demo", action="store_true",
                           help="collect from the simulated demo account (config: deploys and evaluates the pack first)")
     evidence.add_argument("--quiet", action="store_true", help="no progress bar")
+    evidence.add_argument("--sign-key", metavar="KMS_KEY",
+                          help="sign the manifest with this asymmetric AWS KMS key (id, ARN or alias); writes "
+                               "manifest.sig")
+    evidence.add_argument("--allow-empty", action="store_true",
+                          help="write the bundle even when no result was recorded in --period (it says so first)")
     evidence.set_defaults(handler=cmd_evidence, evidence_action=None)
     evidence_actions = evidence.add_subparsers(dest="evidence_action", parser_class=_Parser)
     verify = evidence_actions.add_parser("verify", help="check an evidence bundle (folder or zip) against its manifest")
     verify.add_argument("bundle", metavar="PATH")
     verify.add_argument("--manifest-sha256", metavar="HEX", help="the manifest's SHA-256 recorded at collection")
+    anchors = verify.add_mutually_exclusive_group()
+    anchors.add_argument("--public-key", metavar="FILE",
+                         help="check the signature offline with this public key (PEM or DER, as GetPublicKey returns)")
+    anchors.add_argument("--kms-key", metavar="KMS_KEY", help="check the signature with AWS KMS Verify and this key")
     return parser
 
 

@@ -6,9 +6,11 @@ A bundle is a folder (or a zip of one) holding
   per-control status; validated against ``transcribe_guard/schemas/evidence.schema.json``;
 - ``evidence.csv``: one row per control x rule x resource;
 - ``report.html``: the same for a person (see report.py);
-- ``manifest.json``: SHA-256 and size of every file, the collection time, account, region, pack
-  version and the rule code's version (SHA-256 of the deterministic Lambda code package), plus
-  the SHA-256 of the manifest's own canonical content. ``verify`` fails on any changed byte.
+- ``manifest.json``: SHA-256 and size of every file, the collection time, who collected, the
+  accounts, Regions and period in scope, pack version, the rule code's version (SHA-256 of the
+  deterministic Lambda code package) and each deployed function's CodeSha256 and Version, plus
+  the SHA-256 of the manifest's own canonical content. ``verify`` fails on any changed byte;
+- ``manifest.sig`` (with ``--sign-key``): the manifest's KMS signature (evidence_signing.py).
 
 Results come from AWS Config (the deployed pack's rules, all pages of
 GetComplianceDetailsByConfigRule per rule, so NOT_APPLICABLE results are included; rules without
@@ -40,7 +42,10 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
+from transcribe_guard import evidence_provenance as provenance
 from transcribe_guard.compliance import FRAMEWORKS, PRACTICES, registry_entries
+from transcribe_guard.evidence_signing import (MAX_SIGNATURE_FILE_BYTES, SIGNATURE_FILE, Signer, TrustAnchor,
+                                               check_signature)
 from transcribe_guard.output_safety import csv_cell, json_text
 from transcribe_guard.scan import UsageError
 
@@ -53,7 +58,8 @@ CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Co
                "Mapping Rationale", "Resource Type", "Resource ID", "Compliance", "Annotation", "Result Recorded (UTC)")
 # IAM actions `evidence --from config` needs (asserted by a test that records every call).
 CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplianceDetailsByConfigRule",
-                  "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity")
+                  "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity",
+                  *provenance.PROVENANCE_ACTIONS)
 
 
 class EvidenceError(UsageError, ValueError):
@@ -72,6 +78,10 @@ class Collected:
     results: list[dict[str, str]] = field(default_factory=list)
     config_rule_names: dict[str, str] = field(default_factory=dict)  # registry name -> name in Config
     notes: dict[str, str] = field(default_factory=dict)  # registry name -> why it has no results
+    collected_by: str | None = None  # sts:GetCallerIdentity Arn; None for a saved file
+    # The pack's deployed functions (evidence_provenance); None when no deployed function ran.
+    functions: list[dict[str, Any]] | None = None
+    functions_note: str = ""
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -134,7 +144,8 @@ def _base_rule_name(name: str) -> str:
 def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | None = None) -> Collected:
     """Every result AWS Config holds for the pack's rules, all pages."""
     config = session.client("config")
-    account = session.client("sts").get_caller_identity()["Account"]
+    identity = session.client("sts").get_caller_identity()
+    account = identity["Account"]
     rule_names: list[str] = []
     kwargs: dict[str, Any] = {"ConformancePackName": pack_name}
     while True:
@@ -169,16 +180,19 @@ def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | Non
     scores = config.list_conformance_pack_compliance_scores(
         Filters={"ConformancePackNames": [pack_name]})["ConformancePackComplianceScores"]
     collected.config_score = scores[0]["Score"] if scores else None
+    collected.collected_by = identity["Arn"]
+    collected.functions = provenance.deployed_functions(session, collected.config_rule_names, rule_code_sha256())
     return collected
 
 
 def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
                       now: dt.datetime, progress: ProgressFn | None = None) -> Collected:
-    """A fresh local scan (scan.run_scan: the rules' own code, one shared inventory); its results
-    count as recorded at ``now``."""
+    """A fresh local scan (scan.run_scan: the rules' own code, one shared inventory); each result
+    counts as recorded when the scan evaluated it (its ``evaluated_at``)."""
     from transcribe_guard.scan import run_scan
 
-    account = session.client("sts").get_caller_identity()["Account"]
+    identity = session.client("sts").get_caller_identity()
+    account = identity["Account"]
 
     def on_rule(message: str) -> None:  # run_scan reports "[i/n] rule" as it starts each rule
         match = re.match(r"\[(\d+)/(\d+)\]", message)
@@ -188,8 +202,10 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
     results = run_scan(rule_names, parameters, on_rule)
     if progress:
         progress(len(rule_names), len(rule_names), len(results))
-    collected = Collected("scan", "local scan (transcribe-guard scan)", account, session.region_name)
-    collected.results = [{**row, "recorded_at": iso(now)} for row in results]
+    collected = Collected("scan", "local scan (transcribe-guard scan)", account, session.region_name,
+                          collected_by=identity["Arn"], functions_note=provenance.NO_FUNCTIONS_SCAN)
+    collected.results = [{**{k: row[k] for k in ("rule", "resource_type", "resource_id", "compliance", "annotation")},
+                          "recorded_at": row.get("evaluated_at") or iso(now)} for row in results]
     return collected
 
 
@@ -220,8 +236,9 @@ _ARN_ACCOUNT = re.compile(r"^arn:[^:]+:[^:]*:([^:]*):(\d{12}):")
 
 
 def collect_from_file(path: Path, now: dt.datetime) -> Collected:
-    """A saved ``scan --format json``; its results count as recorded at ``now`` (the file has no
-    times). Account and region come from the resources' ARNs when they agree."""
+    """A saved ``scan --format json``; each result counts as recorded at its scan time
+    (``evaluated_at``, which every saved result carries). Account and region come from the
+    results' own ``account`` and ``region`` and from the resources' ARNs when they agree."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -247,14 +264,26 @@ def collect_from_file(path: Path, now: dt.datetime) -> Collected:
                                 f"{', '.join(RESULT_TYPES)}.")
         results.append({"rule": row["rule"], "resource_type": row["resource_type"], "resource_id": row["resource_id"],
                         "compliance": row["compliance"], "annotation": str(row.get("annotation") or ""),
-                        "recorded_at": iso(now)})
+                        "recorded_at": _scan_time(path, index, row.get("evaluated_at"))})
     places = {m.groups() for m in (_ARN_ACCOUNT.match(r["resource_id"]) for r in results) if m}
-    regions = {region for region, _ in places if region}
-    accounts = {account for _, account in places}
+    regions = {region for region, _ in places if region} | {r["region"] for r in rows if isinstance(r.get("region"), str)}
+    accounts = {account for _, account in places} | {r["account"] for r in rows if isinstance(r.get("account"), str)}
     collected = Collected("file", f"saved scan {path.name}", accounts.pop() if len(accounts) == 1 else None,
-                          regions.pop() if len(regions) == 1 else None)
+                          regions.pop() if len(regions) == 1 else None, functions_note=provenance.NO_FUNCTIONS_FILE)
     collected.results = results
     return collected
+
+
+def _scan_time(path: Path, index: int, value: Any) -> str:
+    """A saved result's ``evaluated_at`` (ISO 8601 UTC to the second, as scan writes it)."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", value):
+        raise EvidenceError(f"--from {path}: evaluations[{index}] has no scan time (evaluated_at, e.g. "
+                            "2026-03-14T15:09:26Z); save the scan again with this transcribe-guard.")
+    try:
+        _as_datetime(value)
+    except ValueError:
+        raise EvidenceError(f"--from {path}: evaluations[{index}]: evaluated_at {value!r} is not a time.") from None
+    return value
 
 
 # --- the evidence document ---------------------------------------------------------------------
@@ -312,11 +341,13 @@ def pack_template_sha256() -> str:
 
 
 def build_evidence(collected: Collected, frameworks: Sequence[str], period: Period | None,
-                   now: dt.datetime) -> dict[str, Any]:
-    """The evidence.json document (validated against the schema by write_bundle)."""
+                   now: dt.datetime, allow_empty: bool = False) -> dict[str, Any]:
+    """The evidence.json document (validated against the schema by write_bundle). A period that
+    holds no result is refused unless ``allow_empty``; then the bundle's notices say so first."""
     from transcribe_guard import compliance
 
     results = [r for r in collected.results if period is None or period.contains(_as_datetime(r["recorded_at"]))]
+    notices = _notices(collected, period, results, allow_empty)
     results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"]))
     entries = registry_entries()
     known = {entry.name for entry in entries}
@@ -394,6 +425,8 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
             "pack_template_sha256": pack_template_sha256(),
             "period": period.as_json() if period else None, "frameworks": list(frameworks),
             "config_reported_score": collected.config_score,
+            **_scope(collected, results),
+            "notices": notices,
         },
         "summary": {
             "score": score(totals["compliant"], totals["non_compliant"]),
@@ -405,6 +438,40 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
         "results": results,
         "frameworks": framework_docs,
     }
+
+
+def _period_text(period: Period) -> str:
+    as_json = period.as_json()
+    return f"{as_json['start'] or ''}..{as_json['end'] or ''}"
+
+
+def _notices(collected: Collected, period: Period | None, results: list[dict[str, str]],
+             allow_empty: bool) -> list[str]:
+    """Sentences report.html and the summary show first: an empty period, code that is not the package."""
+    notices: list[str] = []
+    if period is not None and not results:
+        if not allow_empty:
+            held = f" ({len(collected.results)} results outside it)" if collected.results else ""
+            raise EvidenceError(f"--period {_period_text(period)}: no result of {collected.source_detail} was recorded "
+                                f"in the period{held}; give --allow-empty to write an empty bundle anyway.")
+        notices.append(f"EMPTY: no result was recorded in the period {_period_text(period)} (written with "
+                       "--allow-empty); this bundle evidences nothing for it.")
+    wrong = provenance.mismatches(collected.functions or [])
+    if wrong:
+        notices.append(f"CODE MISMATCH: {len(wrong)} deployed function(s) do not run the rule code package "
+                       f"(rule_code_sha256): {', '.join(wrong)}.")
+    return notices
+
+
+def _scope(collected: Collected, results: list[dict[str, str]]) -> dict[str, Any]:
+    """Who collected, the accounts and Regions in scope, and the deployed functions."""
+    accounts = sorted({m.group(2) for m in (_ARN_ACCOUNT.match(r["resource_id"]) for r in results) if m}
+                      | ({collected.account} if collected.account else set()))
+    regions = sorted({m.group(1) for m in (_ARN_ACCOUNT.match(r["resource_id"]) for r in results) if m and m.group(1)}
+                     | ({collected.region} if collected.region else set()))
+    return {"collected_by": collected.collected_by, "accounts": accounts, "regions": regions,
+            "deployed_functions": collected.functions, "deployed_functions_note": collected.functions_note,
+            "code_mismatches": provenance.mismatches(collected.functions or [])}
 
 
 def evidence_schema() -> dict[str, Any]:
@@ -453,8 +520,8 @@ def _manifest_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical({k: v for k, v in manifest.items() if k != "manifest_sha256"})).hexdigest()
 
 
-def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
-    """File name -> bytes for the whole bundle, manifest included."""
+def bundle_files(evidence: dict[str, Any], signer: Signer | None = None) -> dict[str, bytes]:
+    """File name -> bytes for the whole bundle, manifest included (and its signature with ``signer``)."""
     from transcribe_guard.report import render_html
 
     validate_evidence(evidence)
@@ -472,23 +539,37 @@ def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
         "source": collection["source"], "pack_name": collection["pack_name"],
         "pack_version": collection["pack_version"], "rule_code_sha256": collection["rule_code_sha256"],
         "pack_template_sha256": collection["pack_template_sha256"], "period": collection["period"],
-        "frameworks": collection["frameworks"],
+        "frameworks": collection["frameworks"], "collected_by": collection["collected_by"],
+        "accounts": collection["accounts"], "regions": collection["regions"],
+        "deployed_functions": None if collection["deployed_functions"] is None else [
+            {k: f[k] for k in ("rule", "function_arn", "version", "code_sha256", "matches_package")}
+            for f in collection["deployed_functions"]],
+        "deployed_functions_note": collection["deployed_functions_note"],
+        "code_mismatches": collection["code_mismatches"],
+        "signature": signer.manifest_block() if signer else None,
         "files": [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                   for name, data in files.items()],
     }
     manifest["manifest_sha256"] = _manifest_hash(manifest)
     files[MANIFEST] = _canonical(manifest)
+    if signer:
+        files[SIGNATURE_FILE] = signer.sign(files[MANIFEST])
     return files
 
 
+def _members(signed: bool) -> tuple[str, ...]:
+    """A bundle's files in their zip order."""
+    return (*BUNDLE_FILES, MANIFEST, *((SIGNATURE_FILE,) if signed else ()))
+
+
 def _write_zip(target: Any, folder: str, when: dt.datetime,
-               contents: Callable[[str], tuple[int, Iterable[bytes]]]) -> None:
+               contents: Callable[[str], tuple[int, Iterable[bytes]]], signed: bool = False) -> None:
     """Deterministic: stored entries in a fixed order with fixed metadata, so verify can rebuild
     the archive from its contents and compare every byte. ``contents(name)`` gives a file's size
     and its bytes in chunks, so verify rebuilds without holding a file whole."""
     stamp = when.astimezone(dt.timezone.utc).timetuple()[:6]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name in (*BUNDLE_FILES, MANIFEST):
+        for name in _members(signed):
             info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
             info.create_system = 3
             info.external_attr = 0o644 << 16
@@ -502,13 +583,14 @@ def _write_zip(target: Any, folder: str, when: dt.datetime,
 
 def _zip_bytes(folder: str, files: dict[str, bytes], when: dt.datetime) -> bytes:
     buffer = io.BytesIO()
-    _write_zip(buffer, folder, when, lambda name: (len(files[name]), [files[name]]))
+    _write_zip(buffer, folder, when, lambda name: (len(files[name]), [files[name]]), SIGNATURE_FILE in files)
     return buffer.getvalue()
 
 
-def write_bundle(evidence: dict[str, Any], destination: Path, as_zip: bool = False) -> tuple[Path, str]:
+def write_bundle(evidence: dict[str, Any], destination: Path, as_zip: bool = False,
+                 signer: Signer | None = None) -> tuple[Path, str]:
     """Write the bundle; returns its path and the SHA-256 of manifest.json (to record elsewhere)."""
-    files = bundle_files(evidence)
+    files = bundle_files(evidence, signer)
     manifest_sha = hashlib.sha256(files[MANIFEST]).hexdigest()
     if as_zip:
         path = destination if destination.suffix == ".zip" else destination.with_name(destination.name + ".zip")
@@ -550,8 +632,10 @@ _READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, Val
 
 @dataclass
 class Verification:
-    ok: bool
+    ok: bool  # every file matches the manifest (and the signature, when an anchor checked it)
     lines: list[str]
+    authenticated: bool = False  # a trust anchor (--public-key, --kms-key) checked a valid signature
+    signed: bool = False  # the bundle holds a signature (checked or not)
 
 
 class _Rejected(Exception):
@@ -702,7 +786,7 @@ class _Bundle:
             while chunk := stream.read(CHUNK_BYTES):
                 yield chunk
 
-    def container(self, manifest: dict[str, Any], sizes: dict[str, int]) -> list[str]:
+    def container(self, manifest: dict[str, Any], sizes: dict[str, int], signed: bool = False) -> list[str]:
         """For a zip: rebuilt from its (verified) files, it must be byte for byte what it is."""
         if self.archive is None:
             return []
@@ -710,7 +794,7 @@ class _Bundle:
             comparison = _Comparison(original)
             try:
                 _write_zip(comparison, self.folder, _as_datetime(manifest["collected_at"]),
-                           lambda name: (sizes[name], self.chunks(name)))
+                           lambda name: (sizes[name], self.chunks(name)), signed)
             except (KeyError, TypeError, ValueError, OverflowError, _Rejected, *_READ_ERRORS):
                 return ["CHANGED the zip archive (it does not hold exactly the bundle's files)"]
             if not comparison.matches():
@@ -769,23 +853,24 @@ def _sha256(stream: IO[bytes], limit: int) -> tuple[str, int]:
     return digest.hexdigest(), total
 
 
-def _read_manifest(bundle: _Bundle) -> tuple[bytes | None, str | None]:
-    """(the manifest's bytes, or None and the line that says why not)."""
-    if MANIFEST in bundle.rejected:
-        return None, f"CHANGED {MANIFEST} ({bundle.rejected[MANIFEST]})"
-    if MANIFEST not in bundle.readable:
-        return None, f"MISSING {MANIFEST}"
+def _read_manifest(bundle: _Bundle, name: str = MANIFEST, limit: int = MAX_MANIFEST_BYTES,
+                   what: str = "a manifest") -> tuple[bytes | None, str | None]:
+    """(the manifest's (or signature file's) bytes, or None and the line that says why not)."""
+    if name in bundle.rejected:
+        return None, f"CHANGED {name} ({bundle.rejected[name]})"
+    if name not in bundle.readable:
+        return None, f"MISSING {name}"
     try:
-        with bundle.open(MANIFEST) as (size, stream):
-            if size > MAX_MANIFEST_BYTES:
-                return None, f"CHANGED {MANIFEST} ({size:,} bytes; a manifest is at most {MAX_MANIFEST_BYTES:,})"
-            data = stream.read(MAX_MANIFEST_BYTES + 1)
+        with bundle.open(name) as (size, stream):
+            if size > limit:
+                return None, f"CHANGED {name} ({size:,} bytes; {what} is at most {limit:,})"
+            data = stream.read(limit + 1)
     except _Rejected as error:
-        return None, f"CHANGED {MANIFEST} ({error})"
+        return None, f"CHANGED {name} ({error})"
     except _READ_ERRORS as error:
-        return None, f"CHANGED {MANIFEST} (unreadable: {error})"
-    if len(data) > MAX_MANIFEST_BYTES:
-        return None, f"CHANGED {MANIFEST} (larger than its zip entry says)"
+        return None, f"CHANGED {name} (unreadable: {error})"
+    if len(data) > limit:
+        return None, f"CHANGED {name} (larger than its zip entry says)"
     return data, None
 
 
@@ -816,18 +901,19 @@ def _failed(lines: list[str]) -> bool:
     return any(line.startswith(("CHANGED", "MISSING", "UNEXPECTED")) for line in lines)
 
 
-def verify_bundle(path: Path, manifest_sha256: str | None = None) -> Verification:
-    """Check a bundle (folder or zip) against its manifest; any changed, missing or extra byte fails."""
+def verify_bundle(path: Path, manifest_sha256: str | None = None, anchor: TrustAnchor | None = None) -> Verification:
+    """Check a bundle (folder or zip) against its manifest; any changed, missing or extra byte fails.
+    With ``anchor`` its signature is checked too, and an unsigned bundle fails."""
     if not path.exists():
         raise EvidenceError(f"{path}: no such evidence folder or zip.")
     bundle = _Bundle(path)
     try:
-        return _verify(bundle, manifest_sha256)
+        return _verify(bundle, manifest_sha256, anchor)
     finally:
         bundle.close()
 
 
-def _verify(bundle: _Bundle, manifest_sha256: str | None) -> Verification:
+def _verify(bundle: _Bundle, manifest_sha256: str | None, anchor: TrustAnchor | None = None) -> Verification:
     lines: list[str] = []
     raw_manifest, problem = _read_manifest(bundle)
     if raw_manifest is None:
@@ -850,18 +936,31 @@ def _verify(bundle: _Bundle, manifest_sha256: str | None) -> Verification:
     lines += _unexpected(bundle, set(listed))
     if set(listed) != set(BUNDLE_FILES):
         lines.append(f"CHANGED {MANIFEST} (it does not list exactly {', '.join(BUNDLE_FILES)})")
+    signature_file: bytes | None = None
+    if SIGNATURE_FILE in bundle.readable or SIGNATURE_FILE in bundle.rejected:
+        signature_file, problem = _read_manifest(bundle, SIGNATURE_FILE, MAX_SIGNATURE_FILE_BYTES, "a signature file")
+        if signature_file is None:
+            lines.append(problem or f"CHANGED {SIGNATURE_FILE}")
+    signed = signature_file is not None
+    authenticated = False
+    if not _failed(lines):  # a signature over a manifest that does not match its files proves nothing
+        signature_lines, authenticated = check_signature(manifest, raw_manifest, signature_file, anchor)
+        lines += signature_lines
     if not _failed(lines):
         sizes = {name: item["bytes"] for name, item in listed.items()}
         sizes[MANIFEST] = len(raw_manifest)
-        lines += bundle.container(manifest, sizes)
-    return Verification(not _failed(lines), lines)
+        if signature_file is not None:
+            sizes[SIGNATURE_FILE] = len(signature_file)
+        lines += bundle.container(manifest, sizes, signed)
+    ok = not _failed(lines)
+    return Verification(ok, lines, ok and authenticated, signed)
 
 
 def _unexpected(bundle: _Bundle, listed: set[str]) -> list[str]:
     """Lines for what the bundle holds beyond its manifest and the files it lists."""
-    lines = [f"UNEXPECTED {name}" for name in sorted(set(bundle.readable) - listed - {MANIFEST})]
+    lines = [f"UNEXPECTED {name}" for name in sorted(set(bundle.readable) - listed - {MANIFEST, SIGNATURE_FILE})]
     lines += [f"UNEXPECTED {name} ({why})" for name, why in sorted(bundle.rejected.items())
-              if name not in listed and name != MANIFEST]
+              if name not in listed and name not in (MANIFEST, SIGNATURE_FILE)]
     if bundle.uncounted:
         lines.append(f"UNEXPECTED {bundle.uncounted:,} more entries")
     return lines

@@ -80,6 +80,22 @@ def bar_chart(chart_id: str, rows: list[tuple[str, str, int, int]], label_width:
             "label_width": label_width, "bar_width": bar_width, "bars": bars}
 
 
+def _provenance_meta(collection: dict[str, Any]) -> list[tuple[str, str]]:
+    """Who collected, the scope, and which code the deployed functions run (evidence_provenance)."""
+    functions = collection["deployed_functions"]
+    if functions is None:
+        ran = collection["deployed_functions_note"]
+    else:
+        wrong = collection["code_mismatches"]
+        ran = (f"{len(functions)} functions; " + (f"CODE MISMATCH in {len(wrong)}: {', '.join(wrong)}" if wrong else
+                                                   "every one runs the rule code package (CodeSha256 = rule code SHA-256)")
+               + "; " + ", ".join(f"{f['rule']} {f['version'] or '?'} {f['code_sha256'] or 'unreadable'}"
+                                  for f in functions))
+    return [("Collected by", collection["collected_by"] or "not recorded (a saved scan)"),
+            ("Accounts in scope", ", ".join(collection["accounts"]) or "unknown"),
+            ("Regions in scope", ", ".join(collection["regions"]) or "unknown"), ("Deployed functions", ran)]
+
+
 def render_html(evidence: dict[str, Any]) -> str:
     collection, summary, rules = evidence["collection"], evidence["summary"], evidence["rules"]
     period = collection["period"]
@@ -91,7 +107,7 @@ def render_html(evidence: dict[str, Any]) -> str:
             ("Pack version", collection["pack_version"]), ("Rule code SHA-256", collection["rule_code_sha256"]),
             ("Pack template SHA-256", collection["pack_template_sha256"]),
             ("Score reported by AWS Config", collection["config_reported_score"] or "n/a"),
-            ("Frameworks", ", ".join(collection["frameworks"]))]
+            ("Frameworks", ", ".join(collection["frameworks"])), *_provenance_meta(collection)]
     env = environment()
     return env.get_template("report.html").render(
         evidence=evidence,
