@@ -45,6 +45,9 @@ class ScanProgress:
         self.rule_count = 0
         self.message = ""
         self._live: Any = None
+        self._updated = self.started
+
+    UPDATE_SECONDS = 0.1
 
     def __call__(self, message: str) -> None:
         self.message, self.rule_count, self.rule_started = message, 0, self.clock()
@@ -54,7 +57,10 @@ class ScanProgress:
         self.total += 1
         self.rule_count += 1
         if self.enabled and self._live is not None:
-            self._live.update(self.line(), refresh=False)  # rich redraws a few times a second on its own
+            now = self.clock()
+            if now - self._updated >= self.UPDATE_SECONDS:  # a new line at most 10 times a second
+                self._updated = now
+                self._live.update(self.line(), refresh=False)  # rich redraws it a few times a second
 
     def line(self) -> Any:
         from rich.text import Text
