@@ -3,7 +3,7 @@
 Exit codes of scan (docs/scanning.md): 0 clean; 3 findings (something NON_COMPLIANT and not
 muted); 4 no findings but something could not be evaluated; 2 usage error (bad flag, parameters or
 mutelist file, unknown rule, unwritable output path); 1 the scan could not run (no credentials,
-endpoint unreachable).
+endpoint unreachable), or Security Hub refused a finding (``--security-hub``).
 ``evidence verify``: 0 unchanged and its signature checked against a trust anchor; 4 unchanged
 against its own manifest, but its origin not authenticated (no --public-key or --kms-key); 1 changed.
 """
@@ -66,6 +66,7 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from transcribe_guard import mutelist
+    from transcribe_guard.formats.rule_info import FindingInputError
 
     if args.output:
         check_file("--output", args.output)
@@ -83,21 +84,58 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     known_tags: dict[str, dict[str, str]] = {}
     try:
         with _account(args.demo):
+            if args.security_hub and args.demo:  # the simulated demo account, like a real one, needs the hub on
+                scan.aws_session().client("securityhub").enable_security_hub()
             results = scan.run_scan(selection.rule_names, selection.parameters, progress, known_tags,
                                     progress.evaluated)
+            progress.done()
+            records = [findings.enrich(r, mutelist.reason_for(r, entries, known_tags)) for r in results]
+            _write_scan(records, args, selection.rule_names, out)
+            if args.security_hub:  # every result, whatever --status lists: a finding left out would be archived
+                from transcribe_guard.formats import security_hub
+                try:
+                    with scan.sdk_retries():  # BatchImportFindings is throttled at 10 TPS: retried as the scan is
+                        report = security_hub.send(scan.aws_session(), records, selection.rule_names)
+                except (BotoCoreError, ClientError) as error:
+                    err.write(f"transcribe-guard: could not send the findings to Security Hub: {visible(error)}\n")
+                    return EXIT_FAILED
+                if _note_security_hub(report, err):
+                    return EXIT_FAILED
     except (BotoCoreError, ClientError) as error:
         progress.done()
         err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
         return EXIT_FAILED
-    progress.done()
-    records = [findings.enrich(r, mutelist.reason_for(r, entries, known_tags)) for r in results]
-    text = render.render(records, args.format, selection.rule_names, args.status,
-                         _terminal_width(out) if args.format == "table" and not args.output else None)
+    except FindingInputError as error:  # a result no findings format can state: never dropped silently
+        err.write(f"transcribe-guard: could not make the findings: {visible(error)}\n")
+        return EXIT_FAILED
+    return exit_status(records)
+
+
+def _write_scan(records: list[dict[str, Any]], args: argparse.Namespace, rule_names: Sequence[str],
+                out: TextIO) -> None:
+    if args.format in ("ocsf", "asff"):
+        from transcribe_guard import formats
+        text = formats.render([r for r in records if not args.status or r["status"] in args.status], args.format)
+    else:
+        text = render.render(records, args.format, rule_names, args.status,
+                             _terminal_width(out) if args.format == "table" and not args.output else None)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     if not args.output or args.format == "table":
         out.write(text)
-    return exit_status(records)
+
+
+def _note_security_hub(report: Any, err: TextIO) -> bool:
+    """What Security Hub took, on stderr; True when it refused any finding."""
+    for failure in report.failed:  # Security Hub's words about our ids: escaped
+        err.write(f"transcribe-guard: Security Hub refused finding {visible(failure['Id'])}: "
+                  f"{visible(failure['ErrorCode'])}: {visible(failure['ErrorMessage'])}\n")
+    for rule in report.not_archived_rules:
+        err.write(f"transcribe-guard: {visible(rule)} could not evaluate every resource; none of its earlier "
+                  "Security Hub findings were archived\n")
+    err.write(f"transcribe-guard: Security Hub: {report.created} findings created, {report.updated} updated, "
+              f"{report.archived} archived, {len(report.failed)} refused\n")
+    return bool(report.failed)
 
 
 # --- rules -------------------------------------------------------------------------------------
@@ -383,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="evaluate the rules against an account (or the demo account)")
     scan.add_argument("--rule", action="append", metavar="NAME", help="rule to run (repeatable; default: all)")
     scan.add_argument("--parameters", metavar="FILE", help='JSON: {"rule-name": {"ParamName": "value"}}')
-    scan.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    scan.add_argument("--format", choices=("table", "json", "csv", "ocsf", "asff"), default="table",
+                      help="ocsf: OCSF Compliance Findings; asff: AWS Security Finding Format (JSON arrays)")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
     scan.add_argument("--quiet", action="store_true", help="no progress display")
@@ -396,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "NOT_APPLICABLE, ERROR, MUTED; the summary and exit status still count every result")
     scan.add_argument("--mutelist", metavar="FILE", help="YAML of accepted findings to show as MUTED "
                                                          "(docs/scanning.md#muting-accepted-findings)")
+    scan.add_argument("--security-hub", action="store_true",
+                      help="send the findings to AWS Security Hub (BatchImportFindings) and archive the ones this "
+                           "scan no longer produces")
     scan.set_defaults(handler=cmd_scan)
 
     rules = commands.add_parser("rules", help="list the rules: practice, severity, resource kinds, frameworks")
