@@ -257,3 +257,18 @@ def test_tags_mute_through_the_scan_only_where_it_read_them(demo: Any, tmp_path:
     # transcribe-job-pii-redaction alone reads no tags: the scan does not know them, nothing is muted.
     _, out, _ = run(["scan", "--rule", PII, "--format", "json", "--mutelist", path])
     assert {r["resource_id"]: r["status"] for r in json.loads(out)["evaluations"]}[pilot] == "NON_COMPLIANT"
+
+
+def test_muted_in_ocsf_and_asff(meeting_mutelist: str) -> None:
+    meeting = f"{DEMO}:transcription-job/weekly-sales-meeting"
+    _, out, _ = run(["scan", "--rule", LOCATION, "--format", "asff", "--mutelist", meeting_mutelist])
+    asff = {f["Resources"][0]["Id"]: f for f in json.loads(out)}
+    assert asff[meeting]["Workflow"]["Status"] == "SUPPRESSED"
+    assert asff[meeting]["Compliance"]["Status"] == "FAILED"  # it keeps what the rule found
+    assert asff[meeting]["ProductFields"]["transcribe-guard/mute-reason"] == \
+        "Ad-hoc [bold]meeting[/bold], no customer data."
+    assert {f["Workflow"]["Status"] for r, f in asff.items() if r != meeting} == {"NEW"}
+    _, out, _ = run(["scan", "--rule", LOCATION, "--format", "ocsf", "--mutelist", meeting_mutelist])
+    ocsf = {f["resources"][0]["uid"]: f for f in json.loads(out)}
+    assert ocsf[meeting]["status"] == "Suppressed"
+    assert {f["status"] for r, f in ocsf.items() if r != meeting} == {"New"}
