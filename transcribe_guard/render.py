@@ -78,17 +78,20 @@ def render_table(records: list[dict[str, Any]], summary: dict[str, Any], width: 
     lines = [_rich_table(rows, width)] if width and rows else _plain_table(rows)
     if not rows:
         lines.append("(no resources evaluated)" if not summary["evaluations"] else "(no results with the chosen --status)")
-    lines.append("")
-    lines.append("Per rule:")
+    closing = ["", "Per rule:"]
     for name, counts in summary["by_rule"].items():
-        lines.append(f"  {visible(name)}: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES))
+        closing.append(f"  {visible(name)}: " + ", ".join(f"{counts[s]} {s}" for s in STATUSES))
     totals = summary["by_status"]
     verdict = "FAIL" if totals["NON_COMPLIANT"] else "ERROR" if totals["ERROR"] else "PASS"
-    lines.append(f"Verdict: {verdict} ({totals['NON_COMPLIANT']} non-compliant, {totals['ERROR']} could not be "
-                 f"evaluated, {totals['MUTED']} muted, {totals['COMPLIANT']} compliant, {totals['NOT_APPLICABLE']} "
-                 f"not applicable, {summary['evaluations']} evaluations"
-                 + (f", {summary['shown']} shown" if summary["shown"] != summary["evaluations"] else "") + ")")
-    return "\n".join(lines) + "\n"
+    closing.append(f"Verdict: {verdict} ({totals['NON_COMPLIANT']} non-compliant, {totals['ERROR']} could not be "
+                   f"evaluated, {totals['MUTED']} muted, {totals['COMPLIANT']} compliant, {totals['NOT_APPLICABLE']} "
+                   f"not applicable, {summary['evaluations']} evaluations"
+                   + (f", {summary['shown']} shown" if summary["shown"] != summary["evaluations"] else "") + ")")
+    if width:  # on a terminal the counts wrap to its width too, continued lines indented
+        import textwrap
+        closing = [part for line in closing for part in
+                   (textwrap.wrap(line, width, subsequent_indent="    ", break_on_hyphens=False) or [""])]
+    return "\n".join(lines + closing) + "\n"
 
 
 def _plain_table(rows: list[tuple[str, ...]]) -> list[str]:
