@@ -161,7 +161,7 @@ def test_config_bundle_is_signed_as_a_digest_and_names_what_ran(signed: dict[str
     assert code == cli.EXIT_OK, out
     with zipfile.ZipFile(archive) as opened:
         files = {i.filename.split("/", 1)[1]: opened.read(i) for i in opened.infolist()}
-    assert list(files) == ["evidence.json", "evidence.csv", "report.html", "manifest.json", "manifest.sig"]
+    assert list(files) == ["evidence.json", "evidence.csv", "report.html", "report.pdf", "manifest.json", "manifest.sig"]
     assert len(files["manifest.json"]) > evidence_signing.MAX_RAW_MESSAGE_BYTES
     assert json.loads(files["manifest.sig"])["message_type"] == "DIGEST"
     assert json.loads(files["manifest.sig"])["signing_algorithm"] == "RSASSA_PSS_SHA_256"

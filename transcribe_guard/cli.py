@@ -291,6 +291,8 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
+    if getattr(args, "evidence_action", None) == "audit-manager":
+        return cmd_evidence_audit_manager(args, out, err)
     if args.output:
         check_new_file("--output", args.output if args.output.endswith(".zip") else args.output + ".zip") \
             if args.zip else check_folder("--output", args.output)
@@ -313,9 +315,10 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             document = evidence.build_evidence(collected, frameworks, period, now, args.allow_empty)
             try:
                 signer = evidence_signing.signer(scan.aws_session(), args.sign_key) if args.sign_key else None
-                path, manifest_sha = evidence.write_bundle(
+                written = evidence.write_bundle(
                     document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
                     as_zip=args.zip, signer=signer)
+                path, manifest_sha = written
             except (BotoCoreError, ClientError) as error:
                 err.write(f"transcribe-guard: could not sign the bundle with --sign-key {visible(args.sign_key)}: "
                           f"{visible(error)}\n")
@@ -325,7 +328,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"transcribe-guard: could not collect the results: {visible(error)}\n")
         return EXIT_FAILED
     out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha,
-                                             document["collection"]["notices"], signer))
+                                             document["collection"]["notices"], signer, written.pdf_note))
     return EXIT_NON_COMPLIANT if document["summary"]["non_compliant"] else EXIT_OK
 
 
@@ -348,6 +351,24 @@ def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     if not result.ok:
         return EXIT_FAILED
     return EXIT_OK if result.authenticated else EXIT_UNAUTHENTICATED
+
+
+def cmd_evidence_audit_manager(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Write an AWS Audit Manager custom framework (CreateControl and CreateAssessmentFramework bodies)."""
+    from transcribe_guard import audit_manager
+
+    document = audit_manager.build(args.framework, args.deployed_as)
+    target = Path(args.am_output)
+    if target.exists():
+        raise audit_manager.AuditManagerError(f"--output {target}: exists; choose another path.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(audit_manager.render(document), encoding="utf-8")
+    rules = {name for control in document["controls"] for name in control["rules"]}
+    sets = document["create_assessment_framework"]["controlSets"]
+    out.write(f"Audit Manager framework {visible(target)}: {len(document['controls'])} controls in {len(sets)} control "
+              f"sets, {len(rules)} pack entries as AWS_Config data sources (valid against botocore's auditmanager "
+              "model); import it with the commands in docs/evidence.md (AWS Audit Manager).\n")
+    return EXIT_OK
 
 
 # --- package -----------------------------------------------------------------------------------
@@ -520,7 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
     evidence = commands.add_parser(
         "evidence", help="collect results into an evidence bundle mapped to HIPAA, PCI DSS, SOC 2 and NIST 800-53",
         description="Collect results and write an evidence bundle (evidence.json, evidence.csv, report.html, "
-                    "manifest.json); `evidence verify PATH` checks one.")
+                    "report.pdf when Chromium is installed, manifest.json); `evidence verify PATH` checks one; "
+                    "`evidence audit-manager FRAMEWORK --output FILE` writes an AWS Audit Manager framework.")
     evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|FILE",
                           help="config: the deployed pack's results in AWS Config (default); scan: a fresh local "
                                "scan; FILE: a saved `scan --format json`")
@@ -550,6 +572,17 @@ def build_parser() -> argparse.ArgumentParser:
     anchors.add_argument("--public-key", metavar="FILE",
                          help="check the signature offline with this public key (PEM or DER, as GetPublicKey returns)")
     anchors.add_argument("--kms-key", metavar="KMS_KEY", help="check the signature with AWS KMS Verify and this key")
+    audit = evidence_actions.add_parser(
+        "audit-manager", help="write an AWS Audit Manager custom framework whose controls collect the pack's "
+                              "AWS Config results",
+        description="Write one JSON file: a CreateControl request per mapped requirement of FRAMEWORK (AWS_Config "
+                    "data sources for the pack's rules) and the CreateAssessmentFramework request naming them by "
+                    "placeholder ids; docs/evidence.md shows how to import it.")
+    audit.add_argument("framework", metavar="hipaa|pci|soc2|nist")
+    audit.add_argument("--output", dest="am_output", metavar="FILE", required=True, help="the JSON file to write")
+    audit.add_argument("--deployed-as", choices=("pack", "rules"), default="pack",
+                       help="pack: the rules were deployed by the conformance pack (default); rules: as standalone "
+                            "Config rules named after each rule")
     return parser
 
 

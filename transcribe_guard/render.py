@@ -172,9 +172,9 @@ def render_pack_compliance(compliance: PackCompliance, fmt: str) -> str:
 # --- evidence ----------------------------------------------------------------------------------
 
 def render_evidence_summary(path: Path, summary: dict[str, Any], frameworks: Sequence[str], manifest_sha: str,
-                            notices: Sequence[str] = (), signer: Any = None) -> str:
-    """What a written bundle holds, and the command that checks it later. Notices (an empty
-    period, code that is not the package) come first."""
+                            notices: Sequence[str] = (), signer: Any = None, pdf_note: str | None = None) -> str:
+    """What a written bundle holds (report.pdf: printed, or why not), and the command that checks it
+    later. Notices (an empty period, code that is not the package) come first."""
     score = "n/a" if summary["score"] is None else f"{summary['score']:.2f}%"
     shown = visible(path)
     signed = (f"  signed with {visible(signer.key_arn)} ({signer.algorithm}, public key sha256 "
@@ -186,6 +186,7 @@ def render_evidence_summary(path: Path, summary: dict[str, Any], frameworks: Seq
             f"  {summary['evaluations']} results ({summary['non_compliant']} non-compliant, {summary['compliant']} "
             f"compliant, {summary['not_applicable']} not applicable), compliance score {score}\n"
             f"  frameworks: {', '.join(frameworks)}\n"
+            + (f"  report.pdf: {visible(pdf_note)}\n" if pdf_note else "") +
             f"  manifest.json sha256 {manifest_sha} (record it to check the bundle later with "
             f"`transcribe-guard evidence verify {shown} --manifest-sha256 {manifest_sha}`)\n" + signed)
 
