@@ -310,7 +310,7 @@ class StubbedScan:
     def __enter__(self) -> "StubbedScan":
         import transcribe_guard.simulator as simulator
         self._saved = (scan.run_scan, simulator.Simulator)
-        scan.run_scan = lambda names, parameters, progress=None, **_: self.scans.append(parameters) or []  # type: ignore
+        scan.run_scan = lambda names, parameters, *_, **__: self.scans.append(parameters) or []  # type: ignore
         simulator.Simulator = _NoSimulator  # type: ignore[misc, assignment]
         return self
 

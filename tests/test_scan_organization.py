@@ -238,8 +238,9 @@ def test_an_unassumable_account_among_three_gives_one_row_per_region(org: DemoOr
     others = [r for r in rows if r["account"] != denied]
     assert pairs(others) == {(a, r) for a in org.accounts if a != denied for r in REGIONS}
     assert {r["rule"] for r in others} == set(RULE_SET)
-    assert summary["by_account_region"][denied] == {region: {"NON_COMPLIANT": 1, "COMPLIANT": 0, "NOT_APPLICABLE": 0}
-                                                    for region in REGIONS}
+    # Counted as could-not-evaluate (ERROR), apart from findings.
+    assert summary["by_account_region"][denied] == {
+        region: {"NON_COMPLIANT": 0, "ERROR": 1, "MUTED": 0, "COMPLIANT": 0, "NOT_APPLICABLE": 0} for region in REGIONS}
 
 
 def test_an_unreachable_region_gives_one_row_per_account(org: DemoOrganization,
@@ -250,7 +251,8 @@ def test_an_unreachable_region_gives_one_row_per_account(org: DemoOrganization,
                         "--rule", "transcribe-job-pii-redaction"])
     assert code == cli.EXIT_NON_COMPLIANT
     for account in org.accounts:
-        assert f"== account {account}, Region eu-west-1: 1 NON_COMPLIANT, 0 COMPLIANT, 0 NOT_APPLICABLE" in out
+        assert (f"== account {account}, Region eu-west-1: 0 NON_COMPLIANT, 1 ERROR, 0 MUTED, 0 COMPLIANT, "
+                "0 NOT_APPLICABLE") in out
         assert f"== account {account}, Region us-east-1: " in out
     assert out.count("Could not evaluate: ConnectTimeoutError") == len(org.accounts)
     assert "Per account and Region:" in out

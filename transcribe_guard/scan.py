@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
+from transcribe_guard.findings import UNSCANNED_RULE  # re-exported: scan.UNSCANNED_RULE
+
 
 class UsageError(Exception):
     """Bad input from the user: reported on one line, exit 2."""
@@ -64,13 +66,17 @@ def _utc_now() -> str:
 
 def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
              progress: Callable[[str], None] | None = None,
-             target: "ScanTarget | None" = None) -> list[dict[str, str]]:
+             target: "ScanTarget | None" = None, known_tags: dict[str, dict[str, str]] | None = None,
+             on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
     region the standard AWS SDK configuration selects (or every account and Region ``target``
     names), with the rule functions' SDK retries. One client factory per account and Region for
-    all rules, so they share one inventory and every resource is listed and read once."""
+    all rules, so they share one inventory and every resource is listed and read once.
+    ``known_tags``, when given, is filled with the tags of every Transcribe resource whose tags a
+    rule read, by ARN (what ``--mutelist`` tags match); ``on_evaluation(rule)`` is called as each
+    evaluation is made (progress counts), from one thread at a time."""
     with sdk_retries():
-        return _run_scan(rule_names, parameters, progress, target or ScanTarget())
+        return _run_scan(rule_names, parameters, progress, target or ScanTarget(), known_tags, on_evaluation)
 
 
 
@@ -85,8 +91,8 @@ def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
 GLOBAL_SERVICES = frozenset({"iam", "organizations"})
 DEFAULT_MAX_WORKERS = 8  # pairs at once by default (each pair also runs a few paced reads of its own)
 MAX_WORKERS = 64
-# The "rule" of the one row an account and Region that could not be scanned at all gets.
-UNSCANNED_RULE = "(all rules)"
+# UNSCANNED_RULE (imported above): the "rule" of the one row an account and Region that could not be
+# scanned at all gets; findings gives that row its record.
 ACCOUNT_RESOURCE_TYPE = "AWS::::Account"
 ROLE_SESSION_NAME = "transcribe-guard-scan"
 
@@ -226,7 +232,9 @@ class _Pair:
 
 
 def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
-              progress: Callable[[str], None] | None, target: ScanTarget) -> list[dict[str, str]]:
+              progress: Callable[[str], None] | None, target: ScanTarget,
+              known_tags: dict[str, dict[str, str]] | None = None,
+              on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     from transcribe_guard import custom_endpoint
 
     target.validate()
@@ -242,7 +250,7 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
             factory: Any = SessionClientFactory(session, pair.region)
         else:
             factory = ClientFactory(role_arn=None, region=pair.region, assume_role_mode=False)
-        return _run_rules(pair, factory, parameters, progress)
+        return _run_rules(pair, factory, parameters, progress, hooks=_Hooks(known_tags, on_evaluation))
     if target.organization:
         accounts = organization_accounts(session.client("organizations"), target.ou)
     else:
@@ -263,8 +271,15 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
             with lock:
                 progress(message)
 
+    def counted(rule: str) -> None:
+        if on_evaluation:
+            with lock:
+                on_evaluation(rule)
+
+    hooks = _Hooks(known_tags, counted if on_evaluation else None)
+
     def run(pair: _Pair) -> list[dict[str, str]]:
-        return _scan_pair(pair, target, partition, parameters, report, loader)
+        return _scan_pair(pair, target, partition, parameters, report, loader, hooks)
 
     workers = target.workers or min(DEFAULT_MAX_WORKERS, len(pairs))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="transcribe-guard-pair") as pool:
@@ -302,7 +317,7 @@ def _session(loader: Any, region: str, profile: str | None = None, credentials: 
 
 
 def _scan_pair(pair: _Pair, target: ScanTarget, partition: str, parameters: dict[str, dict[str, Any]],
-               progress: Callable[[str], None], loader: Any) -> list[dict[str, str]]:
+               progress: Callable[[str], None], loader: Any, hooks: "_Hooks") -> list[dict[str, str]]:
     """One account and Region, in its own boto3 session: assumed into (when a role is named),
     reached (sts:GetCallerIdentity at the Region's endpoint), then every rule. A role that cannot
     be assumed or a Region that cannot be reached gives one row for the pair."""
@@ -329,7 +344,7 @@ def _scan_pair(pair: _Pair, target: ScanTarget, partition: str, parameters: dict
         return [_unscanned(pair, type(error).__name__, target)]
     if reached != pair.account:  # fail closed: results must name the account they were read from
         return [_unscanned(pair, "AccountMismatch", target)]
-    return _run_rules(pair, SessionClientFactory(session, pair.region), parameters, progress, several=True)
+    return _run_rules(pair, SessionClientFactory(session, pair.region), parameters, progress, several=True, hooks=hooks)
 
 
 def _unscanned(pair: _Pair, code: str, target: ScanTarget) -> dict[str, str]:
@@ -340,11 +355,25 @@ def _unscanned(pair: _Pair, code: str, target: ScanTarget) -> dict[str, str]:
             "annotation": f"Could not evaluate: {code[:80]} ({how}); no rule ran for this account and Region."}
 
 
+@dataclass(frozen=True)
+class _Hooks:
+    """What the command line watches while a scan runs (mutelist tags, progress counts)."""
+
+    known_tags: dict[str, dict[str, str]] | None = None
+    on_evaluation: Callable[[str], None] | None = None
+
+
 def _run_rules(pair: _Pair, client_factory: Any, parameters: dict[str, dict[str, Any]],
-               progress: Callable[[str], None] | None, several: bool = False) -> list[dict[str, str]]:
+               progress: Callable[[str], None] | None, several: bool = False,
+               hooks: _Hooks = _Hooks()) -> list[dict[str, str]]:
     from rules.catalog.registry import RULES
     from transcribe_guard.events import scheduled_notification
 
+    from rules.engine.base import fail_closed, inventory_for, observe_evaluations
+    if hooks.known_tags is not None:
+        inventory_for(fail_closed(client_factory), pair.account).tags_seen = hooks.known_tags
+    if hooks.on_evaluation is not None:
+        observe_evaluations(client_factory, hooks.on_evaluation)
     results: list[dict[str, str]] = []
     for index, name in enumerate(pair.rule_names, 1):
         if progress:
