@@ -338,3 +338,45 @@ def test_a_function_that_cannot_be_read_is_a_mismatch_not_a_pass() -> None:
     gone = next(r for r in records if r["rule"] == "gone")
     assert gone["problem"] == "Could not read the function: ResourceNotFoundException" and not gone["matches_package"]
     assert evidence_provenance.mismatches(records) == ["gone"]
+
+
+def test_a_pack_custom_rule_that_runs_no_function_of_ours_is_a_mismatch() -> None:
+    """Fail closed: a registry custom rule whose Config rule is a Guard policy (CUSTOM_POLICY) or an
+    AWS managed rule, or that DescribeConfigRules does not return, runs none of the package's code;
+    skipping it would let the bundle say every deployed function matched."""
+    from transcribe_guard import evidence_provenance
+
+    package = hashlib.sha256(b"package").hexdigest()
+    owners = {"transcribe-ai-opt-out-pack": "CUSTOM_POLICY", "transcribe-bucket-encrypted-pack": "AWS",
+              "transcribe-bucket-tls-enforced-pack": "CUSTOM_LAMBDA", "managed-pack": "AWS"}
+
+    class Config:
+        def describe_config_rules(self, **request: Any) -> dict[str, Any]:
+            return {"ConfigRules": [
+                {"ConfigRuleName": name, "Source": {"Owner": owners[name], "SourceIdentifier": f"fn-{name}"}}
+                for name in request["ConfigRuleNames"] if name in owners]}  # the last rule is not returned
+
+    class Lambda:
+        def get_function(self, FunctionName: str) -> dict[str, Any]:
+            return {"Configuration": {"Version": "$LATEST", "CodeSha256": base64.b64encode(
+                hashlib.sha256(b"package").digest()).decode()}}
+
+    class Session:
+        def client(self, name: str) -> Any:
+            return {"config": Config(), "lambda": Lambda()}[name]
+
+    names = {"transcribe-ai-opt-out": "transcribe-ai-opt-out-pack",
+             "transcribe-bucket-encrypted": "transcribe-bucket-encrypted-pack",
+             "transcribe-bucket-tls-enforced": "transcribe-bucket-tls-enforced-pack",
+             "transcribe-resource-tagged": "transcribe-resource-tagged-pack",
+             "managed": "managed-pack"}  # not a registry custom rule: an AWS managed entry of the pack
+    records = {r["rule"]: r for r in evidence_provenance.deployed_functions(Session(), names, package)}
+    assert sorted(records) == ["transcribe-ai-opt-out", "transcribe-bucket-encrypted",
+                               "transcribe-bucket-tls-enforced", "transcribe-resource-tagged"]
+    assert evidence_provenance.mismatches(records.values()) == [
+        "transcribe-ai-opt-out", "transcribe-bucket-encrypted", "transcribe-resource-tagged"]
+    assert records["transcribe-ai-opt-out"]["problem"] == (
+        "Its Config rule runs no Lambda function (Source.Owner CUSTOM_POLICY), not the rule code package.")
+    assert records["transcribe-resource-tagged"]["problem"] == (
+        "DescribeConfigRules did not return its Config rule transcribe-resource-tagged-pack.")
+    assert records["transcribe-bucket-tls-enforced"]["matches_package"]
