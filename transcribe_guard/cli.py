@@ -95,6 +95,10 @@ def _note_security_hub(report: Any, err: TextIO) -> bool:
     for failure in report.failed:  # Security Hub's words about our ids: escaped
         err.write(f"transcribe-guard: Security Hub refused finding {visible(failure['Id'])}: "
                   f"{visible(failure['ErrorCode'])}: {visible(failure['ErrorMessage'])}\n")
+    for finding_id in report.suppressed_in_hub:  # a lifted mute (or a hub user) keeps it silent there
+        err.write(f"transcribe-guard: Security Hub keeps finding {visible(finding_id)} SUPPRESSED although this scan "
+                  "found it failing and did not mute it (BatchImportFindings does not change Workflow; set it to NEW "
+                  "in Security Hub)\n")
     for rule in report.not_archived_rules:
         err.write(f"transcribe-guard: {visible(rule)} could not evaluate every resource; none of its earlier "
                   "Security Hub findings were archived\n")

@@ -16,6 +16,10 @@ longer produces.
    BatchImportFindings API reference; the partner guide adds 240 KB per finding and 6 MB per batch:
    https://docs.aws.amazon.com/securityhub/latest/partnerguide/guidelines-batchimportfindings.html).
    Each FailedFindings entry is reported.
+5. BatchImportFindings does not change an existing finding's Workflow (API reference), so a
+   finding created SUPPRESSED by a mute stays SUPPRESSED after the mute is lifted. A failing
+   finding (or one that could not be evaluated) that this scan did not mute but the hub holds
+   SUPPRESSED is reported (``suppressed_in_hub``), never left silent.
 
 RecordState is set with BatchImportFindings: a finding provider updates the findings it created
 with BatchImportFindings, while BatchUpdateFindings is for customers and its request has no
@@ -49,6 +53,8 @@ class Report:
     archived: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)  # FailedFindings: Id, ErrorCode, ErrorMessage
     not_archived_rules: list[str] = field(default_factory=list)  # rules that could not evaluate everything
+    # Failing findings this scan did not mute that the hub keeps SUPPRESSED (Workflow survives updates).
+    suppressed_in_hub: list[str] = field(default_factory=list)
 
 
 def _now() -> str:
@@ -101,6 +107,9 @@ def send(session: Any, results: Sequence[Mapping[str, str]], rule_names: Iterabl
             if before:  # an update keeps when the finding was first created and observed
                 finding["CreatedAt"] = before.get("CreatedAt", finding["CreatedAt"])
                 finding["FirstObservedAt"] = before.get("FirstObservedAt", finding["FirstObservedAt"])
+                if ((before.get("Workflow") or {}).get("Status") == "SUPPRESSED" and finding["Workflow"]["Status"] == "NEW"
+                        and finding["Severity"]["Label"] != "INFORMATIONAL"):
+                    report.suppressed_in_hub.append(finding["Id"])
             kinds[finding["Id"]] = "updated" if before else "created"
             batch.append(finding)
         produced_ids = {f["Id"] for f in produced}
