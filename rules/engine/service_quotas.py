@@ -1,5 +1,10 @@
-"""The account's applied Transcribe request-rate quotas, from AWS Service Quotas, so an account
-whose quotas were raised is paced at its own rates without a parameter.
+"""The account's applied Transcribe request-rate quotas, from AWS Service Quotas, so that an
+account whose quotas were raised can be paced at its own rates without a parameter.
+
+Not wired in yet: nothing outside the tests calls ``applied_rates`` (rules.engine.pacing still paces
+at DOCUMENTED_QUOTAS times TRANSCRIBE_GUARD_QUOTA_SCALE), and no deploy or scan policy grants
+``servicequotas:ListServiceQuotas``. Whoever wires it into pacing adds that action to the
+declared IAM actions.
 
 ``ListServiceQuotas`` "lists the applied quota values for the specified AWS service. For some
 quotas, only the default values are available. If the applied quota value is not available for
