@@ -6,7 +6,8 @@ function ARN) and that function's CodeSha256 and Version (GetFunction: Configura
 CodeSha256 is the base64 of the SHA-256 of the deployment package
 (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html); the bundle compares
 it with ``rule_code_sha256``, the SHA-256 of the package this transcribe-guard builds. A function
-that runs other code, or that cannot be read, is a mismatch, and so is a custom rule of the pack
+that runs other code (another CodeSha256, a Handler that is not its rule's module, or Lambda
+layers, which could add code beside the package), or that cannot be read, is a mismatch, and so is a custom rule of the pack
 whose Config rule runs no Lambda function (another Source.Owner, e.g. a Guard CUSTOM_POLICY) or
 that DescribeConfigRules does not return: the results it produced are not
 known to come from the code the bundle names. A local scan (``--from scan``) or a saved one runs
@@ -92,11 +93,22 @@ def _function_record(lam: Any, rule: str, function_arn: str, package_sha256: str
         code = getattr(error, "response", {}).get("Error", {}).get("Code", "error")
         record["problem"] = f"Could not read the function: {code}"
         return record
+    from transcribe_guard.templates import handler
+
     record["version"] = configuration.get("Version")
     record["code_sha256"] = configuration.get("CodeSha256")
-    record["matches_package"] = _hex(record["code_sha256"]) == package_sha256
-    if not record["matches_package"]:
+    # The package holds every rule, so its hash alone does not say which rule's code runs: the
+    # Handler must be this rule's, and no layer may add code beside the package.
+    layers = [str(layer.get("Arn", "")) if isinstance(layer, dict) else str(layer)
+              for layer in configuration.get("Layers") or []]
+    if _hex(record["code_sha256"]) != package_sha256:
         record["problem"] = "Its CodeSha256 is not the SHA-256 of the rule code package (rule_code_sha256)."
+    elif configuration.get("Handler") != handler(rule):
+        record["problem"] = f"Its Handler is {configuration.get('Handler')}, not {handler(rule)}."
+    elif layers:
+        record["problem"] = (f"It has Lambda layers ({', '.join(layers)}), which the package's functions never "
+                             "have.")
+    record["matches_package"] = record["problem"] is None
     return record
 
 
