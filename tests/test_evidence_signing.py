@@ -421,3 +421,39 @@ def test_a_function_with_the_package_but_another_handler_or_a_layer_is_a_mismatc
         "Its Handler is rules.transcribe_ai_opt_out.lambda_handler, not rules.transcribe_bucket_encrypted.lambda_handler.")
     assert records["transcribe-bucket-tls-enforced"]["problem"] == (
         "It has Lambda layers (arn:aws:lambda:us-east-1:123456789012:layer:x:1), which the package's functions never have.")
+
+
+def test_two_config_rules_with_one_rules_name_in_the_pack_are_refused() -> None:
+    """A pack holding a second Config rule whose name also strips to transcribe-ai-opt-out would put
+    its results under that rule while provenance checked only one of the two functions: refused,
+    naming both, before anything is collected."""
+    calls: list[str] = []
+
+    class Config:
+        def describe_conformance_pack_compliance(self, **request: Any) -> dict[str, Any]:
+            calls.append("DescribeConformancePackCompliance")
+            return {"ConformancePackRuleComplianceList": [
+                {"ConfigRuleName": "transcribe-ai-opt-out-conformance-pack-abc12345"},
+                {"ConfigRuleName": "transcribe-ai-opt-out-conformance-pack-x-conformance-pack-def67890"},
+                {"ConfigRuleName": "transcribe-bucket-encrypted-conformance-pack-abc12345"}]}
+
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"{name} called after the pack's rules were found ambiguous")
+
+    class Sts:
+        def get_caller_identity(self) -> dict[str, str]:
+            return {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/collector"}
+
+    class Session:
+        region_name = "us-east-1"
+
+        def client(self, name: str) -> Any:
+            return {"config": Config(), "sts": Sts()}[name]
+
+    with pytest.raises(evidence.EvidenceError) as raised:
+        evidence.collect_from_config(Session(), "transcribe-guard")
+    assert str(raised.value) == (
+        "conformance pack transcribe-guard: Config rules transcribe-ai-opt-out-conformance-pack-abc12345 and "
+        "transcribe-ai-opt-out-conformance-pack-x-conformance-pack-def67890 are both transcribe-ai-opt-out; "
+        "cannot tell which one's results are the pack's.")
+    assert calls == ["DescribeConformancePackCompliance"]
