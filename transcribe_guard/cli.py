@@ -319,8 +319,12 @@ def cmd_evidence_audit_manager(args: argparse.Namespace, out: TextIO, err: TextI
     target = Path(args.am_output)
     if target.exists():
         raise audit_manager.AuditManagerError(f"--output {target}: exists; choose another path.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(audit_manager.render(document), encoding="utf-8")
+    text = audit_manager.render(document)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise audit_manager.AuditManagerError(f"--output {target}: cannot write it ({error.strerror or error}).") from None
     rules = {name for control in document["controls"] for name in control["rules"]}
     sets = document["create_assessment_framework"]["controlSets"]
     out.write(f"Audit Manager framework {visible(target)}: {len(document['controls'])} controls in {len(sets)} control "
