@@ -85,7 +85,10 @@ def _write_scan(results: list[dict[str, str]], args: argparse.Namespace, rule_na
     else:
         text = render.render(results, args.format, rule_names)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write --output {args.output}: {error.strerror or error}.") from None
     if not args.output or args.format == "table":
         out.write(text)
 
