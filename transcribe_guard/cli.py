@@ -274,12 +274,13 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             collected = evidence.collect(args.source, args.pack_name, selection.parameters if selection else {}, now, bar)
             bar.done()
             document = evidence.build_evidence(collected, frameworks, period, now, args.allow_empty)
+            destination = Path(args.output) if args.output else evidence.default_output(collected.account, now)
             try:
                 signer = evidence_signing.signer(scan.aws_session(), args.sign_key) if args.sign_key else None
-                written = evidence.write_bundle(
-                    document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
-                    as_zip=args.zip, signer=signer)
+                written = evidence.write_bundle(document, destination, as_zip=args.zip, signer=signer)
                 path, manifest_sha = written
+            except OSError as error:
+                raise UsageError(f"cannot write --output {destination}: {error.strerror or error}.") from None
             except (BotoCoreError, ClientError) as error:
                 err.write(f"transcribe-guard: could not sign the bundle with --sign-key {visible(args.sign_key)}: "
                           f"{visible(error)}\n")
