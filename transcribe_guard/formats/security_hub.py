@@ -9,7 +9,9 @@ longer produces.
    ACTIVE, page by page.
 3. A finding read back that this scan did not produce is sent again with RecordState ARCHIVED, but
    only when this scan covered its account, Region and rule (its GeneratorId names the rule): a
-   scan of one rule never archives another rule's findings, nor another account's or Region's. A
+   scan of one rule never archives another rule's findings, nor another account's or Region's,
+   nor a finding whose Id is not one this tool makes for that rule (another writer's finding that
+   borrows our GeneratorId stays ACTIVE). A
    rule with a result it could not evaluate (a failed listing names no resource) archives nothing:
    a resource it did not see may still exist (fail closed).
 4. Findings go in BatchImportFindings calls of at most 100 ("Maximum of 100 findings per request",
@@ -36,7 +38,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from transcribe_guard.formats import asff
-from transcribe_guard.formats.rule_info import judgement
+from transcribe_guard.formats.rule_info import is_own_finding_id, judgement
 
 BATCH_SIZE = 100  # BatchImportFindings: "Maximum of 100 findings per request" (botocore: Findings max 100)
 # The members of a finding read back that we send again when archiving it: ours, not Security Hub's
@@ -119,6 +121,8 @@ def send(session: Any, results: Sequence[Mapping[str, str]], rule_names: Iterabl
                 continue
             if before.get("AwsAccountId") != account or before.get("Region") != region:
                 continue  # the filters asked for these; a finding that says otherwise is not archived
+            if not is_own_finding_id(str(finding_id), region, account, rule):
+                continue  # another writer's finding that borrows our GeneratorId: never ours to archive
             batch.append(archived(before, now))
             kinds[finding_id] = "archived"
         for start in range(0, len(batch), BATCH_SIZE):
