@@ -130,6 +130,17 @@ def test_cli_writes_the_file_and_refuses_to_overwrite_it(tmp_path: Path) -> None
     assert not (tmp_path / "x.json").exists()
 
 
+
+def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out, err = io.StringIO(), io.StringIO()
+    target = blocker / "soc2.json"  # its folder is a file
+    assert cli.main(["evidence", "audit-manager", "soc2", "--output", str(target)], out, err) == cli.EXIT_USAGE
+    assert err.getvalue().startswith(f"transcribe-guard: --output {target}: cannot write it (")
+    assert err.getvalue().count("\n") == 1 and out.getvalue() == ""
+
+
 def docs_import_snippet() -> str:
     text = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
     section = text.split("## AWS Audit Manager", 1)[1]

@@ -563,3 +563,20 @@ def test_verify_output_escapes_member_names(account: dict[str, Any], tmp_path: P
     assert cli.main(["evidence", "verify", str(bundle)], out, err) == cli.EXIT_FAILED
     assert "\x1b" not in out.getvalue() and "\u202e" not in out.getvalue()
     assert "UNEXPECTED x\\x1b[2K\\x1b[GOK evidence.csv\\u202e" in out.getvalue()
+
+
+def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    saved = tmp_path / "scan.json"
+    saved.write_text(json.dumps({"evaluations": [
+        {"rule": "transcribe-bucket-encrypted", "resource_type": "AWS::S3::Bucket", "resource_id": "acme-bucket",
+         "compliance": "COMPLIANT", "annotation": "", "evaluated_at": "2026-03-14T15:09:26Z"}]}), encoding="utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for extra in ([], ["--zip"]):
+        target = blocker / "bundle"  # its folder is a file
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["evidence", "--from", str(saved), "--framework", "soc2", "--quiet", "--output", str(target),
+                         *extra], out, err)
+        assert code == cli.EXIT_USAGE, err.getvalue()
+        assert err.getvalue().startswith("transcribe-guard: ") and str(target) in err.getvalue()
+        assert err.getvalue().count("\n") == 1 and out.getvalue() == ""

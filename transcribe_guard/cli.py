@@ -123,7 +123,10 @@ def _write_scan(records: list[dict[str, Any]], args: argparse.Namespace, rule_na
         text = render.render(records, args.format, rule_names, args.status,
                              _terminal_width(out) if args.format == "table" and not args.output else None)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write --output {args.output}: {error.strerror or error}.") from None
     if not args.output or args.format == "table":
         out.write(text)
 
@@ -133,6 +136,10 @@ def _note_security_hub(report: Any, err: TextIO) -> bool:
     for failure in report.failed:  # Security Hub's words about our ids: escaped
         err.write(f"transcribe-guard: Security Hub refused finding {visible(failure['Id'])}: "
                   f"{visible(failure['ErrorCode'])}: {visible(failure['ErrorMessage'])}\n")
+    for finding_id in report.suppressed_in_hub:  # a lifted mute (or a hub user) keeps it silent there
+        err.write(f"transcribe-guard: Security Hub keeps finding {visible(finding_id)} SUPPRESSED although this scan "
+                  "found it failing and did not mute it (BatchImportFindings does not change Workflow; set it to NEW "
+                  "in Security Hub)\n")
     for rule in report.not_archived_rules:
         err.write(f"transcribe-guard: {visible(rule)} could not evaluate every resource; none of its earlier "
                   "Security Hub findings were archived\n")
@@ -345,12 +352,13 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             collected = evidence.collect(args.source, args.pack_name, selection.parameters if selection else {}, now, bar)
             bar.done()
             document = evidence.build_evidence(collected, frameworks, period, now, args.allow_empty)
+            destination = Path(args.output) if args.output else evidence.default_output(collected.account, now)
             try:
                 signer = evidence_signing.signer(scan.aws_session(), args.sign_key) if args.sign_key else None
-                written = evidence.write_bundle(
-                    document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
-                    as_zip=args.zip, signer=signer)
+                written = evidence.write_bundle(document, destination, as_zip=args.zip, signer=signer)
                 path, manifest_sha = written
+            except OSError as error:
+                raise UsageError(f"cannot write --output {destination}: {error.strerror or error}.") from None
             except (BotoCoreError, ClientError) as error:
                 err.write(f"transcribe-guard: could not sign the bundle with --sign-key {visible(args.sign_key)}: "
                           f"{visible(error)}\n")
@@ -393,8 +401,12 @@ def cmd_evidence_audit_manager(args: argparse.Namespace, out: TextIO, err: TextI
     target = Path(args.am_output)
     if target.exists():
         raise audit_manager.AuditManagerError(f"--output {target}: exists; choose another path.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(audit_manager.render(document), encoding="utf-8")
+    text = audit_manager.render(document)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise audit_manager.AuditManagerError(f"--output {target}: cannot write it ({error.strerror or error}).") from None
     rules = {name for control in document["controls"] for name in control["rules"]}
     sets = document["create_assessment_framework"]["controlSets"]
     out.write(f"Audit Manager framework {visible(target)}: {len(document['controls'])} controls in {len(sets)} control "

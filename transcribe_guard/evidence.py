@@ -163,6 +163,14 @@ def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | Non
         if not page.get("NextToken"):
             break
         kwargs["NextToken"] = page["NextToken"]
+    # Two Config rules with one base name would share a rule's results while provenance checks one
+    # function: fail closed before collecting anything.
+    seen: dict[str, str] = {}
+    for config_rule in rule_names:
+        other = seen.setdefault(_base_rule_name(config_rule), config_rule)
+        if other != config_rule:
+            raise EvidenceError(f"conformance pack {pack_name}: Config rules {other} and {config_rule} are both "
+                                f"{_base_rule_name(config_rule)}; cannot tell which one's results are the pack's.")
     collected = Collected("config", f"AWS Config conformance pack {pack_name}", account, session.region_name, pack_name)
     for index, config_rule in enumerate(rule_names):
         name = _base_rule_name(config_rule)

@@ -30,6 +30,11 @@ CHECKPOINT_PATH = "transcribe-guard/checkpoints"
 FAILED_INVOCATIONS_QUEUE = "transcribe-guard-failed-invocations"
 
 
+def handler(rule_name: str) -> str:
+    """The Handler of a rule's function (evidence_provenance checks deployed functions against it)."""
+    return f"rules.{module_name(rule_name)}.lambda_handler"
+
+
 def evaluation_actions() -> list[str]:
     """Every action a rule run needs in the evaluated account: the union of the registry's
     declared actions plus rdklib's, the incremental runs' and pacing's."""
@@ -109,7 +114,7 @@ def functions_template() -> dict[str, Any]:
                 "FunctionName": name,
                 "Description": cls.METADATA["title"],
                 "Runtime": RUNTIME,
-                "Handler": f"rules.{module_name(name)}.lambda_handler",
+                "Handler": handler(name),
                 # The exact object version uploaded: a later write to the key changes nothing.
                 "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
                          "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
