@@ -32,7 +32,8 @@ def install() -> None:
     import moto.transcribe.models as moto_transcribe_models
     import moto.transcribe.urls as moto_transcribe_urls
 
-    from transcribe_guard.simulator import config, conformance, kms, s3, serving
+    from transcribe_guard.simulator import config, conformance, kms, s3, sdk_data, serving
+    sdk_data.install()  # one botocore data loader for every session; no moto default AMIs
     from transcribe_guard.simulator.transcribe import LANE_URL, TranscribeSimResponse, transcribe_sim_backends
 
     # moto resets (and the server's reset API clears) the BackendDict it finds here.
