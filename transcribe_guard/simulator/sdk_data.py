@@ -6,7 +6,7 @@ and fast: moto swaps in a new boto3 default session whenever a mock starts (so e
 ``Simulator`` would parse every model its clients use again), moto itself builds sessions to list
 Regions, and seeds and tests build their own. Parsing is most of that cost (EC2's model about
 0.2 s, ``endpoints.json`` about 0.15 s, each time). Here every session created after ``install``
-gets the same loader per data path: what one parsed, all reuse. botocore already hands the same
+(and moto's own model reads) gets the same loader per data path: what one parsed, all reuse. botocore already hands the same
 parsed model to every client of one session, so sharing it between sessions changes nothing a
 client sees.
 
@@ -68,4 +68,6 @@ def install() -> None:
         return
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     botocore.session.create_loader = shared_loader  # what every Session's data_loader component is built by
+    import moto.core.utils
+    moto.core.utils.create_loader = shared_loader  # moto reads models for its serializers and paginators
     _installed = True
