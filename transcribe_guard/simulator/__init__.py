@@ -78,7 +78,14 @@ def seed_account(seed: str, session_factory: Callable[..., Any]) -> None:
     if seed not in SEEDS:
         raise ValueError(f"unknown seed {seed!r}; choose one of: {', '.join(sorted(SEEDS))}")
     mock_random.seed(f"transcribe-guard:{seed}")
-    SEEDS[seed](session_factory)
+    clients: dict[tuple[Any, ...], Any] = {}
+
+    def client(service: str, region: str | None = None) -> Any:  # one client a service and Region for the seed
+        key = (service, region)
+        if key not in clients:
+            clients[key] = session_factory(service, region) if region else session_factory(service)
+        return clients[key]
+    SEEDS[seed](client)
 
 
 class Simulator:
