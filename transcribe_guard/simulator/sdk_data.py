@@ -6,15 +6,15 @@ and fast: moto swaps in a new boto3 default session whenever a mock starts (so e
 ``Simulator`` would parse every model its clients use again), moto itself builds sessions to list
 Regions, and seeds and tests build their own. Parsing is most of that cost (EC2's model about
 0.2 s, ``endpoints.json`` about 0.15 s, each time). Here every session created after ``install``
-(and moto's own model reads) gets the same loader per data path: what one parsed, all reuse. botocore already hands the same
-parsed model to every client of one session, so sharing it between sessions changes nothing a
-client sees.
+(and moto's own model reads) gets the same loader per data path: what one parsed, all reuse.
+botocore already hands the same parsed model to every client of one session, so sharing it
+between sessions changes nothing a client sees.
 
 boto3 adds its own data folder to a session's loader search path each time a boto3 Session is
 built; the shared loader's search path ignores an entry it already has, so it stays the same.
 
-moto's EC2 backend also copies some 2,600 default AMIs (with a snapshot each) into every
-account and Region it builds, unless ``MOTO_EC2_LOAD_DEFAULT_AMIS`` is false. The simulated
+moto's EC2 backend also builds its default AMIs (with a snapshot each; 1,301 in us-east-1 from
+moto 5.2.5's bundled lists) in every account and Region it builds, unless ``MOTO_EC2_LOAD_DEFAULT_AMIS`` is false. The simulated
 account has no use for them (the rules read VPC endpoints, never images), so they are off
 unless the environment asks for them.
 """
