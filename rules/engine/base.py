@@ -9,7 +9,6 @@ import json
 import logging
 import re
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Mapping
 
@@ -23,6 +22,7 @@ from rdklib.util.service import (build_error_response, build_internal_error_resp
                                  build_parameters_value_error_response, check_defined, is_internal_error)
 
 from rules.engine.parameters import parse_parameters
+from rules.engine.per_factory import PerFactory
 from rules.engine.safe_text import one_line
 from rules.inventory.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
 
@@ -96,11 +96,11 @@ class RunContext:
 
 # One inventory per client factory: a scan passes the same factory to every rule, so all rules
 # share what was listed and read; each Lambda invocation has its own factory and inventory.
-_INVENTORIES: "weakref.WeakKeyDictionary[Any, TranscribeInventory]" = weakref.WeakKeyDictionary()
+_INVENTORIES: PerFactory[TranscribeInventory] = PerFactory("transcribe_inventory")
 # A local scan's progress display (transcribe_guard/scan.py): called with the rule's name once per
 # evaluation as the rule yields it, keyed on the client factory like the inventories. The Lambda
 # functions never set one.
-_OBSERVERS: "weakref.WeakKeyDictionary[Any, Callable[[str], None]]" = weakref.WeakKeyDictionary()
+_OBSERVERS: PerFactory[Callable[[str], None]] = PerFactory("evaluation_observer")
 
 
 def observe_evaluations(client_factory: Any, observer: Callable[[str], None]) -> None:

@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 from transcribe_guard.bench import harness
 
-SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization")
+SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization",
+            "simulator_overhead")
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Settings:
     deadline_ms: float = 5000
     memory_jobs: int = 100_000
     memory_rules: list[str] = field(default_factory=lambda: ["pii-redaction", "output-location-allowed"])
+    simulator_jobs: int = 2000
     steady: harness.SteadyConfig = field(default_factory=harness.SteadyConfig)
     # Organization scan: accounts x Regions x jobs per pair, at the documented quotas with ``latency_ms``.
     organization_accounts: int = 3
@@ -35,7 +37,7 @@ class Settings:
 
 def quick_settings() -> Settings:
     return Settings(jobs=300, throughput_jobs=60, deadline_jobs=600, deadline_ms=1000, memory_jobs=2000,
-                    organization_jobs=100,
+                    organization_jobs=100, simulator_jobs=300,
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
                                                 reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2))
 
@@ -68,6 +70,9 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
             from transcribe_guard.bench import organization
             report["organization"] = organization.run(settings.organization_accounts, settings.organization_regions,
                                                       settings.organization_jobs, settings.latency_ms)
+        if "simulator_overhead" in settings.sections:
+            progress(f"simulator overhead: a scan of {settings.simulator_jobs} jobs")
+            report["simulator_overhead"] = harness.simulator_overhead(settings.simulator_jobs)
     report["targets"] = targets(report)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     return report
@@ -78,6 +83,7 @@ def _configuration(settings: Settings) -> dict[str, Any]:
         "jobs": settings.jobs, "throughput_jobs": settings.throughput_jobs, "latency_ms": settings.latency_ms,
         "deadline_jobs": settings.deadline_jobs, "deadline_ms": settings.deadline_ms,
         "memory_jobs": settings.memory_jobs, "memory_rules": settings.memory_rules,
+        "simulator_jobs": settings.simulator_jobs,
         "steady_state": settings.steady.__dict__, "sections": list(settings.sections),
         "organization": {"accounts": settings.organization_accounts, "regions": settings.organization_regions,
                          "jobs_per_pair": settings.organization_jobs},
@@ -131,6 +137,10 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 for group, label in (("ordinary_day", "ordinary day"), ("average_day", f"{days}-day average")):
                     found.append(_target(f"steady state, {mode} mode, all rules: {label} {metric.replace('_', ' ')} "
                                          "ours/naive", ratios["total"][metric][group]["value"], harness.STEADY_TARGET))
+    if "simulator_overhead" in report:
+        overhead = report["simulator_overhead"]
+        found.append(_target("simulator overhead: the simulator's share of a simulated scan's CPU",
+                             overhead["simulator_share"], overhead["target_simulator_share"]))
     return found
 
 
@@ -185,6 +195,11 @@ def render(report: dict[str, Any]) -> str:
             out.append(f"   {mode} (workers {r['workers']}): {r['seconds']} s, {r['evaluations']} evaluations, "
                        f"{r['jobs_per_second']} jobs/s, {r['throttled']} throttled, {r['could_not_evaluate']} "
                        f"'Could not evaluate', peak RSS {r['peak_rss_mb']} MB")
+    if "simulator_overhead" in report:
+        o = report["simulator_overhead"]
+        out.append(f"8. simulator overhead (scan, {o['rules']} rules, {o['jobs']} jobs, in process): {o['requests']} "
+                   f"requests, scan CPU {o['scan_cpu_seconds']} s, of it the simulator's {o['simulator_cpu_seconds']} s "
+                   f"(share {o['simulator_share']}, {o['simulator_us_per_request']} us a request)")
         out.append("")
     out.append("targets")
     for t in report.get("targets", []):
@@ -277,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-jobs", type=int)
     parser.add_argument("--throughput-jobs", type=int)
     parser.add_argument("--organization-jobs", type=int, help="jobs per account and Region in the organization section")
+    parser.add_argument("--simulator-jobs", type=int)
     parser.add_argument("--jobs-per-day", type=int)
     parser.add_argument("--warmup-days", type=int)
     parser.add_argument("--measure-days", type=int)
@@ -287,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                              "or daily (simulate every warm-up day: hours at 1,000 jobs a day)")
     args = parser.parse_args(argv)
     settings = quick_settings() if args.quick else Settings()
-    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs"):
+    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs", "simulator_jobs"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     for name in ("jobs_per_day", "warmup_days", "measure_days", "retention_days", "reconciliation_days", "warmup"):
