@@ -189,7 +189,10 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
     if progress:
         progress(len(rule_names), len(rule_names), len(results))
     collected = Collected("scan", "local scan (transcribe-guard scan)", account, session.region_name)
-    collected.results = [{**row, "recorded_at": iso(now)} for row in results]
+    # The fields evidence.json keeps (as for a saved scan, collect_from_file): scan rows also name their
+    # account, Region and time, which the bundle records once for the whole collection.
+    collected.results = [{**{key: row[key] for key in ("rule", "resource_type", "resource_id", "compliance",
+                                                       "annotation")}, "recorded_at": iso(now)} for row in results]
     return collected
 
 
