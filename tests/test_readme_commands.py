@@ -1,7 +1,8 @@
 """Every shell block a reader pastes from README.md and docs/*.md runs, as written, against the
 simulator: one `transcribe-guard simulate`-style server for the module (127.0.0.1, an empty
 account), AWS_ENDPOINT_URL and fake credentials in the environment, `.venv/bin/transcribe-guard`
-and `.venv/bin/python` running this checkout, and `aws` the AWS CLI (v1, from the test extras).
+(with the test extras unimportable, as `make demo` installs it) and `.venv/bin/python` running this
+checkout, and `aws` the AWS CLI (v1, from the test extras).
 
 A block is a fenced ```sh (or bash, shell) block. Blocks run in page order (README.md first, then
 docs/*.md by name, docs/deployment.md last because it ends by uninstalling), each in its own bash
@@ -9,7 +10,9 @@ docs/*.md by name, docs/deployment.md last because it ends by uninstalling), eac
 reads), where the repository's `conformance-pack.yaml`, `transcribe_guard/` and `docs/` are linked.
 The simulated account is shared: a block sees what earlier blocks deployed. A command that exits non-zero fails
 the block, naming the page, line and command; `transcribe-guard` exiting 3 ("findings") is its
-documented success. The only text replaced is the placeholder URL `http://127.0.0.1:PORT`.
+documented success. The only text replaced is the placeholder URL `http://127.0.0.1:PORT`. A
+`--demo` command (its own simulated account, nothing else read) runs once per argument list:
+shown again on another page, its first exit status is replayed.
 
 A block that cannot run here is marked on the line before its fence, and the reason is reported
 (as a warning in the test summary), never skipped silently:
@@ -33,6 +36,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from tests.install_support import BLOCKING_RUNNER, test_only_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 SHELL_FENCE = re.compile(r"^```(sh|bash|shell)\s*$")
@@ -113,7 +118,19 @@ def workdir(tmp_path: Path) -> Path:
         (work / name).symlink_to(ROOT / name)
     venv_bin = work / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
-    _shim(venv_bin / "transcribe-guard", [sys.executable, "-m", "transcribe_guard.cli"])
+    # As `make demo` installs it: none of the test extras (cfn-lint, mypy, hypothesis, ...) importable.
+    run = " ".join(shlex.quote(part) for part in [sys.executable, "-c", BLOCKING_RUNNER, ",".join(test_only_modules())])
+    # A `--demo` command builds its own simulated account and reads nothing else, so one that already
+    # ran in this module, with the same arguments, is not run again: its exit status is replayed.
+    (venv_bin / "transcribe-guard").write_text(f"""#!/bin/sh
+case " $* " in *" --demo "*)
+  key="$DEMO_RUNS/$(printf '%s ' "$@" | cksum | tr ' ' _)"
+  if [ -f "$key" ]; then exit "$(cat "$key")"; fi
+  {run} "$@"; status=$?; echo "$status" > "$key"; exit "$status";;
+esac
+exec {run} "$@"
+""", encoding="utf-8")
+    (venv_bin / "transcribe-guard").chmod(0o755)
     _shim(venv_bin / "python", [sys.executable])
     tools = work / "tools"
     tools.mkdir()
@@ -121,9 +138,14 @@ def workdir(tmp_path: Path) -> Path:
     return work
 
 
-def _environment(workdir: Path, url: str) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo-runs")
+
+
+def _environment(workdir: Path, url: str, demo_runs: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRANSCRIBE_GUARD_"))}
-    env.update(PATH=f"{workdir / 'tools'}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=str(ROOT),
+    env.update(DEMO_RUNS=str(demo_runs), PATH=f"{workdir / 'tools'}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=str(ROOT),
                HOME=str(workdir), AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing",
                AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                AWS_CONFIG_FILE=str(workdir / "no-aws-config"),
@@ -184,12 +206,12 @@ def _serve(block: Block, env: dict[str, str], cwd: Path) -> None:
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: b.where)
-def test_shell_block_runs_against_the_simulator(block: Block, simulator: str, workdir: Path) -> None:
+def test_shell_block_runs_against_the_simulator(block: Block, simulator: str, workdir: Path, demo_runs: Path) -> None:
     if block.marker in ("needs-real-aws", "not-run"):
         assert block.reason, f"{block.where}: say why after '<!-- {block.marker}:'"
         warnings.warn(f"{block.where} not run ({block.marker}): {block.reason}", stacklevel=1)
         return
-    env = _environment(workdir, simulator)
+    env = _environment(workdir, simulator, demo_runs)
     if block.marker == "serves-until-interrupted":
         _serve(block, env, workdir)
         return
