@@ -51,7 +51,7 @@ def aws_session(profile: str | None = None, fallback_region: str | None = None) 
     if not session.region_name and fallback_region:  # --region given: the caller's own calls go to the first
         session = boto3.session.Session(profile_name=profile, region_name=fallback_region)
     if not session.region_name:
-        raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
+        raise UsageError("no AWS region configured: set AWS_DEFAULT_REGION (boto3 does not read AWS_REGION) or a profile region.")
     try:
         session.client("sts")
     except ValueError as error:  # how botocore refuses a malformed endpoint (AWS_ENDPOINT_URL, a profile's endpoint_url)

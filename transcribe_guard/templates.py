@@ -42,6 +42,27 @@ def evaluation_actions() -> list[str]:
     return sorted(actions | set(RDKLIB_ACTIONS) | set(INCREMENTAL_ACTIONS) | set(PACING_ACTIONS))
 
 
+# `transcribe-guard scan` also calls sts:GetCallerIdentity (the account it scans), which needs no
+# permission: "No permissions are required to perform this operation", even under an explicit deny
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+UNAUTHORIZED_SCAN_ACTIONS = ("sts:GetCallerIdentity",)
+SCAN_POLICY_PATH = "docs/scan-policy.json"
+
+
+def scan_actions() -> list[str]:
+    """What `transcribe-guard scan` needs: the union of the rules' declared actions, read-only. A
+    scan runs each rule's evaluate_periodic itself, so rdklib's posting and reading of results, the
+    incremental runs' CloudTrail history and the checkpoints are not needed; pacing's Service Quotas
+    read is (without it, the documented quotas apply)."""
+    return sorted({action for cls in RULES.values() for action in cls.METADATA["iam_actions"]} | set(PACING_ACTIONS))
+
+
+def scan_policy() -> dict[str, Any]:
+    """The identity policy for a principal that runs `transcribe-guard scan` (docs/scan-policy.json)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "TranscribeGuardScan", "Effect": "Allow", "Action": scan_actions(), "Resource": "*"}]}
+
+
 def checkpoint_statement() -> dict[str, Any]:
     return {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/"

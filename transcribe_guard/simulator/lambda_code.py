@@ -75,9 +75,31 @@ class EventInvokeConfigResource(CloudFormationModel):
         return self.function_name
 
 
+def _update_honouring_conditions(update: Any) -> Any:
+    """moto 5.2.5 updates a stack's resources without looking at their Condition: a resource under
+    a false condition (never created, as CloudFormation documents) is handed to its model's update
+    with no original, and the update fails (an `AWS::IAM::Policy` of the functions stack's
+    Organization condition, on any change to a single-account stack). A resource under a false
+    condition is left out, one whose condition turned true is created. One whose condition turned
+    false is not deleted here (a known gap)."""
+    from moto.cloudformation import parsing
+
+    def parse_and_update_resource(logical_id: str, resource_json: dict[str, Any], resources_map: Any,
+                                  account_id: str, region_name: str) -> Any:
+        condition = resource_json.get("Condition")
+        if condition and not resources_map.lazy_condition_map[condition]:
+            return None
+        if resources_map._parsed_resources.get(logical_id) is None:
+            return parsing.parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name)
+        return update(logical_id, resource_json, resources_map, account_id, region_name)
+    return parse_and_update_resource
+
+
 def install() -> None:
     """Idempotent only through ``transcribe_guard.simulator.install``, which runs it once."""
     from moto.cloudformation import parsing
+
+    parsing.parse_and_update_resource = _update_honouring_conditions(parsing.parse_and_update_resource)
 
     lambda_models.LambdaFunction._set_function_code = _set_function_code(  # type: ignore[method-assign]
         lambda_models.LambdaFunction._set_function_code)
