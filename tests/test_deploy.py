@@ -298,9 +298,9 @@ def test_every_function_sends_failed_async_invocations_to_an_encrypted_queue() -
     for properties in configs.values():
         assert properties["Qualifier"] == "$LATEST"
         assert properties["DestinationConfig"] == {"OnFailure": {"Destination": queue_arn}}
-    send = [s for p in resources["FunctionsRole"]["Properties"]["Policies"]
-            for s in p["PolicyDocument"]["Statement"] if "sqs:SendMessage" in json.dumps(s)]
-    assert send == [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {
+    send = [s for s in resources["RegionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            if "sqs:SendMessage" in json.dumps(s)]
+    assert send == [{"Sid": "RecordFailedInvocations", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {
         "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:transcribe-guard-failed-invocations"}}]
     assert queue["Properties"]["QueueName"] == "transcribe-guard-failed-invocations"  # the ARN the role names
     for function in functions.values():
