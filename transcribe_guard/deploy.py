@@ -116,7 +116,11 @@ def check_pack_parameters(values: dict[str, str]) -> None:
 
 
 def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
-           pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None) -> Deployment:
+           pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
+           organization_id: str = "", put_pack: bool = True) -> Deployment:
+    """The code package, the functions stack and (``put_pack``) the account's pack in the session's
+    Region. ``organization_id``: the functions serve the organization's accounts (an organization
+    pack, put separately, names them), assuming the member role in each."""
     from rules.catalog.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
@@ -125,7 +129,8 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
     parameters = {"LambdaAccountId": account, **(pack_parameters or {})}
-    check_pack_parameters(parameters)
+    if put_pack:
+        check_pack_parameters(parameters)
     s3, cloudformation, config, lam = (session.client(s) for s in ("s3", "cloudformation", "config", "lambda"))
 
     data = build_zip()
@@ -153,7 +158,8 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
                   "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": bucket},
                                  {"ParameterKey": "CodeKey", "ParameterValue": key},
                                  {"ParameterKey": "CodeObjectVersion", "ParameterValue": version},
-                                 {"ParameterKey": "CreateFunctionsRole", "ParameterValue": create_role}]}
+                                 {"ParameterKey": "CreateFunctionsRole", "ParameterValue": create_role},
+                                 {"ParameterKey": "OrganizationId", "ParameterValue": organization_id}]}
     if exists:
         try:
             cloudformation.update_stack(**stack_args)
@@ -168,6 +174,8 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     progress("checking that every function runs the package built here")
     verify_function_code(lam, list(RULES), code_sha256(data))
 
+    if not put_pack:
+        return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, "", version)
     progress(f"putting conformance pack {pack_name}")
     response = config.put_conformance_pack(
         ConformancePackName=pack_name, TemplateBody=conformance_pack_yaml(),

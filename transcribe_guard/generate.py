@@ -516,13 +516,14 @@ PAGES_WITH_SECTIONS = (Path("README.md"), Path("docs") / "development.md")
 def generated_files(root: Path) -> dict[Path, str]:
     from transcribe_guard.compliance import MAPPINGS_BEGIN, MAPPINGS_END, reference_markdown
     from transcribe_guard.monitoring import monitoring_template
-    from transcribe_guard.templates import functions_template, member_role_template
+    from transcribe_guard.templates import aggregator_template, functions_template, member_role_template
 
     files = {
         root / "conformance-pack.yaml": conformance_pack_yaml(),
         root / "transcribe_guard" / "templates" / "functions.yaml": _template_yaml(functions_template()),
         root / "transcribe_guard" / "templates" / "member-role.yaml": _template_yaml(member_role_template()),
         root / "transcribe_guard" / "templates" / "monitoring.yaml": _template_yaml(monitoring_template()),
+        root / "transcribe_guard" / "templates" / "aggregator.yaml": _template_yaml(aggregator_template()),
     }
     for meta in _metadata():
         files[root / "rdk_config" / meta["name"] / "parameters.json"] = (
