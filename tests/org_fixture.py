@@ -91,9 +91,9 @@ def evaluate_members(organization: Organization, rule_bases: list[str] | None = 
 
 def build(member_count: int = 2, jobs: int = 1, rule_bases: list[str] | None = None) -> Organization:
     organization = create_organization(member_count)
-    for account in organization.accounts:
+    for index, account in enumerate(organization.accounts):  # each account its own share of compliant jobs
         for region in organization.regions:
-            add_jobs(account, region, jobs)
+            add_jobs(account, region, jobs + index)
     organization.deployment = org_deploy.deploy_organization(
         lambda region: account_session(DEFAULT_ACCOUNT, region), organization.regions,
         deploy.demo_pack_parameters())
