@@ -223,3 +223,28 @@ def test_cli_compliance_through_the_aggregator(org: org_fixture.Organization) ->
     missing = io.StringIO()
     assert cli.main(["compliance", "--aggregator", "nope"], io.StringIO(), missing) == cli.EXIT_FAILED
     assert "NoSuchConfigurationAggregatorException" in missing.getvalue()
+
+
+def test_evidence_from_the_aggregator(org: org_fixture.Organization, tmp_path: Any) -> None:
+    import csv
+
+    from transcribe_guard import evidence
+
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "bundle"
+    code = cli.main(["evidence", "--from", f"aggregator:{AGGREGATOR_NAME}", "--output", str(target), "--quiet"],
+                    out, err)
+    assert code == cli.EXIT_NON_COMPLIANT, err.getvalue()
+    document = json.loads((target / "evidence.json").read_text(encoding="utf-8"))
+    view = aggregate.read_view(admin_config(), AGGREGATOR_NAME, PACK)
+    assert document["collection"]["source"] == "aggregator"
+    assert {(r["account"], r["region"], r["rule"], r["resource_id"], r["compliance"]) for r in document["results"]} \
+        == {(r["account"], r["region"], r["rule"], r["resource_id"], r["compliance"]) for r in view.results}
+    assert f"{float(view.score):.2f}" == f"{document['summary']['score']:.2f}"
+    with (target / "evidence.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["Account"] for row in rows if row["Resource ID"]} == set(org.accounts)
+    assert evidence.verify_bundle(target, None).ok
+    bad = io.StringIO()
+    assert cli.main(["evidence", "--from", "aggregator:no such name"], io.StringIO(), bad) == cli.EXIT_USAGE
+    assert "aggregator name" in bad.getvalue() and bad.getvalue().count("\n") == 1

@@ -406,9 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
         "evidence", help="collect results into an evidence bundle mapped to HIPAA, PCI DSS, SOC 2 and NIST 800-53",
         description="Collect results and write an evidence bundle (evidence.json, evidence.csv, report.html, "
                     "manifest.json); `evidence verify PATH` checks one.")
-    evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|FILE",
+    evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|aggregator:NAME|FILE",
                           help="config: the deployed pack's results in AWS Config (default); scan: a fresh local "
-                               "scan; FILE: a saved `scan --format json`")
+                               "scan; aggregator:NAME: the pack's results in every account and Region of that AWS "
+                               "Config aggregator; FILE: a saved `scan --format json`")
     evidence.add_argument("--framework", action="append", metavar="hipaa|pci|soc2|nist",
                           help="framework to include (repeatable; default: all)")
     evidence.add_argument("--period", metavar="START..END",

@@ -50,10 +50,14 @@ BUNDLE_FILES = ("evidence.json", "evidence.csv", "report.html")
 RESULT_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 STATUS_ORDER = ("NON_COMPLIANT", "INSUFFICIENT_DATA", "COMPLIANT")
 CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Config Rule", "Rule Kind", "Practice",
-               "Mapping Rationale", "Resource Type", "Resource ID", "Compliance", "Annotation", "Result Recorded (UTC)")
+               "Mapping Rationale", "Resource Type", "Resource ID", "Compliance", "Annotation", "Result Recorded (UTC)",
+               "Account", "Region")
 # IAM actions `evidence --from config` needs (asserted by a test that records every call).
 CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplianceDetailsByConfigRule",
                   "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity")
+AGGREGATOR_SOURCE = "aggregator:"
+# ConfigurationAggregatorName in botocore's config model: 1-256 characters of [\w\-].
+AGGREGATOR_NAME = re.compile(r"^[\w\-]{1,256}$", re.ASCII)
 
 
 class EvidenceError(UsageError, ValueError):
@@ -62,7 +66,7 @@ class EvidenceError(UsageError, ValueError):
 
 @dataclass
 class Collected:
-    source: str  # config | scan | file
+    source: str  # config | scan | file | aggregator
     source_detail: str
     account: str | None
     region: str | None
@@ -193,8 +197,42 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
     return collected
 
 
+def collect_from_aggregator(session: Any, aggregator: str, pack_name: str, now: dt.datetime,
+                            progress: ProgressFn | None = None) -> Collected:
+    """Every result of the pack in every account and Region of a Config aggregator
+    (aggregate.read_view: all pages, only the rules the pack created)."""
+    from transcribe_guard.aggregate import read_view
+
+    account = session.client("sts").get_caller_identity()["Account"]
+    if progress:
+        progress(0, 1, -1)
+    view = read_view(session.client("config"), aggregator, pack_name)
+    pairs = sorted(set(view.packs) | set(view.by_pair))
+    collected = Collected("aggregator", f"AWS Config aggregator {aggregator}, conformance pack {pack_name} in "
+                          f"{len(pairs)} account/Region pairs", account, session.region_name, pack_name)
+    collected.results = [{**row, "recorded_at": row["recorded_at"] or iso(now)} for row in view.results]
+    for names in view.rule_names.values():
+        for base in names:
+            collected.config_rule_names[base] = f"{base}-conformance-pack-<suffix> (per account and Region)"
+    for row in view.results:  # rules reported only as "Could not evaluate" still belong to the pack
+        collected.config_rule_names.setdefault(row["rule"], f"{row['rule']}-conformance-pack-<suffix>")
+    for base in view.rules:
+        if not any(r["rule"] == base for r in view.results):
+            collected.notes[base] = "AWS Config holds no result for this rule in any account and Region of the aggregator."
+    if progress:
+        progress(1, 1, len(collected.results))
+    return collected
+
+
 def check_source(source: str, demo: bool) -> None:
     """``--from``: config, scan or a saved scan's file (not with the demo account)."""
+    if source.startswith(AGGREGATOR_SOURCE):
+        name = source[len(AGGREGATOR_SOURCE):]
+        if not AGGREGATOR_NAME.match(name):
+            raise EvidenceError(f"--from {source}: the aggregator name must be 1-256 letters, digits, _ or -.")
+        if demo:
+            raise EvidenceError("--demo works with --from config or --from scan, not with an aggregator.")
+        return
     if source not in ("config", "scan"):
         if demo:
             raise EvidenceError("--demo works with --from config or --from scan, not with a saved file.")
@@ -206,11 +244,13 @@ def collect(source: str, pack_name: str, parameters: dict[str, dict[str, Any]], 
             progress: ProgressFn | None = None) -> Collected:
     """From the pack's results in AWS Config (``config``), a fresh local scan of the rules in
     ``parameters`` (``scan``), or a saved scan (a file)."""
-    if source not in ("config", "scan"):
+    if source not in ("config", "scan") and not source.startswith(AGGREGATOR_SOURCE):
         return collect_from_file(Path(source), now)
     from transcribe_guard.scan import aws_session
 
     session = aws_session()
+    if source.startswith(AGGREGATOR_SOURCE):
+        return collect_from_aggregator(session, source[len(AGGREGATOR_SOURCE):], pack_name, now, progress)
     if source == "config":
         return collect_from_config(session, pack_name, progress)
     return collect_from_scan(session, list(parameters), parameters, now, progress)
@@ -317,7 +357,8 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
     from transcribe_guard import compliance
 
     results = [r for r in collected.results if period is None or period.contains(_as_datetime(r["recorded_at"]))]
-    results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"]))
+    results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"], r.get("account", ""),
+                                r.get("region", "")))
     entries = registry_entries()
     known = {entry.name for entry in entries}
     by_rule: dict[str, list[dict[str, str]]] = {}
@@ -330,12 +371,13 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
         rows = by_rule.get(entry.name, [])
         note = ""
         if not rows:
-            if collected.source == "config" and entry.name not in collected.config_rule_names:
+            from_config = collected.source in ("config", "aggregator")
+            if from_config and entry.name not in collected.config_rule_names and entry.name not in collected.notes:
                 note = f"Not in the deployed pack {collected.pack_name}."
-            elif collected.source != "config" and entry.kind != "custom":
+            elif not from_config and entry.kind != "custom":
                 note = ("AWS managed rule: AWS Config evaluates it, a local scan cannot." if entry.kind == "managed"
                         else "Process check: a person records it in AWS Config.")
-            elif collected.source != "config":
+            elif not from_config:
                 note = "No result in the scan (no resources, or skipped for missing parameters)."
             else:
                 note = collected.notes.get(entry.name, "No result.")
@@ -424,6 +466,7 @@ def render_csv(evidence: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    collection = evidence["collection"]
     rules = {rule["name"]: rule for rule in evidence["rules"]}
     by_rule: dict[str, list[dict[str, str]]] = {}
     for row in evidence["results"]:
@@ -437,11 +480,13 @@ def render_csv(evidence: dict[str, Any]) -> str:
                         rule["kind"], practice, mapped["rationale"]]
                 rows = by_rule.get(rule["name"], [])
                 if not rows:
-                    writer.writerow([csv_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], ""]])
+                    writer.writerow([csv_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], "", "", ""]])
                 for row in rows:
                     writer.writerow([csv_cell(v) for v in head + [row["resource_type"], row["resource_id"],
                                                                row["compliance"], row["annotation"],
-                                                               row["recorded_at"]]])
+                                                               row["recorded_at"],
+                                                               row.get("account", collection["account"] or ""),
+                                                               row.get("region", collection["region"] or "")]])
     return buffer.getvalue()
 
 
