@@ -53,8 +53,12 @@ def test_the_organization_pack_reaches_every_account_and_region(org: org_fixture
         assert set(RULES) <= names
     policies = boto3.client("iam").list_role_policies(RoleName="transcribe-guard-functions")["PolicyNames"]
     assert {f"transcribe-guard-{r}" for r in org.regions} <= set(policies) and "assume-member-role" in policies
-    # The member role, by the service-managed StackSet, in each member account.
-    for account in org.members:
+    # The member role, by the service-managed StackSet in each member account (StackSets skip the
+    # management account: there it is a stack of its own).
+    stack_set = boto3.client("cloudformation", region_name="us-east-1").list_stack_instances(
+        StackSetName="transcribe-guard-member-role")["Summaries"]
+    assert sorted(i["Account"] for i in stack_set) == sorted(org.members)
+    for account in org.accounts:
         iam = org_fixture.account_session(account, "us-east-1").client("iam")
         assert iam.get_role(RoleName="transcribe-guard-member")["Role"]["Arn"].split(":")[4] == account
 

@@ -78,6 +78,10 @@ def deploy_organization(session_factory: Callable[[str], Any], regions: list[str
                                           DeploymentTargets={"OrganizationalUnitIds": [roots[0]["Id"]]},
                                           Regions=[regions[0]])
 
+    if call_as == "SELF":  # StackSets never deploy to the management account: the member role there, as a stack
+        _ensure_stack(cloudformation, MEMBER_ROLE_STACK_SET, _template_yaml(member_role_template()),
+                      [{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin}], "CAPABILITY_NAMED_IAM")
+
     body = conformance_pack_yaml()
     for functions in done.functions:  # 3. the organization pack, Region by Region
         region_session = session_factory(functions.region)
@@ -91,13 +95,16 @@ def deploy_organization(session_factory: Callable[[str], Any], regions: list[str
         done.org_pack_arns[functions.region] = answer["OrganizationConformancePackArn"]
 
     progress(f"organization aggregator {AGGREGATOR_NAME} (stack {AGGREGATOR_STACK})")  # 4.
-    try:
-        cloudformation.describe_stacks(StackName=AGGREGATOR_STACK)
-    except ClientError:  # no such stack yet
-        cloudformation.create_stack(StackName=AGGREGATOR_STACK, TemplateBody=_template_yaml(aggregator_template()),
-                                    Capabilities=["CAPABILITY_IAM"])
-        cloudformation.get_waiter("stack_create_complete").wait(StackName=AGGREGATOR_STACK)
+    _ensure_stack(cloudformation, AGGREGATOR_STACK, _template_yaml(aggregator_template()), [], "CAPABILITY_IAM")
     return done
+
+
+def _ensure_stack(cloudformation: Any, name: str, body: str, parameters: list[dict[str, str]], capability: str) -> None:
+    try:
+        cloudformation.describe_stacks(StackName=name)
+    except ClientError:  # no such stack yet
+        cloudformation.create_stack(StackName=name, TemplateBody=body, Parameters=parameters, Capabilities=[capability])
+        cloudformation.get_waiter("stack_create_complete").wait(StackName=name)
 
 
 def member_pack_names(config: Any, pack_name: str) -> dict[str, str]:

@@ -411,6 +411,25 @@ def _serving_environment(endpoint_url: str) -> None:
     custom_endpoint.install_default()  # s3control's account-prefixed host on 127.0.0.1
 
 
+_DEFAULT_ACCOUNT = "123456789012"  # moto's default account: what the simulator's dummy credentials map to
+
+
+def _run_as_functions_role(account: str, role_arn: str, region: str) -> None:
+    """Lambda runs a function with its execution role's credentials in the environment: here the
+    role is assumed through the simulator (moto maps the credentials to the role's account), so
+    the function's own calls (its checkpoints, in its account) land where they would in AWS."""
+    import boto3
+    endpoint = SERVING["endpoint_url"]
+    sts = boto3.client("sts", region_name=region, endpoint_url=str(endpoint) if endpoint else None,
+                       aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+                       aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"))
+    arn = role_arn or f"arn:aws:iam::{account}:role/transcribe-guard-functions"
+    credentials = sts.assume_role(RoleArn=arn, RoleSessionName="lambda")["Credentials"]
+    os.environ.update({"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+                       "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+                       "AWS_SESSION_TOKEN": credentials["SessionToken"]})
+
+
 def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
     """Run a custom Lambda rule's handler as Config would for a periodic run."""
     rule = backend.config_rules[rule_name]
@@ -440,6 +459,8 @@ def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
             if SERVING["endpoint_url"]:
                 _serving_environment(str(SERVING["endpoint_url"]))
             os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+            if function_account != _DEFAULT_ACCOUNT:
+                _run_as_functions_role(function_account, function.role, region)
             return handler(event, None)
         finally:
             for key, value in saved.items():
