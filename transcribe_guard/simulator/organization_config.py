@@ -385,12 +385,36 @@ def _function_in_its_own_account(original: Any) -> Any:
     return init
 
 
+def _from_management(backend_class: Any, name: str) -> None:
+    """moto answers some Organizations reads only in the management account; a member account
+    (a delegated administrator) gets the organization's answer, as AWS gives it."""
+    original = getattr(backend_class, name)
+    if getattr(original, "_transcribe_guard", False):
+        return
+
+    def read(self: Any, **kwargs: Any) -> Any:
+        if self.org is None and self.account_id in organizations_backends.master_accounts:
+            management, partition = organizations_backends.master_accounts[self.account_id]
+            return original(organizations_backends[management][partition], **kwargs)
+        return original(self, **kwargs)
+
+    read._transcribe_guard = True  # type: ignore[attr-defined]
+    setattr(backend_class, name, read)
+
+
 def install() -> None:
     """Add the operations to moto's Config responses (idempotent)."""
     from moto.cloudformation import parsing
     from moto.config import models as config_models
 
     config_models.Source.__init__ = _function_in_its_own_account(config_models.Source.__init__)  # type: ignore[method-assign]
+    # Delegated administrators moto 5.2.5 does not know: AWS Config (aggregators) and StackSets
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-delegated-admin.html).
+    from moto.organizations.models import FakeDelegatedAdministrator, OrganizationsBackend
+    _from_management(OrganizationsBackend, "list_parents")
+    for principal in ("config.amazonaws.com", "member.org.stacksets.cloudformation.amazonaws.com"):
+        if principal not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+            FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
 
     parsing.get_model_list.cache_clear()  # moto caches its CloudFormation models on first use
     parsing.get_model_map.cache_clear()

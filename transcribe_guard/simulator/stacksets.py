@@ -35,7 +35,9 @@ def merged_parameters(stack_set_parameters: Any, overrides: Any) -> list[dict[st
 
 
 def service_managed_targets(account_id: str, partition: str, targets: dict[str, Any]) -> list[str]:
-    backend = organizations_backends[account_id][partition]
+    # A delegated administrator's stack set: the organization lives on the management account.
+    owner, partition = organizations_backends.master_accounts.get(account_id, (account_id, partition))
+    backend = organizations_backends[owner][partition]
     management = backend.org.master_account_id if backend.org else None
     wanted = set(targets.get("OrganizationalUnitIds", []))
     while True:  # every OU below the named ones
