@@ -178,8 +178,8 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 return EXIT_OK
             for done in deployments:
                 config = _session_in(done.region).client("config")
-                err.write(f"[{done.region}] started evaluation of "
-                          f"{len(deploy.start_evaluation(config, done.pack_name))} rules\n")
+                err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules "
+                          f"in {done.region}\n")
                 out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
                           if args.demo else
                           f"[{done.region}] Evaluation started; `transcribe-guard compliance` shows results when AWS "
