@@ -31,9 +31,23 @@ class Organization:
         return sorted([self.management, *self.members])
 
 
+_SESSIONS: dict[tuple[str, str], Any] = {}
+
+
 def account_session(account: str, region: str) -> Any:
-    """A session in ``account``: the default credentials for the management account, else the
-    account's access role assumed (moto maps the credentials to the role's account)."""
+    """A session in ``account`` (kept: a session loads each service model once): the default
+    credentials for the management account, else the account's access role assumed (moto maps
+    the credentials to the role's account). Call ``forget_sessions`` when the simulator ends."""
+    if (account, region) not in _SESSIONS:
+        _SESSIONS[(account, region)] = _new_session(account, region)
+    return _SESSIONS[(account, region)]
+
+
+def forget_sessions() -> None:
+    _SESSIONS.clear()
+
+
+def _new_session(account: str, region: str) -> Any:
     if account == DEFAULT_ACCOUNT:
         return boto3.session.Session(region_name=region)
     credentials = boto3.client("sts", region_name=region).assume_role(

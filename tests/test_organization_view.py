@@ -27,7 +27,10 @@ PACK = deploy.PACK_NAME
 @pytest.fixture(scope="module")
 def org() -> Iterator[org_fixture.Organization]:
     with Simulator():
-        yield org_fixture.build(rule_bases=RULES)
+        try:
+            yield org_fixture.build(rule_bases=RULES)
+        finally:
+            org_fixture.forget_sessions()
 
 
 def admin_config(region: str = "us-east-1") -> Any:
