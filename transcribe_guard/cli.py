@@ -25,13 +25,12 @@ from transcribe_guard.scan_parameters import ScanSelection, scan_selection
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
 
 
-def _account(demo: bool, organization: bool = False) -> ContextManager[Any]:
-    """The simulated demo account for ``--demo`` (the demo organization with ``--organization``);
-    otherwise the account the AWS SDK configuration selects."""
+def _account(demo: bool) -> ContextManager[Any]:
+    """The simulated demo account for ``--demo``; otherwise the account the AWS SDK configuration selects."""
     if not demo:
         return nullcontext()
     from transcribe_guard.simulator import Simulator
-    return Simulator(seed="demo-organization" if organization else "demo")
+    return Simulator(seed="demo")
 
 
 def _note_skipped(selection: ScanSelection, err: TextIO) -> None:
@@ -163,11 +162,12 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     pack_parameters = _pack_parameters(args.pack_parameter)
     progress = lambda m: err.write(m + "\n")  # noqa: E731
     try:
-        with _account(args.demo, args.organization):
+        with _account(args.demo) as simulated:
             session = scan.aws_session()
-            regions = _regions(args, session)
             if args.organization:
-                return _deploy_organization(args, regions, pack_parameters, out, err)
+                regions = _regions(args, session) if args.region or args.all_regions or not args.demo else []
+                return _deploy_organization(args, simulated, regions, pack_parameters, out, err)
+            regions = _regions(args, session)
             parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
             deployments = deploy.deploy_regions(regions, parameters, pack_name=args.pack_name, progress=progress,
                                                 session_factory=_session_in)
@@ -190,15 +190,22 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _deploy_organization(args: argparse.Namespace, regions: list[str], pack_parameters: dict[str, str],
-                         out: TextIO, err: TextIO) -> int:
-    """The documented organization path (org_deploy); with --demo, evaluated in every member
-    account and shown through the aggregator."""
+def _deploy_organization(args: argparse.Namespace, simulated: Any, regions: list[str],
+                         pack_parameters: dict[str, str], out: TextIO, err: TextIO) -> int:
+    """The documented organization path (org_deploy); with --demo, into the demo organization,
+    evaluated in every account and shown through the aggregator."""
     from transcribe_guard import aggregate, deploy, org_deploy
 
+    member_role = True
+    if args.demo:
+        from transcribe_guard.simulator.demo_organization import seed_demo_organization
+        organization = seed_demo_organization(simulated.client)
+        regions = regions or list(organization.regions)
+        member_role = False  # the demo organization's accounts already lend the member role
+        err.write(f"demo organization: {len(organization.accounts)} accounts, Regions {', '.join(regions)}\n")
     parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
     done = org_deploy.deploy_organization(_session_in, regions, parameters, pack_name=args.pack_name,
-                                          progress=lambda m: err.write(m + "\n"))
+                                          progress=lambda m: err.write(m + "\n"), member_role=member_role)
     out.write(render.render_organization_deployment(done))
     if args.demo:
         from transcribe_guard.simulator import organization_config

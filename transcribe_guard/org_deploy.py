@@ -44,7 +44,10 @@ def org_pack_parameters(admin_account: str, pack_parameters: dict[str, str] | No
 
 def deploy_organization(session_factory: Callable[[str], Any], regions: list[str],
                         pack_parameters: dict[str, str] | None = None, pack_name: str = deploy.PACK_NAME,
-                        progress: Callable[[str], None] = lambda _: None) -> OrganizationDeployment:
+                        progress: Callable[[str], None] = lambda _: None,
+                        member_role: bool = True) -> OrganizationDeployment:
+    """``member_role=False``: the accounts already have the member role (made another way), so
+    step 2 is left out."""
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.templates import AGGREGATOR_NAME, aggregator_template, member_role_template
 
@@ -63,24 +66,27 @@ def deploy_organization(session_factory: Callable[[str], Any], regions: list[str
                                             progress=lambda m, r=region: progress(f"[{r}] {m}"),
                                             organization_id=organization["Id"], put_pack=False))
 
-    progress(f"member role in every account: StackSet {MEMBER_ROLE_STACK_SET} (service-managed)")  # 2.
     cloudformation = home.client("cloudformation")
-    roots = home.client("organizations").list_roots()["Roots"]
-    try:
-        cloudformation.describe_stack_set(StackSetName=MEMBER_ROLE_STACK_SET, CallAs=call_as)
-    except cloudformation.exceptions.StackSetNotFoundException:
-        cloudformation.create_stack_set(
-            StackSetName=MEMBER_ROLE_STACK_SET, TemplateBody=_template_yaml(member_role_template()),
-            Capabilities=["CAPABILITY_NAMED_IAM"], PermissionModel="SERVICE_MANAGED", CallAs=call_as,
-            AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
-            Parameters=[{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin}])
-    cloudformation.create_stack_instances(StackSetName=MEMBER_ROLE_STACK_SET, CallAs=call_as,
-                                          DeploymentTargets={"OrganizationalUnitIds": [roots[0]["Id"]]},
-                                          Regions=[regions[0]])
+    if member_role:
+        progress(f"member role in every account: StackSet {MEMBER_ROLE_STACK_SET} (service-managed)")  # 2.
+        roots = home.client("organizations").list_roots()["Roots"]
+        try:
+            cloudformation.describe_stack_set(StackSetName=MEMBER_ROLE_STACK_SET, CallAs=call_as)
+        except cloudformation.exceptions.StackSetNotFoundException:
+            cloudformation.create_stack_set(
+                StackSetName=MEMBER_ROLE_STACK_SET, TemplateBody=_template_yaml(member_role_template()),
+                Capabilities=["CAPABILITY_NAMED_IAM"], PermissionModel="SERVICE_MANAGED", CallAs=call_as,
+                AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
+                Parameters=[{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin}])
+        cloudformation.create_stack_instances(StackSetName=MEMBER_ROLE_STACK_SET, CallAs=call_as,
+                                              DeploymentTargets={"OrganizationalUnitIds": [roots[0]["Id"]]},
+                                              Regions=[regions[0]])
 
-    if call_as == "SELF":  # StackSets never deploy to the management account: the member role there, as a stack
-        _ensure_stack(cloudformation, MEMBER_ROLE_STACK_SET, _template_yaml(member_role_template()),
-                      [{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin}], "CAPABILITY_NAMED_IAM")
+        if call_as == "SELF":  # StackSets never deploy to the management account: the member role there, as a stack
+            _ensure_stack(cloudformation, MEMBER_ROLE_STACK_SET, _template_yaml(member_role_template()),
+                          [{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin}], "CAPABILITY_NAMED_IAM")
+    else:
+        progress("member role: already in every account, not deployed")
 
     body = conformance_pack_yaml()
     for functions in done.functions:  # 3. the organization pack, Region by Region
