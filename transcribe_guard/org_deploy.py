@@ -34,6 +34,7 @@ class OrganizationDeployment:
     aggregator: str
     functions: list[deploy.Deployment] = field(default_factory=list)
     org_pack_arns: dict[str, str] = field(default_factory=dict)  # Region -> organization pack ARN
+    member_role_stack_set: bool = True  # False: the accounts already lent the member role
 
 
 def org_pack_parameters(admin_account: str, pack_parameters: dict[str, str] | None = None) -> dict[str, str]:
@@ -59,7 +60,8 @@ def deploy_organization(session_factory: Callable[[str], Any], regions: list[str
     parameters = org_pack_parameters(admin, pack_parameters)
     deploy.check_pack_parameters(parameters)
     call_as = "SELF" if organization["MasterAccountId"] == admin else "DELEGATED_ADMIN"
-    done = OrganizationDeployment(organization["Id"], admin, list(regions), pack_name, AGGREGATOR_NAME)
+    done = OrganizationDeployment(organization["Id"], admin, list(regions), pack_name, AGGREGATOR_NAME,
+                                  member_role_stack_set=member_role)
 
     for region in regions:  # 1. functions, Region by Region (the first creates the role)
         done.functions.append(deploy.deploy(session_factory(region), stack_name=deploy.STACK_NAME, pack_name=pack_name,

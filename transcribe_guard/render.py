@@ -109,7 +109,8 @@ def render_organization_deployment(done: OrganizationDeployment) -> str:
         lines.append(f"  {functions.region}: functions stack {functions.stack_name}, code "
                      f"s3://{functions.code_bucket}/{functions.code_key}")
     lines += [f"  {region}: organization conformance pack {arn}" for region, arn in sorted(done.org_pack_arns.items())]
-    lines.append(f"  member role in every account: StackSet {'transcribe-guard-member-role'}")
+    lines.append("  member role in every account: " + ("StackSet transcribe-guard-member-role" if done.member_role_stack_set
+                                                   else "already there, not deployed"))
     lines.append(f"  aggregator {done.aggregator} (all accounts, all Regions): "
                  f"`transcribe-guard compliance --aggregator {done.aggregator}`")
     return "".join(visible(line) + "\n" for line in lines)
