@@ -255,3 +255,23 @@ def test_evidence_from_the_aggregator(org: org_fixture.Organization, tmp_path: A
     bad = io.StringIO()
     assert cli.main(["evidence", "--from", "aggregator:no such name"], io.StringIO(), bad) == cli.EXIT_USAGE
     assert "aggregator name" in bad.getvalue() and bad.getvalue().count("\n") == 1
+
+
+def test_the_simulated_aggregator_filters_and_groups_as_the_model_says(org: org_fixture.Organization) -> None:
+    config = admin_config()
+    member, region = org.members[0], "eu-west-1"
+    rows = config.describe_aggregate_compliance_by_config_rules(
+        ConfigurationAggregatorName=AGGREGATOR_NAME, Filters={"AccountId": member, "AwsRegion": region})[
+        "AggregateComplianceByConfigRules"]
+    assert rows and {(r["AccountId"], r["AwsRegion"]) for r in rows} == {(member, region)}
+    packs = config.describe_aggregate_compliance_by_conformance_packs(
+        ConfigurationAggregatorName=AGGREGATOR_NAME, Filters={"ComplianceType": "NON_COMPLIANT"})[
+        "AggregateComplianceByConformancePacks"]
+    assert {(p["AccountId"], p["AwsRegion"]) for p in packs} == set(org.member_packs)
+    assert all(p["Compliance"]["TotalRuleCount"] >= p["Compliance"]["NonCompliantRuleCount"] > 0 for p in packs)
+    by_region = config.get_aggregate_conformance_pack_compliance_summary(
+        ConfigurationAggregatorName=AGGREGATOR_NAME, GroupByKey="AWS_REGION")
+    assert by_region["GroupByKey"] == "AWS_REGION"
+    assert {g["GroupName"]: g["ComplianceSummary"]["NonCompliantConformancePackCount"]
+            for g in by_region["AggregateConformancePackComplianceSummaries"]} == {r: len(org.accounts)
+                                                                                 for r in org.regions}
