@@ -65,10 +65,10 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                    for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", [])]
     document = evidence.build_evidence(collected, list(FRAMEWORKS), None, NOW)
     root = tmp_path_factory.mktemp("evidence")
-    folder, _ = evidence.write_bundle(document, root / "bundle")
+    folder, folder_sha = evidence.write_bundle(document, root / "bundle")  # each prints its own report.pdf
     archive, manifest_sha = evidence.write_bundle(document, root / "bundle-zip", as_zip=True)
     yield {"scanned": scanned, "collected": collected, "document": document, "folder": folder, "zip": archive,
-           "manifest_sha": manifest_sha, "actions": recorder.actions, "score": reported_score, "objects": objects,
+           "manifest_sha": manifest_sha, "folder_sha": folder_sha, "actions": recorder.actions, "score": reported_score, "objects": objects,
            "pack": done.pack_name, "root": root}
 
 
@@ -139,12 +139,16 @@ def test_csv_has_one_row_per_control_rule_and_resource(account: dict[str, Any]) 
         for control in framework["controls"]:
             for mapped in control["rules"]:
                 results = per_rule.get(mapped["rule"], [])
-                expected += [(framework["title"], control["id"], mapped["rule"], r["resource_id"], r["compliance"],
-                              r["annotation"]) for r in results] or [
-                    (framework["title"], control["id"], mapped["rule"], "", "INSUFFICIENT_DATA", None)]
-    got = [(r["Framework"], r["Control ID"], r["Config Rule"], r["Resource ID"], r["Compliance"],
-            r["Annotation"] if r["Resource ID"] else None) for r in rows]
+                expected += [(framework["title"], control["id"], mapped["rule"], r["resource_id"],
+                              r["resource_name"] or r["resource_name_note"], r["severity"] or "not rated",
+                              r["compliance"], r["annotation"], r["remediation"]) for r in results] or [
+                    (framework["title"], control["id"], mapped["rule"], "", "", None, "INSUFFICIENT_DATA", None, None)]
+    got = [(r["Framework"], r["Control ID"], r["Config Rule"], r["Resource ID"], r["Resource Name"],
+            r["Severity"] if r["Resource ID"] else None, r["Compliance"],
+            r["Annotation"] if r["Resource ID"] else None, r["Remediation"] if r["Resource ID"] else None)
+           for r in rows]
     assert got == expected
+    assert {r["Resource Name"] for r in rows} >= {"former-analyst", "legacy-transcribe-role", "acme-cc-call-audio"}
 
 
 def test_no_tag_values_object_keys_or_transcript_text_in_any_file(account: dict[str, Any]) -> None:
@@ -159,10 +163,12 @@ def test_no_tag_values_object_keys_or_transcript_text_in_any_file(account: dict[
 
 
 def test_verify_passes_on_folder_and_zip(account: dict[str, Any]) -> None:
-    for path in (account["folder"], account["zip"]):
+    for path, sha in ((account["folder"], account["folder_sha"]), (account["zip"], account["manifest_sha"])):
         out, err = io.StringIO(), io.StringIO()
-        assert cli.main(["evidence", "verify", str(path), "--manifest-sha256", account["manifest_sha"]], out, err) == 0
-        assert "Verified" in out.getvalue() and out.getvalue().count("OK ") == 3
+        code = cli.main(["evidence", "verify", str(path), "--manifest-sha256", sha], out, err)
+        # Unsigned: intact against its own manifest, but no trust anchor says who made it.
+        assert code == cli.EXIT_UNAUTHENTICATED and out.getvalue().count("OK ") == 4  # with report.pdf
+        assert "INTEGRITY ONLY" in out.getvalue() and "Verified" not in out.getvalue()
 
 
 def _flip(data: bytes, position: int) -> bytes:
@@ -173,7 +179,7 @@ def _positions(size: int) -> list[int]:
     return sorted({0, 1, size // 3, size // 2, 2 * size // 3, size - 2, size - 1})
 
 
-@pytest.mark.parametrize("name", [*evidence.BUNDLE_FILES, evidence.MANIFEST])
+@pytest.mark.parametrize("name", [*evidence.BUNDLE_FILES, *evidence.OPTIONAL_FILES, evidence.MANIFEST])
 def test_verify_fails_when_any_byte_of_any_file_changes(account: dict[str, Any], name: str,
                                                         tmp_path: Path) -> None:
     original = (account["folder"] / name).read_bytes()
@@ -212,13 +218,24 @@ def test_verify_fails_on_missing_extra_and_out_of_band_manifest(account: dict[st
     (forged / "manifest.json").write_bytes(evidence._canonical(manifest))
     assert evidence.verify_bundle(forged).ok
     assert not evidence.verify_bundle(forged, account["manifest_sha"]).ok
+    # The PDF: missing is missing; dropped from the manifest too, the manifest still says it was printed.
+    no_pdf = copy(tmp_path / "no-pdf")
+    (no_pdf / "report.pdf").unlink()
+    assert "MISSING report.pdf" in evidence.verify_bundle(no_pdf).lines
+    manifest = json.loads((no_pdf / "manifest.json").read_text())
+    assert manifest["report_pdf"].startswith("printed")
+    manifest["files"] = [item for item in manifest["files"] if item["name"] != "report.pdf"]
+    manifest["manifest_sha256"] = evidence._manifest_hash(manifest)
+    (no_pdf / "manifest.json").write_bytes(evidence._canonical(manifest))
+    assert evidence.verify_bundle(no_pdf).lines[-1] == (
+        "CHANGED manifest.json (its report_pdf does not match whether it lists report.pdf)")
 
 
 def test_verify_fails_when_any_member_or_byte_of_the_zip_changes(account: dict[str, Any], tmp_path: Path) -> None:
     data = account["zip"].read_bytes()
     with zipfile.ZipFile(account["zip"]) as archive:
         infos = archive.infolist()
-    assert [i.filename.split("/", 1)[1] for i in infos] == [*evidence.BUNDLE_FILES, evidence.MANIFEST]
+    assert [i.filename.split("/", 1)[1] for i in infos] == [*evidence.BUNDLE_FILES, "report.pdf", evidence.MANIFEST]
     positions = set(_positions(len(data)))
     for info in infos:  # inside every member's data, and in its local header
         start = info.header_offset + 30 + len(info.filename.encode())
@@ -238,15 +255,23 @@ def test_scan_source_period_and_framework_selection(tmp_path: Path) -> None:
         session = boto3.session.Session()
         rules = list(RULES)
         collected = evidence.collect_from_scan(session, rules, load_parameters(None, rules, DEMO_PARAMETERS), NOW)
-    assert {r["recorded_at"] for r in collected.results} == {"2026-03-14T15:09:26Z"}
-    inside = evidence.build_evidence(collected, ["pci"], evidence.parse_period("2026-03-14..2026-03-14"), NOW)
+    # Each result counts as recorded when the scan evaluated it, not at collection (NOW).
+    days = {r["recorded_at"][:10] for r in collected.results}
+    assert len(days) == 1 and "2026-03-14" not in days
+    day = dt.date.fromisoformat(days.pop())
+    inside = evidence.build_evidence(collected, ["pci"], evidence.parse_period(f"{day}..{day}"), NOW)
     assert len(inside["results"]) == len(collected.results) and [f["id"] for f in inside["frameworks"]] == ["pci"]
-    before = evidence.build_evidence(collected, ["hipaa", "nist"], evidence.parse_period("2026-01-01..2026-03-13"), NOW)
+    with pytest.raises(evidence.EvidenceError, match="no result of local scan .* was recorded in the period"):
+        evidence.build_evidence(collected, ["hipaa"], evidence.parse_period(f"2026-01-01..{day - dt.timedelta(1)}"), NOW)
+    before = evidence.build_evidence(collected, ["hipaa", "nist"],
+                                     evidence.parse_period(f"2026-01-01..{day - dt.timedelta(1)}"), NOW, allow_empty=True)
     assert before["results"] == [] and before["summary"]["score"] is None
+    assert before["collection"]["notices"][0].startswith("EMPTY: no result was recorded in the period")
     assert {r["status"] for r in before["rules"]} == {"INSUFFICIENT_DATA"}
     assert {r["note"] for r in before["rules"] if r["kind"] == "custom"} <= {
         "No result recorded in the period.", "No result in the scan (no resources, or skipped for missing parameters)."}
-    open_ended = evidence.build_evidence(collected, ["soc2"], evidence.parse_period("2026-03-15.."), NOW)
+    open_ended = evidence.build_evidence(collected, ["soc2"], evidence.parse_period(f"{day + dt.timedelta(1)}.."), NOW,
+                                         allow_empty=True)
     assert open_ended["results"] == []
     managed = {r["name"]: r for r in inside["rules"] if r["kind"] == "managed"}
     assert all(r["note"].startswith("AWS managed rule") for r in managed.values())
@@ -263,7 +288,7 @@ def test_from_file_equals_the_saved_scan(tmp_path: Path) -> None:
     assert {key(r) for r in document["results"]} == {key(r) for r in json.loads(saved.read_text())["evaluations"]}
     assert (document["collection"]["account"], document["collection"]["region"]) == ("123456789012", "us-east-1")
     assert [f["id"] for f in document["frameworks"]] == ["nist"]
-    assert cli.main(["evidence", "verify", str(tmp_path / "b")], out, err) == 0
+    assert cli.main(["evidence", "verify", str(tmp_path / "b")], out, err) == cli.EXIT_UNAUTHENTICATED
 
 
 def test_pagination_past_100_results_per_rule(tmp_path: Path) -> None:
@@ -332,7 +357,8 @@ def test_cli_demo_config_zip_then_verify(tmp_path: Path) -> None:
     manifest_sha = out.getvalue().split("manifest.json sha256 ")[1].split()[0]
     assert (tmp_path / "audit.zip").is_file()
     out = io.StringIO()
-    assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", manifest_sha], out, err) == 0
+    assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", manifest_sha],
+                    out, err) == cli.EXIT_UNAUTHENTICATED
     assert cli.main(["evidence", "verify", str(tmp_path / "audit.zip"), "--manifest-sha256", "0" * 64], out, err) == 1
 
 
@@ -382,7 +408,7 @@ def test_verify_rejects_special_files_without_opening_them(account: dict[str, An
     assert not result.ok
     assert "UNEXPECTED pipe (a special file (FIFO, socket or device))" in result.lines
     assert "UNEXPECTED sub/ (a folder)" in result.lines
-    assert sum(line.startswith("OK ") for line in result.lines) == 3  # the bundle's own files are still checked
+    assert sum(line.startswith("OK ") for line in result.lines) == 4  # the bundle's own files are still checked
 
 
 def _rezip(source: Path, target: Path, replace: dict[str, Any] | None = None,
@@ -426,7 +452,7 @@ def test_verify_rejects_zip_links_absolute_paths_and_dot_dot(account: dict[str, 
     assert "UNEXPECTED ../../outside.txt (a '..' in its path)" in result.lines
     assert "UNEXPECTED link (a symbolic link)" in result.lines
     assert "UNEXPECTED fifo (a special file (FIFO, socket or device))" in result.lines
-    assert sum(line.startswith("OK ") for line in result.lines) == 2  # all but the changed evidence.csv
+    assert sum(line.startswith("OK ") for line in result.lines) == 3  # all but the changed evidence.csv
     # The bundle's own evidence.csv entry marked as a symbolic link (mode bits in the central directory).
     linked = _rezip(account["zip"], tmp_path / "linked.zip")
     with zipfile.ZipFile(account["zip"]) as archive:
@@ -477,14 +503,15 @@ def test_verify_of_a_zip_bomb_stays_in_bounded_memory(account: dict[str, Any], t
     size = 400 << 20
     csv_bomb = _rezip(account["zip"], tmp_path / "csv-bomb.zip", replace={"evidence.csv": _zeros(size)})
     manifest_bomb = _rezip(account["zip"], tmp_path / "manifest-bomb.zip", replace={"manifest.json": _zeros(size)})
-    assert csv_bomb.stat().st_size < 2 << 20 and manifest_bomb.stat().st_size < 2 << 20
+    # Small on disk (the bundle's report.pdf is most of it), 400 MB inflated.
+    assert csv_bomb.stat().st_size < 8 << 20 and manifest_bomb.stat().st_size < 8 << 20
     done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, str(csv_bomb), str(manifest_bomb)],
                           capture_output=True, text=True, timeout=600, check=True)
     report = json.loads(done.stdout)
     assert report["ok"] == [False, False]
     csv_lines, manifest_lines = report["lines"]
     assert f"CHANGED evidence.csv ({size:,} bytes; the manifest says " in "\n".join(csv_lines)
-    assert sum(line.startswith("OK ") for line in csv_lines) == 2
+    assert sum(line.startswith("OK ") for line in csv_lines) == 3
     assert manifest_lines == [f"CHANGED manifest.json ({size:,} bytes; a manifest is at most 1,048,576)"]
     assert report["peak_kb"] < 100 * 1024, report["peak_kb"]
 
@@ -512,7 +539,7 @@ def test_a_large_genuine_zip_verifies_in_bounded_memory(account: dict[str, Any],
 
     large = tmp_path / "large.zip"
     with large.open("wb") as target:
-        evidence._write_zip(target, "large", evidence._as_datetime(manifest["collected_at"]), contents)
+        evidence._write_zip(target, "large", evidence._as_datetime(manifest["collected_at"]), contents, list(files))
     done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, str(large)], capture_output=True, text=True,
                           timeout=600, check=True)
     report = json.loads(done.stdout)

@@ -292,7 +292,8 @@ def _every_member(label: str) -> list[Setting]:
     return list(chosen.values())
 
 
-@pytest.mark.parametrize("label,fmt", [("unsafe", "table"), ("syntax", "csv"), ("long", "json")])
+@pytest.mark.parametrize("label,fmt", [("unsafe", "table"), ("syntax", "csv"), ("long", "json"), ("unsafe", "asff"),
+                                       ("long", "ocsf")])
 def test_scan_survives_hostile_values(label: str, fmt: str, plan_for: Callable[[str], matrix.Plan]) -> None:
     """`transcribe-guard scan --demo` with the class ``label`` set in the first response of every
     operation of every rule at once: it exits 0 or 3 (never 1 with a traceback), the output
@@ -325,6 +326,14 @@ def test_scan_survives_hostile_values(label: str, fmt: str, plan_for: Callable[[
         UNSAFE_CHARACTERS.search(text.replace("\n", ""))
     if fmt == "json":
         rows = json.loads(text)["evaluations"]
+    elif fmt == "asff":  # every finding valid against botocore's AwsSecurityFinding, whatever the account named
+        from transcribe_guard.formats import asff
+        findings = json.loads(text)
+        assert [problem for f in findings for problem in asff.problems(f)] == []
+        rows = [{"rule": f["ProductFields"]["transcribe-guard/rule"]} for f in findings]
+    elif fmt == "ocsf":  # every event valid against the OCSF models
+        from transcribe_guard.formats import ocsf
+        rows = [{"rule": ocsf.CloudComplianceFinding.model_validate(e).metadata.event_code} for e in json.loads(text)]
     elif fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(text)))
     else:

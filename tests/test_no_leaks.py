@@ -54,7 +54,7 @@ def canary_account() -> Any:
         yield sim
 
 
-@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "asff"])  # asff: the fields OCSF carries too
 def test_cli_scan_output_has_no_canaries(canary_account: Any, fmt: str, tmp_path: Any) -> None:
     params = tmp_path / "params.json"
     params.write_text(json.dumps(DEMO_PARAMETERS))

@@ -143,6 +143,7 @@ def test_saved_report_with_hostile_rows_makes_a_bundle_that_shows_them_escaped(t
                               "resource_id": "=HYPERLINK(\"http://attacker.example\")", "compliance": "NON_COMPLIANT",
                               "annotation": "-2-3"}]
     saved = tmp_path / "scan.json"
+    rows = [{**row, "evaluated_at": "2026-03-14T15:09:26Z"} for row in rows]  # as every saved scan result has
     saved.write_text(json.dumps({"evaluations": rows, "summary": {}}), encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["evidence", "--from", str(saved), "--output", str(tmp_path / "bundle"), "--framework", "hipaa",
@@ -165,7 +166,7 @@ def test_saved_report_with_hostile_rows_makes_a_bundle_that_shows_them_escaped(t
     page = (bundle / "report.html").read_text(encoding="utf-8")
     assert_no_raw(page)
     assert "x\\x1b[2K\\x1b[GCOMPLIANT" in page and "\\u202e\\u200b" in page
-    assert cli.main(["evidence", "verify", str(bundle)], io.StringIO(), err) == 0
+    assert cli.main(["evidence", "verify", str(bundle)], io.StringIO(), err) == cli.EXIT_UNAUTHENTICATED
 
 
 def test_log_lines_escape_what_they_carry_and_keep_their_lines() -> None:

@@ -1,7 +1,10 @@
 """The ``transcribe-guard`` command line.
 
 Exit codes: 0 nothing NON_COMPLIANT; 3 something NON_COMPLIANT; 2 usage error (bad flag,
-parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable).
+parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable),
+or Security Hub refused a finding (``--security-hub``).
+``evidence verify``: 0 unchanged and its signature checked against a trust anchor; 4 unchanged
+against its own manifest, but its origin not authenticated (no --public-key or --kms-key); 1 changed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from transcribe_guard.scan import UsageError
 from transcribe_guard.scan_parameters import ScanSelection, scan_selection
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
+EXIT_UNAUTHENTICATED = 4  # evidence verify: intact against its own manifest, origin not authenticated
 
 
 def _account(demo: bool) -> ContextManager[Any]:
@@ -42,23 +46,61 @@ def _note_skipped(selection: ScanSelection, err: TextIO) -> None:
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from transcribe_guard.formats.rule_info import FindingInputError
+
     selection = scan_selection(args.rule, args.parameters, args.demo)
     _note_skipped(selection, err)
     progress = Progress(err, enabled=args.format == "table" and not args.quiet)
     try:
         with _account(args.demo):
+            if args.security_hub and args.demo:  # the simulated demo account, like a real one, needs the hub on
+                scan.aws_session().client("securityhub").enable_security_hub()
             results = scan.run_scan(selection.rule_names, selection.parameters, progress)
+            progress.done()
+            _write_scan(results, args, selection.rule_names, out)
+            if args.security_hub:
+                from transcribe_guard.formats import security_hub
+                try:
+                    with scan.sdk_retries():  # BatchImportFindings is throttled at 10 TPS: retried as the scan is
+                        report = security_hub.send(scan.aws_session(), results, selection.rule_names)
+                except (BotoCoreError, ClientError) as error:
+                    err.write(f"transcribe-guard: could not send the findings to Security Hub: {visible(error)}\n")
+                    return EXIT_FAILED
+                if _note_security_hub(report, err):
+                    return EXIT_FAILED
     except (BotoCoreError, ClientError) as error:
         progress.done()
         err.write(f"transcribe-guard: the scan could not run: {visible(error)}\n")
         return EXIT_FAILED
-    progress.done()
-    text = render.render(results, args.format, selection.rule_names)
+    except FindingInputError as error:  # a result no findings format can state: never dropped silently
+        err.write(f"transcribe-guard: could not make the findings: {visible(error)}\n")
+        return EXIT_FAILED
+    return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+
+
+def _write_scan(results: list[dict[str, str]], args: argparse.Namespace, rule_names: Sequence[str], out: TextIO) -> None:
+    if args.format in ("ocsf", "asff"):
+        from transcribe_guard import formats
+        text = formats.render(results, args.format)
+    else:
+        text = render.render(results, args.format, rule_names)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     if not args.output or args.format == "table":
         out.write(text)
-    return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+
+
+def _note_security_hub(report: Any, err: TextIO) -> bool:
+    """What Security Hub took, on stderr; True when it refused any finding."""
+    for failure in report.failed:  # Security Hub's words about our ids: escaped
+        err.write(f"transcribe-guard: Security Hub refused finding {visible(failure['Id'])}: "
+                  f"{visible(failure['ErrorCode'])}: {visible(failure['ErrorMessage'])}\n")
+    for rule in report.not_archived_rules:
+        err.write(f"transcribe-guard: {visible(rule)} could not evaluate every resource; none of its earlier "
+                  "Security Hub findings were archived\n")
+    err.write(f"transcribe-guard: Security Hub: {report.created} findings created, {report.updated} updated, "
+              f"{report.archived} archived, {len(report.failed)} refused\n")
+    return bool(report.failed)
 
 
 # --- simulate ----------------------------------------------------------------------------------
@@ -118,6 +160,28 @@ def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"wrote {path.relative_to(root)}\n")
     if not written:
         out.write("Generated files are up to date.\n")
+    return EXIT_OK
+
+
+# --- guardrails -------------------------------------------------------------------------------
+
+def cmd_guardrails(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from transcribe_guard import deploy, guardrails
+
+    pack_parameters = _pack_parameters(args.pack_parameter)
+    try:
+        # The pack's own checks first, so a value the pack would refuse is refused here alike.
+        deploy.check_pack_parameters({"LambdaAccountId": "123456789012", **pack_parameters})
+        built = guardrails.build(pack_parameters, require_output_key=args.require_output_key)
+        written = guardrails.write(Path(args.output), built)
+    except (deploy.DeployError, guardrails.GuardrailsError) as error:
+        raise UsageError(str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror or error}.") from None
+    for path in written:
+        out.write(f"wrote {visible(str(path))}\n")
+    detect_only = sum(not part.prevented for part in built.parts)
+    out.write(f"{len(built.statements)} deny statements; {detect_only} parts can only be detected (see prevention.md).\n")
     return EXIT_OK
 
 
@@ -244,10 +308,12 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Collect results, map them to framework controls and write an evidence bundle."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from transcribe_guard import deploy, evidence
+    from transcribe_guard import deploy, evidence, evidence_signing
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
+    if getattr(args, "evidence_action", None) == "audit-manager":
+        return cmd_evidence_audit_manager(args, out, err)
     frameworks = evidence.frameworks_or_all(args.framework)
     period = evidence.parse_period(args.period) if args.period else None
     evidence.check_source(args.source, args.demo)
@@ -263,25 +329,64 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if selection:
                 _note_skipped(selection, err)
             collected = evidence.collect(args.source, args.pack_name, selection.parameters if selection else {}, now, bar)
+            bar.done()
+            document = evidence.build_evidence(collected, frameworks, period, now, args.allow_empty)
+            try:
+                signer = evidence_signing.signer(scan.aws_session(), args.sign_key) if args.sign_key else None
+                written = evidence.write_bundle(
+                    document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
+                    as_zip=args.zip, signer=signer)
+                path, manifest_sha = written
+            except (BotoCoreError, ClientError) as error:
+                err.write(f"transcribe-guard: could not sign the bundle with --sign-key {visible(args.sign_key)}: "
+                          f"{visible(error)}\n")
+                return EXIT_FAILED
     except (BotoCoreError, ClientError) as error:
         bar.done()
         err.write(f"transcribe-guard: could not collect the results: {visible(error)}\n")
         return EXIT_FAILED
-    bar.done()
-    document = evidence.build_evidence(collected, frameworks, period, now)
-    path, manifest_sha = evidence.write_bundle(
-        document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
-        as_zip=args.zip)
-    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha))
+    out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha,
+                                             document["collection"]["notices"], signer, written.pdf_note))
     return EXIT_NON_COMPLIANT if document["summary"]["non_compliant"] else EXIT_OK
 
 
 def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from transcribe_guard import evidence
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256)
+    from transcribe_guard import evidence, evidence_signing
+
+    anchor = None
+    if args.public_key:
+        anchor = evidence_signing.TrustAnchor(public_key_der=evidence_signing.load_public_key(Path(args.public_key)))
+    elif args.kms_key:
+        anchor = evidence_signing.TrustAnchor(kms=scan.aws_session().client("kms"), kms_key_id=args.kms_key)
+    try:
+        result = evidence.verify_bundle(Path(args.bundle), args.manifest_sha256, anchor)
+    except (BotoCoreError, ClientError) as error:
+        err.write(f"transcribe-guard: could not verify with --kms-key {visible(args.kms_key)}: {visible(error)}\n")
+        return EXIT_FAILED
     out.write(render.render_verification(args.bundle, result))
-    return EXIT_OK if result.ok else EXIT_FAILED
+    if not result.ok:
+        return EXIT_FAILED
+    return EXIT_OK if result.authenticated else EXIT_UNAUTHENTICATED
+
+
+def cmd_evidence_audit_manager(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Write an AWS Audit Manager custom framework (CreateControl and CreateAssessmentFramework bodies)."""
+    from transcribe_guard import audit_manager
+
+    document = audit_manager.build(args.framework, args.deployed_as)
+    target = Path(args.am_output)
+    if target.exists():
+        raise audit_manager.AuditManagerError(f"--output {target}: exists; choose another path.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(audit_manager.render(document), encoding="utf-8")
+    rules = {name for control in document["controls"] for name in control["rules"]}
+    sets = document["create_assessment_framework"]["controlSets"]
+    out.write(f"Audit Manager framework {visible(target)}: {len(document['controls'])} controls in {len(sets)} control "
+              f"sets, {len(rules)} pack entries as AWS_Config data sources (valid against botocore's auditmanager "
+              "model); import it with the commands in docs/evidence.md (AWS Audit Manager).\n")
+    return EXIT_OK
 
 
 # --- package -----------------------------------------------------------------------------------
@@ -330,10 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="evaluate the rules against an account (or the demo account)")
     scan.add_argument("--rule", action="append", metavar="NAME", help="rule to run (repeatable; default: all)")
     scan.add_argument("--parameters", metavar="FILE", help='JSON: {"rule-name": {"ParamName": "value"}}')
-    scan.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    scan.add_argument("--format", choices=("table", "json", "csv", "ocsf", "asff"), default="table",
+                      help="ocsf: OCSF Compliance Findings; asff: AWS Security Finding Format (JSON arrays)")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
     scan.add_argument("--quiet", action="store_true", help="no progress display")
+    scan.add_argument("--security-hub", action="store_true",
+                      help="send the findings to AWS Security Hub (BatchImportFindings) and archive the ones this "
+                           "scan no longer produces")
     scan.set_defaults(handler=cmd_scan)
 
     simulate = commands.add_parser("simulate", help="serve the simulated AWS account on loopback")
@@ -364,6 +473,17 @@ def build_parser() -> argparse.ArgumentParser:
                              "Region, the member role in every account (StackSet), an organization pack per Region "
                              "and the organization aggregator")
     deploy.set_defaults(handler=cmd_deploy)
+
+    guardrails = commands.add_parser(
+        "guardrails", help="write a service control policy and permissions boundary that refuse what the rules judge "
+                           "NON_COMPLIANT, where IAM condition keys can")
+    guardrails.add_argument("--output", required=True, metavar="DIR",
+                            help="folder for scp.json, permissions-boundary.json and prevention.md")
+    guardrails.add_argument("--pack-parameter", action="append", metavar="NAME=VALUE",
+                            help="conformance pack parameter, as for deploy (repeatable)")
+    guardrails.add_argument("--require-output-key", action="store_true",
+                            help="also deny jobs that name no OutputEncryptionKMSKeyId (stricter than the rules)")
+    guardrails.set_defaults(handler=cmd_guardrails)
 
     compliance = commands.add_parser("compliance", help="show the deployed pack's compliance from AWS Config")
     compliance.add_argument("--pack-name", default="transcribe-guard")
@@ -412,7 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
     evidence = commands.add_parser(
         "evidence", help="collect results into an evidence bundle mapped to HIPAA, PCI DSS, SOC 2 and NIST 800-53",
         description="Collect results and write an evidence bundle (evidence.json, evidence.csv, report.html, "
-                    "manifest.json); `evidence verify PATH` checks one.")
+                    "report.pdf when Chromium is installed, manifest.json); `evidence verify PATH` checks one; "
+                    "`evidence audit-manager FRAMEWORK --output FILE` writes an AWS Audit Manager framework.")
     evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|aggregator:NAME|FILE",
                           help="config: the deployed pack's results in AWS Config (default); scan: a fresh local "
                                "scan; aggregator:NAME: the pack's results in every account and Region of that AWS "
@@ -429,11 +550,31 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.add_argument("--demo", action="store_true",
                           help="collect from the simulated demo account (config: deploys and evaluates the pack first)")
     evidence.add_argument("--quiet", action="store_true", help="no progress bar")
+    evidence.add_argument("--sign-key", metavar="KMS_KEY",
+                          help="sign the manifest with this asymmetric AWS KMS key (id, ARN or alias); writes "
+                               "manifest.sig")
+    evidence.add_argument("--allow-empty", action="store_true",
+                          help="write the bundle even when no result was recorded in --period (it says so first)")
     evidence.set_defaults(handler=cmd_evidence, evidence_action=None)
     evidence_actions = evidence.add_subparsers(dest="evidence_action", parser_class=_Parser)
     verify = evidence_actions.add_parser("verify", help="check an evidence bundle (folder or zip) against its manifest")
     verify.add_argument("bundle", metavar="PATH")
     verify.add_argument("--manifest-sha256", metavar="HEX", help="the manifest's SHA-256 recorded at collection")
+    anchors = verify.add_mutually_exclusive_group()
+    anchors.add_argument("--public-key", metavar="FILE",
+                         help="check the signature offline with this public key (PEM or DER, as GetPublicKey returns)")
+    anchors.add_argument("--kms-key", metavar="KMS_KEY", help="check the signature with AWS KMS Verify and this key")
+    audit = evidence_actions.add_parser(
+        "audit-manager", help="write an AWS Audit Manager custom framework whose controls collect the pack's "
+                              "AWS Config results",
+        description="Write one JSON file: a CreateControl request per mapped requirement of FRAMEWORK (AWS_Config "
+                    "data sources for the pack's rules) and the CreateAssessmentFramework request naming them by "
+                    "placeholder ids; docs/evidence.md shows how to import it.")
+    audit.add_argument("framework", metavar="hipaa|pci|soc2|nist")
+    audit.add_argument("--output", dest="am_output", metavar="FILE", required=True, help="the JSON file to write")
+    audit.add_argument("--deployed-as", choices=("pack", "rules"), default="pack",
+                       help="pack: the rules were deployed by the conformance pack (default); rules: as standalone "
+                            "Config rules named after each rule")
     return parser
 
 

@@ -6,17 +6,23 @@ A bundle is a folder (or a zip of one) holding
   per-control status; validated against ``transcribe_guard/schemas/evidence.schema.json``;
 - ``evidence.csv``: one row per control x rule x resource;
 - ``report.html``: the same for a person (see report.py);
-- ``manifest.json``: SHA-256 and size of every file, the collection time, account, region, pack
-  version and the rule code's version (SHA-256 of the deterministic Lambda code package), plus
-  the SHA-256 of the manifest's own canonical content. ``verify`` fails on any changed byte.
+- ``report.pdf``: report.html printed by headless Chromium (report_pdf.py), when Chromium is found;
+  the manifest's ``report_pdf`` says whether it was printed, or why not;
+- ``manifest.json``: SHA-256 and size of every file, the collection time, who collected, the
+  accounts, Regions and period in scope, pack version, the rule code's version (SHA-256 of the
+  deterministic Lambda code package) and each deployed function's CodeSha256 and Version, plus
+  the SHA-256 of the manifest's own canonical content. ``verify`` fails on any changed byte;
+- ``manifest.sig`` (with ``--sign-key``): the manifest's KMS signature (evidence_signing.py).
 
 Results come from AWS Config (the deployed pack's rules, all pages of
 GetComplianceDetailsByConfigRule per rule, so NOT_APPLICABLE results are included; rules without
 results are INSUFFICIENT_DATA), from a fresh local scan, or from a saved ``scan --format json``.
 
 Bundles carry only what the rules' annotations say: rule, resource type and id, compliance,
-annotation and times. Nothing else is read from the account (no tags, objects or transcripts),
-and the pack's input parameters, which can hold tag values, are not copied.
+annotation and times, plus each resource's name (resource_names.py: from its ARN, or IAM's and
+KMS's listings) and the registry's severity, practice and remediation of its rule. Nothing else
+is read from the account (no tags, objects or transcripts), and the pack's input parameters,
+which can hold tag values, are not copied.
 """
 
 from __future__ import annotations
@@ -40,21 +46,28 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
+from transcribe_guard import evidence_provenance as provenance
+from transcribe_guard import report_pdf, resource_names
 from transcribe_guard.compliance import FRAMEWORKS, PRACTICES, registry_entries
+from transcribe_guard.evidence_signing import (MAX_SIGNATURE_FILE_BYTES, SIGNATURE_FILE, Signer, TrustAnchor,
+                                               check_signature)
 from transcribe_guard.output_safety import csv_cell, json_text
 from transcribe_guard.scan import UsageError
 
 SCHEMA_VERSION = "1.0"
 MANIFEST = "manifest.json"
 BUNDLE_FILES = ("evidence.json", "evidence.csv", "report.html")
+OPTIONAL_FILES = (report_pdf.PDF_NAME,)  # report.pdf when Chromium printed it; the manifest's report_pdf says
 RESULT_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 STATUS_ORDER = ("NON_COMPLIANT", "INSUFFICIENT_DATA", "COMPLIANT")
-CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Config Rule", "Rule Kind", "Practice",
-               "Mapping Rationale", "Resource Type", "Resource ID", "Compliance", "Annotation", "Result Recorded (UTC)",
-               "Account", "Region")
-# IAM actions `evidence --from config` needs (asserted by a test that records every call).
+CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Config Rule", "Rule Kind", "Severity",
+               "Practice", "Mapping Rationale", "Resource Type", "Resource ID", "Resource Kind", "Resource Name",
+               "Compliance", "Annotation", "Remediation", "Result Recorded (UTC)", "Account", "Region")
+# IAM actions `evidence --from config` needs (asserted by a test that records every call): the
+# results, and the resource names beside them (resource_names.py).
 CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplianceDetailsByConfigRule",
-                  "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity")
+                  "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity",
+                  *provenance.PROVENANCE_ACTIONS, *resource_names.NAME_ACTIONS)
 AGGREGATOR_SOURCE = "aggregator:"
 # ConfigurationAggregatorName in botocore's config model: 1-256 characters of [\w\-].
 AGGREGATOR_NAME = re.compile(r"^[\w\-]{1,256}$", re.ASCII)
@@ -76,6 +89,11 @@ class Collected:
     results: list[dict[str, str]] = field(default_factory=list)
     config_rule_names: dict[str, str] = field(default_factory=dict)  # registry name -> name in Config
     notes: dict[str, str] = field(default_factory=dict)  # registry name -> why it has no results
+    collected_by: str | None = None  # sts:GetCallerIdentity Arn; None for a saved file
+    # The pack's deployed functions (evidence_provenance); None when no deployed function ran.
+    functions: list[dict[str, Any]] | None = None
+    functions_note: str = ""
+    names: dict[str, dict[str, Any]] = field(default_factory=dict)  # "TYPE ID" -> resource_names.lookup()
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -138,7 +156,8 @@ def _base_rule_name(name: str) -> str:
 def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | None = None) -> Collected:
     """Every result AWS Config holds for the pack's rules, all pages."""
     config = session.client("config")
-    account = session.client("sts").get_caller_identity()["Account"]
+    identity = session.client("sts").get_caller_identity()
+    account = identity["Account"]
     rule_names: list[str] = []
     kwargs: dict[str, Any] = {"ConformancePackName": pack_name}
     while True:
@@ -173,16 +192,20 @@ def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | Non
     scores = config.list_conformance_pack_compliance_scores(
         Filters={"ConformancePackNames": [pack_name]})["ConformancePackComplianceScores"]
     collected.config_score = scores[0]["Score"] if scores else None
+    collected.collected_by = identity["Arn"]
+    collected.functions = provenance.deployed_functions(session, collected.config_rule_names, rule_code_sha256())
+    collected.names = resource_names.lookup(session, collected.results)
     return collected
 
 
 def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
                       now: dt.datetime, progress: ProgressFn | None = None) -> Collected:
-    """A fresh local scan (scan.run_scan: the rules' own code, one shared inventory); its results
-    count as recorded at ``now``."""
+    """A fresh local scan (scan.run_scan: the rules' own code, one shared inventory); each result
+    counts as recorded when the scan evaluated it (its ``evaluated_at``)."""
     from transcribe_guard.scan import run_scan
 
-    account = session.client("sts").get_caller_identity()["Account"]
+    identity = session.client("sts").get_caller_identity()
+    account = identity["Account"]
 
     def on_rule(message: str) -> None:  # run_scan reports "[i/n] rule" as it starts each rule
         match = re.match(r"\[(\d+)/(\d+)\]", message)
@@ -192,8 +215,11 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
     results = run_scan(rule_names, parameters, on_rule)
     if progress:
         progress(len(rule_names), len(rule_names), len(results))
-    collected = Collected("scan", "local scan (transcribe-guard scan)", account, session.region_name)
-    collected.results = [{**row, "recorded_at": iso(now)} for row in results]
+    collected = Collected("scan", "local scan (transcribe-guard scan)", account, session.region_name,
+                          collected_by=identity["Arn"], functions_note=provenance.NO_FUNCTIONS_SCAN)
+    collected.results = [{**{k: row[k] for k in ("rule", "resource_type", "resource_id", "compliance", "annotation")},
+                          "recorded_at": row.get("evaluated_at") or iso(now)} for row in results]
+    collected.names = resource_names.lookup(session, collected.results)
     return collected
 
 
@@ -203,13 +229,14 @@ def collect_from_aggregator(session: Any, aggregator: str, pack_name: str, now: 
     (aggregate.read_view: all pages, only the rules the pack created)."""
     from transcribe_guard.aggregate import read_view
 
-    account = session.client("sts").get_caller_identity()["Account"]
+    identity = session.client("sts").get_caller_identity()
     if progress:
         progress(0, 1, -1)
     view = read_view(session.client("config"), aggregator, pack_name)
     pairs = sorted(set(view.packs) | set(view.by_pair))
     collected = Collected("aggregator", f"AWS Config aggregator {aggregator}, conformance pack {pack_name} in "
-                          f"{len(pairs)} account/Region pairs", account, session.region_name, pack_name)
+                          f"{len(pairs)} account/Region pairs", identity["Account"], session.region_name, pack_name,
+                          collected_by=identity["Arn"], functions_note=provenance.NO_FUNCTIONS_AGGREGATOR)
     collected.results = [{**row, "recorded_at": row["recorded_at"] or iso(now)} for row in view.results]
     for names in view.rule_names.values():
         for base in names:
@@ -219,6 +246,8 @@ def collect_from_aggregator(session: Any, aggregator: str, pack_name: str, now: 
     for base in view.rules:
         if not any(r["rule"] == base for r in view.results):
             collected.notes[base] = "AWS Config holds no result for this rule in any account and Region of the aggregator."
+    # Names from the resources' ids only: the results belong to other accounts than this session's.
+    collected.names = resource_names.lookup(None, collected.results, offline=resource_names.OTHER_ACCOUNTS)
     if progress:
         progress(1, 1, len(collected.results))
     return collected
@@ -260,8 +289,9 @@ _ARN_ACCOUNT = re.compile(r"^arn:[^:]+:[^:]*:([^:]*):(\d{12}):")
 
 
 def collect_from_file(path: Path, now: dt.datetime) -> Collected:
-    """A saved ``scan --format json``; its results count as recorded at ``now`` (the file has no
-    times). Account and region come from the resources' ARNs when they agree."""
+    """A saved ``scan --format json``; each result counts as recorded at its scan time
+    (``evaluated_at``, which every saved result carries). Account and region come from the
+    results' own ``account`` and ``region`` and from the resources' ARNs when they agree."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -287,14 +317,27 @@ def collect_from_file(path: Path, now: dt.datetime) -> Collected:
                                 f"{', '.join(RESULT_TYPES)}.")
         results.append({"rule": row["rule"], "resource_type": row["resource_type"], "resource_id": row["resource_id"],
                         "compliance": row["compliance"], "annotation": str(row.get("annotation") or ""),
-                        "recorded_at": iso(now)})
+                        "recorded_at": _scan_time(path, index, row.get("evaluated_at"))})
     places = {m.groups() for m in (_ARN_ACCOUNT.match(r["resource_id"]) for r in results) if m}
-    regions = {region for region, _ in places if region}
-    accounts = {account for _, account in places}
+    regions = {region for region, _ in places if region} | {r["region"] for r in rows if isinstance(r.get("region"), str)}
+    accounts = {account for _, account in places} | {r["account"] for r in rows if isinstance(r.get("account"), str)}
     collected = Collected("file", f"saved scan {path.name}", accounts.pop() if len(accounts) == 1 else None,
-                          regions.pop() if len(regions) == 1 else None)
+                          regions.pop() if len(regions) == 1 else None, functions_note=provenance.NO_FUNCTIONS_FILE)
     collected.results = results
+    collected.names = resource_names.lookup(None, results)
     return collected
+
+
+def _scan_time(path: Path, index: int, value: Any) -> str:
+    """A saved result's ``evaluated_at`` (ISO 8601 UTC to the second, as scan writes it)."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", value):
+        raise EvidenceError(f"--from {path}: evaluations[{index}] has no scan time (evaluated_at, e.g. "
+                            "2026-03-14T15:09:26Z); save the scan again with this transcribe-guard.")
+    try:
+        _as_datetime(value)
+    except ValueError:
+        raise EvidenceError(f"--from {path}: evaluations[{index}]: evaluated_at {value!r} is not a time.") from None
+    return value
 
 
 # --- the evidence document ---------------------------------------------------------------------
@@ -352,13 +395,20 @@ def pack_template_sha256() -> str:
 
 
 def build_evidence(collected: Collected, frameworks: Sequence[str], period: Period | None,
-                   now: dt.datetime) -> dict[str, Any]:
-    """The evidence.json document (validated against the schema by write_bundle)."""
+                   now: dt.datetime, allow_empty: bool = False) -> dict[str, Any]:
+    """The evidence.json document (validated against the schema by write_bundle). A period that
+    holds no result is refused unless ``allow_empty``; then the bundle's notices say so first."""
     from transcribe_guard import compliance
 
     results = [r for r in collected.results if period is None or period.contains(_as_datetime(r["recorded_at"]))]
+    notices = _notices(collected, period, results, allow_empty)
     results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"], r.get("account", ""),
                                 r.get("region", "")))
+    guide = resource_names.guidance()
+    # An aggregator's results each name their account and Region (other sources: the collection's).
+    results = [{**resource_names.readable(r, collected.names, guide),
+                **{k: r[k] for k in ("account", "region") if collected.source == "aggregator" and k in r}}
+               for r in results]
     entries = registry_entries()
     known = {entry.name for entry in entries}
     by_rule: dict[str, list[dict[str, str]]] = {}
@@ -387,6 +437,8 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
             "name": entry.name, "kind": entry.kind, "title": entry.title,
             "practice": entry.practice or None, "practice_name": PRACTICES.get(entry.practice),
             "config_rule_name": collected.config_rule_names.get(entry.name),
+            "severity": guide.get(entry.name, {}).get("severity"),
+            "remediation": guide.get(entry.name, {}).get("remediation", "Not a rule of this pack."),
             "status": _status(rows), **_counts(rows), "note": note,
         })
     status_of = {rule["name"]: rule["status"] for rule in rules}
@@ -436,6 +488,8 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
             "pack_template_sha256": pack_template_sha256(),
             "period": period.as_json() if period else None, "frameworks": list(frameworks),
             "config_reported_score": collected.config_score,
+            **_scope(collected, results),
+            "notices": notices,
         },
         "summary": {
             "score": score(totals["compliant"], totals["non_compliant"]),
@@ -447,6 +501,40 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
         "results": results,
         "frameworks": framework_docs,
     }
+
+
+def _period_text(period: Period) -> str:
+    as_json = period.as_json()
+    return f"{as_json['start'] or ''}..{as_json['end'] or ''}"
+
+
+def _notices(collected: Collected, period: Period | None, results: list[dict[str, str]],
+             allow_empty: bool) -> list[str]:
+    """Sentences report.html and the summary show first: an empty period, code that is not the package."""
+    notices: list[str] = []
+    if period is not None and not results:
+        if not allow_empty:
+            held = f" ({len(collected.results)} results outside it)" if collected.results else ""
+            raise EvidenceError(f"--period {_period_text(period)}: no result of {collected.source_detail} was recorded "
+                                f"in the period{held}; give --allow-empty to write an empty bundle anyway.")
+        notices.append(f"EMPTY: no result was recorded in the period {_period_text(period)} (written with "
+                       "--allow-empty); this bundle evidences nothing for it.")
+    wrong = provenance.mismatches(collected.functions or [])
+    if wrong:
+        notices.append(f"CODE MISMATCH: {len(wrong)} deployed function(s) do not run the rule code package "
+                       f"(rule_code_sha256): {', '.join(wrong)}.")
+    return notices
+
+
+def _scope(collected: Collected, results: list[dict[str, str]]) -> dict[str, Any]:
+    """Who collected, the accounts and Regions in scope, and the deployed functions."""
+    accounts = sorted({m.group(2) for m in (_ARN_ACCOUNT.match(r["resource_id"]) for r in results) if m}
+                      | ({collected.account} if collected.account else set()))
+    regions = sorted({m.group(1) for m in (_ARN_ACCOUNT.match(r["resource_id"]) for r in results) if m and m.group(1)}
+                     | ({collected.region} if collected.region else set()))
+    return {"collected_by": collected.collected_by, "accounts": accounts, "regions": regions,
+            "deployed_functions": collected.functions, "deployed_functions_note": collected.functions_note,
+            "code_mismatches": provenance.mismatches(collected.functions or [])}
 
 
 def evidence_schema() -> dict[str, Any]:
@@ -477,16 +565,17 @@ def render_csv(evidence: dict[str, Any]) -> str:
                 rule = rules[mapped["rule"]]
                 practice = f"{rule['practice']}. {rule['practice_name']}" if rule["practice"] else ""
                 head = [framework["title"], control["id"], control["title"], control["status"], rule["name"],
-                        rule["kind"], practice, mapped["rationale"]]
+                        rule["kind"], rule["severity"] or "not rated", practice, mapped["rationale"]]
                 rows = by_rule.get(rule["name"], [])
                 if not rows:
-                    writer.writerow([csv_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], "", "", ""]])
+                    writer.writerow([csv_cell(v) for v in head + ["", "", "", "", "INSUFFICIENT_DATA", rule["note"],
+                                                               rule["remediation"], "", "", ""]])
                 for row in rows:
-                    writer.writerow([csv_cell(v) for v in head + [row["resource_type"], row["resource_id"],
-                                                               row["compliance"], row["annotation"],
-                                                               row["recorded_at"],
-                                                               row.get("account", collection["account"] or ""),
-                                                               row.get("region", collection["region"] or "")]])
+                    writer.writerow([csv_cell(v) for v in head + [
+                        row["resource_type"], row["resource_id"], row["resource_kind"],
+                        row["resource_name"] or row["resource_name_note"], row["compliance"], row["annotation"],
+                        row["remediation"], row["recorded_at"], row.get("account", collection["account"] or ""),
+                        row.get("region", collection["region"] or "")]])
     return buffer.getvalue()
 
 
@@ -498,8 +587,10 @@ def _manifest_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical({k: v for k, v in manifest.items() if k != "manifest_sha256"})).hexdigest()
 
 
-def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
-    """File name -> bytes for the whole bundle, manifest included."""
+def bundle_files(evidence: dict[str, Any], signer: Signer | None = None, pdf: bool = True) -> dict[str, bytes]:
+    """File name -> bytes for the whole bundle, manifest included (and its signature with ``signer``);
+    report.pdf too when ``pdf`` and Chromium prints it (the manifest's ``report_pdf`` says whether it
+    was printed, and if not why)."""
     from transcribe_guard.report import render_html
 
     validate_evidence(evidence)
@@ -509,6 +600,9 @@ def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
         "evidence.csv": render_csv(evidence).encode("utf-8-sig"),  # BOM: spreadsheets then read UTF-8
         "report.html": render_html(evidence).encode("utf-8"),
     }
+    printed, pdf_note = report_pdf.print_pdf(files["report.html"]) if pdf else (None, "not printed: not requested")
+    if printed is not None:
+        files[report_pdf.PDF_NAME] = printed
     collection = evidence["collection"]
     manifest: dict[str, Any] = {
         "manifest_version": 1,
@@ -517,23 +611,39 @@ def bundle_files(evidence: dict[str, Any]) -> dict[str, bytes]:
         "source": collection["source"], "pack_name": collection["pack_name"],
         "pack_version": collection["pack_version"], "rule_code_sha256": collection["rule_code_sha256"],
         "pack_template_sha256": collection["pack_template_sha256"], "period": collection["period"],
-        "frameworks": collection["frameworks"],
+        "frameworks": collection["frameworks"], "collected_by": collection["collected_by"],
+        "accounts": collection["accounts"], "regions": collection["regions"],
+        "deployed_functions": None if collection["deployed_functions"] is None else [
+            {k: f[k] for k in ("rule", "function_arn", "version", "code_sha256", "matches_package")}
+            for f in collection["deployed_functions"]],
+        "deployed_functions_note": collection["deployed_functions_note"],
+        "code_mismatches": collection["code_mismatches"],
+        "signature": signer.manifest_block() if signer else None, "report_pdf": pdf_note,
         "files": [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                   for name, data in files.items()],
     }
     manifest["manifest_sha256"] = _manifest_hash(manifest)
     files[MANIFEST] = _canonical(manifest)
+    if signer:
+        files[SIGNATURE_FILE] = signer.sign(files[MANIFEST])
     return files
 
 
+def _members(present: Sequence[str]) -> tuple[str, ...]:
+    """A bundle's files in their zip order: the fixed ones, report.pdf when printed, the manifest,
+    and its signature when signed."""
+    return (*BUNDLE_FILES, *[n for n in OPTIONAL_FILES if n in present], MANIFEST,
+            *((SIGNATURE_FILE,) if SIGNATURE_FILE in present else ()))
+
+
 def _write_zip(target: Any, folder: str, when: dt.datetime,
-               contents: Callable[[str], tuple[int, Iterable[bytes]]]) -> None:
+               contents: Callable[[str], tuple[int, Iterable[bytes]]], present: Sequence[str] = ()) -> None:
     """Deterministic: stored entries in a fixed order with fixed metadata, so verify can rebuild
     the archive from its contents and compare every byte. ``contents(name)`` gives a file's size
     and its bytes in chunks, so verify rebuilds without holding a file whole."""
     stamp = when.astimezone(dt.timezone.utc).timetuple()[:6]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name in (*BUNDLE_FILES, MANIFEST):
+        for name in _members(present):
             info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
             info.create_system = 3
             info.external_attr = 0o644 << 16
@@ -547,27 +657,32 @@ def _write_zip(target: Any, folder: str, when: dt.datetime,
 
 def _zip_bytes(folder: str, files: dict[str, bytes], when: dt.datetime) -> bytes:
     buffer = io.BytesIO()
-    _write_zip(buffer, folder, when, lambda name: (len(files[name]), [files[name]]))
+    _write_zip(buffer, folder, when, lambda name: (len(files[name]), [files[name]]), list(files))
     return buffer.getvalue()
 
 
-def write_bundle(evidence: dict[str, Any], destination: Path, as_zip: bool = False) -> tuple[Path, str]:
+class Written(tuple):  # type: ignore[type-arg]
+    """(path, SHA-256 of manifest.json), and ``pdf_note``: whether report.pdf was printed, or why not."""
+    pdf_note: str
+
+
+def write_bundle(evidence: dict[str, Any], destination: Path, as_zip: bool = False,
+                 signer: Signer | None = None, pdf: bool = True) -> Written:
     """Write the bundle; returns its path and the SHA-256 of manifest.json (to record elsewhere)."""
-    files = bundle_files(evidence)
-    manifest_sha = hashlib.sha256(files[MANIFEST]).hexdigest()
+    path = destination if not as_zip or destination.suffix == ".zip" else destination.with_name(destination.name + ".zip")
+    if path.exists() and (as_zip or not path.is_dir() or any(path.iterdir())):
+        raise EvidenceError(f"--output {path}: exists; evidence is never overwritten, choose another path.")
+    files = bundle_files(evidence, signer, pdf)
+    written = Written((path, hashlib.sha256(files[MANIFEST]).hexdigest()))
+    written.pdf_note = json.loads(files[MANIFEST])["report_pdf"]
     if as_zip:
-        path = destination if destination.suffix == ".zip" else destination.with_name(destination.name + ".zip")
-        if path.exists():
-            raise EvidenceError(f"--output {path}: exists; evidence is never overwritten, choose another path.")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_zip_bytes(path.stem, files, _as_datetime(evidence["collection"]["collected_at"])))
-        return path, manifest_sha
-    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        raise EvidenceError(f"--output {destination}: exists; evidence is never overwritten, choose another path.")
-    destination.mkdir(parents=True, exist_ok=True)
+        return written
+    path.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (destination / name).write_bytes(data)
-    return destination, manifest_sha
+        (path / name).write_bytes(data)
+    return written
 
 
 # --- verify ------------------------------------------------------------------------------------
@@ -595,8 +710,10 @@ _READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, Val
 
 @dataclass
 class Verification:
-    ok: bool
+    ok: bool  # every file matches the manifest (and the signature, when an anchor checked it)
     lines: list[str]
+    authenticated: bool = False  # a trust anchor (--public-key, --kms-key) checked a valid signature
+    signed: bool = False  # the bundle holds a signature (checked or not)
 
 
 class _Rejected(Exception):
@@ -755,7 +872,7 @@ class _Bundle:
             comparison = _Comparison(original)
             try:
                 _write_zip(comparison, self.folder, _as_datetime(manifest["collected_at"]),
-                           lambda name: (sizes[name], self.chunks(name)))
+                           lambda name: (sizes[name], self.chunks(name)), list(sizes))
             except (KeyError, TypeError, ValueError, OverflowError, _Rejected, *_READ_ERRORS):
                 return ["CHANGED the zip archive (it does not hold exactly the bundle's files)"]
             if not comparison.matches():
@@ -814,23 +931,24 @@ def _sha256(stream: IO[bytes], limit: int) -> tuple[str, int]:
     return digest.hexdigest(), total
 
 
-def _read_manifest(bundle: _Bundle) -> tuple[bytes | None, str | None]:
-    """(the manifest's bytes, or None and the line that says why not)."""
-    if MANIFEST in bundle.rejected:
-        return None, f"CHANGED {MANIFEST} ({bundle.rejected[MANIFEST]})"
-    if MANIFEST not in bundle.readable:
-        return None, f"MISSING {MANIFEST}"
+def _read_manifest(bundle: _Bundle, name: str = MANIFEST, limit: int = MAX_MANIFEST_BYTES,
+                   what: str = "a manifest") -> tuple[bytes | None, str | None]:
+    """(the manifest's (or signature file's) bytes, or None and the line that says why not)."""
+    if name in bundle.rejected:
+        return None, f"CHANGED {name} ({bundle.rejected[name]})"
+    if name not in bundle.readable:
+        return None, f"MISSING {name}"
     try:
-        with bundle.open(MANIFEST) as (size, stream):
-            if size > MAX_MANIFEST_BYTES:
-                return None, f"CHANGED {MANIFEST} ({size:,} bytes; a manifest is at most {MAX_MANIFEST_BYTES:,})"
-            data = stream.read(MAX_MANIFEST_BYTES + 1)
+        with bundle.open(name) as (size, stream):
+            if size > limit:
+                return None, f"CHANGED {name} ({size:,} bytes; {what} is at most {limit:,})"
+            data = stream.read(limit + 1)
     except _Rejected as error:
-        return None, f"CHANGED {MANIFEST} ({error})"
+        return None, f"CHANGED {name} ({error})"
     except _READ_ERRORS as error:
-        return None, f"CHANGED {MANIFEST} (unreadable: {error})"
-    if len(data) > MAX_MANIFEST_BYTES:
-        return None, f"CHANGED {MANIFEST} (larger than its zip entry says)"
+        return None, f"CHANGED {name} (unreadable: {error})"
+    if len(data) > limit:
+        return None, f"CHANGED {name} (larger than its zip entry says)"
     return data, None
 
 
@@ -861,22 +979,23 @@ def _failed(lines: list[str]) -> bool:
     return any(line.startswith(("CHANGED", "MISSING", "UNEXPECTED")) for line in lines)
 
 
-def verify_bundle(path: Path, manifest_sha256: str | None = None) -> Verification:
-    """Check a bundle (folder or zip) against its manifest; any changed, missing or extra byte fails."""
+def verify_bundle(path: Path, manifest_sha256: str | None = None, anchor: TrustAnchor | None = None) -> Verification:
+    """Check a bundle (folder or zip) against its manifest; any changed, missing or extra byte fails.
+    With ``anchor`` its signature is checked too, and an unsigned bundle fails."""
     if not path.exists():
         raise EvidenceError(f"{path}: no such evidence folder or zip.")
     bundle = _Bundle(path)
     try:
-        return _verify(bundle, manifest_sha256)
+        return _verify(bundle, manifest_sha256, anchor)
     finally:
         bundle.close()
 
 
-def _verify(bundle: _Bundle, manifest_sha256: str | None) -> Verification:
+def _verify(bundle: _Bundle, manifest_sha256: str | None, anchor: TrustAnchor | None = None) -> Verification:
     lines: list[str] = []
     raw_manifest, problem = _read_manifest(bundle)
     if raw_manifest is None:
-        return Verification(False, [problem or f"MISSING {MANIFEST}"] + _unexpected(bundle, set(BUNDLE_FILES)))
+        return Verification(False, [problem or f"MISSING {MANIFEST}"] + _unexpected(bundle, {*BUNDLE_FILES, *OPTIONAL_FILES}))
     if manifest_sha256 is not None and hashlib.sha256(raw_manifest).hexdigest() != manifest_sha256.lower():
         lines.append(f"CHANGED {MANIFEST} (its SHA-256 is not the one recorded at collection)")
     try:
@@ -893,20 +1012,36 @@ def _verify(bundle: _Bundle, manifest_sha256: str | None) -> Verification:
             listed[item["name"]] = item
     lines += [_check_member(bundle, name, item) for name, item in listed.items()]
     lines += _unexpected(bundle, set(listed))
-    if set(listed) != set(BUNDLE_FILES):
-        lines.append(f"CHANGED {MANIFEST} (it does not list exactly {', '.join(BUNDLE_FILES)})")
+    if set(listed) - set(OPTIONAL_FILES) != set(BUNDLE_FILES):
+        lines.append(f"CHANGED {MANIFEST} (it does not list exactly {', '.join(BUNDLE_FILES)}, and "
+                     f"{report_pdf.PDF_NAME} when printed)")
+    if (report_pdf.PDF_NAME in listed) != str(manifest.get("report_pdf", "")).startswith("printed"):
+        lines.append(f"CHANGED {MANIFEST} (its report_pdf does not match whether it lists {report_pdf.PDF_NAME})")
+    signature_file: bytes | None = None
+    if SIGNATURE_FILE in bundle.readable or SIGNATURE_FILE in bundle.rejected:
+        signature_file, problem = _read_manifest(bundle, SIGNATURE_FILE, MAX_SIGNATURE_FILE_BYTES, "a signature file")
+        if signature_file is None:
+            lines.append(problem or f"CHANGED {SIGNATURE_FILE}")
+    signed = signature_file is not None
+    authenticated = False
+    if not _failed(lines):  # a signature over a manifest that does not match its files proves nothing
+        signature_lines, authenticated = check_signature(manifest, raw_manifest, signature_file, anchor)
+        lines += signature_lines
     if not _failed(lines):
         sizes = {name: item["bytes"] for name, item in listed.items()}
         sizes[MANIFEST] = len(raw_manifest)
+        if signature_file is not None:
+            sizes[SIGNATURE_FILE] = len(signature_file)
         lines += bundle.container(manifest, sizes)
-    return Verification(not _failed(lines), lines)
+    ok = not _failed(lines)
+    return Verification(ok, lines, ok and authenticated, signed)
 
 
 def _unexpected(bundle: _Bundle, listed: set[str]) -> list[str]:
     """Lines for what the bundle holds beyond its manifest and the files it lists."""
-    lines = [f"UNEXPECTED {name}" for name in sorted(set(bundle.readable) - listed - {MANIFEST})]
+    lines = [f"UNEXPECTED {name}" for name in sorted(set(bundle.readable) - listed - {MANIFEST, SIGNATURE_FILE})]
     lines += [f"UNEXPECTED {name} ({why})" for name, why in sorted(bundle.rejected.items())
-              if name not in listed and name != MANIFEST]
+              if name not in listed and name not in (MANIFEST, SIGNATURE_FILE)]
     if bundle.uncounted:
         lines.append(f"UNEXPECTED {bundle.uncounted:,} more entries")
     return lines

@@ -516,7 +516,8 @@ PAGES_WITH_SECTIONS = (Path("README.md"), Path("docs") / "development.md")
 def generated_files(root: Path) -> dict[Path, str]:
     from transcribe_guard.compliance import MAPPINGS_BEGIN, MAPPINGS_END, reference_markdown
     from transcribe_guard.monitoring import monitoring_template
-    from transcribe_guard.templates import aggregator_template, functions_template, member_role_template
+    from transcribe_guard.templates import (aggregator_template, functions_template, member_role_template,
+                                            signing_key_template)
 
     files = {
         root / "conformance-pack.yaml": conformance_pack_yaml(),
@@ -524,6 +525,7 @@ def generated_files(root: Path) -> dict[Path, str]:
         root / "transcribe_guard" / "templates" / "member-role.yaml": _template_yaml(member_role_template()),
         root / "transcribe_guard" / "templates" / "monitoring.yaml": _template_yaml(monitoring_template()),
         root / "transcribe_guard" / "templates" / "aggregator.yaml": _template_yaml(aggregator_template()),
+        root / "transcribe_guard" / "templates" / "signing-key.yaml": _template_yaml(signing_key_template()),
     }
     for meta in _metadata():
         files[root / "rdk_config" / meta["name"] / "parameters.json"] = (

@@ -155,21 +155,38 @@ def _pair_score(view: AggregateView, pair: tuple[str, str]) -> str:
 
 # --- evidence ----------------------------------------------------------------------------------
 
-def render_evidence_summary(path: Path, summary: dict[str, Any], frameworks: Sequence[str], manifest_sha: str) -> str:
-    """What a written bundle holds, and the command that checks it later."""
+def render_evidence_summary(path: Path, summary: dict[str, Any], frameworks: Sequence[str], manifest_sha: str,
+                            notices: Sequence[str] = (), signer: Any = None, pdf_note: str | None = None) -> str:
+    """What a written bundle holds (report.pdf: printed, or why not), and the command that checks it
+    later. Notices (an empty period, code that is not the package) come first."""
     score = "n/a" if summary["score"] is None else f"{summary['score']:.2f}%"
     shown = visible(path)
-    return (f"Evidence bundle {shown}\n"
+    signed = (f"  signed with {visible(signer.key_arn)} ({signer.algorithm}, public key sha256 "
+              f"{signer.public_key_sha256}): check it with `transcribe-guard evidence verify {shown} --public-key FILE` "
+              f"or `--kms-key {visible(signer.key_arn)}`\n" if signer else
+              "  not signed (--sign-key): verify can check its integrity, not who made it\n")
+    return ("".join(f"{visible(notice)}\n" for notice in notices)
+            + f"Evidence bundle {shown}\n"
             f"  {summary['evaluations']} results ({summary['non_compliant']} non-compliant, {summary['compliant']} "
             f"compliant, {summary['not_applicable']} not applicable), compliance score {score}\n"
             f"  frameworks: {', '.join(frameworks)}\n"
+            + (f"  report.pdf: {visible(pdf_note)}\n" if pdf_note else "") +
             f"  manifest.json sha256 {manifest_sha} (record it to check the bundle later with "
-            f"`transcribe-guard evidence verify {shown} --manifest-sha256 {manifest_sha}`)\n")
+            f"`transcribe-guard evidence verify {shown} --manifest-sha256 {manifest_sha}`)\n" + signed)
 
 
 def render_verification(bundle: str, result: Verification) -> str:
     """The verification's lines name the bundle's members, which whoever made the
-    bundle chose: escaped."""
-    return ("".join(visible(line) + "\n" for line in result.lines)
-            + (f"Verified: {visible(bundle)} is unchanged.\n" if result.ok else
-               f"FAILED: {visible(bundle)} differs from its manifest.\n"))
+    bundle chose: escaped. Three outcomes, three different last lines: only a signature checked
+    against a trust anchor prints "Verified"."""
+    shown = visible(bundle)
+    if not result.ok:
+        last = f"FAILED: {shown} differs from its manifest or its signature.\n"
+    elif result.authenticated:
+        last = f"Verified: {shown} is unchanged and signed by the trusted key.\n"
+    else:
+        last = (f"INTEGRITY ONLY: {shown} matches its own manifest, but its origin is NOT authenticated"
+                f"{' (its signature was not checked)' if result.signed else ' (it is not signed)'}: whoever changed "
+                "it could have rewritten the manifest too. Check a signed bundle with --public-key FILE or "
+                "--kms-key KMS_KEY.\n")
+    return "".join(visible(line) + "\n" for line in result.lines) + last

@@ -30,6 +30,12 @@ COLORS = {"COMPLIANT": "#1a7f37", "NON_COMPLIANT": "#cf222e", "NOT_APPLICABLE": 
 LABELS = {"COMPLIANT": "Compliant", "NON_COMPLIANT": "Non-compliant", "NOT_APPLICABLE": "Not applicable",
           "INSUFFICIENT_DATA": "Insufficient data"}
 SORT_RANK = {"NON_COMPLIANT": "0", "COMPLIANT": "1", "NOT_APPLICABLE": "2"}
+SEVERITY_RANK = {"critical": "0", "high": "1", "medium": "2", "low": "3", None: "4"}
+
+
+def severity_label(severity: str | None) -> str:
+    """A rule's severity as the report shows it; AWS managed rules and process checks have none."""
+    return severity.capitalize() if severity else "Not rated"
 
 TEMPLATES = "report_templates"  # package data (setup.cfg); transcribe_guard/templates/ holds CloudFormation
 
@@ -45,7 +51,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("transcribe_guard", TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, finalize=_shown, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.globals.update(colors=COLORS, labels=LABELS, sort_rank=SORT_RANK)
+    env.globals.update(colors=COLORS, labels=LABELS, sort_rank=SORT_RANK, severity_rank=SEVERITY_RANK,
+                       severity_label=severity_label)
     return env
 
 
@@ -80,6 +87,22 @@ def bar_chart(chart_id: str, rows: list[tuple[str, str, int, int]], label_width:
             "label_width": label_width, "bar_width": bar_width, "bars": bars}
 
 
+def _provenance_meta(collection: dict[str, Any]) -> list[tuple[str, str]]:
+    """Who collected, the scope, and which code the deployed functions run (evidence_provenance)."""
+    functions = collection["deployed_functions"]
+    if functions is None:
+        ran = collection["deployed_functions_note"]
+    else:
+        wrong = collection["code_mismatches"]
+        ran = (f"{len(functions)} functions; " + (f"CODE MISMATCH in {len(wrong)}: {', '.join(wrong)}" if wrong else
+                                                   "every one runs the rule code package (CodeSha256 = rule code SHA-256)")
+               + "; " + ", ".join(f"{f['rule']} {f['version'] or '?'} {f['code_sha256'] or 'unreadable'}"
+                                  for f in functions))
+    return [("Collected by", collection["collected_by"] or "not recorded (a saved scan)"),
+            ("Accounts in scope", ", ".join(collection["accounts"]) or "unknown"),
+            ("Regions in scope", ", ".join(collection["regions"]) or "unknown"), ("Deployed functions", ran)]
+
+
 def render_html(evidence: dict[str, Any]) -> str:
     collection, summary, rules = evidence["collection"], evidence["summary"], evidence["rules"]
     period = collection["period"]
@@ -91,7 +114,7 @@ def render_html(evidence: dict[str, Any]) -> str:
             ("Pack version", collection["pack_version"]), ("Rule code SHA-256", collection["rule_code_sha256"]),
             ("Pack template SHA-256", collection["pack_template_sha256"]),
             ("Score reported by AWS Config", collection["config_reported_score"] or "n/a"),
-            ("Frameworks", ", ".join(collection["frameworks"]))]
+            ("Frameworks", ", ".join(collection["frameworks"])), *_provenance_meta(collection)]
     env = environment()
     return env.get_template("report.html").render(
         evidence=evidence,

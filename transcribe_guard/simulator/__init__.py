@@ -60,6 +60,10 @@ def install() -> None:
     from transcribe_guard.simulator import clock, cloudtrail_events
     clock.install()  # the simulated clock goes back to real time when moto resets
     cloudtrail_events.install()  # CloudTrail LookupEvents over recorded Transcribe write calls
+    from transcribe_guard.simulator import service_quotas
+    service_quotas.install()  # ListServiceQuotas for Transcribe; raised quotas the simulated Transcribe enforces
+    from transcribe_guard.simulator import security_hub
+    security_hub.install()  # BatchImportFindings checks and updates by Id, GetFindings filters
     # Transcribe TPS quotas and latency (throughput.py) and bulk seeding (bulk.py) need no
     # installing: the simulated Transcribe's handlers call throughput.admit on every request.
     _installed = True

@@ -1,4 +1,4 @@
-"""AWS managed KMS keys in simulated KMS.
+"""AWS managed KMS keys, and asymmetric signing as AWS does it, in simulated KMS.
 
 moto creates the key behind a reserved alias (``alias/aws/s3``, ``alias/aws/ebs``, ...) on first
 use, as AWS does, but reports it with KeyManager CUSTOMER. In AWS these keys are AWS managed
@@ -8,9 +8,18 @@ that field, so the simulator reports it as AWS does.
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
+from moto.core.exceptions import JsonRESTError
+from moto.kms.exceptions import ValidationException
 from moto.kms.models import KmsBackend
+from moto.kms.responses import KmsResponse
 
 _original_generate_default_keys = KmsBackend._generate_default_keys
 
@@ -25,5 +34,97 @@ def _generate_default_keys(self: KmsBackend, alias_name: str) -> Any:
     return key_id
 
 
+
+
+# --- asymmetric signing as AWS does it ------------------------------------------------------------
+#
+# moto 5.2.5 signs and verifies with asymmetric keys, but (1) ignores MessageType: a DIGEST is
+# hashed again as if it were the message, so a signature over a digest never verifies against the
+# message, where KMS treats "a message and its hash digest" as the same message (Sign and Verify,
+# MessageType, botocore's kms model and
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_Verify.html); (2) answers an invalid
+# signature with SignatureValid false, where Verify "fails with a KMSInvalidSignatureException"
+# (same page); (3) returns the key id as GetPublicKey's KeyId, which is the key ARN in AWS
+# (GetPublicKeyResponse.KeyId, botocore's kms model).
+
+_DIGESTS = {"SHA_256": hashes.SHA256, "SHA_384": hashes.SHA384, "SHA_512": hashes.SHA512}
+
+
+def _hash_of(algorithm: str) -> hashes.HashAlgorithm:
+    for suffix, digest in _DIGESTS.items():
+        if algorithm.endswith(suffix):
+            return digest()
+    raise ValidationException(f"MessageType DIGEST is not supported with {algorithm} in the simulator.")
+
+
+def _digest_scheme(algorithm: str) -> tuple[Any, ...]:
+    """(padding or signature algorithm, ...) for signing a precomputed digest."""
+    digest = _hash_of(algorithm)
+    prehashed = asym_utils.Prehashed(digest)
+    if algorithm.startswith("ECDSA_"):
+        return (ec.ECDSA(prehashed),)
+    if algorithm.startswith("RSASSA_PSS_"):
+        return (padding.PSS(mgf=padding.MGF1(digest), salt_length=padding.PSS.DIGEST_LENGTH), prehashed)
+    return (padding.PKCS1v15(), prehashed)
+
+
+def _signing_key(response: KmsResponse, key_id: str, algorithm: str, digest: bytes) -> Any:
+    key = response.kms_backend.describe_key(key_id)
+    if key.key_usage != "SIGN_VERIFY":
+        raise ValidationException(f"{key.arn} key usage is {key.key_usage} which is not valid for signing.")
+    if algorithm not in key.signing_algorithms:
+        raise ValidationException(f"SigningAlgorithm {algorithm} is not valid for {key.arn}: "
+                                  f"{key.signing_algorithms}")
+    if len(digest) != _hash_of(algorithm).digest_size:
+        raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
+    return key
+
+
+_original_sign = KmsResponse.sign
+_original_verify = KmsResponse.verify
+_original_get_public_key = KmsResponse.get_public_key
+
+
+def _sign(self: KmsResponse) -> str:
+    if self._get_param("MessageType") != "DIGEST":
+        return _original_sign(self)
+    algorithm = self._get_param("SigningAlgorithm")
+    digest = self._get_param("Message")  # moto's _get_param decodes the Message blob
+    key = _signing_key(self, self._get_param("KeyId"), algorithm, digest)
+    signature = key.private_key.private_key.sign(digest, *_digest_scheme(algorithm))
+    return json.dumps({"KeyId": key.arn, "Signature": base64.b64encode(signature).decode("ascii"),
+                       "SigningAlgorithm": algorithm})
+
+
+def _verify(self: KmsResponse) -> str:
+    algorithm = self._get_param("SigningAlgorithm")
+    if self._get_param("MessageType") == "DIGEST":
+        digest = self._get_param("Message")
+        key = _signing_key(self, self._get_param("KeyId"), algorithm, digest)
+        try:
+            key.private_key.private_key.public_key().verify(
+                base64.b64decode(self._get_param("Signature")), digest, *_digest_scheme(algorithm))
+            valid, arn = True, key.arn
+        except InvalidSignature:
+            valid, arn = False, key.arn
+    else:
+        answer = json.loads(_original_verify(self))
+        valid, arn = answer["SignatureValid"], answer["KeyId"]
+    if not valid:
+        raise JsonRESTError("KMSInvalidSignatureException", "")
+    return json.dumps({"KeyId": arn, "SignatureValid": True, "SigningAlgorithm": algorithm})
+
+
+def _get_public_key(self: KmsResponse) -> str:
+    answer = json.loads(_original_get_public_key(self))
+    key = self.kms_backend.describe_key(self._get_param("KeyId"))
+    answer["KeyId"] = key.arn
+    answer["KeySpec"] = key.key_spec
+    return json.dumps(answer)
+
+
 def install() -> None:
     KmsBackend._generate_default_keys = _generate_default_keys  # type: ignore[method-assign]
+    KmsResponse.sign = _sign  # type: ignore[method-assign]
+    KmsResponse.verify = _verify  # type: ignore[method-assign]
+    KmsResponse.get_public_key = _get_public_key  # type: ignore[method-assign]

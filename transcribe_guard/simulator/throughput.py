@@ -79,6 +79,10 @@ _in_flight = 0
 _peak_in_flight = 0
 _default_latency = 0.0
 _buckets: dict[tuple[str, str, str], _Bucket] = {}
+_scale = 1.0
+# Quotas raised in one account and Region (simulator.service_quotas.raise_quota), unscaled; they
+# replace the configured quota of that operation there, and only when quotas are on.
+_applied: dict[tuple[str, str, str], float] = {}
 _stats: dict[str, dict[str, int]] = {}
 _monotonic: Callable[[], float] = time.monotonic  # tests may substitute a fake time source
 _sleep: Callable[[float], None] = time.sleep
@@ -89,7 +93,7 @@ def configure(quotas: str | Mapping[str, float] | None = None, scale: float = 1.
     """Set the quotas ("documented", {operation: tps}, or None for none), a factor applied to
     every quota, and the latency (milliseconds, for all operations or per operation). Replaces
     any earlier configuration and empties the buckets' history (statistics are kept)."""
-    global _default_latency
+    global _default_latency, _scale
     if quotas == "documented":
         base: Mapping[str, float] = DOCUMENTED_QUOTAS
     elif quotas is None:
@@ -104,6 +108,7 @@ def configure(quotas: str | Mapping[str, float] | None = None, scale: float = 1.
         if tps <= 0:
             raise ValueError(f"quota for {operation} must be positive")
     with _lock:
+        _scale = float(scale)
         _quotas.clear()
         _quotas.update({operation: float(tps) * scale for operation, tps in base.items()})
         _latency.clear()
@@ -124,7 +129,26 @@ def reset() -> None:
         _default_latency = 0.0
         _buckets.clear()
         _stats.clear()
+        _applied.clear()
         _peak_in_flight = 0
+
+
+def set_applied(account: str, region: str, operation: str, tps: float) -> None:
+    """An applied (raised) quota for one operation in one account and Region."""
+    with _lock:
+        _applied[(account, region, operation)] = float(tps)
+        _buckets.pop((account, region, operation), None)
+
+
+def applied(account: str, region: str) -> dict[str, float]:
+    """operation -> applied quota (unscaled) in one account and Region."""
+    with _lock:
+        return {op: tps for (a, r, op), tps in _applied.items() if (a, r) == (account, region)}
+
+
+def clear_applied() -> None:
+    with _lock:
+        _applied.clear()
 
 
 def quotas() -> dict[str, float]:
@@ -167,6 +191,8 @@ def admit(account: str, region: str, operation: str) -> bool:
             return True
         now = _monotonic()
         key = (account, region, operation)
+        if key in _applied:
+            rate = _applied[key] * _scale
         bucket = _buckets.get(key)
         if bucket is None:
             bucket = _buckets[key] = _Bucket(rate, rate, now)
