@@ -19,6 +19,8 @@ $(STAMP): setup.cfg pyproject.toml
 # Exit status 3 means "findings reported", which is the demo's point, not a failure.
 demo: $(STAMP)
 	$(BIN)/transcribe-guard scan --demo; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ]
+	$(BIN)/transcribe-guard scan --demo --organization --rule transcribe-job-pii-redaction \
+		--rule transcribe-iam-user-no-access; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ]
 	$(BIN)/transcribe-guard deploy --demo
 
 test: $(STAMP) lint

@@ -16,7 +16,7 @@ from transcribe_guard.bench.__main__ import SECTIONS, Settings, main, render, ru
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     settings = Settings(jobs=200, throughput_jobs=30, latency_ms=5, deadline_jobs=400, deadline_ms=800,
-                        memory_jobs=300, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
+                        memory_jobs=300, organization_accounts=2, organization_regions=1, organization_jobs=20, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
                                                                      reconciliation_days=2, tag_changes_per_day=2,
                                                                      deletions_per_day=2))
     return run(settings)
@@ -46,6 +46,15 @@ def test_ours_never_costs_more_than_naive(report: dict[str, Any]) -> None:
         if rule["answered_by_list_summaries"]:
             assert "GetTranscriptionJob" not in ours["transcribe_calls"], key
         assert naive["transcribe_calls"]["GetTranscriptionJob"] == naive["transcribe_calls"]["ListTagsForResource"] == 200
+
+
+def test_organization_scan_concurrent_equals_one_pair_at_a_time(report: dict[str, Any]) -> None:
+    org = report["organization"]
+    assert org["pairs"] == 2 and org["same_results"]
+    for run_ in org["runs"].values():
+        assert run_["evaluations"] == 2 * 20 and run_["could_not_evaluate"] == 0
+    assert org["runs"]["concurrent"]["workers"] == 2 and org["runs"]["one_pair_at_a_time"]["workers"] == 1
+    assert any(t["name"].startswith("organization scan, 2 pairs") for t in report["targets"])
 
 
 def test_throughput_run_has_no_failures(report: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ import re
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 import botocore.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
@@ -97,6 +97,15 @@ class RunContext:
 # One inventory per client factory: a scan passes the same factory to every rule, so all rules
 # share what was listed and read; each Lambda invocation has its own factory and inventory.
 _INVENTORIES: "weakref.WeakKeyDictionary[Any, TranscribeInventory]" = weakref.WeakKeyDictionary()
+# A local scan's progress display (transcribe_guard/scan.py): called with the rule's name once per
+# evaluation as the rule yields it, keyed on the client factory like the inventories. The Lambda
+# functions never set one.
+_OBSERVERS: "weakref.WeakKeyDictionary[Any, Callable[[str], None]]" = weakref.WeakKeyDictionary()
+
+
+def observe_evaluations(client_factory: Any, observer: Callable[[str], None]) -> None:
+    """Call ``observer(rule_name)`` for each evaluation the rules yield through ``client_factory``."""
+    _OBSERVERS[fail_closed(client_factory)] = observer
 
 
 def account_id_of(event: Mapping[str, Any], client_factory: Any) -> str:
@@ -362,8 +371,12 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
         )
         evaluations: list[Evaluation] = []
         complete = True
+        observer = _OBSERVERS.get(client_factory)
         try:
-            evaluations.extend(self.evaluate(ctx, valid_rule_parameters))
+            for evaluation in self.evaluate(ctx, valid_rule_parameters):
+                evaluations.append(evaluation)
+                if observer is not None:
+                    observer(self.name())
         except ListingError as error:
             # Without the list we cannot say which resources exist: report the account as not
             # evaluated and keep earlier results (rdklib would otherwise mark them NOT_APPLICABLE).

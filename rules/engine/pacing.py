@@ -88,18 +88,20 @@ class RateLimiter:
             self._sleep(wait)  # outside the lock: other operations keep flowing
 
 
-_SHARED: dict[float, RateLimiter] = {}
+_SHARED: dict[tuple[str, str, float], RateLimiter] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_limiter() -> RateLimiter:
-    """The process's limiter: every rule run in one process (a scan, a warm Lambda container)
-    draws on the same account quota, so they share the buckets."""
-    scale = quota_scale()
+def shared_limiter(account_id: str = "", region: str = "") -> RateLimiter:
+    """The process's limiter for one account and Region: every rule run in one process (a scan,
+    a warm Lambda container) against that account and Region draws on the same quota, so they
+    share the buckets. The quotas are per account and Region, so a scan of several accounts and
+    Regions at once gives each pair its own limiter: two pairs never share (or slow) one."""
+    key = (account_id, region, quota_scale())
     with _SHARED_LOCK:
-        if scale not in _SHARED:
-            _SHARED[scale] = RateLimiter()
-        return _SHARED[scale]
+        if key not in _SHARED:
+            _SHARED[key] = RateLimiter()
+        return _SHARED[key]
 
 
 def ordered_map(function: Callable[[T], R], items: Iterable[T], workers: int = MAX_CONCURRENT_READS,

@@ -204,13 +204,16 @@ class TranscribeInventory:
 
     def __init__(self, client: Any, account_id: str, partition: str = "aws", limiter: RateLimiter | None = None):
         self.client = client
-        self.limiter = limiter or shared_limiter()
         self.region: str = client.meta.region_name
+        self.limiter = limiter or shared_limiter(account_id, self.region)  # quotas are per account and Region
         self.account_id = account_id
         self.partition = partition
         self._listed: dict[str, list[Resource]] = {}
         self._details: dict[tuple[str, str], dict[str, Any] | ClientError] = {}
         self._tags: dict[str, dict[str, str] | ClientError] = {}
+        # Set to a dict by a local scan only (transcribe_guard/scan.py, for --mutelist tags): every
+        # resource's tags read this run, by ARN, kept even when a streaming run forgets the resource.
+        self.tags_seen: dict[str, dict[str, str]] | None = None
         self.calls: dict[str, int] = {}
         self._calls_lock = threading.Lock()  # reads run on a few threads (pacing.ordered_map)
 
@@ -308,7 +311,10 @@ class TranscribeInventory:
                     tag_list = self.detail(resource).get("Tags", [])
                 else:
                     tag_list = self._call("list_tags_for_resource", ResourceArn=resource.arn).get("Tags", [])
-                self._tags[resource.arn] = {t["Key"]: t.get("Value", "") for t in tag_list}
+                tags = {t["Key"]: t.get("Value", "") for t in tag_list}
+                self._tags[resource.arn] = tags
+                if self.tags_seen is not None:
+                    self.tags_seen[resource.arn] = dict(tags)
             except ClientError as error:
                 self._tags[resource.arn] = _as_gone(error)
         found = self._tags[resource.arn]

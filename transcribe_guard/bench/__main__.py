@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from transcribe_guard.bench import harness
 
-SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state")
+SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization")
 
 
 @dataclass
@@ -26,11 +26,16 @@ class Settings:
     memory_jobs: int = 100_000
     memory_rules: list[str] = field(default_factory=lambda: ["pii-redaction", "output-location-allowed"])
     steady: harness.SteadyConfig = field(default_factory=harness.SteadyConfig)
+    # Organization scan: accounts x Regions x jobs per pair, at the documented quotas with ``latency_ms``.
+    organization_accounts: int = 3
+    organization_regions: int = 3
+    organization_jobs: int = 2000
     sections: tuple[str, ...] = SECTIONS
 
 
 def quick_settings() -> Settings:
     return Settings(jobs=300, throughput_jobs=60, deadline_jobs=600, deadline_ms=1000, memory_jobs=2000,
+                    organization_jobs=100,
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
                                                 reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2))
 
@@ -57,6 +62,12 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
         if "steady_state" in settings.sections:
             progress(f"steady state: {settings.steady.jobs_per_day} jobs a day")
             report["steady_state"] = harness.steady_state(settings.steady, progress)
+        if "organization" in settings.sections:
+            progress(f"organization: {settings.organization_accounts} accounts x {settings.organization_regions} "
+                     f"Regions x {settings.organization_jobs} jobs at {settings.latency_ms} ms a call")
+            from transcribe_guard.bench import organization
+            report["organization"] = organization.run(settings.organization_accounts, settings.organization_regions,
+                                                      settings.organization_jobs, settings.latency_ms)
     report["targets"] = targets(report)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     return report
@@ -68,6 +79,8 @@ def _configuration(settings: Settings) -> dict[str, Any]:
         "deadline_jobs": settings.deadline_jobs, "deadline_ms": settings.deadline_ms,
         "memory_jobs": settings.memory_jobs, "memory_rules": settings.memory_rules,
         "steady_state": settings.steady.__dict__, "sections": list(settings.sections),
+        "organization": {"accounts": settings.organization_accounts, "regions": settings.organization_regions,
+                         "jobs_per_pair": settings.organization_jobs},
         "population": {"kind": "transcription-job", "mix": {name: share for name, share, _ in harness.MIX},
                        "ok": "COMPLETED, customer output bucket (SSE-KMS + policy), PII redacted, required tags",
                        "bad": "COMPLETED, service bucket, no redaction, a required tag missing",
@@ -104,6 +117,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     for key, run_ in (report.get("memory") or {}).get("runs", {}).items():
         peak = run_["after"]["vm_hwm_kb"]
         found.append(_target(f"memory, {key}: peak RSS MB", round(peak / 1024, 1) if peak else None, 200))
+    org = report.get("organization")
+    if org:
+        found.append(_target(f"organization scan, {org['pairs']} pairs: one pair at a time / concurrent (seconds)",
+                             org["speedup"], org["target_speedup"], at_most=False))
+        found.append(_target("organization scan: same results concurrent and one pair at a time (1 = yes)",
+                             int(org["same_results"]), 1, at_most=False))
     steady = report.get("steady_state")
     if steady:
         days = steady["configuration"]["measure_days"]
@@ -158,6 +177,15 @@ def render(report: dict[str, Any]) -> str:
         out.append("")
     if "steady_state" in report:
         out.extend(_render_steady(report["steady_state"]))
+    if "organization" in report:
+        o = report["organization"]
+        out.append(f"7. organization scan ({o['accounts']} accounts x {len(o['regions'])} Regions x {o['jobs_per_pair']} "
+                   f"jobs, {o['latency_ms']} ms a call, documented quotas per pair): speedup {o['speedup']}x")
+        for mode, r in o["runs"].items():
+            out.append(f"   {mode} (workers {r['workers']}): {r['seconds']} s, {r['evaluations']} evaluations, "
+                       f"{r['jobs_per_second']} jobs/s, {r['throttled']} throttled, {r['could_not_evaluate']} "
+                       f"'Could not evaluate', peak RSS {r['peak_rss_mb']} MB")
+        out.append("")
     out.append("targets")
     for t in report.get("targets", []):
         out.append(f"  {'met ' if t['met'] else 'MISS'}  {t['name']}: {t['value']} (target {t['target']})")
@@ -248,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline-jobs", type=int)
     parser.add_argument("--memory-jobs", type=int)
     parser.add_argument("--throughput-jobs", type=int)
+    parser.add_argument("--organization-jobs", type=int, help="jobs per account and Region in the organization section")
     parser.add_argument("--jobs-per-day", type=int)
     parser.add_argument("--warmup-days", type=int)
     parser.add_argument("--measure-days", type=int)
@@ -258,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                              "or daily (simulate every warm-up day: hours at 1,000 jobs a day)")
     args = parser.parse_args(argv)
     settings = quick_settings() if args.quick else Settings()
-    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs"):
+    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     for name in ("jobs_per_day", "warmup_days", "measure_days", "retention_days", "reconciliation_days", "warmup"):

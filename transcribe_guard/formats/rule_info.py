@@ -50,15 +50,16 @@ class RuleInfo:
 
 @lru_cache(maxsize=None)
 def rule_info(name: str) -> RuleInfo:
-    from rules.catalog.registry import RULES
+    from transcribe_guard.findings import PRACTICE_NAMES, rule_metadata
 
-    if name not in RULES:
-        raise FindingInputError(f"result names rule {name!r}, which is not in the registry.")
-    meta = RULES[name].METADATA
+    try:
+        meta = rule_metadata(name)
+    except KeyError:
+        raise FindingInputError(f"result names rule {name!r}, which is not in the registry.") from None
     controls = tuple((framework, control["id"]) for framework in compliance.FRAMEWORKS
                      for control in compliance.mapping(framework)["entries"].get(name, {}).get("controls", []))
     return RuleInfo(name=name, title=meta["title"], description=meta["description"], severity=meta["severity"],
-                    practice=meta["practice"], practice_name=compliance.PRACTICES[meta["practice"]],
+                    practice=meta["practice"], practice_name=PRACTICE_NAMES[meta["practice"]],
                     remediation=meta["remediation"], controls=controls)
 
 
