@@ -275,3 +275,4 @@ def test_the_simulated_aggregator_filters_and_groups_as_the_model_says(org: org_
     assert {g["GroupName"]: g["ComplianceSummary"]["NonCompliantConformancePackCount"]
             for g in by_region["AggregateConformancePackComplianceSummaries"]} == {r: len(org.accounts)
                                                                                  for r in org.regions}
+
