@@ -64,7 +64,8 @@ def test_functions_template_has_one_function_per_rule_with_least_privilege_role(
     assert statement["Action"] == evaluation_actions()
     declared = {a for cls in RULES.values() for a in cls.METADATA["iam_actions"]}
     assert set(statement["Action"]) == declared | {"config:PutEvaluations", "config:GetComplianceDetailsByConfigRule",
-                                                   "cloudtrail:LookupEvents"}  # incremental runs: tag/delete events
+                                                   "cloudtrail:LookupEvents",  # incremental runs: tag/delete events
+                                                   "servicequotas:ListServiceQuotas"}  # pacing: applied quotas
     assert not [a for a in statement["Action"] if "*" in a or a in ("s3:GetObject", "kms:Decrypt")]
     permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
     assert len(permissions) == len(RULES)

@@ -17,6 +17,9 @@ RDKLIB_ACTIONS = ("config:GetComplianceDetailsByConfigRule", "config:PutEvaluati
 # Incremental runs (rules/engine/incremental.py) follow tag changes and deletions in the evaluated
 # account's CloudTrail event history. LookupEvents has no resource-level permissions.
 INCREMENTAL_ACTIONS = ("cloudtrail:LookupEvents",)
+# Pacing reads the account's applied Transcribe rate quotas once per run that calls Transcribe
+# (rules/engine/service_quotas.py); without it the documented quotas apply.
+PACING_ACTIONS = ("servicequotas:ListServiceQuotas",)
 # ... and keep their checkpoint in the functions' own account, under this path only.
 CHECKPOINT_PATH = "transcribe-guard/checkpoints"
 # AWS Config invokes custom rule functions asynchronously
@@ -29,9 +32,9 @@ FAILED_INVOCATIONS_QUEUE = "transcribe-guard-failed-invocations"
 
 def evaluation_actions() -> list[str]:
     """Every action a rule run needs in the evaluated account: the union of the registry's
-    declared actions plus rdklib's and the incremental runs'."""
+    declared actions plus rdklib's, the incremental runs' and pacing's."""
     actions = {action for cls in RULES.values() for action in cls.METADATA["iam_actions"]}
-    return sorted(actions | set(RDKLIB_ACTIONS) | set(INCREMENTAL_ACTIONS))
+    return sorted(actions | set(RDKLIB_ACTIONS) | set(INCREMENTAL_ACTIONS) | set(PACING_ACTIONS))
 
 
 def checkpoint_statement() -> dict[str, Any]:
@@ -190,8 +193,8 @@ def functions_template() -> dict[str, Any]:
                                                    "stack attaches its own policy to that role."},
             "TranscribeQuotaScale": {"Type": "String", "Default": "1", "AllowedPattern": r"^[0-9]+(\.[0-9]+)?$",
                                      "Description": "Multiplies the Transcribe request rates the functions pace "
-                                                    "themselves to (the documented quotas); raise it with your "
-                                                    "Service Quotas increases."},
+                                                    "themselves to (the applied quotas Service Quotas reports, else "
+                                                    "the documented ones); below 1 leaves your pipeline more."},
         },
         "Conditions": {"SingleAccount": {"Fn::Equals": [{"Ref": "OrganizationId"}, ""]},
                        "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]},

@@ -242,8 +242,15 @@ def inventory_for(client_factory: Any, account_id: str) -> TranscribeInventory:
     inventory = _INVENTORIES.get(client_factory)
     if inventory is None or inventory.account_id != account_id:
         client = client_factory.build_client("transcribe")
+
+        def applied_quotas() -> dict[str, float]:
+            from rules.engine.pacing import DOCUMENTED_QUOTAS
+            from rules.engine.service_quotas import applied_rates
+            transcribe_operations = [op for op in DOCUMENTED_QUOTAS if op != "lookup_events"]  # CloudTrail's own
+            return applied_rates(client_factory.build_client("service-quotas"), transcribe_operations)
+
         # The client knows its partition; a new boto3 Session to look it up costs ~0.5 s a run.
-        inventory = TranscribeInventory(client, account_id, client.meta.partition)
+        inventory = TranscribeInventory(client, account_id, client.meta.partition, applied_quotas=applied_quotas)
         _INVENTORIES[client_factory] = inventory
     return inventory
 

@@ -13,7 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import botocore
 import botocore.session
@@ -202,10 +202,12 @@ def _as_gone(error: ClientError) -> ClientError:
 class TranscribeInventory:
     """Lists and reads Transcribe resources for one account and region, each at most once."""
 
-    def __init__(self, client: Any, account_id: str, partition: str = "aws", limiter: RateLimiter | None = None):
+    def __init__(self, client: Any, account_id: str, partition: str = "aws", limiter: RateLimiter | None = None,
+                 applied_quotas: Callable[[], Mapping[str, float]] | None = None):
         self.client = client
         self.region: str = client.meta.region_name
-        self.limiter = limiter or shared_limiter(account_id, self.region)  # quotas are per account and Region
+        self._limiter = limiter
+        self._applied_quotas = applied_quotas
         self.account_id = account_id
         self.partition = partition
         self._listed: dict[str, list[Resource]] = {}
@@ -216,6 +218,14 @@ class TranscribeInventory:
         self.tags_seen: dict[str, dict[str, str]] | None = None
         self.calls: dict[str, int] = {}
         self._calls_lock = threading.Lock()  # reads run on a few threads (pacing.ordered_map)
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The pair's shared limiter (quotas are per account and Region), made on the first call, so
+        that only a run that calls Transcribe asks Service Quotas for the applied quotas."""
+        if self._limiter is None:
+            self._limiter = shared_limiter(self.account_id, self.region, self._applied_quotas)
+        return self._limiter
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         with self._calls_lock:
