@@ -29,6 +29,7 @@ demo: $(RUNTIME)
 	$(BIN)/transcribe-guard scan --demo --organization --rule transcribe-job-pii-redaction \
 		--rule transcribe-iam-user-no-access; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ]
 	$(BIN)/transcribe-guard deploy --demo
+	$(BIN)/transcribe-guard deploy --demo --organization
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

@@ -279,29 +279,88 @@ def _pack_parameters(pairs: Sequence[str] | None) -> dict[str, str]:
     return parameters
 
 
+def _regions(args: argparse.Namespace, session: Any) -> list[str]:
+    """``--region R`` (repeatable) or ``--all-regions``; default: the SDK configuration's Region."""
+    from transcribe_guard import deploy
+
+    if args.all_regions and args.region:
+        raise UsageError("--region and --all-regions: give one or the other.")
+    if args.all_regions:
+        return deploy.enabled_regions(session)
+    known = set(session.get_available_regions("config")) | {session.region_name}
+    regions = list(dict.fromkeys(args.region or [])) or [session.region_name]
+    unknown = [r for r in regions if r not in known]
+    if unknown:
+        raise UsageError(f"--region {unknown[0]}: not a Region where AWS Config is offered (botocore's endpoint data).")
+    return regions
+
+
+def _session_in(region: str) -> Any:
+    import boto3
+    return boto3.session.Session(region_name=region)
+
+
 def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from transcribe_guard import deploy
 
     pack_parameters = _pack_parameters(args.pack_parameter)
+    progress = lambda m: err.write(m + "\n")  # noqa: E731
     try:
-        with _account(args.demo):
+        with _account(args.demo) as simulated:
             session = scan.aws_session()
-            done = deploy.deploy(session, {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters},
-                                 pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"))
-            out.write(render.render_deployment(done))
+            if args.organization:
+                regions = _regions(args, session) if args.region or args.all_regions or not args.demo else []
+                return _deploy_organization(args, simulated, regions, pack_parameters, out, err)
+            regions = _regions(args, session)
+            parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
+            deployments = deploy.deploy_regions(regions, parameters, pack_name=args.pack_name, progress=progress,
+                                                session_factory=_session_in)
+            for done in deployments:
+                out.write(render.render_deployment(done))
             if not (args.evaluate or args.demo):
                 out.write("AWS Config evaluates the rules on their schedule; `transcribe-guard compliance` shows results.\n")
                 return EXIT_OK
-            config = session.client("config")
-            err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules\n")
-            out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
-                      if args.demo else
-                      "Evaluation started; `transcribe-guard compliance` shows results when AWS Config has them.\n")
+            for done in deployments:
+                config = _session_in(done.region).client("config")
+                err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules "
+                          f"in {done.region}\n")
+                out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
+                          if args.demo else
+                          f"[{done.region}] Evaluation started; `transcribe-guard compliance` shows results when AWS "
+                          "Config has them.\n")
     except (BotoCoreError, ClientError, deploy.DeployError) as error:
         err.write(f"transcribe-guard: the deployment failed: {visible(error)}\n")
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _deploy_organization(args: argparse.Namespace, simulated: Any, regions: list[str],
+                         pack_parameters: dict[str, str], out: TextIO, err: TextIO) -> int:
+    """The documented organization path (org_deploy); with --demo, into the demo organization,
+    evaluated in every account and shown through the aggregator."""
+    from transcribe_guard import aggregate, deploy, org_deploy
+
+    member_role = True
+    if args.demo:
+        from transcribe_guard.simulator.demo_organization import seed_demo_organization
+        organization = seed_demo_organization(simulated.client)
+        regions = regions or list(organization.regions)
+        member_role = False  # the demo organization's accounts already lend the member role
+        err.write(f"demo organization: {len(organization.accounts)} accounts, Regions {', '.join(regions)}\n")
+    parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
+    done = org_deploy.deploy_organization(_session_in, regions, parameters, pack_name=args.pack_name,
+                                          progress=lambda m: err.write(m + "\n"), member_role=member_role)
+    out.write(render.render_organization_deployment(done))
+    if args.demo:
+        from transcribe_guard.simulator import organization_config
+        started = organization_config.evaluate_organization_pack(done.admin_account, regions, done.pack_name)
+        err.write(f"started evaluation of {started} rules in the organization's accounts\n")
+    if not args.demo:
+        return EXIT_OK
+    view = aggregate.read_view(_session_in(regions[0]).client("config"), done.aggregator, done.pack_name)
+    out.write("\n" + render.render_aggregate_view(view, "table"))
     return EXIT_OK
 
 
@@ -309,10 +368,15 @@ def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from transcribe_guard import deploy
+    from transcribe_guard import aggregate, deploy
 
     try:
-        compliance = deploy.pack_compliance(boto3.session.Session().client("config"), args.pack_name)
+        config = boto3.session.Session().client("config")
+        if args.aggregator:
+            view = aggregate.read_view(config, args.aggregator, args.pack_name)
+            out.write(render.render_aggregate_view(view, args.format))
+            return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in view.rules.values() or view.problems else EXIT_OK
+        compliance = deploy.pack_compliance(config, args.pack_name)
     except (BotoCoreError, ClientError) as error:
         err.write(f"transcribe-guard: could not read the pack's compliance: {visible(error)}\n")
         return EXIT_FAILED
@@ -543,6 +607,14 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--evaluate", action="store_true", help="start an evaluation of the pack's rules")
     deploy.add_argument("--demo", action="store_true",
                         help="deploy to the simulated demo account, evaluate, and show the pack's compliance")
+    deploy.add_argument("--region", action="append", metavar="REGION",
+                        help="Region to deploy to (repeatable; default: the SDK configuration's Region)")
+    deploy.add_argument("--all-regions", action="store_true",
+                        help="every Region where Transcribe is offered and the account has enabled")
+    deploy.add_argument("--organization", action="store_true",
+                        help="as the management or Config delegated administrator account: functions in each "
+                             "Region, the member role in every account (StackSet), an organization pack per Region "
+                             "and the organization aggregator")
     deploy.set_defaults(handler=cmd_deploy)
 
     guardrails = commands.add_parser(
@@ -558,6 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     compliance = commands.add_parser("compliance", help="show the deployed pack's compliance from AWS Config")
     compliance.add_argument("--pack-name", default="transcribe-guard")
+    compliance.add_argument("--aggregator", metavar="NAME",
+                            help="read the pack's results in every account and Region through this AWS Config "
+                                 "aggregator (e.g. transcribe-guard-organization)")
     compliance.add_argument("--format", choices=("table", "json"), default="table")
     compliance.set_defaults(handler=cmd_compliance)
 
@@ -602,9 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Collect results and write an evidence bundle (evidence.json, evidence.csv, report.html, "
                     "report.pdf when Chromium is installed, manifest.json); `evidence verify PATH` checks one; "
                     "`evidence audit-manager FRAMEWORK --output FILE` writes an AWS Audit Manager framework.")
-    evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|FILE",
+    evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|aggregator:NAME|FILE",
                           help="config: the deployed pack's results in AWS Config (default); scan: a fresh local "
-                               "scan; FILE: a saved `scan --format json`")
+                               "scan; aggregator:NAME: the pack's results in every account and Region of that AWS "
+                               "Config aggregator; FILE: a saved `scan --format json`")
     evidence.add_argument("--framework", action="append", metavar="hipaa|pci|soc2|nist",
                           help="framework to include (repeatable; default: all)")
     evidence.add_argument("--period", metavar="START..END",

@@ -62,12 +62,15 @@ RESULT_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 STATUS_ORDER = ("NON_COMPLIANT", "INSUFFICIENT_DATA", "COMPLIANT")
 CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Config Rule", "Rule Kind", "Severity",
                "Practice", "Mapping Rationale", "Resource Type", "Resource ID", "Resource Kind", "Resource Name",
-               "Compliance", "Annotation", "Remediation", "Result Recorded (UTC)")
+               "Compliance", "Annotation", "Remediation", "Result Recorded (UTC)", "Account", "Region")
 # IAM actions `evidence --from config` needs (asserted by a test that records every call): the
 # results, and the resource names beside them (resource_names.py).
 CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplianceDetailsByConfigRule",
                   "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity",
                   *provenance.PROVENANCE_ACTIONS, *resource_names.NAME_ACTIONS)
+AGGREGATOR_SOURCE = "aggregator:"
+# ConfigurationAggregatorName in botocore's config model: 1-256 characters of [\w\-].
+AGGREGATOR_NAME = re.compile(r"^[\w\-]{1,256}$", re.ASCII)
 
 
 class EvidenceError(UsageError, ValueError):
@@ -76,7 +79,7 @@ class EvidenceError(UsageError, ValueError):
 
 @dataclass
 class Collected:
-    source: str  # config | scan | file
+    source: str  # config | scan | file | aggregator
     source_detail: str
     account: str | None
     region: str | None
@@ -228,8 +231,45 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
     return collected
 
 
+def collect_from_aggregator(session: Any, aggregator: str, pack_name: str, now: dt.datetime,
+                            progress: ProgressFn | None = None) -> Collected:
+    """Every result of the pack in every account and Region of a Config aggregator
+    (aggregate.read_view: all pages, only the rules the pack created)."""
+    from transcribe_guard.aggregate import read_view
+
+    identity = session.client("sts").get_caller_identity()
+    if progress:
+        progress(0, 1, -1)
+    view = read_view(session.client("config"), aggregator, pack_name)
+    pairs = sorted(set(view.packs) | set(view.by_pair))
+    collected = Collected("aggregator", f"AWS Config aggregator {aggregator}, conformance pack {pack_name} in "
+                          f"{len(pairs)} account/Region pairs", identity["Account"], session.region_name, pack_name,
+                          collected_by=identity["Arn"], functions_note=provenance.NO_FUNCTIONS_AGGREGATOR)
+    collected.results = [{**row, "recorded_at": row["recorded_at"] or iso(now)} for row in view.results]
+    for names in view.rule_names.values():
+        for base in names:
+            collected.config_rule_names[base] = f"{base}-conformance-pack-<suffix> (per account and Region)"
+    for row in view.results:  # rules reported only as "Could not evaluate" still belong to the pack
+        collected.config_rule_names.setdefault(row["rule"], f"{row['rule']}-conformance-pack-<suffix>")
+    for base in view.rules:
+        if not any(r["rule"] == base for r in view.results):
+            collected.notes[base] = "AWS Config holds no result for this rule in any account and Region of the aggregator."
+    # Names from the resources' ids only: the results belong to other accounts than this session's.
+    collected.names = resource_names.lookup(None, collected.results, offline=resource_names.OTHER_ACCOUNTS)
+    if progress:
+        progress(1, 1, len(collected.results))
+    return collected
+
+
 def check_source(source: str, demo: bool) -> None:
     """``--from``: config, scan or a saved scan's file (not with the demo account)."""
+    if source.startswith(AGGREGATOR_SOURCE):
+        name = source[len(AGGREGATOR_SOURCE):]
+        if not AGGREGATOR_NAME.match(name):
+            raise EvidenceError(f"--from {source}: the aggregator name must be 1-256 letters, digits, _ or -.")
+        if demo:
+            raise EvidenceError("--demo works with --from config or --from scan, not with an aggregator.")
+        return
     if source not in ("config", "scan"):
         if demo:
             raise EvidenceError("--demo works with --from config or --from scan, not with a saved file.")
@@ -241,11 +281,13 @@ def collect(source: str, pack_name: str, parameters: dict[str, dict[str, Any]], 
             progress: ProgressFn | None = None) -> Collected:
     """From the pack's results in AWS Config (``config``), a fresh local scan of the rules in
     ``parameters`` (``scan``), or a saved scan (a file)."""
-    if source not in ("config", "scan"):
+    if source not in ("config", "scan") and not source.startswith(AGGREGATOR_SOURCE):
         return collect_from_file(Path(source), now)
     from transcribe_guard.scan import aws_session
 
     session = aws_session()
+    if source.startswith(AGGREGATOR_SOURCE):
+        return collect_from_aggregator(session, source[len(AGGREGATOR_SOURCE):], pack_name, now, progress)
     if source == "config":
         return collect_from_config(session, pack_name, progress)
     return collect_from_scan(session, list(parameters), parameters, now, progress)
@@ -368,9 +410,13 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
 
     results = [r for r in collected.results if period is None or period.contains(_as_datetime(r["recorded_at"]))]
     notices = _notices(collected, period, results, allow_empty)
-    results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"]))
+    results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"], r.get("account", ""),
+                                r.get("region", "")))
     guide = resource_names.guidance()
-    results = [resource_names.readable(r, collected.names, guide) for r in results]
+    # An aggregator's results each name their account and Region (other sources: the collection's).
+    results = [{**resource_names.readable(r, collected.names, guide),
+                **{k: r[k] for k in ("account", "region") if collected.source == "aggregator" and k in r}}
+               for r in results]
     entries = registry_entries()
     known = {entry.name for entry in entries}
     by_rule: dict[str, list[dict[str, str]]] = {}
@@ -383,12 +429,13 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
         rows = by_rule.get(entry.name, [])
         note = ""
         if not rows:
-            if collected.source == "config" and entry.name not in collected.config_rule_names:
+            from_config = collected.source in ("config", "aggregator")
+            if from_config and entry.name not in collected.config_rule_names and entry.name not in collected.notes:
                 note = f"Not in the deployed pack {collected.pack_name}."
-            elif collected.source != "config" and entry.kind != "custom":
+            elif not from_config and entry.kind != "custom":
                 note = ("AWS managed rule: AWS Config evaluates it, a local scan cannot." if entry.kind == "managed"
                         else "Process check: a person records it in AWS Config.")
-            elif collected.source != "config":
+            elif not from_config:
                 note = "No result in the scan (no resources, or skipped for missing parameters)."
             else:
                 note = collected.notes.get(entry.name, "No result.")
@@ -515,6 +562,7 @@ def render_csv(evidence: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    collection = evidence["collection"]
     rules = {rule["name"]: rule for rule in evidence["rules"]}
     by_rule: dict[str, list[dict[str, str]]] = {}
     for row in evidence["results"]:
@@ -529,12 +577,13 @@ def render_csv(evidence: dict[str, Any]) -> str:
                 rows = by_rule.get(rule["name"], [])
                 if not rows:
                     writer.writerow([csv_cell(v) for v in head + ["", "", "", "", "INSUFFICIENT_DATA", rule["note"],
-                                                               rule["remediation"], ""]])
+                                                               rule["remediation"], "", "", ""]])
                 for row in rows:
                     writer.writerow([csv_cell(v) for v in head + [
                         row["resource_type"], row["resource_id"], row["resource_kind"],
                         row["resource_name"] or row["resource_name_note"], row["compliance"], row["annotation"],
-                        row["remediation"], row["recorded_at"]]])
+                        row["remediation"], row["recorded_at"], row.get("account", collection["account"] or ""),
+                        row.get("region", collection["region"] or "")]])
     return buffer.getvalue()
 
 

@@ -25,6 +25,8 @@ PROVENANCE_ACTIONS = ("config:DescribeConfigRules", "lambda:GetFunction")
 DESCRIBE_RULES_BATCH = 25  # DescribeConfigRulesRequest.ConfigRuleNames: max 25 (botocore's config model)
 NO_FUNCTIONS_SCAN = ("--from scan: no deployed function ran; the results come from the rules' code in this "
                      "transcribe-guard (rule_code_sha256), run locally.")
+NO_FUNCTIONS_AGGREGATOR = ("--from aggregator: the deployed functions run in the delegated administrator's account in "
+                           "each Region and were not read; the results are AWS Config's, through the aggregator.")
 NO_FUNCTIONS_FILE = ("--from a saved scan: no deployed function ran; the results come from a local scan by the "
                      "transcribe-guard that saved the file.")
 

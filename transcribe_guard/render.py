@@ -16,7 +16,9 @@ from transcribe_guard.findings import ENRICHED_FIELDS, STATUSES, csv_record, enr
 from transcribe_guard.output_safety import csv_cell, display_width, pad, visible
 
 if TYPE_CHECKING:
+    from transcribe_guard.aggregate import AggregateView
     from transcribe_guard.deploy import Deployment, PackCompliance
+    from transcribe_guard.org_deploy import OrganizationDeployment
     from transcribe_guard.evidence import Verification
 
 COMPLIANCE_ORDER = ("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE")
@@ -199,6 +201,56 @@ def render_pack_compliance(compliance: PackCompliance, fmt: str) -> str:
     lines.append("INSUFFICIENT_DATA: AWS managed rules and process checks (not run by the simulator; a person "
                  "records process checks), or a rule not evaluated yet.")
     return "\n".join(lines) + "\n"
+
+
+def render_organization_deployment(done: OrganizationDeployment) -> str:
+    lines = [f"Deployed for organization {done.organization_id} from account {done.admin_account}:"]
+    for functions in done.functions:
+        lines.append(f"  {functions.region}: functions stack {functions.stack_name}, code "
+                     f"s3://{functions.code_bucket}/{functions.code_key}")
+    lines += [f"  {region}: organization conformance pack {arn}" for region, arn in sorted(done.org_pack_arns.items())]
+    lines.append("  member role in every account: " + ("StackSet transcribe-guard-member-role" if done.member_role_stack_set
+                                                   else "already there, not deployed"))
+    lines.append(f"  aggregator {done.aggregator} (all accounts, all Regions): "
+                 f"`transcribe-guard compliance --aggregator {done.aggregator}`")
+    return "".join(visible(line) + "\n" for line in lines)
+
+
+def render_aggregate_view(view: AggregateView, fmt: str) -> str:
+    """The organization's view: the pack's rules over every account and Region, then each
+    account and Region. Everything shown was written by others (names, annotations): escaped."""
+    pairs = sorted(set(view.packs) | set(view.by_pair))
+    if fmt == "json":
+        return json.dumps({
+            "aggregator": view.aggregator, "pack": view.pack_name, "score": view.score, "rules": view.rules,
+            "accounts": [{"account": a, "region": r, "pack": view.packs.get((a, r), {}).get("name"),
+                          "score": _pair_score(view, (a, r)), "rules": view.by_pair.get((a, r), {})} for a, r in pairs],
+            "pack_counts_by_account": view.pack_counts, "ignored_rules": view.ignored, "problems": view.problems,
+            "evaluations": view.results}, indent=2) + "\n"
+    rules = view.rules
+    width = max([4] + [display_width(visible(name)) for name in rules])
+    lines = [f"Conformance pack {visible(view.pack_name)} through aggregator {visible(view.aggregator)}: "
+             f"{len(pairs)} account/Region pairs, compliance score {view.score}%", "",
+             f"{pad('RULE', width)}  COMPLIANCE          NON-COMPLIANT RESOURCES"]
+    for name, state in sorted(rules.items()):
+        count = sum(1 for r in view.results if r["rule"] == name and r["compliance"] == "NON_COMPLIANT")
+        lines.append(f"{pad(visible(name), width)}  {pad(visible(state), 18)}  "
+                     f"{count if state != 'INSUFFICIENT_DATA' else '-'}")
+    lines += ["", "ACCOUNT       REGION          SCORE    NON-COMPLIANT RULES  PACK"]
+    for pair in pairs:
+        non_compliant = sum(1 for state in view.by_pair.get(pair, {}).values() if state == "NON_COMPLIANT")
+        lines.append(f"{pad(visible(pair[0]), 12)}  {pad(visible(pair[1]), 14)}  {pad(_pair_score(view, pair), 7)}  "
+                     f"{pad(str(non_compliant), 19)}  {visible(view.packs.get(pair, {}).get('name', '-'))}")
+    lines += [f"Could not evaluate: {visible(problem)}" for problem in view.problems]
+    if view.ignored:
+        lines.append(f"{len(view.ignored)} rule(s) named like the pack's rules but not created by it were left out "
+                     "(--format json lists them).")
+    return "\n".join(lines) + "\n"
+
+
+def _pair_score(view: AggregateView, pair: tuple[str, str]) -> str:
+    from transcribe_guard.aggregate import score_of
+    return score_of([r for r in view.results if (r["account"], r["region"]) == pair])
 
 
 # --- evidence ----------------------------------------------------------------------------------

@@ -118,9 +118,15 @@ def _error_text(error: Exception) -> str:
     return type(error).__name__
 
 
-def lookup(session: Any | None, results: Iterable[dict[str, str]]) -> dict[str, dict[str, Any]]:
+SAVED_SCAN = "a saved scan is read without AWS"
+OTHER_ACCOUNTS = "results of other accounts, through an aggregator, are not looked up"
+
+
+def lookup(session: Any | None, results: Iterable[dict[str, str]], offline: str = SAVED_SCAN
+           ) -> dict[str, dict[str, Any]]:
     """``"TYPE ID"`` -> resource_kind, resource_name and resource_name_note for every resource the
-    results name. ``session`` None (a saved scan, read without AWS) looks nothing up in the account."""
+    results name. ``session`` None looks nothing up in the account (``offline`` says why: a saved
+    scan, read without AWS, or an aggregator's results of other accounts)."""
     found: dict[str, dict[str, Any]] = {}
     wanted: dict[str, list[str]] = {}
     for row in results:
@@ -133,7 +139,7 @@ def lookup(session: Any | None, results: Iterable[dict[str, str]]) -> dict[str, 
         action, listing, missing = LOOKUPS[resource_type]
         names: dict[str, str] | None = None
         if session is None:
-            problem = f"{UNAVAILABLE} (a saved scan is read without AWS; {action} was not called)"
+            problem = f"{UNAVAILABLE} ({offline}; {action} was not called)"
         else:
             try:
                 names = listing(session)

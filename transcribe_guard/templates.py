@@ -75,28 +75,39 @@ def evaluation_policy() -> dict[str, Any]:
 
 
 def functions_template() -> dict[str, Any]:
+    # IAM is global, Lambda regional: the role is created once per account (CreateFunctionsRole
+    # "true", the first Region deployed), and each Region's stack attaches its own policy, naming
+    # only that Region's log groups, checkpoints and queue, to it.
+    role_ref = {"Fn::If": ["CreateRole", {"Ref": "FunctionsRole"}, FUNCTIONS_ROLE_NAME]}
+    role_arn = {"Fn::If": ["CreateRole", {"Fn::GetAtt": ["FunctionsRole", "Arn"]},
+                           {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + FUNCTIONS_ROLE_NAME}]}
     resources: dict[str, Any] = {
         "FunctionsRole": {
             "Type": "AWS::IAM::Role",
+            "Condition": "CreateRole",
             "Properties": {
                 "RoleName": FUNCTIONS_ROLE_NAME,
                 "Description": "transcribe-guard rule functions: read-only evaluation and posting results to AWS Config.",
                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
-                "Policies": [
-                    {"PolicyName": "write-own-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                        "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
-                                                ":log-group:/aws/lambda/transcribe-*:*"}}]}},
-                    {"PolicyName": "keep-checkpoints", "PolicyDocument": {"Version": "2012-10-17",
-                                                                          "Statement": [checkpoint_statement()]}},
+            },
+        },
+        "RegionPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": {"Fn::Sub": "transcribe-guard-${AWS::Region}"},
+                "Roles": [role_ref],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                             ":log-group:/aws/lambda/transcribe-*:*"}},
+                    {"Sid": "KeepCheckpoints", **checkpoint_statement()},
                     # Lambda sends on-failure records with the function's execution role.
-                    {"PolicyName": "record-failed-invocations", "PolicyDocument": {"Version": "2012-10-17",
-                     "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
-                                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
-                                                            "${AWS::AccountId}:" + FAILED_INVOCATIONS_QUEUE}}]}},
-                ],
+                    {"Sid": "RecordFailedInvocations", "Effect": "Allow", "Action": "sqs:SendMessage",
+                     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
+                                             "${AWS::AccountId}:" + FAILED_INVOCATIONS_QUEUE}},
+                ]},
             },
         },
         # The functions stack holds no customer managed key, so SQS-managed encryption (SSE-SQS): it
@@ -111,11 +122,11 @@ def functions_template() -> dict[str, Any]:
     # Conditional policies as resources of their own: a single account evaluates with the
     # functions' role; an organization's functions only assume each member's role.
     resources["EvaluatePolicy"] = {
-        "Type": "AWS::IAM::Policy", "Condition": "SingleAccount",
+        "Type": "AWS::IAM::Policy", "Condition": "SingleAccountRole",
         "Properties": {"PolicyName": "evaluate", "PolicyDocument": evaluation_policy(), "Roles": [{"Ref": "FunctionsRole"}]},
     }
     resources["AssumeMemberRolePolicy"] = {
-        "Type": "AWS::IAM::Policy", "Condition": "Organization",
+        "Type": "AWS::IAM::Policy", "Condition": "OrganizationRole",
         "Properties": {"PolicyName": "assume-member-role", "Roles": [{"Ref": "FunctionsRole"}], "PolicyDocument": {
             "Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Action": "sts:AssumeRole",
@@ -130,7 +141,7 @@ def functions_template() -> dict[str, Any]:
         }
         resources[f"{logical}Function"] = {
             "Type": "AWS::Lambda::Function",
-            "DependsOn": f"{logical}LogGroup",
+            "DependsOn": [f"{logical}LogGroup", "RegionPolicy"],
             "Properties": {
                 "FunctionName": name,
                 "Description": cls.METADATA["title"],
@@ -139,7 +150,7 @@ def functions_template() -> dict[str, Any]:
                 # The exact object version uploaded: a later write to the key changes nothing.
                 "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
                          "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
-                "Role": {"Fn::GetAtt": ["FunctionsRole", "Arn"]},
+                "Role": role_arn,
                 "Timeout": 900,
                 "MemorySize": {"Ref": "FunctionMemorySize"},
                 # Retries are explicit: botocore's default mode changed between 1.43 and 1.44.
@@ -202,16 +213,23 @@ def functions_template() -> dict[str, Any]:
                                    "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                                                      1096, 1827, 2192, 2557, 2922, 3288, 3653]},
             "FunctionMemorySize": {"Type": "Number", "Default": 256, "MinValue": 128, "MaxValue": 10240},
+            "CreateFunctionsRole": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"],
+                                    "Description": "true in the account's first Region: create the functions' IAM "
+                                                   "role (IAM is global); false in every other Region, whose "
+                                                   "stack attaches its own policy to that role."},
             "TranscribeQuotaScale": {"Type": "String", "Default": "1", "AllowedPattern": r"^[0-9]+(\.[0-9]+)?$",
                                      "Description": "Multiplies the Transcribe request rates the functions pace "
                                                     "themselves to (the applied quotas Service Quotas reports, else "
                                                     "the documented ones); below 1 leaves your pipeline more."},
         },
         "Conditions": {"SingleAccount": {"Fn::Equals": [{"Ref": "OrganizationId"}, ""]},
-                       "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]}},
+                       "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]},
+                       "CreateRole": {"Fn::Equals": [{"Ref": "CreateFunctionsRole"}, "true"]},
+                       "SingleAccountRole": {"Fn::And": [{"Condition": "SingleAccount"}, {"Condition": "CreateRole"}]},
+                       "OrganizationRole": {"Fn::And": [{"Condition": "Organization"}, {"Condition": "CreateRole"}]}},
         "Resources": resources,
         "Outputs": {
-            "FunctionsRoleArn": {"Value": {"Fn::GetAtt": ["FunctionsRole", "Arn"]}},
+            "FunctionsRoleArn": {"Value": role_arn},
             "LambdaAccountId": {"Value": {"Ref": "AWS::AccountId"},
                                 "Description": "Pass as the conformance pack's LambdaAccountId."},
             "FailedInvocationsQueueUrl": {"Value": {"Ref": "FailedInvocationsQueue"},
@@ -247,6 +265,48 @@ def member_role_template() -> dict[str, Any]:
             },
         },
         "Outputs": {"MemberRoleArn": {"Value": {"Fn::GetAtt": ["MemberRole", "Arn"]}}},
+    }
+
+
+AGGREGATOR_NAME = "transcribe-guard-organization"
+# The AWS managed policy for an organization aggregator's role: organizations:ListAccounts,
+# DescribeOrganization, ListAWSServiceAccessForOrganization, ListDelegatedAdministrators
+# (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSConfigRoleForOrganizations.html).
+AGGREGATOR_POLICY = "service-role/AWSConfigRoleForOrganizations"
+
+
+def aggregator_template() -> dict[str, Any]:
+    """The organization-wide, all-Regions Config aggregator `compliance --aggregator` and
+    `evidence --from aggregator:NAME` read, with the role Config uses to list the organization."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "transcribe-guard organization aggregator (generated by `transcribe-guard build`; deploy in the "
+                       "management or Config delegated administrator account).",
+        "Parameters": {
+            "AggregatorName": {"Type": "String", "Default": AGGREGATOR_NAME, "AllowedPattern": r"^[\w\-]{1,256}$"},
+        },
+        "Resources": {
+            "AggregatorRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Description": "Lets AWS Config list the organization's accounts for the transcribe-guard aggregator.",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+                    "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/" + AGGREGATOR_POLICY}],
+                },
+            },
+            "Aggregator": {
+                "Type": "AWS::Config::ConfigurationAggregator",
+                "Properties": {
+                    "ConfigurationAggregatorName": {"Ref": "AggregatorName"},
+                    "OrganizationAggregationSource": {"RoleArn": {"Fn::GetAtt": ["AggregatorRole", "Arn"]},
+                                                      "AllAwsRegions": True},
+                },
+            },
+        },
+        "Outputs": {"AggregatorName": {"Value": {"Ref": "Aggregator"},
+                                       "Description": "Pass to `transcribe-guard compliance --aggregator`."}},
     }
 
 

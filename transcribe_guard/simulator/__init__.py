@@ -44,6 +44,10 @@ def install() -> None:
     serving.add_lane(LANE_URL, TranscribeSimResponse.answer_in_process)
     config.install()
     conformance.install()
+    from transcribe_guard.simulator import organization_config  # organization packs, aggregator reads
+    organization_config.install()
+    from transcribe_guard.simulator import stacksets  # service-managed targets as AWS picks them
+    stacksets.install()
     kms.install()
     s3.install()
     from transcribe_guard.simulator import monitoring  # CloudTrail selectors, Logs and CloudWatch paging
