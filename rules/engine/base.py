@@ -24,6 +24,7 @@ from rdklib.util.service import (build_error_response, build_internal_error_resp
 
 from rules.engine.parameters import parse_parameters
 from rules.engine.safe_text import one_line
+from rules.inventory.ledger import LedgerInventory, LedgerStore, ledger_table
 from rules.inventory.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
@@ -96,7 +97,7 @@ class RunContext:
 
 # One inventory per client factory: a scan passes the same factory to every rule, so all rules
 # share what was listed and read; each Lambda invocation has its own factory and inventory.
-_INVENTORIES: "weakref.WeakKeyDictionary[Any, TranscribeInventory]" = weakref.WeakKeyDictionary()
+_INVENTORIES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
 def account_id_of(event: Mapping[str, Any], client_factory: Any) -> str:
@@ -229,14 +230,24 @@ def fail_closed(client_factory: Any) -> Any:
     return client_factory
 
 
-def inventory_for(client_factory: Any, account_id: str) -> TranscribeInventory:
-    inventory = _INVENTORIES.get(client_factory)
-    if inventory is None or inventory.account_id != account_id:
+def inventory_for(client_factory: Any, account_id: str, function_run: bool = False) -> TranscribeInventory:
+    """The run's Transcribe inventory, shared by every rule that runs with ``client_factory``.
+    A function run (``function_run``) whose environment names a ledger table
+    (TRANSCRIBE_GUARD_LEDGER_TABLE, set by the functions template) reads the ledger the collector
+    fills instead of calling Transcribe (rules/inventory/ledger.py); ``scan`` keeps live calls."""
+    inventory: Any = _INVENTORIES.get(client_factory)
+    table = ledger_table() if function_run else None
+    if inventory is None or inventory.account_id != account_id or isinstance(inventory, LedgerInventory) != bool(table):
         client = client_factory.build_client("transcribe")
-        # The client knows its partition; a new boto3 Session to look it up costs ~0.5 s a run.
-        inventory = TranscribeInventory(client, account_id, client.meta.partition)
+        if table:
+            # The ledger is the functions' own table, in their account: no assumed role.
+            store = LedgerStore(client_factory.build_client("dynamodb", assume_role_mode=False), table)
+            inventory = LedgerInventory(store, account_id, client.meta.region_name, client.meta.partition)
+        else:
+            # The client knows its partition; a new boto3 Session to look it up costs ~0.5 s a run.
+            inventory = TranscribeInventory(client, account_id, client.meta.partition)
         _INVENTORIES[client_factory] = inventory
-    return inventory
+    return inventory  # type: ignore[no-any-return]  # a LedgerInventory has TranscribeInventory's interface
 
 
 def event_time(event: Mapping[str, Any]) -> float:
@@ -348,7 +359,7 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
         client_factory = fail_closed(client_factory)
         self.client_factory_used = client_factory  # rdklib posts through it after this returns
         account_id = account_id_of(event, client_factory)
-        inventory = inventory_for(client_factory, account_id)
+        inventory = inventory_for(client_factory, account_id, self.invoked_as_function)
         region = inventory.region
         ctx = RunContext(
             account_id=account_id,

@@ -245,7 +245,7 @@ class StreamingRun:
         self.rule, self.event, self.factory, self.params = rule, event, client_factory, params
         self.deadline = Deadline(context)
         self.account_id = account_id_of(event, client_factory)
-        self.inventory = inventory_for(client_factory, self.account_id)
+        self.inventory = inventory_for(client_factory, self.account_id, function_run=True)
         self.now = event_time(event)
         self.ctx = RunContext(self.account_id, self.inventory.region, self.inventory.partition, self.inventory,
                               params.get("ReportedResourceType") or ACCOUNT_RESOURCE_TYPE, client_factory,
