@@ -159,7 +159,7 @@ def sort_key(created: float, name: str) -> str:
     return f"{int(round(created * 1000)):015d}#{name}"
 
 
-def _project(source: Mapping[str, Any], paths: list[tuple[str, ...]]) -> dict[str, Any]:
+def project(source: Mapping[str, Any], paths: list[tuple[str, ...]]) -> dict[str, Any]:
     """The members of ``source`` at ``paths``, in the same nesting; absent members stay absent."""
     out: dict[str, Any] = {}
     for path in paths:
@@ -191,10 +191,10 @@ def make_record(kind: ResourceKind, account_id: str, region: str, partition: str
         "pk": partition_key(account_id, region, kind), "sk": sort_key(created, name),
         "arn": f"arn:{partition}:transcribe:{region}:{account_id}:{kind.key}/{name}",
         "kind": kind.key, "name": name, "v": LEDGER_VERSION, "recorded": now,
-        "summary": _project(summary, fields_of(kind, "summary")),
+        "summary": project(summary, fields_of(kind, "summary")),
     }
     if detail is not None:
-        record["detail"] = _project(detail, fields_of(kind, "detail"))
+        record["detail"] = project(detail, fields_of(kind, "detail"))
     if tags is not None:
         record["tags"] = dict(tags)
     if kind.is_job:
@@ -239,6 +239,12 @@ def serialize(record: Mapping[str, Any]) -> dict[str, Any]:
 def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
     """A DynamoDB item back as the record ``make_record`` built (times as datetimes)."""
     return {key: _from_dynamo(_DESERIALIZER.deserialize(value), key) for key, value in item.items()}
+
+
+def same_values(stored: Any, current: Mapping[str, Any]) -> bool:
+    """Whether a stored projection equals ``current`` as DynamoDB would store it (times to the
+    millisecond)."""
+    return isinstance(stored, Mapping) and _to_dynamo(dict(stored)) == _to_dynamo(dict(current))
 
 
 def item_bytes(item: Mapping[str, Any]) -> int:
@@ -427,11 +433,12 @@ class LedgerStore:
         return [deserialize(item) for item in answer.get("Items", [])], (last["sk"]["S"] if last else None)
 
     def meta(self, pk: str) -> dict[str, Any] | None:
-        """The collector's own item of a partition (its sweep watermark), sort key ``#meta``."""
-        return self.get(pk, "#meta")
+        """The collector's own item for a partition (its sweep watermark), kept in a partition
+        of its own (``pk#sweep``) so that no Query of records meets it."""
+        return self.get(f"{pk}#sweep", "#meta")
 
     def put_meta(self, pk: str, values: Mapping[str, Any]) -> None:
-        self.put({"pk": pk, "sk": "#meta", **values})
+        self.put({"pk": f"{pk}#sweep", "sk": "#meta", **values})
 
 
 def not_in_ledger(kind: ResourceKind, operation: str, why: str = "not in the ledger") -> ClientError:

@@ -1,0 +1,138 @@
+"""The ledger's collector (rules/engine/collector.py) on an empty simulated account: one Get per
+job, a missed event found by the sweep, deletes and tag changes followed, TTL expiry, and nothing
+lost under throttling."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator
+
+import pytest
+from botocore.exceptions import ClientError
+
+from rules.engine.collector import Collector, Deadline
+from rules.inventory.ledger import LedgerInventory, LedgerStore
+from rules.inventory.transcribe import TRANSCRIPTION_JOB
+from tests.helpers import ACCOUNT, REGION
+from transcribe_guard.simulator import Simulator, clock, faults
+from transcribe_guard.simulator import ledger as sim_ledger
+
+TABLE = "transcribe-guard-ledger"
+
+
+def collector(sim: Any, **kwargs: Any) -> Collector:
+    return Collector(sim.client("transcribe"), LedgerStore(sim.client("dynamodb"), TABLE), ACCOUNT, **kwargs)
+
+
+# --- the collector ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def account() -> Iterator[Any]:
+    with Simulator(seed="empty", region=REGION) as simulator:
+        sim_ledger.create_table(simulator.client("dynamodb"), TABLE)
+        yield simulator
+
+
+def start(sim: Any, name: str) -> None:
+    sim.client("transcribe").start_transcription_job(
+        TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": "s3://media/a.wav"},
+        Tags=[{"Key": "CostCenter", "Value": "cc"}])
+
+
+def recorded(sim: Any) -> dict[str, Any]:
+    inventory = LedgerInventory(LedgerStore(sim.client("dynamodb"), TABLE), ACCOUNT, REGION)
+    return {r.name: inventory.detail(r) for r in inventory.resources(TRANSCRIPTION_JOB)}
+
+
+def state_change(name: str) -> dict[str, Any]:
+    return {"source": "aws.transcribe", "detail-type": "Transcribe Job State Change", "account": ACCOUNT,
+            "detail": {"TranscriptionJobName": name, "TranscriptionJobStatus": "COMPLETED"}}
+
+
+def test_events_record_each_job_with_one_get_and_a_missed_event_is_swept(account: Any) -> None:
+    collector(account).sweep()  # the watermark
+    start(account, "announced")
+    start(account, "missed")  # its event never arrives
+    first = collector(account)
+    first.handle(state_change("announced"))
+    assert first.stats.gets == 1 and set(recorded(account)) == {"announced"}
+    sweep = collector(account)
+    sweep.handle({"detail-type": "Scheduled Event", "source": "aws.events", "account": ACCOUNT})
+    assert set(recorded(account)) == {"announced", "missed"}
+    assert sweep.stats.gets == 1  # only the missed job is read
+    assert recorded(account)["missed"]["Media"]["MediaFileUri"] == "s3://media/a.wav"
+    again = collector(account)
+    again.sweep()
+    assert again.stats.gets == 0
+
+
+def test_a_deleted_job_is_retired_and_tags_follow_their_events(account: Any) -> None:
+    start(account, "kept")
+    start(account, "deleted")
+    collector(account).sweep()
+    transcribe = account.client("transcribe")
+    arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/kept"
+    transcribe.tag_resource(ResourceArn=arn, Tags=[{"Key": "Owner", "Value": "ops"}])
+    transcribe.delete_transcription_job(TranscriptionJobName="deleted")
+    events = collector(account)
+    for name, request in (("TagResource", {"resourceArn": arn}), ("DeleteTranscriptionJob", {"transcriptionJobName": "deleted"})):
+        events.handle({"detail-type": "AWS API Call via CloudTrail", "account": ACCOUNT, "detail": {
+            "eventSource": "transcribe.amazonaws.com", "eventName": name, "requestParameters": request}})
+    assert set(recorded(account)) == {"kept"} and events.stats.gets == 0
+    inventory = LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION)
+    [kept] = inventory.resources(TRANSCRIPTION_JOB)
+    assert inventory.tags(kept) == {"CostCenter": "cc", "Owner": "ops"}
+
+
+def test_ttl_expiry_retires_the_record(account: Any) -> None:
+    start(account, "old")
+    collector(account).sweep()
+    clock.advance(dt.timedelta(days=96))
+    assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 0  # 90 days + the margin not yet over
+    clock.advance(dt.timedelta(days=2))
+    assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 1
+    assert recorded(account) == {}
+
+
+def test_the_collector_under_throttling_loses_nothing(account: Any) -> None:
+    names = [f"call-{i}" for i in range(6)]
+    for name in names:
+        start(account, name)
+    naps: list[float] = []
+    with faults.injected(faults.THROTTLING, "GetTranscriptionJob", resource="call-2", times=12):
+        throttled = collector(account, sleep=naps.append)
+        throttled.sweep()
+    assert throttled.stats.throttled > 0 and naps and set(recorded(account)) == set(names)
+    assert throttled.stats.gets == len(names)
+
+
+def test_throttled_to_the_deadline_the_job_waits_for_the_next_sweep(account: Any) -> None:
+    start(account, "stuck")
+    moments = iter(range(1_000_000))
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 60_000
+
+    with faults.injected(faults.THROTTLING, "GetTranscriptionJob"):  # persistent
+        late = collector(account, deadline=Deadline(Context(), clock=lambda: float(next(moments))),
+                         sleep=lambda _: None)
+        late.sweep()
+    assert late.stats.deferred >= 1 and not late.stats.swept["transcription-job"]
+    assert recorded(account) == {}  # no half record
+    collector(account).sweep()
+    assert set(recorded(account)) == {"stuck"}
+
+
+def test_an_unfinished_job_is_recorded_without_a_get_and_read_once_it_finishes(account: Any) -> None:
+    account.transcribe.hold_jobs = True  # type: ignore[attr-defined]
+    start(account, "running")
+    sweep = collector(account)
+    sweep.sweep()
+    assert sweep.stats.gets == 0
+    inventory = LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION)
+    [running] = inventory.resources(TRANSCRIPTION_JOB)
+    assert running.status == "IN_PROGRESS"
+    with pytest.raises(ClientError, match="NotInLedger"):
+        inventory.detail(running)
