@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterator
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from rules.engine.collector import Collector, Deadline
@@ -21,7 +23,10 @@ TABLE = "transcribe-guard-ledger"
 
 
 def collector(sim: Any, **kwargs: Any) -> Collector:
-    return Collector(sim.client("transcribe"), LedgerStore(sim.client("dynamodb"), TABLE), ACCOUNT, **kwargs)
+    # One attempt per call: the collector's own backoff is under test, not the SDK's (whose real sleeps are slow).
+    transcribe = boto3.client("transcribe", region_name=REGION,
+                              config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    return Collector(transcribe, LedgerStore(sim.client("dynamodb"), TABLE), ACCOUNT, **kwargs)
 
 
 # --- the collector ----------------------------------------------------------------------------------
@@ -100,7 +105,7 @@ def test_the_collector_under_throttling_loses_nothing(account: Any) -> None:
     for name in names:
         start(account, name)
     naps: list[float] = []
-    with faults.injected(faults.THROTTLING, "GetTranscriptionJob", resource="call-2", times=12):
+    with faults.injected(faults.THROTTLING, "GetTranscriptionJob", resource="call-2", times=3):
         throttled = collector(account, sleep=naps.append)
         throttled.sweep()
     assert throttled.stats.throttled > 0 and naps and set(recorded(account)) == set(names)
@@ -113,7 +118,7 @@ def test_throttled_to_the_deadline_the_job_waits_for_the_next_sweep(account: Any
 
     class Context:
         def get_remaining_time_in_millis(self) -> int:
-            return 60_000
+            return 2_000
 
     with faults.injected(faults.THROTTLING, "GetTranscriptionJob"):  # persistent
         late = collector(account, deadline=Deadline(Context(), clock=lambda: float(next(moments))),
