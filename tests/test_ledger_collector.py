@@ -5,6 +5,7 @@ lost under throttling."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Iterator
 
 import boto3
@@ -15,7 +16,7 @@ from botocore.exceptions import ClientError
 from rules.engine.collector import Collector, Deadline
 from rules.inventory.ledger import LedgerInventory, LedgerStore
 from rules.inventory.transcribe import TRANSCRIPTION_JOB
-from tests.helpers import ACCOUNT, REGION
+from tests.helpers import ACCOUNT, REGION, put_media
 from transcribe_guard.simulator import Simulator, clock, faults
 from transcribe_guard.simulator import ledger as sim_ledger
 
@@ -36,6 +37,7 @@ def collector(sim: Any, **kwargs: Any) -> Collector:
 def account() -> Iterator[Any]:
     with Simulator(seed="empty", region=REGION) as simulator:
         sim_ledger.create_table(simulator.client("dynamodb"), TABLE)
+        put_media(simulator, "media", ["a.wav"])  # so that jobs complete rather than fail
         yield simulator
 
 
@@ -67,6 +69,7 @@ def test_events_record_each_job_with_one_get_and_a_missed_event_is_swept(account
     assert set(recorded(account)) == {"announced", "missed"}
     assert sweep.stats.gets == 1  # only the missed job is read
     assert recorded(account)["missed"]["Media"]["MediaFileUri"] == "s3://media/a.wav"
+    assert recorded(account)["missed"]["Transcript"]["TranscriptFileUri"]  # it completed, and the ledger says where
     again = collector(account)
     again.sweep()
     assert again.stats.gets == 0
@@ -141,3 +144,21 @@ def test_an_unfinished_job_is_recorded_without_a_get_and_read_once_it_finishes(a
     assert running.status == "IN_PROGRESS"
     with pytest.raises(ClientError, match="NotInLedger"):
         inventory.detail(running)
+
+
+def test_the_simulated_transcribe_sends_state_change_events_the_collector_takes(account: Any) -> None:
+    events, sqs = account.client("events"), account.client("sqs")
+    queue = sqs.create_queue(QueueName="collector")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="ledger", EventPattern=json.dumps({
+        "source": ["aws.transcribe"], "detail-type": ["Transcribe Job State Change", "Call Analytics Job State Change"],
+        "detail": {"TranscriptionJobStatus": ["COMPLETED", "FAILED"]}}))
+    events.put_targets(Rule="ledger", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    start(account, "delivered")
+    [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    event = json.loads(message["Body"])
+    assert event["detail-type"] == "Transcribe Job State Change" and event["source"] == "aws.transcribe"
+    assert event["detail"] == {"TranscriptionJobName": "delivered", "TranscriptionJobStatus": "COMPLETED"}
+    taken = collector(account)
+    taken.handle(event)
+    assert taken.stats.gets == 1 and set(recorded(account)) == {"delivered"}

@@ -1,7 +1,8 @@
 """The ledger table in the simulated account (moto's DynamoDB), and the TTL expiry moto does
-not do: DynamoDB deletes items whose TTL attribute has passed on its own (typically within a few
-days of expiry, DynamoDB Developer Guide, "Time to Live"), moto never does, so a test or
-benchmark calls ``expire`` with the simulator's clock."""
+not do. DynamoDB deletes items whose TTL attribute has passed on its own, "typically within two
+days of expiration", and until then they "still show up in reads, queries, and scans" (DynamoDB
+API Reference, UpdateTimeToLive; LedgerInventory skips them by their TTL for that reason). moto
+never deletes them, so a test or benchmark calls ``expire`` with the simulator's clock."""
 
 from __future__ import annotations
 
