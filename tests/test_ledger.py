@@ -156,6 +156,7 @@ def test_the_ledger_and_live_calls_give_the_same_verdicts(name: str, demo: Any, 
     with recording() as recorder:
         found = _verdicts(name, demo, True, monkeypatch)
     assert found == expected and expected
+    assert "dynamodb:Query" in recorder.actions  # the recorder saw the run's calls: it read the ledger
     assert not recorder.actions & GETS, "a rule read Transcribe itself while the ledger was on"
 
 

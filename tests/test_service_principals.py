@@ -33,10 +33,17 @@ def resolve(node: Any, conditions: dict[str, bool]) -> Any:
 def modes(template: dict[str, Any]) -> list[dict[str, bool]]:
     """Every way the template's conditions can come out (ours are few and independent enough)."""
     names = list(template.get("Conditions") or {})
-    if "SingleAccount" in names:  # the functions stack: Organization is its negation
-        return [{**{n: False for n in names}, "SingleAccount": single, "Organization": not single}
-                for single in (True, False)]
+    if "SingleAccount" in names:  # the functions stack: Organization is its negation; the ledger is single-account
+        off = {n: False for n in names}
+        return [{**off, "SingleAccount": True, "LiveReads": True},
+                {**off, "SingleAccount": True, "LedgerOn": True, "HasLedgerKey": True},
+                {**off, "Organization": True, "LiveReads": False}]
     return [{n: value for n in names} for value in (True, False)]
+
+
+def present(resources: dict[str, Any], conditions: dict[str, bool]) -> dict[str, Any]:
+    """The resources CloudFormation creates under ``conditions`` (those whose Condition holds)."""
+    return {k: v for k, v in resources.items() if "Condition" not in v or conditions.get(v["Condition"], False)}
 
 
 def service_statements(node: Any) -> Iterator[dict[str, Any]]:
@@ -60,7 +67,7 @@ def test_every_statement_for_a_service_names_its_source(path: Path) -> None:
     template = yaml.safe_load(path.read_text(encoding="utf-8"))
     found = 0
     for conditions in modes(template):
-        for statement in service_statements(resolve(template["Resources"], conditions)):
+        for statement in service_statements(resolve(present(template["Resources"], conditions), conditions)):
             found += 1
             assert condition_keys(statement) & SOURCE_KEYS, (path.name, conditions, statement)
     if path.name in ("functions.yaml", "monitoring.yaml"):
@@ -72,7 +79,7 @@ def test_every_lambda_permission_for_a_service_is_scoped_in_both_modes() -> None
     for path in TEMPLATES:
         template = yaml.safe_load(path.read_text(encoding="utf-8"))
         for conditions in modes(template):
-            resources = resolve(template["Resources"], conditions)
+            resources = resolve(present(template["Resources"], conditions), conditions)
             for logical_id, resource in resources.items():
                 if resource["Type"] != "AWS::Lambda::Permission":
                     continue
@@ -91,7 +98,8 @@ def test_single_account_config_permission_names_this_account_and_its_config_rule
     from transcribe_guard.templates import functions_template
 
     template = functions_template()
-    single = resolve(template["Resources"], {"SingleAccount": True, "Organization": False})
+    single_account = {"SingleAccount": True, "Organization": False, "LiveReads": True, "LedgerOn": False}
+    single = resolve(present(template["Resources"], single_account), single_account)
     for resource in single.values():
         if resource["Type"] == "AWS::Lambda::Permission":
             properties = resource["Properties"]
