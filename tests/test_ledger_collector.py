@@ -41,10 +41,10 @@ def account() -> Iterator[Any]:
         yield simulator
 
 
-def start(sim: Any, name: str) -> None:
+def start(sim: Any, name: str, **extra: Any) -> None:
     sim.client("transcribe").start_transcription_job(
         TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": "s3://media/a.wav"},
-        Tags=[{"Key": "CostCenter", "Value": "cc"}])
+        Tags=[{"Key": "CostCenter", "Value": "cc"}], **extra)
 
 
 def recorded(sim: Any) -> dict[str, Any]:
@@ -162,3 +162,23 @@ def test_the_simulated_transcribe_sends_state_change_events_the_collector_takes(
     taken = collector(account)
     taken.handle(event)
     assert taken.stats.gets == 1 and set(recorded(account)) == {"delivered"}
+
+
+def test_a_function_run_reads_the_ledger_and_ttl_expiry_retires_its_result(account: Any, monkeypatch: Any) -> None:
+    from rules.transcribe_job_output_location import lambda_handler
+    from tests.helpers import deploy_rule, periodic_event, stored_verdicts
+
+    rule = "transcribe-job-output-location"
+    arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/"
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    start(account, "recorded", OutputBucketName="media")  # a bucket of the account's own: COMPLIANT
+    start(account, "unrecorded")
+    collector(account).handle(state_change("recorded"))  # the other job's event is still to come
+    deploy_rule(account, rule)
+    lambda_handler(periodic_event(rule), None)
+    # Judged from the ledger: the recorded job by its record, the other not listed at all yet.
+    assert stored_verdicts(account, rule) == {arn + "recorded": "COMPLIANT"}
+    clock.advance(dt.timedelta(days=98))
+    assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 1
+    lambda_handler(periodic_event(rule), None)
+    assert stored_verdicts(account, rule) == {arn + "recorded": "NOT_APPLICABLE"}  # retired with its record
