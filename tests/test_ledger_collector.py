@@ -182,3 +182,21 @@ def test_a_function_run_reads_the_ledger_and_ttl_expiry_retires_its_result(accou
     assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 1
     lambda_handler(periodic_event(rule), None)
     assert stored_verdicts(account, rule) == {arn + "recorded": "NOT_APPLICABLE"}  # retired with its record
+
+
+def test_the_collector_handler_sweeps_on_its_schedule_and_refuses_to_run_without_a_table(
+        account: Any, monkeypatch: Any) -> None:
+    from rules.engine.collector import lambda_handler
+
+    start(account, "scheduled")
+    monkeypatch.delenv("TRANSCRIBE_GUARD_LEDGER_TABLE", raising=False)
+    with pytest.raises(ValueError, match="TRANSCRIBE_GUARD_LEDGER_TABLE is not set"):
+        lambda_handler({"detail-type": "Scheduled Event", "account": ACCOUNT}, None)
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_GET_SHARE", "1.5")
+    with pytest.raises(ValueError, match="GET_SHARE must be above 0 and at most 1, not '1.5'"):
+        lambda_handler({"detail-type": "Scheduled Event", "account": ACCOUNT}, None)
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_GET_SHARE", "0.2")
+    answer = lambda_handler({"detail-type": "Scheduled Event", "source": "aws.events", "account": ACCOUNT}, None)
+    assert answer["written"] == 1 and answer["gets"] == 1 and answer["problems"] == []
+    assert set(recorded(account)) == {"scheduled"}

@@ -43,7 +43,7 @@ from botocore.exceptions import ClientError
 
 from rules.engine.pacing import RateLimiter, shared_limiter
 from rules.inventory.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, JOB_KINDS, LIST_PAGE_SIZE, ListingError,
-                                        Resource, ResourceKind)
+                                        Resource, ResourceKind, resumed)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -507,18 +507,7 @@ class LedgerInventory:
             start = last
 
     def resume_pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
-        pages = self.pages(kind, token)
-        try:
-            first = next(pages, None)
-        except ListingError:
-            if not token:
-                raise
-            LOGGER.info("ledger resume token for %ss refused: reading from the newest", kind.label)
-            pages = self.pages(kind)
-            first = next(pages, None)
-        if first is not None:
-            yield first
-            yield from pages
+        return resumed(self.pages, kind, token)
 
     def forget(self, resource: Resource) -> None:
         self._records.pop((resource.kind.key, resource.name), None)
