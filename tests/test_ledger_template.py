@@ -89,3 +89,32 @@ def test_the_collector_calls_exactly_its_declared_actions_on_the_demo_account() 
     # Kinds the demo account has none of are listed but never read.
     unread = {a for a in declared - observed if a.startswith("transcribe:Get") or a.startswith("transcribe:Describe")}
     assert declared - observed == unread and len(unread) < len(RULES)
+
+
+def test_the_stack_with_the_ledger_on_creates_in_the_simulated_account() -> None:
+    from tests.helpers import _tiny_zip
+    from transcribe_guard.generate import _template_yaml
+
+    with Simulator(seed="empty", region=REGION) as sim:
+        s3 = sim.client("s3")
+        s3.create_bucket(Bucket="code")
+        s3.put_bucket_versioning(Bucket="code", VersioningConfiguration={"Status": "Enabled"})
+        version = s3.put_object(Bucket="code", Key="rules.zip", Body=_tiny_zip())["VersionId"]
+        cloudformation = sim.client("cloudformation")
+        cloudformation.create_stack(
+            StackName="functions", TemplateBody=_template_yaml(TEMPLATE), Capabilities=["CAPABILITY_NAMED_IAM"],
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (
+                ("CodeBucket", "code"), ("CodeKey", "rules.zip"), ("CodeObjectVersion", version),
+                ("TranscribeLedger", "enabled"))])
+        assert cloudformation.describe_stacks(StackName="functions")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+        # moto's CloudFormation creates the table but applies no TTL, SSE or point-in-time recovery
+        # from the template: those are checked on the template above, not here.
+        sim.client("dynamodb").describe_table(TableName=LEDGER_TABLE)
+        lam = sim.client("lambda")
+        variables = lam.get_function(FunctionName="transcribe-job-output-location")["Configuration"]["Environment"]
+        assert variables["Variables"]["TRANSCRIBE_GUARD_LEDGER_TABLE"] == LEDGER_TABLE
+        collector_arn = lam.get_function(FunctionName=COLLECTOR_NAME)["Configuration"]["FunctionArn"]
+        events = sim.client("events")
+        rules = [r["Name"] for r in events.list_rules()["Rules"]]
+        assert len(rules) == 3
+        assert all(events.list_targets_by_rule(Rule=r)["Targets"][0]["Arn"] == collector_arn for r in rules)
