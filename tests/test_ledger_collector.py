@@ -200,3 +200,21 @@ def test_the_collector_handler_sweeps_on_its_schedule_and_refuses_to_run_without
     answer = lambda_handler({"detail-type": "Scheduled Event", "source": "aws.events", "account": ACCOUNT}, None)
     assert answer["written"] == 1 and answer["gets"] == 1 and answer["problems"] == []
     assert set(recorded(account)) == {"scheduled"}
+
+
+def test_a_job_the_sweep_records_late_is_judged_by_the_next_incremental_run(account: Any, monkeypatch: Any) -> None:
+    from rules.transcribe_job_output_location import lambda_handler
+    from tests.helpers import deploy_rule, periodic_event, stored_verdicts
+
+    rule = "transcribe-job-output-location"
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    start(account, "late", OutputBucketName="media")  # finished now; its event is lost
+    deploy_rule(account, rule)
+    clock.advance(dt.timedelta(hours=1))
+    lambda_handler(periodic_event(rule), None)  # the first (full) run: the ledger has no record yet
+    assert stored_verdicts(account, rule) == {}
+    clock.advance(dt.timedelta(hours=1))
+    collector(account, clock=lambda: clock.now().timestamp()).sweep()  # an hour after the job finished
+    clock.advance(dt.timedelta(hours=1))
+    lambda_handler(periodic_event(rule), None)  # incremental: the job finished before its watermark
+    assert stored_verdicts(account, rule) == {f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/late": "COMPLIANT"}

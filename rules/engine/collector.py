@@ -187,10 +187,10 @@ class Collector:
         self._put(kind, name, summary, detail, {t["Key"]: t.get("Value", "") for t in tag_list})
 
     def _put(self, kind: ResourceKind, name: str, summary: Mapping[str, Any], detail: Mapping[str, Any] | None,
-             tags: Mapping[str, str] | None) -> None:
+             tags: Mapping[str, str] | None, complete: float | None = None) -> None:
         try:
             record = make_record(kind, self.account_id, self.region, self.partition, name, summary, detail, tags,
-                                 self.clock())
+                                 self.clock(), complete)
         except RecordTooLarge as error:  # cannot happen within botocore's bounds: the rules say "not in the ledger"
             self.stats.problems.append(f"a {kind.label} record was not written: {error}")
             LOGGER.error("ledger: %s record not written: %s", kind.label, error)
@@ -321,7 +321,8 @@ class Collector:
                         continue
                     if record is not None and record.get("v") == LEDGER_VERSION and "detail" in record:
                         if not same_values(record.get("summary"), listed):  # List-only members (OutputLocationType): no Get
-                            self._put(kind, job.name, listed, record["detail"], record.get("tags"))
+                            self._put(kind, job.name, listed, record["detail"], record.get("tags"),
+                                      record.get("complete"))
                         continue
                     try:
                         self.record_job(kind, job.name, listed)

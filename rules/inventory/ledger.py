@@ -14,8 +14,10 @@ An item holds:
   so rule code reads it unchanged), ``tags`` (key -> value); a job that has not reached a final
   state has no ``detail`` yet, and a rule asking for it is answered "Could not evaluate";
 - ``v`` (the projection's version: a record written by an older projection may lack a field a
-  rule now reads, so it counts as not in the ledger), ``recorded`` (epoch seconds) and, for jobs,
-  ``expires``: the TTL attribute, creation + 90 days (Transcribe keeps job records 90 days:
+  rule now reads, so it counts as not in the ledger), ``recorded`` (epoch seconds, last write),
+  ``complete`` (when the details were first recorded; a rule's incremental window counts a job
+  the sweep recorded late, after a missed event, as new then) and, for jobs, ``expires``: the TTL
+  attribute, creation + 90 days (Transcribe keeps job records 90 days:
   docs/aws-facts.md) + ``TTL_MARGIN``. Customizations have no TTL: they live until deleted.
 
 No transcript text is ever stored: Get responses hold none, and only the fields listed in
@@ -183,9 +185,11 @@ class RecordTooLarge(ValueError):
 
 def make_record(kind: ResourceKind, account_id: str, region: str, partition: str, name: str,
                 summary: Mapping[str, Any], detail: Mapping[str, Any] | None, tags: Mapping[str, str] | None,
-                now: float) -> dict[str, Any]:
+                now: float, complete: float | None = None) -> dict[str, Any]:
     """The item (plain Python values) for one resource: the projection of its List summary and,
-    once known, of its Get response and its tags."""
+    once known, of its Get response and its tags. ``complete`` is when the ledger first held the
+    details (kept across rewrites; ``now`` when they are new): the rules' incremental windows
+    count a job recorded late as new then."""
     created = creation_time(kind, summary)
     record: dict[str, Any] = {
         "pk": partition_key(account_id, region, kind), "sk": sort_key(created, name),
@@ -195,6 +199,7 @@ def make_record(kind: ResourceKind, account_id: str, region: str, partition: str
     }
     if detail is not None:
         record["detail"] = project(detail, fields_of(kind, "detail"))
+        record["complete"] = now if complete is None else complete
     if tags is not None:
         record["tags"] = dict(tags)
     if kind.is_job:
@@ -497,7 +502,9 @@ class LedgerInventory:
                 expires = record.get("expires")
                 if isinstance(expires, (int, float)) and expires <= now:
                     continue  # past its TTL: DynamoDB deletes it within days, the rules see it gone now
-                resource = Resource(kind, record["name"], self.arn(kind, record["name"]), record.get("summary") or {})
+                complete = record.get("complete")
+                resource = Resource(kind, record["name"], self.arn(kind, record["name"]), record.get("summary") or {},
+                                    float(complete) if isinstance(complete, (int, float)) else None)
                 self._records[(kind.key, record["name"])] = record
                 page.append(resource)
             yield start, page

@@ -161,6 +161,9 @@ class Resource:
     name: str
     arn: str
     summary: dict[str, Any]
+    # When the ledger first held the job's details (rules/inventory/ledger.py; None from a live
+    # listing): a job the collector recorded late, after a missed event, counts as new then.
+    recorded: float | None = None
 
     @property
     def status(self) -> str | None:
