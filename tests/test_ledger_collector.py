@@ -218,3 +218,15 @@ def test_a_job_the_sweep_records_late_is_judged_by_the_next_incremental_run(acco
     clock.advance(dt.timedelta(hours=1))
     lambda_handler(periodic_event(rule), None)  # incremental: the job finished before its watermark
     assert stored_verdicts(account, rule) == {f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/late": "COMPLIANT"}
+
+
+def test_the_collector_paces_at_its_share_of_the_applied_quota(account: Any, monkeypatch: Any) -> None:
+    from rules.engine import collector as collector_module
+    from transcribe_guard.simulator.service_quotas import raise_quota
+
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    monkeypatch.setenv("TRANSCRIBE_GUARD_QUOTA_SCALE", "1")
+    event = {"detail-type": "Scheduled Event", "account": ACCOUNT}
+    assert collector_module.lambda_handler(event, None)["get_transcription_job_tps"] == round(30 * 0.2 * 0.95, 3)
+    raise_quota(ACCOUNT, REGION, "GetTranscriptionJob", 100)
+    assert collector_module.lambda_handler(event, None)["get_transcription_job_tps"] == round(100 * 0.2 * 0.95, 3)

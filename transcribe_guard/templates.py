@@ -93,6 +93,9 @@ def ledger_resources() -> dict[str, Any]:
                 "Policies": [
                     {"PolicyName": "read-transcribe", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
                         "Effect": "Allow", "Action": collector_actions(), "Resource": "*"}]}},
+                    # The applied Transcribe quotas it paces to (rules/engine/service_quotas.py).
+                    {"PolicyName": "read-quotas", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": "servicequotas:ListServiceQuotas", "Resource": "*"}]}},
                     {"PolicyName": "write-ledger", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
                         "Effect": "Allow", "Action": list(COLLECTOR_LEDGER_ACTIONS), "Resource": _ledger_arns()}]}},
                     {"PolicyName": "write-own-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{

@@ -19,8 +19,8 @@ It is fed by three things:
   whole and re-read when their List summary changed. A missed event is found by the next sweep.
 
 Only it calls Get* for jobs, once per job, when the job is COMPLETED or FAILED. Its calls are paced
-at ``share`` (LedgerGetShare, default 0.2) of the documented quota of each operation, so the
-customer's own pipeline keeps the rest; a throttled call is retried with exponential backoff
+at ``share`` (LedgerGetShare, default 0.2) of each operation's quota (the applied one Service
+Quotas reports, else the documented one), so the customer's own pipeline keeps the rest; a throttled call is retried with exponential backoff
 until it succeeds or the invocation nears its deadline, and then the job is left for the next
 sweep (the sweep's watermark does not move past it). No record is ever written half: a record is
 built from one whole Get response, or not at all.
@@ -42,6 +42,7 @@ from rdklib import ClientFactory
 
 from rules.engine.incremental import DELETE_KINDS, SKEW, Deadline
 from rules.engine.pacing import DOCUMENTED_QUOTAS, HEADROOM, RateLimiter, quota_scale
+from rules.engine.service_quotas import applied_rates
 from rules.inventory.ledger import (FINAL_STATES, LEDGER_VERSION, TABLE_ENV, LedgerStore, RecordTooLarge, fields_of,
                                     make_record, partition_key, project, same_values, sort_key)
 from rules.inventory.transcribe import (CALL_ANALYTICS_CATEGORY, CALL_ANALYTICS_JOB, JOB_KINDS,
@@ -85,9 +86,13 @@ def get_share() -> float:
     return share
 
 
-def shared_rates(share: float) -> dict[str, float]:
-    """Every paced Transcribe operation at ``share`` of its documented quota (pacing.py)."""
-    return {op: tps * share * HEADROOM * quota_scale() for op, tps in DOCUMENTED_QUOTAS.items()}
+def shared_rates(share: float, applied: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Every paced Transcribe operation at ``share`` of its quota: the applied quota Service
+    Quotas reports (rules/engine/service_quotas.py), else the documented one (pacing.py) times
+    TRANSCRIBE_GUARD_QUOTA_SCALE (which stands for raised quotas only where none is reported)."""
+    applied = applied or {}
+    return {op: (applied[op] if op in applied else tps * quota_scale()) * share * HEADROOM
+            for op, tps in DOCUMENTED_QUOTAS.items()}
 
 
 class Deferred(Exception):
@@ -111,12 +116,13 @@ class Collector:
 
     def __init__(self, transcribe: Any, store: LedgerStore, account_id: str, partition: str = "aws",
                  deadline: Deadline | None = None, share: float = DEFAULT_GET_SHARE,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 applied: Mapping[str, float] | None = None):
         self.transcribe, self.store = transcribe, store
         self.account_id, self.partition = account_id, partition
         self.region: str = transcribe.meta.region_name
         self.deadline = deadline or Deadline(None)
-        self.limiter = RateLimiter(shared_rates(share))
+        self.limiter = RateLimiter(shared_rates(share, applied))
         self.sleep, self.clock = sleep, clock
         self.stats = CollectorStats()
 
@@ -390,12 +396,15 @@ def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     factory = ClientFactory(None, assume_role_mode=False)
     transcribe = factory.build_client("transcribe")
     account = str(event.get("account") or factory.build_client("sts").get_caller_identity()["Account"])
+    share = get_share()
+    applied = applied_rates(factory.build_client("service-quotas"), DOCUMENTED_QUOTAS)
     collector = Collector(transcribe, LedgerStore(factory.build_client("dynamodb"), table), account,
-                          transcribe.meta.partition, Deadline(context), get_share())
+                          transcribe.meta.partition, Deadline(context), share, applied=applied)
     stats = collector.handle(event)
     summary = {"collector": True, "account": account, "region": collector.region, "detail_type": event.get("detail-type"),
                "gets": stats.gets, "written": stats.written, "retired": stats.retired,
                "tags_updated": stats.tags_updated, "throttled": stats.throttled, "deferred": stats.deferred,
-               "swept": stats.swept, "problems": stats.problems}
+               "swept": stats.swept, "problems": stats.problems,
+               "get_transcription_job_tps": round(collector.limiter.rates.get("get_transcription_job", 0.0), 3)}
     LOGGER.info(json.dumps(summary, default=str))
     return summary
