@@ -230,3 +230,24 @@ def test_the_collector_paces_at_its_share_of_the_applied_quota(account: Any, mon
     assert collector_module.lambda_handler(event, None)["get_transcription_job_tps"] == round(30 * 0.2 * 0.95, 3)
     raise_quota(ACCOUNT, REGION, "GetTranscriptionJob", 100)
     assert collector_module.lambda_handler(event, None)["get_transcription_job_tps"] == round(100 * 0.2 * 0.95, 3)
+
+
+def test_reconcile_and_summary_runs_read_the_ledger_not_transcribe(account: Any, monkeypatch: Any) -> None:
+    from rules.transcribe_job_output_location import lambda_handler
+    from tests.helpers import deploy_rule, periodic_event, stored_verdicts
+    from transcribe_guard.iam_actions import recording
+
+    rule = "transcribe-job-output-location"
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    start(account, "kept", OutputBucketName="media")
+    start(account, "service")  # output in the service bucket: NON_COMPLIANT
+    collector(account).sweep()
+    deploy_rule(account, rule)
+    for days, mode in ((0, "resource"), (8, "resource"), (16, "summary")):  # full, reconcile, summary reconcile
+        clock.advance(dt.timedelta(days=days))
+        with recording() as recorder:
+            lambda_handler(periodic_event(rule, {"ReportingMode": mode}), None)
+        assert "dynamodb:Query" in recorder.actions
+        assert not {a for a in recorder.actions if a.startswith("transcribe:")}, (days, mode)
+    assert stored_verdicts(account, rule)[f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/service"] == \
+        "NON_COMPLIANT"
