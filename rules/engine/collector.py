@@ -254,6 +254,9 @@ class Collector:
         for member, kind in names:
             name = detail.get(member)
             if isinstance(name, str) and name:
+                record = self.store.by_arn(self._arn(kind, name))
+                if record is not None and record.get("v") == LEDGER_VERSION and "detail" in record:
+                    return  # EventBridge may deliver an event more than once: the job was read already
                 self.record_job(kind, name)
                 return
 
