@@ -169,3 +169,27 @@ def test_a_job_missing_from_the_ledger_is_could_not_evaluate(demo: Any) -> None:
     [evaluation] = [rule.judge(ctx, rule.evaluate_parameters({}))(ghost)]
     assert evaluation.complianceType == "NON_COMPLIANT"
     assert evaluation.annotation.startswith("Could not evaluate: NotInLedger")
+
+
+def test_a_record_of_an_older_projection_or_without_details_is_not_taken(demo: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    store = LedgerStore(demo.client("dynamodb"), TABLE)
+    inventory = LedgerInventory(store, ACCOUNT, REGION)
+    summary = {"TranscriptionJobName": "old-format", "TranscriptionJobStatus": "COMPLETED",
+               "CreationTime": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)}
+    old = make_record(TRANSCRIPTION_JOB, ACCOUNT, REGION, "aws", "old-format", summary,
+                      {"Media": {"MediaFileUri": "s3://m/a.wav"}}, {}, clock.now().timestamp())
+    store.put({**old, "v": 0, "expires": 2**40})
+    bare = make_record(TRANSCRIPTION_JOB, ACCOUNT, REGION, "aws", "no-details", {**summary, "TranscriptionJobName":
+                       "no-details"}, None, None, clock.now().timestamp())
+    store.put({**bare, "expires": 2**40})
+    found = {r.name: r for r in inventory.resources(TRANSCRIPTION_JOB)}
+    for name, why in (("old-format", "older ledger version"), ("no-details", "no details recorded yet")):
+        with pytest.raises(ClientError, match=why) as raised:
+            inventory.detail(found[name])
+        assert raised.value.response["Error"]["Code"] == "NotInLedger"
+    with pytest.raises(ClientError, match="no tags recorded yet"):
+        inventory.tags(found["no-details"])
+    store.delete(old["pk"], old["sk"])
+    store.delete(bare["pk"], bare["sk"])
