@@ -252,3 +252,20 @@ def test_reconcile_and_summary_runs_read_the_ledger_not_transcribe(account: Any,
         assert not {a for a in recorder.actions if a.startswith("transcribe:")}, (days, mode)
     assert stored_verdicts(account, rule)[f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/service"] == \
         "NON_COMPLIANT"
+
+
+def test_the_longest_names_and_widest_tags_go_through_the_collector_whole(account: Any) -> None:
+    from tests.hostile_values import SYNTAX, UNSAFE
+
+    name = "n" * 200  # TranscriptionJobName's maximum
+    key = "k/" + "é" * 120
+    media = "s3://media/" + "a" * 900 + ".wav"
+    put_media(account, "media", [media.removeprefix("s3://media/")])
+    tags = [{"Key": f"{key}{i:02d}"[:128], "Value": (UNSAFE + SYNTAX) * 8} for i in range(50)]
+    account.client("transcribe").start_transcription_job(
+        TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": media}, Tags=tags)
+    collector(account).sweep()
+    inventory = LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION)
+    [job] = inventory.resources(TRANSCRIPTION_JOB)
+    assert job.name == name and inventory.detail(job)["Media"]["MediaFileUri"] == media
+    assert inventory.tags(job) == {t["Key"]: t["Value"] for t in tags}
