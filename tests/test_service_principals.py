@@ -33,11 +33,25 @@ def resolve(node: Any, conditions: dict[str, bool]) -> Any:
 def modes(template: dict[str, Any]) -> list[dict[str, bool]]:
     """Every way the template's conditions can come out (ours are few and independent enough)."""
     names = list(template.get("Conditions") or {})
-    if "SingleAccount" in names:  # the functions stack: Organization is its negation; CreateRole is independent
-        return [{**{n: False for n in names}, "SingleAccount": single, "Organization": not single, "CreateRole": role,
-                 "SingleAccountRole": single and role, "OrganizationRole": not single and role}
-                for single in (True, False) for role in (True, False)]
+    if "SingleAccount" in names:  # the functions stack: Organization is its negation; CreateRole is independent;
+        # the ledger is on only in a single account's role-creating stack
+        combos = []
+        for single in (True, False):
+            for role in (True, False):
+                for ledger in (False, True):
+                    if ledger and not (single and role):
+                        continue
+                    combos.append({**{n: False for n in names}, "SingleAccount": single, "Organization": not single,
+                                   "CreateRole": role, "SingleAccountRole": single and role,
+                                   "OrganizationRole": not single and role, "LedgerOn": ledger,
+                                   "LiveReads": single and role and not ledger, "HasLedgerKey": ledger})
+        return combos
     return [{n: value for n in names} for value in (True, False)]
+
+
+def present(resources: dict[str, Any], conditions: dict[str, bool]) -> dict[str, Any]:
+    """The resources CloudFormation creates under ``conditions`` (those whose Condition holds)."""
+    return {k: v for k, v in resources.items() if "Condition" not in v or conditions.get(v["Condition"], False)}
 
 
 def service_statements(node: Any) -> Iterator[dict[str, Any]]:
@@ -61,7 +75,7 @@ def test_every_statement_for_a_service_names_its_source(path: Path) -> None:
     template = yaml.safe_load(path.read_text(encoding="utf-8"))
     found = 0
     for conditions in modes(template):
-        for statement in service_statements(resolve(template["Resources"], conditions)):
+        for statement in service_statements(resolve(present(template["Resources"], conditions), conditions)):
             found += 1
             assert condition_keys(statement) & SOURCE_KEYS, (path.name, conditions, statement)
     if path.name in ("functions.yaml", "monitoring.yaml"):
@@ -73,7 +87,7 @@ def test_every_lambda_permission_for_a_service_is_scoped_in_both_modes() -> None
     for path in TEMPLATES:
         template = yaml.safe_load(path.read_text(encoding="utf-8"))
         for conditions in modes(template):
-            resources = resolve(template["Resources"], conditions)
+            resources = resolve(present(template["Resources"], conditions), conditions)
             for logical_id, resource in resources.items():
                 if resource["Type"] != "AWS::Lambda::Permission":
                     continue
@@ -92,7 +106,9 @@ def test_single_account_config_permission_names_this_account_and_its_config_rule
     from transcribe_guard.templates import functions_template
 
     template = functions_template()
-    single = resolve(template["Resources"], {"SingleAccount": True, "Organization": False, "CreateRole": True})
+    single_account = {"SingleAccount": True, "Organization": False, "CreateRole": True, "SingleAccountRole": True,
+                      "OrganizationRole": False, "LiveReads": True, "LedgerOn": False}
+    single = resolve(present(template["Resources"], single_account), single_account)
     for resource in single.values():
         if resource["Type"] == "AWS::Lambda::Permission":
             properties = resource["Properties"]

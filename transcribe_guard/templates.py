@@ -7,6 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from rules.catalog.registry import RULES, module_name
+from rules.engine.collector import CHANGE_EVENTS, DEFAULT_GET_SHARE, GET_SHARE_ENV, TAG_EVENTS
+from rules.inventory.ledger import ARN_INDEX, TABLE_ENV
+from rules.inventory.transcribe import ALL_KINDS, TAGS_ACTION, read_actions
 
 FUNCTIONS_ROLE_NAME = "transcribe-guard-functions"
 MEMBER_ROLE_NAME = "transcribe-guard-member"
@@ -33,6 +36,148 @@ FAILED_INVOCATIONS_QUEUE = "transcribe-guard-failed-invocations"
 def handler(rule_name: str) -> str:
     """The Handler of a rule's function (evidence_provenance checks deployed functions against it)."""
     return f"rules.{module_name(rule_name)}.lambda_handler"
+
+
+# The shared Transcribe ledger (rules/inventory/ledger.py), filled by one collector function
+# (rules/engine/collector.py); on when the stack's TranscribeLedger parameter is "enabled"
+# (single-account stacks: the collector reads the functions' own account).
+LEDGER_TABLE = "transcribe-guard-ledger"
+COLLECTOR_NAME = "transcribe-guard-ledger-collector"
+# What a rule reads the ledger with (LedgerInventory: Query of the table and its arn index, GetItem).
+LEDGER_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+COLLECTOR_LEDGER_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                            "dynamodb:Query", "dynamodb:UpdateItem")
+# The collector lists and reads every kind, and reads tags (ListTagsForResource) on tag events.
+COLLECTOR_TRANSCRIBE_ACTIONS = tuple(sorted(set(read_actions(*ALL_KINDS)) | {TAGS_ACTION}))
+LEDGER_SWEEP_SCHEDULE = "rate(1 hour)"
+
+
+def collector_actions() -> list[str]:
+    return sorted(COLLECTOR_TRANSCRIBE_ACTIONS)
+
+
+def ledger_evaluation_actions() -> list[str]:
+    """The rules' actions when they read the ledger: the Transcribe reads of the inventory
+    (List*, Get*, ListTagsForResource of every kind) are the collector's instead."""
+    return sorted(set(evaluation_actions()) - set(COLLECTOR_TRANSCRIBE_ACTIONS))
+
+
+def _ledger_arns() -> list[Any]:
+    table = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/" + LEDGER_TABLE
+    return [{"Fn::Sub": table}, {"Fn::Sub": table + "/index/" + ARN_INDEX}]
+
+
+def ledger_resources() -> dict[str, Any]:
+    """The ledger table, the collector function, its role, EventBridge rules and schedule; all
+    under the LedgerOn condition."""
+    events_pattern_api = sorted(set(CHANGE_EVENTS) | set(TAG_EVENTS) | {kind.delete_operation for kind in ALL_KINDS})
+    resources: dict[str, Any] = {
+        "LedgerTable": {
+            "Type": "AWS::DynamoDB::Table", "Condition": "LedgerOn",
+            "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "TableName": LEDGER_TABLE, "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "arn")],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                "GlobalSecondaryIndexes": [{"IndexName": ARN_INDEX,
+                                            "KeySchema": [{"AttributeName": "arn", "KeyType": "HASH"}],
+                                            "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+                # The customer managed key given in LedgerKmsKeyArn; without one, DynamoDB's AWS
+                # managed key (SSEType KMS with no key id), never the AWS owned default.
+                "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS",
+                                     "KMSMasterKeyId": {"Fn::If": ["HasLedgerKey", {"Ref": "LedgerKmsKeyArn"},
+                                                                   {"Ref": "AWS::NoValue"}]}},
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
+            },
+        },
+        "LedgerCollectorRole": {
+            "Type": "AWS::IAM::Role", "Condition": "LedgerOn",
+            "Properties": {
+                "Description": "transcribe-guard ledger collector: reads Transcribe once per job, writes the ledger.",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+                "Policies": [
+                    {"PolicyName": "read-transcribe", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": collector_actions(), "Resource": "*"}]}},
+                    # The applied Transcribe quotas it paces to (rules/engine/service_quotas.py).
+                    {"PolicyName": "read-quotas", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": "servicequotas:ListServiceQuotas", "Resource": "*"}]}},
+                    {"PolicyName": "write-ledger", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": list(COLLECTOR_LEDGER_ACTIONS), "Resource": _ledger_arns()}]}},
+                    {"PolicyName": "write-own-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                                ":log-group:/aws/lambda/" + COLLECTOR_NAME + ":*"}}]}},
+                    {"PolicyName": "record-failed-invocations", "PolicyDocument": {"Version": "2012-10-17",
+                     "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
+                                                            "${AWS::AccountId}:" + FAILED_INVOCATIONS_QUEUE}}]}},
+                ],
+            },
+        },
+        "LedgerCollectorLogGroup": {
+            "Type": "AWS::Logs::LogGroup", "Condition": "LedgerOn",
+            "Properties": {"LogGroupName": f"/aws/lambda/{COLLECTOR_NAME}",
+                           "RetentionInDays": {"Ref": "LogRetentionInDays"}},
+        },
+        "LedgerCollectorFunction": {
+            "Type": "AWS::Lambda::Function", "Condition": "LedgerOn", "DependsOn": "LedgerCollectorLogGroup",
+            "Properties": {
+                "FunctionName": COLLECTOR_NAME,
+                "Description": "Fills the transcribe-guard ledger: one Get per Transcribe job for the whole pack.",
+                "Runtime": RUNTIME, "Handler": "rules.engine.collector.lambda_handler",
+                "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
+                         "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
+                "Role": {"Fn::GetAtt": ["LedgerCollectorRole", "Arn"]},
+                "Timeout": 900, "MemorySize": {"Ref": "FunctionMemorySize"},
+                # One invocation at a time: its pacing is then the pack's whole share of the quota.
+                "ReservedConcurrentExecutions": 1,
+                "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5",
+                                              "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"},
+                                              TABLE_ENV: {"Ref": "LedgerTable"},
+                                              GET_SHARE_ENV: {"Ref": "LedgerGetShare"}}},
+            },
+        },
+        "LedgerCollectorEventInvokeConfig": {
+            "Type": "AWS::Lambda::EventInvokeConfig", "Condition": "LedgerOn",
+            "Properties": {"FunctionName": {"Ref": "LedgerCollectorFunction"}, "Qualifier": "$LATEST",
+                           "MaximumRetryAttempts": 2,
+                           "DestinationConfig": {"OnFailure": {"Destination": {
+                               "Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}}}},
+        },
+    }
+    rules = {
+        # Transcribe's own job state change events (the EventBridge event reference lists these two).
+        "LedgerJobEventsRule": {"EventPattern": {
+            "source": ["aws.transcribe"],
+            "detail-type": ["Transcribe Job State Change", "Call Analytics Job State Change"]}},
+        # The CloudTrail calls the collector follows (deletes, tags, customization changes).
+        "LedgerApiEventsRule": {"EventPattern": {
+            "source": ["aws.transcribe"], "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {"eventSource": ["transcribe.amazonaws.com"], "eventName": events_pattern_api}}},
+        # The sweep, the safety net for missed events.
+        "LedgerSweepSchedule": {"ScheduleExpression": LEDGER_SWEEP_SCHEDULE},
+    }
+    for logical, properties in rules.items():
+        resources[logical] = {"Type": "AWS::Events::Rule", "Condition": "LedgerOn", "Properties": {
+            **properties, "State": "ENABLED", "Targets": [{"Id": "collector", "Arn": {"Fn::GetAtt": ["LedgerCollectorFunction", "Arn"]}}]}}
+        resources[f"{logical}Permission"] = {"Type": "AWS::Lambda::Permission", "Condition": "LedgerOn", "Properties": {
+            "FunctionName": {"Ref": "LedgerCollectorFunction"}, "Action": "lambda:InvokeFunction",
+            "Principal": "events.amazonaws.com", "SourceAccount": {"Ref": "AWS::AccountId"},
+            "SourceArn": {"Fn::GetAtt": [logical, "Arn"]}}}
+    # The rules read the ledger in place of Transcribe.
+    resources["EvaluateWithLedgerPolicy"] = {
+        "Type": "AWS::IAM::Policy", "Condition": "LedgerOn",
+        "Properties": {"PolicyName": "evaluate-with-ledger", "Roles": [{"Ref": "FunctionsRole"}], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [
+                {"Sid": "EvaluateTranscribeControls", "Effect": "Allow", "Action": ledger_evaluation_actions(),
+                 "Resource": "*"},
+                {"Sid": "ReadTheLedger", "Effect": "Allow", "Action": list(LEDGER_READ_ACTIONS),
+                 "Resource": _ledger_arns()}]}},
+    }
+    return resources
 
 
 def evaluation_actions() -> list[str]:
@@ -122,7 +267,7 @@ def functions_template() -> dict[str, Any]:
     # Conditional policies as resources of their own: a single account evaluates with the
     # functions' role; an organization's functions only assume each member's role.
     resources["EvaluatePolicy"] = {
-        "Type": "AWS::IAM::Policy", "Condition": "SingleAccountRole",
+        "Type": "AWS::IAM::Policy", "Condition": "LiveReads",
         "Properties": {"PolicyName": "evaluate", "PolicyDocument": evaluation_policy(), "Roles": [{"Ref": "FunctionsRole"}]},
     }
     resources["AssumeMemberRolePolicy"] = {
@@ -158,7 +303,9 @@ def functions_template() -> dict[str, Any]:
                 # 1.44); rules/engine/pacing.py keeps calls under Transcribe's quotas, scaled for
                 # accounts whose quotas were raised.
                 "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5",
-                                              "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"}}},
+                                              "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"},
+                                              # The ledger when it is on; empty: live Transcribe reads.
+                                              TABLE_ENV: {"Fn::If": ["LedgerOn", {"Ref": "LedgerTable"}, ""]}}},
             },
         }
         resources[f"{logical}ConfigPermission"] = {
@@ -193,6 +340,7 @@ def functions_template() -> dict[str, Any]:
                 "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}}},
             },
         }
+    resources.update(ledger_resources())
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "transcribe-guard rule functions (generated by `transcribe-guard build`; deploy before the "
@@ -221,12 +369,29 @@ def functions_template() -> dict[str, Any]:
                                      "Description": "Multiplies the Transcribe request rates the functions pace "
                                                     "themselves to (the applied quotas Service Quotas reports, else "
                                                     "the documented ones); below 1 leaves your pipeline more."},
+            "TranscribeLedger": {"Type": "String", "Default": "disabled", "AllowedValues": ["enabled", "disabled"],
+                                 "Description": "enabled: one collector reads each Transcribe job once into a "
+                                                "DynamoDB ledger the rules read (single-account stacks only)."},
+            "LedgerKmsKeyArn": {"Type": "String", "Default": "",
+                                "Description": "The customer managed KMS key that encrypts the ledger table. "
+                                               "Empty: DynamoDB's AWS managed key."},
+            "LedgerGetShare": {"Type": "String", "Default": str(DEFAULT_GET_SHARE),
+                               "AllowedPattern": r"^(0?\.[0-9]*[1-9][0-9]*|1(\.0*)?)$",
+                               "Description": "The share (above 0, at most 1) of each Transcribe quota the collector "
+                                              "paces itself to; the customer's pipeline keeps the rest."},
         },
         "Conditions": {"SingleAccount": {"Fn::Equals": [{"Ref": "OrganizationId"}, ""]},
                        "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]},
                        "CreateRole": {"Fn::Equals": [{"Ref": "CreateFunctionsRole"}, "true"]},
                        "SingleAccountRole": {"Fn::And": [{"Condition": "SingleAccount"}, {"Condition": "CreateRole"}]},
-                       "OrganizationRole": {"Fn::And": [{"Condition": "Organization"}, {"Condition": "CreateRole"}]}},
+                       "OrganizationRole": {"Fn::And": [{"Condition": "Organization"}, {"Condition": "CreateRole"}]},
+                       # The ledger: a single account, in the stack that creates the (global) functions role,
+                       # whose read permissions it replaces; other Regions' stacks read live.
+                       "LedgerOn": {"Fn::And": [{"Fn::Equals": [{"Ref": "TranscribeLedger"}, "enabled"]},
+                                                {"Condition": "SingleAccountRole"}]},
+                       "LiveReads": {"Fn::And": [{"Condition": "SingleAccountRole"},
+                                                 {"Fn::Not": [{"Condition": "LedgerOn"}]}]},
+                       "HasLedgerKey": {"Fn::Not": [{"Fn::Equals": [{"Ref": "LedgerKmsKeyArn"}, ""]}]}},
         "Resources": resources,
         "Outputs": {
             "FunctionsRoleArn": {"Value": role_arn},

@@ -24,6 +24,7 @@ from rdklib.util.service import (build_error_response, build_internal_error_resp
 from rules.engine.parameters import parse_parameters
 from rules.engine.per_factory import PerFactory
 from rules.engine.safe_text import one_line
+from rules.inventory.ledger import LedgerInventory, LedgerStore, ledger_table
 from rules.inventory.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
@@ -96,7 +97,8 @@ class RunContext:
 
 # One inventory per client factory: a scan passes the same factory to every rule, so all rules
 # share what was listed and read; each Lambda invocation has its own factory and inventory.
-_INVENTORIES: PerFactory[TranscribeInventory] = PerFactory("transcribe_inventory")
+# A TranscribeInventory, or a LedgerInventory in a function run that reads the ledger.
+_INVENTORIES: PerFactory[Any] = PerFactory("transcribe_inventory")
 # A local scan's progress display (transcribe_guard/scan.py): called with the rule's name once per
 # evaluation as the rule yields it, keyed on the client factory like the inventories. The Lambda
 # functions never set one.
@@ -238,21 +240,30 @@ def fail_closed(client_factory: Any) -> Any:
     return client_factory
 
 
-def inventory_for(client_factory: Any, account_id: str) -> TranscribeInventory:
-    inventory = _INVENTORIES.get(client_factory)
-    if inventory is None or inventory.account_id != account_id:
+def inventory_for(client_factory: Any, account_id: str, function_run: bool = False) -> TranscribeInventory:
+    """The run's Transcribe inventory, shared by every rule that runs with ``client_factory``.
+    A function run (``function_run``) whose environment names a ledger table
+    (TRANSCRIBE_GUARD_LEDGER_TABLE, set by the functions template) reads the ledger the collector
+    fills instead of calling Transcribe (rules/inventory/ledger.py); ``scan`` keeps live calls."""
+    inventory: Any = _INVENTORIES.get(client_factory)
+    table = ledger_table() if function_run else None
+    if inventory is None or inventory.account_id != account_id or isinstance(inventory, LedgerInventory) != bool(table):
         client = client_factory.build_client("transcribe")
+        if table:
+            # The ledger is the functions' own table, in their account: no assumed role.
+            store = LedgerStore(client_factory.build_client("dynamodb", assume_role_mode=False), table)
+            inventory = LedgerInventory(store, account_id, client.meta.region_name, client.meta.partition)
+        else:
+            def applied_quotas() -> dict[str, float]:
+                from rules.engine.pacing import DOCUMENTED_QUOTAS
+                from rules.engine.service_quotas import applied_rates
+                transcribe_operations = [op for op in DOCUMENTED_QUOTAS if op != "lookup_events"]  # CloudTrail's own
+                return applied_rates(client_factory.build_client("service-quotas"), transcribe_operations)
 
-        def applied_quotas() -> dict[str, float]:
-            from rules.engine.pacing import DOCUMENTED_QUOTAS
-            from rules.engine.service_quotas import applied_rates
-            transcribe_operations = [op for op in DOCUMENTED_QUOTAS if op != "lookup_events"]  # CloudTrail's own
-            return applied_rates(client_factory.build_client("service-quotas"), transcribe_operations)
-
-        # The client knows its partition; a new boto3 Session to look it up costs ~0.5 s a run.
-        inventory = TranscribeInventory(client, account_id, client.meta.partition, applied_quotas=applied_quotas)
+            # The client knows its partition; a new boto3 Session to look it up costs ~0.5 s a run.
+            inventory = TranscribeInventory(client, account_id, client.meta.partition, applied_quotas=applied_quotas)
         _INVENTORIES[client_factory] = inventory
-    return inventory
+    return inventory  # type: ignore[no-any-return]  # a LedgerInventory has TranscribeInventory's interface
 
 
 def event_time(event: Mapping[str, Any]) -> float:
@@ -364,7 +375,7 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
         client_factory = fail_closed(client_factory)
         self.client_factory_used = client_factory  # rdklib posts through it after this returns
         account_id = account_id_of(event, client_factory)
-        inventory = inventory_for(client_factory, account_id)
+        inventory = inventory_for(client_factory, account_id, self.invoked_as_function)
         region = inventory.region
         ctx = RunContext(
             account_id=account_id,

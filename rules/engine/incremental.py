@@ -105,9 +105,11 @@ def created_at(resource: Resource) -> float | None:
 
 
 def changed_since(resource: Resource, start: float) -> bool:
-    """Whether a job was created or finished at or after ``start`` (unknown times count as yes)."""
+    """Whether a job was created or finished at or after ``start`` (unknown times count as yes),
+    or, read from the ledger, first recorded there complete at or after ``start``."""
     created, finished = created_at(resource), _epoch(resource.summary.get("CompletionTime"))
-    return created is None or created >= start or (finished is not None and finished >= start)
+    return (created is None or created >= start or (finished is not None and finished >= start)
+            or (resource.recorded is not None and resource.recorded >= start))
 
 
 def _unfinished(resource: Resource) -> bool:
@@ -245,7 +247,7 @@ class StreamingRun:
         self.rule, self.event, self.factory, self.params = rule, event, client_factory, params
         self.deadline = Deadline(context)
         self.account_id = account_id_of(event, client_factory)
-        self.inventory = inventory_for(client_factory, self.account_id)
+        self.inventory = inventory_for(client_factory, self.account_id, function_run=True)
         self.now = event_time(event)
         self.ctx = RunContext(self.account_id, self.inventory.region, self.inventory.partition, self.inventory,
                               params.get("ReportedResourceType") or ACCOUNT_RESOURCE_TYPE, client_factory,

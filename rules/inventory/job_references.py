@@ -100,6 +100,7 @@ class JobReferences:
         resuming = resume is not None and resume.kind == kind.key
         before = resume.before if resuming and resume is not None else None
         token = resume.token if resuming and resume is not None else None
+        ledger = getattr(self.ctx.inventory, "ledger", False)  # rules/inventory/ledger.py
         try:
             for page_token, page in self.ctx.inventory.resume_pages(kind, token):  # streamed: nothing kept per job
                 if page_done is not None:  # the previous page is done: resume at this one
@@ -119,6 +120,10 @@ class JobReferences:
                         continue  # read by an earlier invocation of this run
                     if window and not changed_since(job, window[0]):
                         continue  # read by an earlier run
+                    if ledger and job.status not in ("COMPLETED", "FAILED"):
+                        # The ledger records a job's details when it finishes: it is read then
+                        # (the floor above keeps the listing reaching back to it).
+                        continue
                     todo.append(job)
                 for job, detail in ordered_map(self._read, todo, stop=self._stop):
                     yield job, detail

@@ -161,6 +161,9 @@ class Resource:
     name: str
     arn: str
     summary: dict[str, Any]
+    # When the ledger first held the job's details (rules/inventory/ledger.py; None from a live
+    # listing): a job the collector recorded late, after a missed event, counts as new then.
+    recorded: float | None = None
 
     @property
     def status(self) -> str | None:
@@ -197,6 +200,26 @@ def gone(error: ClientError) -> bool:
 
 def _as_gone(error: ClientError) -> ClientError:
     return ResourceGone(error.response, error.operation_name) if gone(error) else error
+
+
+Pages = Iterator[tuple[str | None, list[Resource]]]
+
+
+def resumed(pages: Callable[..., Pages], kind: ResourceKind, token: str | None) -> Pages:
+    """``pages(kind, token)``, or ``pages(kind)`` from the newest when the token is refused
+    (ListingError on the first page): what every inventory's ``resume_pages`` does."""
+    listing = pages(kind, token)
+    try:
+        first = next(listing, None)
+    except ListingError:
+        if not token:
+            raise
+        LOGGER.info("resume token for %ss refused: listing from the newest", kind.label)
+        listing = pages(kind)
+        first = next(listing, None)
+    if first is not None:
+        yield first
+        yield from listing
 
 
 class TranscribeInventory:
@@ -272,18 +295,7 @@ class TranscribeInventory:
     def resume_pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
         """``pages`` from a token saved by an earlier invocation; a token the service no longer
         accepts means listing from the newest (callers skip what they had done by creation time)."""
-        pages = self.pages(kind, token)
-        try:
-            first = next(pages, None)
-        except ListingError:
-            if not token:
-                raise
-            LOGGER.info("resume token for %ss refused: listing from the newest", kind.label)
-            pages = self.pages(kind)
-            first = next(pages, None)
-        if first is not None:
-            yield first
-            yield from pages
+        return resumed(self.pages, kind, token)
 
     def forget(self, resource: Resource) -> None:
         """Drop what was read about ``resource``: a streaming run keeps nothing once a resource

@@ -238,6 +238,20 @@ def _as_prefix(uri: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
+# The job state change events Transcribe sends straight to EventBridge, per job kind: (detail-type,
+# the detail member naming the job, the one holding its status). The EventBridge event reference
+# ("Amazon Transcribe events", https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-transcribe.html)
+# lists these two among Transcribe's events and none for medical or medical scribe jobs. The detail
+# members: TranscriptionJobName/TranscriptionJobStatus as the Transcribe Developer Guide's rule
+# example matches on (monitoring-events), JobName/JobStatus as the schema of
+# aws.transcribe@CallAnalyticsJobStateChange has them (AWS CDK reference, events mixin
+# CallAnalyticsJobStateChangeProps).
+STATE_CHANGE_EVENTS: dict[str, tuple[str, str, str]] = {
+    "transcription-job": ("Transcribe Job State Change", "TranscriptionJobName", "TranscriptionJobStatus"),
+    "analytics": ("Call Analytics Job State Change", "JobName", "JobStatus"),
+}
+
+
 class TranscribeSimBackend(BaseBackend):
     def __init__(self, region_name: str, account_id: str):
         super().__init__(region_name, account_id)
@@ -359,6 +373,7 @@ class TranscribeSimBackend(BaseBackend):
                 record.pending_completion = True
             else:
                 self._finish_job(record)
+                self._emit_state_change(record)
             return {kind.get_field: started}
 
     def _job_fields(self, kind: Kind, params: dict[str, Any], check_resources: bool = True) -> dict[str, Any]:
@@ -409,7 +424,24 @@ class TranscribeSimBackend(BaseBackend):
             for record in held:
                 record.pending_completion = False
                 self._finish_job(record)
+                self._emit_state_change(record)
             return len(held)
+
+    def _emit_state_change(self, record: Record) -> None:
+        """Put the job's state change event on the simulated default event bus, as Transcribe
+        sends it to EventBridge (STATE_CHANGE_EVENTS). Bulk seeding sends none."""
+        spec = STATE_CHANGE_EVENTS.get(record.kind.key)
+        if spec is None:
+            return
+        from moto.events.models import events_backends
+
+        detail_type, name_member, status_member = spec
+        detail = {name_member: record.name, status_member: record.fields.get(record.kind.status_field)}
+        if record.fields.get("FailureReason"):
+            detail["FailureReason"] = record.fields["FailureReason"]
+        events_backends[self.account_id][self.region_name].put_events([{
+            "Source": "aws.transcribe", "DetailType": detail_type, "Detail": json.dumps(detail),
+            "Resources": [self.arn(record.kind, record.name)]}])
 
     def _finish_job(self, record: Record, write: bool = True, now: dt.datetime | None = None) -> None:
         """Completes a job (or fails it when its media is missing). Without ``write`` (bulk
