@@ -116,7 +116,8 @@ def check_pack_parameters(values: dict[str, str]) -> None:
 
 
 def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
-           pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None) -> Deployment:
+           pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
+           event_triggers: bool = False) -> Deployment:
     from rules.catalog.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
@@ -145,7 +146,9 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
                   "Capabilities": ["CAPABILITY_NAMED_IAM"],
                   "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": bucket},
                                  {"ParameterKey": "CodeKey", "ParameterValue": key},
-                                 {"ParameterKey": "CodeObjectVersion", "ParameterValue": version}]}
+                                 {"ParameterKey": "CodeObjectVersion", "ParameterValue": version},
+                                 {"ParameterKey": "EnableEventTriggers",
+                                  "ParameterValue": "true" if event_triggers else "false"}]}
     try:
         cloudformation.describe_stacks(StackName=stack_name)
         exists = True

@@ -420,6 +420,7 @@ class TranscribeSimBackend(BaseBackend):
             record.fields[kind.status_field] = "FAILED"
             record.fields["FailureReason"] = ("The S3 URI that you provided can't be accessed. Make sure that you "
                                               "have read permission and try your request again.")
+            self._emit_state(record, write)
             return
         writer = _OutputWriter(self, record, write=write)
         if kind.key == "transcription-job":
@@ -447,6 +448,15 @@ class TranscribeSimBackend(BaseBackend):
         record.fields[kind.status_field] = "COMPLETED"
         if kind.key != "medical-scribe-job":
             _report_media_read(record)
+        self._emit_state(record, write)
+
+    def _emit_state(self, record: Record, write: bool) -> None:
+        """The job's state-change event for the simulated EventBridge (eventbridge.py); bulk
+        seeding (``write`` false) emits none."""
+        if write:
+            from transcribe_guard.simulator import eventbridge
+            eventbridge.emit_job_state(self.account_id, self.region_name, record.kind.key, record.name,
+                                       record.fields[record.kind.status_field], self.arn(record.kind, record.name))
 
     # --- customizations ------------------------------------------------------------------------
 
