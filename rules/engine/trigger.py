@@ -142,7 +142,8 @@ def event_kinds(event: Mapping[str, Any]) -> set[str]:
     """The Transcribe resource kinds an EventBridge event says changed (empty: none, e.g. the sweep).
     An event from Transcribe or its CloudTrail calls that cannot be placed concerns every kind."""
     detail_type, source = event.get("detail-type"), event.get("source")
-    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+    raw_detail = event.get("detail")
+    detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
     if detail_type == SCHEDULED_DETAIL_TYPE:
         return set()
     if source == TRANSCRIBE_SOURCE and detail_type in DETAIL_TYPES:
@@ -154,7 +155,8 @@ def event_kinds(event: Mapping[str, Any]) -> set[str]:
         if name in API_KINDS:
             return {API_KINDS[str(name)]}
         if name in TAG_CALLS:
-            parameters = detail.get("requestParameters") if isinstance(detail.get("requestParameters"), Mapping) else {}
+            raw = detail.get("requestParameters")
+            parameters: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
             kind = _arn_kind(parameters.get("resourceArn") or parameters.get("ResourceArn"))
             if kind:
                 return {kind}
@@ -412,7 +414,7 @@ class Trigger:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     account = os.environ.get("TRANSCRIBE_GUARD_ACCOUNT_ID", "")

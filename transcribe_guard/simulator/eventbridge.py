@@ -79,7 +79,23 @@ def emit_api_call(account: str, region: str, record: dict[str, Any]) -> None:
 
 
 def _lambda_targets(rule: Any) -> list[str]:
-    return [target["Arn"] for target in rule.targets if ":lambda:" in str(target.get("Arn", ""))]
+    """The rule's targets that are transcribe-guard functions in the simulated Lambda (another
+    target, e.g. the demo's function without code, is not run here)."""
+    from moto.awslambda.utils import get_backend as lambda_backend
+
+    found = []
+    for target in rule.targets:
+        arn = str(target.get("Arn", ""))
+        if ":lambda:" not in arn:
+            continue
+        parts = arn.split(":")
+        try:
+            function = lambda_backend(parts[4], parts[3]).get_function(_function_name(arn))
+        except Exception:  # moto's UnknownFunctionException: not a function here
+            continue
+        if str(function.handler).startswith("rules."):
+            found.append(arn)
+    return found
 
 
 def _function_name(arn: str) -> str:
