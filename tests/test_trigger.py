@@ -347,22 +347,21 @@ def test_the_trigger_calls_exactly_its_declared_actions(simulated: Any) -> None:
 
 
 def test_a_finished_job_gets_its_verdict_without_a_scheduled_run(simulated: Any) -> None:
-    from transcribe_guard.simulator import clock
+    """What `deploy --demo --event-triggers` prints: the new job's verdicts, from the trigger's one call."""
+    import boto3
+
+    from transcribe_guard.deploy import DEMO_EVENT_JOB, demo_event_trigger
     from transcribe_guard.simulator.config import read_verdicts
 
     sim, done, conformance, eventbridge = simulated
     calls_before = len(conformance.evaluation_calls(ACCOUNT, REGION))
-    sim.client("transcribe").start_transcription_job(  # the demo's media; output in the service bucket
-        TranscriptionJobName="event-driven-job", LanguageCode="en-US",
-        Media={"MediaFileUri": "s3://acme-call-recordings/calls/2026/11/call-0001.wav"})
-    kinds = [event["detail-type"] for _, event in eventbridge.outbox(ACCOUNT, REGION)]
-    assert "Transcribe Job State Change" in kinds
-    import datetime as dt
-    clock.advance(dt.timedelta(seconds=eventbridge.DELIVERY_SECONDS))
-    results = eventbridge.deliver_due(ACCOUNT, REGION)
-    started = [name for function, out in results if function == "transcribe-guard-event-trigger" for name in out["started"]]
-    encrypted = next(n for n in started if n.startswith("transcribe-job-output-encrypted"))
+    lines = demo_event_trigger(boto3.Session(region_name=REGION), done.pack_name)
     calls = conformance.evaluation_calls(ACCOUNT, REGION)[calls_before:]
     assert len(calls) == 1  # the trigger's one call, no other evaluation
-    arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/event-driven-job"
-    assert arn in read_verdicts(sim.client("config"), encrypted)
+    suffix = calls[0][1][0].rsplit("-", 1)[1]  # the pack's random rule-name suffix
+    assert sorted(calls[0][1]) == deployed(JOB_RULES, suffix)  # exactly the rules that read jobs
+    encrypted = next(n for n in calls[0][1] if n.startswith("transcribe-job-output-encrypted"))
+    arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/{DEMO_EVENT_JOB}"
+    assert read_verdicts(sim.client("config"), encrypted)[arn] == "NON_COMPLIANT"  # service bucket: no customer key
+    assert "1 StartConfigRulesEvaluation call(s)" in lines[0]
+    assert any(line.strip().startswith("transcribe-job-output-encrypted: NON_COMPLIANT, stored") for line in lines[1:])

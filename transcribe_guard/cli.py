@@ -207,7 +207,8 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         with _account(args.demo):
             session = scan.aws_session()
             done = deploy.deploy(session, {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters},
-                                 pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"))
+                                 pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"),
+                                 event_triggers=args.event_triggers)
             out.write(render.render_deployment(done))
             if not (args.evaluate or args.demo):
                 out.write("AWS Config evaluates the rules on their schedule; `transcribe-guard compliance` shows results.\n")
@@ -217,6 +218,9 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
                       if args.demo else
                       "Evaluation started; `transcribe-guard compliance` shows results when AWS Config has them.\n")
+            if args.demo and args.event_triggers:
+                out.write("\n" + "\n".join(visible(line) for line in deploy.demo_event_trigger(session, done.pack_name))
+                          + "\n")
     except (BotoCoreError, ClientError, deploy.DeployError) as error:
         err.write(f"transcribe-guard: the deployment failed: {visible(error)}\n")
         return EXIT_FAILED
@@ -379,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--evaluate", action="store_true", help="start an evaluation of the pack's rules")
     deploy.add_argument("--demo", action="store_true",
                         help="deploy to the simulated demo account, evaluate, and show the pack's compliance")
+    deploy.add_argument("--event-triggers", action="store_true",
+                        help="deploy the functions stack with EnableEventTriggers=true (evaluate minutes after "
+                             "Transcribe events); with --demo, show a new job's verdict arriving without a scheduled run")
     deploy.set_defaults(handler=cmd_deploy)
 
     guardrails = commands.add_parser(

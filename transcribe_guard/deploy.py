@@ -226,3 +226,59 @@ def deploy_demo_pack(session: Any, pack_name: str) -> tuple[Deployment, list[str
     (the simulator evaluates at once)."""
     done = deploy(session, demo_pack_parameters(), pack_name=pack_name)
     return done, start_evaluation(session.client("config"), done.pack_name)
+
+
+# --- the event triggers in the demo ------------------------------------------------------------
+
+DEMO_EVENT_JOB = "demo-event-driven-job"
+
+
+def demo_event_trigger(session: Any, pack_name: str) -> list[str]:
+    """In the simulated demo account deployed with event triggers: start one job whose transcript
+    goes to the service bucket unredacted, let the simulated EventBridge deliver its state-change
+    event, and report the verdicts the trigger's on-demand evaluation stored, with no scheduled
+    run in between. Returns the lines to print."""
+    import datetime as dt
+
+    from transcribe_guard.simulator import clock, eventbridge
+    from transcribe_guard.simulator.conformance import evaluation_calls
+
+    account = session.client("sts").get_caller_identity()["Account"]
+    region = session.region_name
+    calls_before = len(evaluation_calls(account, region))
+    eventbridge.outbox(account, region).clear()  # what the deployment's own calls emitted
+    transcribe = session.client("transcribe")
+    job = transcribe.start_transcription_job(
+        TranscriptionJobName=DEMO_EVENT_JOB, LanguageCode="en-US",
+        Media={"MediaFileUri": "s3://acme-cc-call-audio/calls/2026/11/call-0001.wav"})["TranscriptionJob"]
+    finished = transcribe.get_transcription_job(TranscriptionJobName=DEMO_EVENT_JOB)["TranscriptionJob"]
+    completed = finished.get("CompletionTime") or job.get("CreationTime")
+    clock.advance(dt.timedelta(seconds=eventbridge.DELIVERY_SECONDS))
+    delivered = eventbridge.deliver_due(account, region)
+    started = sorted({name for function, out in delivered if isinstance(out, dict) for name in out.get("started", [])})
+    calls = evaluation_calls(account, region)[calls_before:]
+    arn = finished["TranscriptionJobArn"] if "TranscriptionJobArn" in finished else (
+        f"arn:aws:transcribe:{region}:{account}:transcription-job/{DEMO_EVENT_JOB}")
+    lines = [f"Event-driven evaluation: job {DEMO_EVENT_JOB} finished ({finished['TranscriptionJobStatus']}); "
+             f"EventBridge ran the event trigger {len(delivered)} time(s); it made "
+             f"{len(calls)} StartConfigRulesEvaluation call(s) for {len(started)} rules (no scheduled run)."]
+    config = session.client("config")
+    for name in started:
+        results = config.get_compliance_details_by_config_rule(
+            ConfigRuleName=name, ComplianceTypes=["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], Limit=100)
+        kwargs: dict[str, Any] = {}
+        while True:
+            for result in results["EvaluationResults"]:
+                qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+                if qualifier["ResourceId"] == arn:
+                    after = (result["ResultRecordedTime"] - completed).total_seconds() if completed else None
+                    lines.append(f"  {base_rule_name(name)}: {result['ComplianceType']}, stored "
+                                 + (f"{after:.1f} s after the job finished" if after is not None else "")
+                                 + (f" ({result['Annotation']})" if result.get("Annotation") else ""))
+            if not results.get("NextToken"):
+                break
+            kwargs["NextToken"] = results["NextToken"]
+            results = config.get_compliance_details_by_config_rule(
+                ConfigRuleName=name, ComplianceTypes=["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], Limit=100,
+                **kwargs)
+    return lines
