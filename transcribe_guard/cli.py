@@ -334,9 +334,15 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                args.customizations, args.frequency, args.existing_evaluations)
         modes = cost.REPORTING_MODES if args.reporting_mode == "both" else (args.reporting_mode,)
         result = cost.estimate(inputs, [RULES[name].METADATA for name in rule_names], modes)
+        if args.event_triggers:
+            result["event_triggers"] = cost.event_triggers(inputs, [RULES[name].METADATA for name in rule_names],
+                                                           result)
     except (cost.CostInputError, cost.UnmodeledRule) as error:
         raise UsageError(str(error)) from None
     out.write(json.dumps(result, indent=2) + "\n" if args.format == "json" else cost.render_table(result))
+    if args.event_triggers and args.format != "json":
+        out.write("\n" + cost.render_event_triggers(
+            result["event_triggers"], {m: result["scenarios"][m]["total"]["total_usd"] for m in modes}))
     return EXIT_OK
 
 
@@ -431,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="Config rule evaluations already billed in the region a month, all accounts of the "
                            "payer (default 0, the worst case)")
     cost.add_argument("--call-latency-ms", default="40", metavar="MS", help="latency of one API call (default 40)")
+    cost.add_argument("--event-triggers", action="store_true",
+                      help="add EnableEventTriggers=true: the trigger's invocations and the extra runs and "
+                           "evaluations of the rules a job event concerns")
     cost.add_argument("--memory-mb", default=None, metavar="MB",
                       help="Lambda memory (default: FunctionMemorySize's default in the functions template)")
     cost.add_argument("--allowed-output-buckets", action="store_true",
