@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from transcribe_guard.bench import harness
 
-SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state")
+SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "event_driven")
 
 
 @dataclass
@@ -26,13 +26,16 @@ class Settings:
     memory_jobs: int = 100_000
     memory_rules: list[str] = field(default_factory=lambda: ["pii-redaction", "output-location-allowed"])
     steady: harness.SteadyConfig = field(default_factory=harness.SteadyConfig)
+    # event_driven: (jobs a day, simulated seconds of jobs finishing) at the two rates of issue 19
+    event_rates: tuple[tuple[int, float], ...] = ((1_000, 3_600), (100_000, 600))
     sections: tuple[str, ...] = SECTIONS
 
 
 def quick_settings() -> Settings:
     return Settings(jobs=300, throughput_jobs=60, deadline_jobs=600, deadline_ms=1000, memory_jobs=2000,
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
-                                                reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2))
+                                                reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2),
+                    event_rates=((1_000, 900), (100_000, 120)))
 
 
 def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -57,6 +60,9 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
         if "steady_state" in settings.sections:
             progress(f"steady state: {settings.steady.jobs_per_day} jobs a day")
             report["steady_state"] = harness.steady_state(settings.steady, progress)
+        if "event_driven" in settings.sections:
+            from transcribe_guard.bench import event_driven
+            report["event_driven"] = event_driven.run(settings.event_rates, progress)
     report["targets"] = targets(report)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     return report
@@ -68,6 +74,7 @@ def _configuration(settings: Settings) -> dict[str, Any]:
         "deadline_jobs": settings.deadline_jobs, "deadline_ms": settings.deadline_ms,
         "memory_jobs": settings.memory_jobs, "memory_rules": settings.memory_rules,
         "steady_state": settings.steady.__dict__, "sections": list(settings.sections),
+        "event_rates": [list(rate) for rate in settings.event_rates],
         "population": {"kind": "transcription-job", "mix": {name: share for name, share, _ in harness.MIX},
                        "ok": "COMPLETED, customer output bucket (SSE-KMS + policy), PII redacted, required tags",
                        "bad": "COMPLETED, service bucket, no redaction, a required tag missing",
@@ -112,6 +119,11 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 for group, label in (("ordinary_day", "ordinary day"), ("average_day", f"{days}-day average")):
                     found.append(_target(f"steady state, {mode} mode, all rules: {label} {metric.replace('_', ' ')} "
                                          "ours/naive", ratios["total"][metric][group]["value"], harness.STEADY_TARGET))
+    for rate, modes in (report.get("event_driven") or {}).get("rates", {}).items():
+        found.append(_target(f"event-driven, {int(rate):,} jobs/day: p99 seconds from job completion to verdict",
+                             modes["event_driven"]["p99_seconds"], report["event_driven"]["target_p99_seconds"]))
+        found.append(_target(f"event-driven, {int(rate):,} jobs/day: jobs without a verdict",
+                             modes["event_driven"]["jobs_without_verdict"], 0))
     return found
 
 
@@ -158,6 +170,9 @@ def render(report: dict[str, Any]) -> str:
         out.append("")
     if "steady_state" in report:
         out.extend(_render_steady(report["steady_state"]))
+    if "event_driven" in report:
+        from transcribe_guard.bench import event_driven
+        out.extend(event_driven.render(report["event_driven"]))
     out.append("targets")
     for t in report.get("targets", []):
         out.append(f"  {'met ' if t['met'] else 'MISS'}  {t['name']}: {t['value']} (target {t['target']})")
