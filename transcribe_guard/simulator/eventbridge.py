@@ -13,7 +13,7 @@ the simulated Transcribe emits, and rules on the default bus deliver:
   (cloudtrail_events.py). In AWS these reach EventBridge only while a trail logs Transcribe
   management events; the simulator does not check for one.
 
-Events wait in an outbox until ``deliver_due`` runs (the benchmark and the demo call it, and
+Events wait (when some enabled rule on the default bus has an event pattern) in an outbox until ``deliver_due`` runs (the benchmark and the demo call it, and
 the event's ``delay`` models EventBridge's delivery time; AWS documents no figure for it, so
 DELIVERY_SECONDS is an assumption). A due event is matched against every ENABLED rule with an
 event pattern on the default bus (rules/policy/event_pattern.py), and each Lambda target whose
@@ -54,7 +54,17 @@ def envelope(account: str, region: str, detail_type: str, detail: dict[str, Any]
             "resources": resources, "detail": detail}
 
 
+def _listening(account: str, region: str) -> bool:
+    """Whether any ENABLED rule on the default bus has an event pattern: otherwise an event could
+    reach no one, and is not kept (a run starting 100,000 jobs keeps no outbox)."""
+    bus = _backend(account, region).event_buses.get("default")
+    return bus is not None and any(rule.state == "ENABLED" and rule.event_pattern and rule.event_pattern.dump()
+                                   for rule in bus.rules.values())
+
+
 def emit(account: str, region: str, event: dict[str, Any], delay: float = DELIVERY_SECONDS) -> None:
+    if not _listening(account, region):
+        return
     with _LOCK:
         outbox(account, region).append((clock.now().timestamp() + delay, event))
 

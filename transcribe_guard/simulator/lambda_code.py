@@ -6,6 +6,11 @@
   object under the key, so a write after the upload would change the deployed code.
 - CloudFormation's ``AWS::Lambda::EventInvokeConfig``: moto's CloudFormation skips it with a
   warning; here it is PutFunctionEventInvokeConfig, as CloudFormation calls it.
+- A resource's ``Condition`` on UpdateStack: moto honours it when it creates a stack but not when
+  it updates one, so an update of the functions stack with EnableEventTriggers=false tried to
+  update the trigger's resources and failed on their Fn::GetAtt. Here an update leaves a resource
+  whose condition is false alone (never created, or kept as it was: CloudFormation would delete
+  it), and creates one whose condition has become true.
 """
 
 from __future__ import annotations
@@ -75,9 +80,34 @@ class EventInvokeConfigResource(CloudFormationModel):
         return self.function_name
 
 
+def _conditional_update(parsing: Any) -> None:
+    original_update_resource = parsing.parse_and_update_resource
+    original_update = parsing.ResourceMap.update
+
+    def parse_and_update_resource(logical_id: str, resource_json: dict[str, Any], resources_map: Any,
+                                  account_id: str, region_name: str) -> Any:
+        condition = resource_json.get("Condition")
+        if condition and not resources_map.lazy_condition_map[condition]:
+            return resources_map._parsed_resources.get(logical_id)
+        if logical_id not in resources_map._parsed_resources:
+            return parsing.parse_and_create_resource(logical_id, resource_json, resources_map, account_id,
+                                                     region_name)
+        return original_update_resource(logical_id, resource_json, resources_map, account_id, region_name)
+
+    def update(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        original_update(self, template, parameters)
+        for name in [name for name, resource in self._parsed_resources.items() if resource is None]:
+            del self._parsed_resources[name]  # the excluded resources the loop above stored as None
+
+    parsing.parse_and_update_resource = parse_and_update_resource
+    parsing.ResourceMap.update = update
+
+
 def install() -> None:
     """Idempotent only through ``transcribe_guard.simulator.install``, which runs it once."""
     from moto.cloudformation import parsing
+
+    _conditional_update(parsing)
 
     lambda_models.LambdaFunction._set_function_code = _set_function_code(  # type: ignore[method-assign]
         lambda_models.LambdaFunction._set_function_code)
