@@ -282,6 +282,9 @@ def test_the_template_grants_the_trigger_exactly_its_actions() -> None:
     statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert granted == set(trigger.IAM_ACTIONS) | {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+    start = next(s for s in statements if s["Sid"] == "StartEvaluations")
+    assert start["Action"] == ["config:StartConfigRulesEvaluation"]
+    assert start["Resource"]["Fn::Sub"].endswith(":${AWS::AccountId}:config-rule/*")  # this account and Region
     ssm_statement = next(s for s in statements if s["Sid"] == "KeepTriggerState")
     assert ssm_statement["Resource"]["Fn::Sub"].endswith(":parameter" + STATE_PARAMETER)
     trigger_resources = [name for name, r in resources.items() if r.get("Condition") == EVENT_TRIGGER_CONDITION]
@@ -291,6 +294,24 @@ def test_the_template_grants_the_trigger_exactly_its_actions() -> None:
     assert template["Parameters"]["EnableEventTriggers"]["Default"] == "false"
     # no rule function's role may start evaluations
     assert "config:StartConfigRulesEvaluation" not in json.dumps(resources["FunctionsRole"])
+
+
+def test_the_trigger_policy_passes_parliament() -> None:
+    import re
+
+    import parliament
+
+    from transcribe_guard.templates import event_trigger_policy
+
+    text = json.dumps(event_trigger_policy())
+    for name, value in (("AWS::Partition", "aws"), ("AWS::Region", REGION), ("AWS::AccountId", ACCOUNT)):
+        text = text.replace("${" + name + "}", value)
+    concrete = re.sub(r'\{"Fn::Sub": ("[^"]*")\}', r"\1", text)
+    findings = parliament.analyze_policy_string(concrete).findings
+    # only the two Describe actions, which take no resource type, are on "*"
+    assert [(f.issue, f.detail) for f in findings if f.issue != "RESOURCE_STAR"] == []
+    assert {tuple(s["Action"]) for s in json.loads(concrete)["Statement"] if s["Resource"] == "*"} == {
+        ("config:DescribeConfigRuleEvaluationStatus", "config:DescribeConfigRules")}
 
 
 def test_the_template_is_cfn_lint_clean_either_way(tmp_path: Any) -> None:

@@ -84,13 +84,20 @@ def event_trigger_patterns() -> dict[str, dict[str, Any]]:
 
 def event_trigger_policy() -> dict[str, Any]:
     """The trigger's own permissions: its state parameter, and starting and watching evaluations.
-    Whether the three Config actions take resource-level permissions was not verified, so "*"."""
+    In the Service Authorization Reference (parliament's copy, iam_definition.json),
+    StartConfigRulesEvaluation takes the ConfigRule resource type
+    (arn:${Partition}:config:${Region}:${Account}:config-rule/${ConfigRuleId}: rule ids, which the
+    pack assigns, so every rule of this account and Region); DescribeConfigRules and
+    DescribeConfigRuleEvaluationStatus take no resource type, so "*"."""
     from rules.engine import trigger
 
-    config_actions = sorted(a for a in trigger.IAM_ACTIONS if a.startswith("config:"))
+    describe = sorted(a for a in trigger.IAM_ACTIONS if a.startswith("config:Describe"))
+    start = sorted(a for a in trigger.IAM_ACTIONS if a.startswith("config:") and a not in describe)
     ssm_actions = sorted(a for a in trigger.IAM_ACTIONS if a.startswith("ssm:"))
     return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "StartAndWatchEvaluations", "Effect": "Allow", "Action": config_actions, "Resource": "*"},
+        {"Sid": "StartEvaluations", "Effect": "Allow", "Action": start,
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*"}},
+        {"Sid": "WatchEvaluations", "Effect": "Allow", "Action": describe, "Resource": "*"},
         {"Sid": "KeepTriggerState", "Effect": "Allow", "Action": ssm_actions,
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
                                  + trigger.STATE_PARAMETER}},
