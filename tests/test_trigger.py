@@ -388,3 +388,24 @@ def test_a_finished_job_gets_its_verdict_without_a_scheduled_run(simulated: Any)
     assert read_verdicts(sim.client("config"), encrypted)[arn] == "NON_COMPLIANT"  # service bucket: no customer key
     assert "1 StartConfigRulesEvaluation call(s)" in lines[0]
     assert any(line.strip().startswith("transcribe-job-output-encrypted: NON_COMPLIANT, stored") for line in lines[1:])
+
+
+def test_a_new_customization_is_judged_through_its_cloudtrail_event(simulated: Any) -> None:
+    import datetime as dt
+
+    from transcribe_guard.simulator import clock
+    from transcribe_guard.simulator.config import read_verdicts
+
+    sim, done, conformance, eventbridge = simulated
+    clock.advance(dt.timedelta(seconds=trigger.MIN_CALL_INTERVAL + 1))  # past the one call a minute
+    eventbridge.outbox(ACCOUNT, REGION).clear()
+    sim.client("transcribe").create_vocabulary(VocabularyName="event-driven-terms", LanguageCode="en-US",
+                                               Phrases=["AcmeCare"])  # no customer managed key
+    assert [e["detail"]["eventName"] for _, e in eventbridge.outbox(ACCOUNT, REGION)] == ["CreateVocabulary"]
+    clock.advance(dt.timedelta(seconds=eventbridge.DELIVERY_SECONDS))
+    results = eventbridge.deliver_due(ACCOUNT, REGION)
+    started = {name for function, out in results for name in out["started"]}
+    assert {trigger_name.rsplit("-conformance-pack-", 1)[0] for trigger_name in started} == set(MAPPING["vocabulary"])
+    encrypted = next(n for n in started if n.startswith("transcribe-customization-encrypted"))
+    arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:vocabulary/event-driven-terms"
+    assert read_verdicts(sim.client("config"), encrypted)[arn] == "NON_COMPLIANT"

@@ -348,22 +348,26 @@ class Trigger:
                 kwargs["NextToken"] = page["NextToken"]
         return done
 
-    def start(self, batch: list[str], outcome: Outcome) -> str:
-        """One StartConfigRulesEvaluation call, retried with backoff: "started", "busy" or "gone"."""
+    def start(self, batch: list[str], outcome: Outcome) -> tuple[str, float]:
+        """One StartConfigRulesEvaluation call, retried with backoff: ("started", "busy" or "gone",
+        the time of the last attempt). The time is taken before the call: an invocation Config
+        reports at or after it belongs to this evaluation (a run may even finish before the call
+        returns)."""
         for attempt in range(IN_CALL_ATTEMPTS):
+            called = self.clock()
             try:
                 self.config.start_config_rules_evaluation(ConfigRuleNames=batch)
-                return "started"
+                return "started", called
             except ClientError as error:
                 code = _code(error)
                 if code == "NoSuchConfigRuleException":
-                    return "gone"
+                    return "gone", called
                 if code not in RETRYABLE:
                     raise
                 outcome.retried += 1
                 if attempt + 1 < IN_CALL_ATTEMPTS:
                     self.sleep(self.rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt)))
-        return "busy"
+        return "busy", called
 
     def handle(self, event: Mapping[str, Any]) -> Outcome:
         deployed = deployed_rules(self.config, self.account, self.region, self.functions)
@@ -387,11 +391,10 @@ class Trigger:
         if ready and now >= state.not_before and now - state.last_call >= MIN_CALL_INTERVAL:
             busy = False
             for batch in batches(ready):
-                result = self.start(batch, outcome)
+                result, started_at = self.start(batch, outcome)
                 if result == "busy":
                     busy = True
                     continue
-                started_at = self.clock()
                 state.last_call = started_at
                 for name in batch:
                     state.pending.pop(name, None)
