@@ -117,10 +117,15 @@ def test_redeploy_updates_in_place_and_pack_rules_keep_their_names() -> None:
         session = boto3.session.Session()
         first = deploy.deploy(session, required_pack_parameters())
         names = deploy.pack_rule_names(sim.client("config"), first.pack_name)
-        second = deploy.deploy(session, required_pack_parameters())
+        functions = {f["FunctionName"] for f in sim.client("lambda").list_functions()["Functions"]}
+        assert functions == set(RULES)  # EnableEventTriggers false: no trigger
+        # the update turns the event triggers on: their resources are created, the rules stay
+        second = deploy.deploy(session, required_pack_parameters(), event_triggers=True)
         assert second.pack_arn == first.pack_arn
         assert deploy.pack_rule_names(sim.client("config"), first.pack_name) == names
         assert all(deploy.base_rule_name(n) != n for n in names)  # <name>-conformance-pack-<suffix>
+        functions = {f["FunctionName"] for f in sim.client("lambda").list_functions()["Functions"]}
+        assert functions == set(RULES) | {"transcribe-guard-event-trigger"}
 
 
 @pytest.mark.parametrize("parameters, message", [

@@ -10,7 +10,7 @@
   it updates one, so an update of the functions stack with EnableEventTriggers=false tried to
   update the trigger's resources and failed on their Fn::GetAtt. Here an update leaves a resource
   whose condition is false alone (never created, or kept as it was: CloudFormation would delete
-  it), and creates one whose condition has become true.
+  it), and creates one whose condition has become true (EnableEventTriggers false, then true).
 """
 
 from __future__ import annotations
@@ -98,6 +98,10 @@ def _conditional_update(parsing: Any) -> None:
         original_update(self, template, parameters)
         for name in [name for name, resource in self._parsed_resources.items() if resource is None]:
             del self._parsed_resources[name]  # the excluded resources the loop above stored as None
+        for name, resource_json in self._resource_json_map.items():  # a condition that became true
+            condition = resource_json.get("Condition")
+            if condition and name not in self._parsed_resources and self.lazy_condition_map[condition]:
+                _ = self[name]  # creates it (and, through Ref/GetAtt, what it needs)
 
     parsing.parse_and_update_resource = parse_and_update_resource
     parsing.ResourceMap.update = update
