@@ -38,8 +38,10 @@ time). An event adds its rules to pending; rules that are running and whose run 
 that arrives during an evaluation is folded into the one follow-up call made once it has finished.
 The follow-up is made by the next event or by the template's one-minute sweep schedule, which
 invokes this function with a Scheduled Event. Writes cannot race: the template gives the function
-a reserved concurrency of 1, so invocations run one at a time (Lambda keeps throttled
-asynchronous events in its queue and retries them, up to the maximum event age).
+a reserved concurrency of 1, so invocations run one at a time (for throttling errors "Lambda returns
+the event to the queue and attempts to run the function again for up to 6 hours by default":
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html). A duplicate
+delivery, which that page also warns of, only marks rules pending again.
 
 Retries: a retryable error is retried in the invocation with exponential backoff; if it persists,
 the rules stay pending with a growing ``not_before`` and the next sweep tries again: nothing is
