@@ -255,6 +255,13 @@ def test_more_than_25_rules_are_started_in_batches_of_25() -> None:
     assert sorted(sum(config.calls, [])) == sorted(rules) == outcome.started
 
 
+def test_a_state_too_large_for_a_standard_parameter_fails_the_invocation() -> None:
+    rules = {f"{name}-conformance-pack-{suffix}": _arn(name) for name in JOB_RULES for suffix in "abcdefgh"}
+    trig, ssm, clock = make(FakeConfig(rules))
+    with pytest.raises(trigger.StateError, match="one conformance pack per account and Region"):
+        trig.handle(JOB_EVENT)  # 72 rules: Lambda retries, then the on-failure destination; periodic runs cover
+
+
 # --- the stored state is checked, not trusted --------------------------------------------------------
 
 @pytest.mark.parametrize("value", [

@@ -84,7 +84,8 @@ SWEEP_BACKOFF_BASE, SWEEP_BACKOFF_CAP = 60.0, 900.0  # seconds between sweeps' t
 # A started rule whose run Config has not reported within this is tried again (Config refuses the
 # call with LimitExceededException while it is still in progress, and the rule stays pending).
 RUNNING_TIMEOUT = 1800.0
-MAX_STATE_RULES = 200  # bound on what a stored state may name (a standard parameter holds 4 KB)
+MAX_STATE_RULES = 200  # bound on what a stored state may name
+MAX_STATE_BYTES = 4096  # a standard parameter's value limit (botocore's ssm model, PutParameter Value)
 
 TRANSCRIBE_SOURCE = "aws.transcribe"
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
@@ -331,7 +332,11 @@ class Trigger:
             return TriggerState(pending={name: now for name in deployed}), [problem]
 
     def save(self, state: TriggerState) -> None:
-        self.ssm.put_parameter(Name=STATE_PARAMETER, Value=state.to_json(), Type="String", Overwrite=True)
+        value = state.to_json()
+        if len(value.encode("utf-8")) > MAX_STATE_BYTES:  # a standard parameter holds 4 KB (checkpoint.py)
+            raise StateError(f"the trigger state for {len(state.pending) + len(state.running)} rule entries is over "
+                             f"{MAX_STATE_BYTES} bytes: the trigger serves one conformance pack per account and Region")
+        self.ssm.put_parameter(Name=STATE_PARAMETER, Value=value, Type="String", Overwrite=True)
 
     def finished(self, names: list[str]) -> dict[str, float]:
         """Deployed rule -> the time of its last invocation Config reports (success or failure)."""
