@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import boto3
-import botocore.loaders
 import botocore.retries.standard
-import botocore.session
 
 from rules.catalog.registry import module_name
 from transcribe_guard.simulator import Simulator, faults
@@ -43,25 +41,20 @@ def fast_simulation() -> Iterator[Backoff]:
     - the Lambda functions' retry settings (standard mode, 5 attempts);
     - retries without sleeping: the standard-mode backoff is computed (and recorded) but not
       slept, so a persistent throttle costs no 15 seconds;
-    - one botocore data loader shared by every session (moto gives each simulator a new default
-      session, which would parse the service models again), no moto default AMIs (the EC2
-      backend loads ~2,600 otherwise), and long-lived objects frozen out of the garbage
-      collector's scans.
+    - long-lived objects frozen out of the garbage collector's scans (the simulator itself shares
+      one botocore data loader between sessions and loads no moto default AMIs:
+      transcribe_guard/simulator/sdk_data.py).
     """
-    saved_env = {name: os.environ.get(name) for name in (*RETRY_ENVIRONMENT, "MOTO_EC2_LOAD_DEFAULT_AMIS")}
+    saved_env = {name: os.environ.get(name) for name in RETRY_ENVIRONMENT}
     os.environ.update(RETRY_ENVIRONMENT)
-    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
     backoff = Backoff([])
     original_delay = botocore.retries.standard.ExponentialBackoff.delay_amount
-    original_loader = botocore.session.create_loader
-    shared_loader = botocore.loaders.create_loader()
 
     def delay_amount(self: Any, context: Any) -> float:
         backoff.delays.append(original_delay(self, context))
         return 0.0
 
     botocore.retries.standard.ExponentialBackoff.delay_amount = delay_amount  # type: ignore[method-assign]
-    botocore.session.create_loader = lambda *args, **kwargs: shared_loader  # type: ignore[assignment]
     try:
         with Simulator(seed="demo"):  # warm up: imports, service models, moto backends
             pass
@@ -71,7 +64,6 @@ def fast_simulation() -> Iterator[Backoff]:
         gc.unfreeze()
         faults.clear()
         botocore.retries.standard.ExponentialBackoff.delay_amount = original_delay  # type: ignore[method-assign]
-        botocore.session.create_loader = original_loader
         for name, value in saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

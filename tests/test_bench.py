@@ -16,7 +16,7 @@ from transcribe_guard.bench.__main__ import SECTIONS, Settings, main, render, ru
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     settings = Settings(jobs=200, throughput_jobs=30, latency_ms=5, deadline_jobs=400, deadline_ms=800,
-                        memory_jobs=300, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
+                        memory_jobs=300, organization_accounts=2, organization_regions=1, organization_jobs=20, simulator_jobs=60, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
                                                                      reconciliation_days=2, tag_changes_per_day=2,
                                                                      deletions_per_day=2),
                         event_rates=((100_000, 45),))
@@ -49,6 +49,15 @@ def test_ours_never_costs_more_than_naive(report: dict[str, Any]) -> None:
         assert naive["transcribe_calls"]["GetTranscriptionJob"] == naive["transcribe_calls"]["ListTagsForResource"] == 200
 
 
+def test_organization_scan_concurrent_equals_one_pair_at_a_time(report: dict[str, Any]) -> None:
+    org = report["organization"]
+    assert org["pairs"] == 2 and org["same_results"]
+    for run_ in org["runs"].values():
+        assert run_["evaluations"] == 2 * 20 and run_["could_not_evaluate"] == 0
+    assert org["runs"]["concurrent"]["workers"] == 2 and org["runs"]["one_pair_at_a_time"]["workers"] == 1
+    assert any(t["name"].startswith("organization scan, 2 pairs") for t in report["targets"])
+
+
 def test_throughput_run_has_no_failures(report: dict[str, Any]) -> None:
     tp = report["throughput"]
     assert tp["complete"] and tp["judged"] == 30
@@ -62,6 +71,21 @@ def test_deadline_runs_cover_every_job(report: dict[str, Any]) -> None:
     assert dl["loss_jobs_without_stored_result"] == 0
     assert dl["invocations"] == len(dl["jobs_judged_per_invocation"]) >= 1
     assert sum(dl["jobs_judged_per_invocation"]) >= 400
+
+
+def test_simulator_overhead_is_a_share_of_the_scan(report: dict[str, Any]) -> None:
+    overhead = report["simulator_overhead"]
+    from transcribe_guard.scan_parameters import scan_selection
+    assert overhead["jobs"] == 60 and overhead["rules"] == len(scan_selection(None, None, demo=True).rule_names)
+    assert overhead["results"] >= overhead["jobs"]  # every job judged
+    assert overhead["requests"] >= overhead["jobs"]  # a Get per job for the rules List summaries cannot answer
+    assert 0 < overhead["simulator_cpu_seconds"] <= overhead["scan_cpu_seconds"]
+    assert overhead["simulator_share"] == pytest.approx(
+        overhead["simulator_cpu_seconds"] / overhead["scan_cpu_seconds"], abs=0.01)
+    target = next(t for t in report["targets"] if t["name"].startswith("simulator overhead"))
+    assert target["value"] == overhead["simulator_share"] and target["target"] == "<= 0.5"
+    assert target["met"] == (overhead["simulator_share"] <= 0.5)
+    assert "8. simulator overhead" in render(report)
 
 
 def test_memory_is_measured_in_fresh_processes(report: dict[str, Any]) -> None:

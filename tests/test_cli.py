@@ -19,8 +19,8 @@ import pytest
 from rules.catalog.registry import RULES
 from tests.test_transcribe_vpc_endpoints import remove_default_vpc
 from transcribe_guard import cli
-from transcribe_guard.progress import Progress
-from transcribe_guard.render import RESULT_FIELDS
+from transcribe_guard.progress import ScanProgress
+from transcribe_guard.render import CSV_FIELDS
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:transcribe:us-east-1:{ACCOUNT}"
@@ -35,7 +35,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 def test_demo_scan_prints_a_verdict_table_and_exits_3() -> None:
     code, out, err = run(["scan", "--demo"])
     assert code == cli.EXIT_NON_COMPLIANT
-    assert out.splitlines()[0].split() == ["COMPLIANCE", "RULE", "RESOURCE", "ANNOTATION"]
+    assert out.splitlines()[0].split() == ["STATUS", "RULE", "RESOURCE", "ANNOTATION"]
     assert f"{ARN}:transcription-job/weekly-sales-meeting" in out
     assert "Verdict: FAIL" in out
     assert err == ""  # StringIO is not a terminal: no progress display
@@ -46,7 +46,7 @@ def test_demo_scan_json_has_every_rule_and_consistent_summary() -> None:
     report = json.loads(out)
     assert code == cli.EXIT_NON_COMPLIANT
     rows = report["evaluations"]
-    assert rows and all(set(r) == set(RESULT_FIELDS) for r in rows)
+    assert rows and all(set(r) == set(CSV_FIELDS) for r in rows)
     # The demo account and Region, and a UTC time per result.
     assert {(r["account"], r["region"]) for r in rows} == {("123456789012", "us-east-1")}
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["evaluated_at"]) for r in rows)
@@ -126,19 +126,38 @@ def test_unreachable_endpoint_exits_1(monkeypatch: Any) -> None:
     assert "the scan could not run" in err
 
 
-def test_progress_shows_only_on_a_terminal() -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
+
+def test_progress_shows_counts_and_rates_only_on_a_terminal() -> None:
+    now = [0.0]
     terminal = Terminal()
-    progress = Progress(terminal, enabled=True)
+    progress = ScanProgress(terminal, enabled=True, clock=lambda: now[0])
     progress("[1/2] transcribe-job-output-location")
+    for _ in range(6):
+        progress.evaluated("transcribe-job-output-location")
+    now[0] = 2.0
+    assert progress.line().plain == "Scanning [1/2] transcribe-job-output-location: 6 judged (3/s); 6 overall (3/s)"
+    progress("[2/2] transcribe-ai-opt-out")
+    progress.evaluated("transcribe-ai-opt-out")
+    now[0] = 3.0  # the second rule: 1 in its 1 s; overall 7 in 3 s
+    assert progress.line().plain == "Scanning [2/2] transcribe-ai-opt-out: 1 judged (1/s); 7 overall (2/s)"
     progress.done()
     assert "Scanning [1/2] transcribe-job-output-location" in terminal.getvalue()
+    assert "Scanning [2/2] transcribe-ai-opt-out: 0 judged" in terminal.getvalue()
     silent = Terminal()
-    Progress(silent, enabled=False)("[1/2] x")
+    quiet = ScanProgress(silent, enabled=False)
+    quiet("[1/2] x")
+    quiet.evaluated("x")
+    quiet.done()
     assert silent.getvalue() == ""
+    pipe = io.StringIO()  # not a terminal: nothing drawn even when enabled
+    piped = ScanProgress(pipe, enabled=True)
+    piped("[1/2] x")
+    piped.done()
+    assert pipe.getvalue() == ""
 
 
 def test_exit_0_when_nothing_is_non_compliant(sim: Any) -> None:
@@ -219,3 +238,90 @@ def test_a_malformed_endpoint_is_a_usage_error_not_a_traceback(monkeypatch: Any)
     code, out, err = run(["scan", "--quiet", "--rule", "transcribe-ai-opt-out"])
     assert code == cli.EXIT_USAGE and out == ""
     assert err == "transcribe-guard: the AWS SDK configuration cannot build a client: Invalid endpoint: not a url.\n"
+
+
+# --- exit status, errors apart from findings, filters ------------------------------------------
+
+def record(status: str) -> dict[str, Any]:
+    compliance = {"ERROR": "NON_COMPLIANT", "MUTED": "NON_COMPLIANT"}.get(status, status)
+    return {"status": status, "compliance": compliance}
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    ([], cli.EXIT_OK),
+    (["COMPLIANT", "NOT_APPLICABLE", "MUTED"], cli.EXIT_OK),
+    (["COMPLIANT", "NON_COMPLIANT"], cli.EXIT_NON_COMPLIANT),
+    (["ERROR", "NON_COMPLIANT", "MUTED"], cli.EXIT_NON_COMPLIANT),
+    (["ERROR", "COMPLIANT", "MUTED"], cli.EXIT_NOT_EVALUATED),
+])
+def test_exit_status_findings_3_errors_only_4(statuses: list[str], expected: int) -> None:
+    assert cli.exit_status([record(s) for s in statuses]) == expected
+
+
+def test_could_not_evaluate_only_exits_4_and_is_counted_as_error(sim: Any, monkeypatch: Any) -> None:
+    import botocore.client
+
+    from tests.helpers import access_denied, fail_calls
+
+    sim.client("s3").create_bucket(Bucket="calls")
+    sim.client("s3").put_object(Bucket="calls", Key="c1.wav", Body=b"RIFF")
+    sim.client("transcribe").start_call_analytics_job(  # the rule reads call analytics jobs with a Get
+        CallAnalyticsJobName="ca-1", Media={"MediaFileUri": "s3://calls/c1.wav"}, OutputLocation="s3://calls/out/")
+    fail_calls(monkeypatch, botocore.client.BaseClient, "_make_api_call",
+               lambda client, operation, params: operation == "GetCallAnalyticsJob",
+               lambda: access_denied("GetCallAnalyticsJob"))
+    code, out, _ = run(["scan", "--rule", "transcribe-job-pii-redaction", "--format", "json"])
+    report = json.loads(out)
+    [row] = report["evaluations"]
+    assert (row["compliance"], row["status"]) == ("NON_COMPLIANT", "ERROR")
+    assert row["annotation"].startswith("Could not evaluate:")
+    assert report["summary"]["by_status"]["ERROR"] == 1 and report["summary"]["by_status"]["NON_COMPLIANT"] == 0
+    assert report["summary"]["by_compliance"]["NON_COMPLIANT"] == 1  # Config's verdict is unchanged
+    assert code == cli.EXIT_NOT_EVALUATED
+    code, table, _ = run(["scan", "--rule", "transcribe-job-pii-redaction"])
+    assert code == cli.EXIT_NOT_EVALUATED and table.splitlines()[1].startswith("ERROR ")
+    assert "Verdict: ERROR (0 non-compliant, 1 could not be evaluated" in table
+    _, text, _ = run(["scan", "--rule", "transcribe-job-pii-redaction", "--format", "csv"])
+    assert [r["status"] for r in csv.DictReader(io.StringIO(text))] == ["ERROR"]
+
+
+# --- terminal: --version, output paths, tables that fit ------------------------------------------
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    code, out, err = run(["--version"])
+    assert (code, out, err) == (cli.EXIT_OK, f"transcribe-guard {version('transcribe-guard')}\n", "")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["scan", "--demo", "--output", "{tmp}"], "is a folder"),
+    (["scan", "--demo", "--output", "/proc/x"], "cannot write in /proc"),
+    (["scan", "--demo", "--output", "{tmp}/missing/report.json"], "the folder {tmp}/missing does not exist"),
+    (["scan", "--demo", "--output", "{tmp}/file/report.json"], "the folder {tmp}/file is not a folder"),
+    (["package", "--output", "{tmp}"], "is a folder"),
+    (["package", "--output", "/proc/x/rules.zip"], "cannot write in /proc"),
+    (["package", "--output", "{tmp}/file/rules.zip"], "is not a folder"),
+    (["evidence", "--demo", "--from", "scan", "--output", "{tmp}/file"], "exists and is not a folder"),
+    (["evidence", "--demo", "--from", "scan", "--output", "{tmp}"], "exists and is not empty"),
+    (["evidence", "--demo", "--from", "scan", "--output", "/proc/x"], "cannot write in /proc"),
+    (["evidence", "--demo", "--from", "scan", "--zip", "--output", "{tmp}/file.zip"], "exists"),
+])
+def test_unwritable_output_paths_exit_2_before_any_work(tmp_path: Path, monkeypatch: Any, argv: list[str],
+                                                         expected: str) -> None:
+    from transcribe_guard import evidence, package, scan
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "file.zip").write_text("x")
+
+    def no_work(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("work started before the output path was checked")
+
+    monkeypatch.setattr(scan, "run_scan", no_work)
+    monkeypatch.setattr(evidence, "collect", no_work)
+    monkeypatch.setattr(package, "build_package", no_work)
+    code, out, err = run([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert code == cli.EXIT_USAGE and out == ""
+    assert expected.replace("{tmp}", str(tmp_path)) in err and len(err.strip().splitlines()) == 1
+
+

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
+from typing import Any
 
 
 import boto3
@@ -64,7 +65,8 @@ def test_functions_template_has_one_function_per_rule_with_least_privilege_role(
     assert statement["Action"] == evaluation_actions()
     declared = {a for cls in RULES.values() for a in cls.METADATA["iam_actions"]}
     assert set(statement["Action"]) == declared | {"config:PutEvaluations", "config:GetComplianceDetailsByConfigRule",
-                                                   "cloudtrail:LookupEvents"}  # incremental runs: tag/delete events
+                                                   "cloudtrail:LookupEvents",  # incremental runs: tag/delete events
+                                                   "servicequotas:ListServiceQuotas"}  # pacing: applied quotas
     assert not [a for a in statement["Action"] if "*" in a or a in ("s3:GetObject", "kms:Decrypt")]
     permissions = [r["Properties"] for r in rule_resources if r["Type"] == "AWS::Lambda::Permission"]
     assert len(permissions) == len(RULES)
@@ -304,9 +306,9 @@ def test_every_function_sends_failed_async_invocations_to_an_encrypted_queue() -
     for properties in configs.values():
         assert properties["Qualifier"] == "$LATEST"
         assert properties["DestinationConfig"] == {"OnFailure": {"Destination": queue_arn}}
-    send = [s for p in resources["FunctionsRole"]["Properties"]["Policies"]
-            for s in p["PolicyDocument"]["Statement"] if "sqs:SendMessage" in json.dumps(s)]
-    assert send == [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {
+    send = [s for s in resources["RegionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            if "sqs:SendMessage" in json.dumps(s)]
+    assert send == [{"Sid": "RecordFailedInvocations", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {
         "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:transcribe-guard-failed-invocations"}}]
     assert queue["Properties"]["QueueName"] == "transcribe-guard-failed-invocations"  # the ARN the role names
     for function in functions.values():
@@ -322,3 +324,56 @@ def test_deployed_functions_have_the_on_failure_destination() -> None:
         for name in RULES:
             config = lam.get_function_event_invoke_config(FunctionName=name)
             assert config["DestinationConfig"]["OnFailure"]["Destination"] == arn, name
+
+
+# --- Every Region (issue 16, item 2) ------------------------------------------------------------
+
+def test_cli_deploy_to_two_regions_creates_the_role_once_and_a_pack_in_each() -> None:
+    with Simulator(seed="empty") as sim:
+        out, err = io.StringIO(), io.StringIO()
+        parameters = [f"--pack-parameter={k}={v}" for k, v in required_pack_parameters().items()]
+        code = cli.main(["deploy", "--region", "us-east-1", "--region", "eu-west-1", *parameters], out, err)
+        assert code == cli.EXIT_OK, err.getvalue()
+        create_role = {}
+        for region in ("us-east-1", "eu-west-1"):
+            stack = sim.client("cloudformation", region).describe_stacks(StackName=deploy.STACK_NAME)["Stacks"][0]
+            create_role[region] = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}[
+                "CreateFunctionsRole"]
+            packs = sim.client("config", region).describe_conformance_packs()["ConformancePackDetails"]
+            assert [p["ConformancePackName"] for p in packs] == [deploy.PACK_NAME]
+            functions = sim.client("lambda", region).list_functions()["Functions"]
+            assert {f["FunctionName"] for f in functions} == set(RULES)
+            assert {f["Role"] for f in functions} == {f"arn:aws:iam::{ACCOUNT}:role/transcribe-guard-functions"}
+        assert create_role == {"us-east-1": "true", "eu-west-1": "false"}
+        policies = sim.client("iam").list_role_policies(RoleName="transcribe-guard-functions")["PolicyNames"]
+        assert {"transcribe-guard-us-east-1", "transcribe-guard-eu-west-1", "evaluate"} <= set(policies)
+        assert out.getvalue().count("Deployed to account") == 2
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--region", "us-east-1", "--all-regions"], "--region and --all-regions"),
+    (["--region", "mars-north-1"], "--region mars-north-1: not a Region"),
+])
+def test_cli_deploy_refuses_bad_region_flags(flags: list[str], message: str) -> None:
+    with Simulator(seed="empty"):
+        err = io.StringIO()
+        assert cli.main(["deploy", *flags], io.StringIO(), err) == cli.EXIT_USAGE
+    assert message in err.getvalue() and err.getvalue().count("\n") == 1
+
+
+def test_all_regions_are_those_with_transcribe_that_the_account_enabled() -> None:
+    class Regions:
+        region_name = "us-east-1"
+
+        def get_available_regions(self, service: str) -> list[str]:
+            assert service == "transcribe"
+            return ["ap-east-1", "eu-west-1", "us-east-1"]
+
+        def client(self, service: str) -> Any:
+            assert service == "ec2"
+            return self
+
+        def describe_regions(self) -> dict[str, Any]:  # only enabled Regions, unless AllRegions
+            return {"Regions": [{"RegionName": r} for r in ("eu-west-1", "me-south-1", "us-east-1")]}
+
+    assert deploy.enabled_regions(Regions()) == ["eu-west-1", "us-east-1"]

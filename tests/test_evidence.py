@@ -65,10 +65,10 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                    for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", [])]
     document = evidence.build_evidence(collected, list(FRAMEWORKS), None, NOW)
     root = tmp_path_factory.mktemp("evidence")
-    folder, _ = evidence.write_bundle(document, root / "bundle")
+    folder, folder_sha = evidence.write_bundle(document, root / "bundle")  # each prints its own report.pdf
     archive, manifest_sha = evidence.write_bundle(document, root / "bundle-zip", as_zip=True)
     yield {"scanned": scanned, "collected": collected, "document": document, "folder": folder, "zip": archive,
-           "manifest_sha": manifest_sha, "actions": recorder.actions, "score": reported_score, "objects": objects,
+           "manifest_sha": manifest_sha, "folder_sha": folder_sha, "actions": recorder.actions, "score": reported_score, "objects": objects,
            "pack": done.pack_name, "root": root}
 
 
@@ -139,12 +139,16 @@ def test_csv_has_one_row_per_control_rule_and_resource(account: dict[str, Any]) 
         for control in framework["controls"]:
             for mapped in control["rules"]:
                 results = per_rule.get(mapped["rule"], [])
-                expected += [(framework["title"], control["id"], mapped["rule"], r["resource_id"], r["compliance"],
-                              r["annotation"]) for r in results] or [
-                    (framework["title"], control["id"], mapped["rule"], "", "INSUFFICIENT_DATA", None)]
-    got = [(r["Framework"], r["Control ID"], r["Config Rule"], r["Resource ID"], r["Compliance"],
-            r["Annotation"] if r["Resource ID"] else None) for r in rows]
+                expected += [(framework["title"], control["id"], mapped["rule"], r["resource_id"],
+                              r["resource_name"] or r["resource_name_note"], r["severity"] or "not rated",
+                              r["compliance"], r["annotation"], r["remediation"]) for r in results] or [
+                    (framework["title"], control["id"], mapped["rule"], "", "", None, "INSUFFICIENT_DATA", None, None)]
+    got = [(r["Framework"], r["Control ID"], r["Config Rule"], r["Resource ID"], r["Resource Name"],
+            r["Severity"] if r["Resource ID"] else None, r["Compliance"],
+            r["Annotation"] if r["Resource ID"] else None, r["Remediation"] if r["Resource ID"] else None)
+           for r in rows]
     assert got == expected
+    assert {r["Resource Name"] for r in rows} >= {"former-analyst", "legacy-transcribe-role", "acme-cc-call-audio"}
 
 
 def test_no_tag_values_object_keys_or_transcript_text_in_any_file(account: dict[str, Any]) -> None:
@@ -159,11 +163,11 @@ def test_no_tag_values_object_keys_or_transcript_text_in_any_file(account: dict[
 
 
 def test_verify_passes_on_folder_and_zip(account: dict[str, Any]) -> None:
-    for path in (account["folder"], account["zip"]):
+    for path, sha in ((account["folder"], account["folder_sha"]), (account["zip"], account["manifest_sha"])):
         out, err = io.StringIO(), io.StringIO()
-        code = cli.main(["evidence", "verify", str(path), "--manifest-sha256", account["manifest_sha"]], out, err)
+        code = cli.main(["evidence", "verify", str(path), "--manifest-sha256", sha], out, err)
         # Unsigned: intact against its own manifest, but no trust anchor says who made it.
-        assert code == cli.EXIT_UNAUTHENTICATED and out.getvalue().count("OK ") == 3
+        assert code == cli.EXIT_UNAUTHENTICATED and out.getvalue().count("OK ") == 4  # with report.pdf
         assert "INTEGRITY ONLY" in out.getvalue() and "Verified" not in out.getvalue()
 
 
@@ -175,7 +179,7 @@ def _positions(size: int) -> list[int]:
     return sorted({0, 1, size // 3, size // 2, 2 * size // 3, size - 2, size - 1})
 
 
-@pytest.mark.parametrize("name", [*evidence.BUNDLE_FILES, evidence.MANIFEST])
+@pytest.mark.parametrize("name", [*evidence.BUNDLE_FILES, *evidence.OPTIONAL_FILES, evidence.MANIFEST])
 def test_verify_fails_when_any_byte_of_any_file_changes(account: dict[str, Any], name: str,
                                                         tmp_path: Path) -> None:
     original = (account["folder"] / name).read_bytes()
@@ -214,13 +218,24 @@ def test_verify_fails_on_missing_extra_and_out_of_band_manifest(account: dict[st
     (forged / "manifest.json").write_bytes(evidence._canonical(manifest))
     assert evidence.verify_bundle(forged).ok
     assert not evidence.verify_bundle(forged, account["manifest_sha"]).ok
+    # The PDF: missing is missing; dropped from the manifest too, the manifest still says it was printed.
+    no_pdf = copy(tmp_path / "no-pdf")
+    (no_pdf / "report.pdf").unlink()
+    assert "MISSING report.pdf" in evidence.verify_bundle(no_pdf).lines
+    manifest = json.loads((no_pdf / "manifest.json").read_text())
+    assert manifest["report_pdf"].startswith("printed")
+    manifest["files"] = [item for item in manifest["files"] if item["name"] != "report.pdf"]
+    manifest["manifest_sha256"] = evidence._manifest_hash(manifest)
+    (no_pdf / "manifest.json").write_bytes(evidence._canonical(manifest))
+    assert evidence.verify_bundle(no_pdf).lines[-1] == (
+        "CHANGED manifest.json (its report_pdf does not match whether it lists report.pdf)")
 
 
 def test_verify_fails_when_any_member_or_byte_of_the_zip_changes(account: dict[str, Any], tmp_path: Path) -> None:
     data = account["zip"].read_bytes()
     with zipfile.ZipFile(account["zip"]) as archive:
         infos = archive.infolist()
-    assert [i.filename.split("/", 1)[1] for i in infos] == [*evidence.BUNDLE_FILES, evidence.MANIFEST]
+    assert [i.filename.split("/", 1)[1] for i in infos] == [*evidence.BUNDLE_FILES, "report.pdf", evidence.MANIFEST]
     positions = set(_positions(len(data)))
     for info in infos:  # inside every member's data, and in its local header
         start = info.header_offset + 30 + len(info.filename.encode())
@@ -393,7 +408,7 @@ def test_verify_rejects_special_files_without_opening_them(account: dict[str, An
     assert not result.ok
     assert "UNEXPECTED pipe (a special file (FIFO, socket or device))" in result.lines
     assert "UNEXPECTED sub/ (a folder)" in result.lines
-    assert sum(line.startswith("OK ") for line in result.lines) == 3  # the bundle's own files are still checked
+    assert sum(line.startswith("OK ") for line in result.lines) == 4  # the bundle's own files are still checked
 
 
 def _rezip(source: Path, target: Path, replace: dict[str, Any] | None = None,
@@ -437,7 +452,7 @@ def test_verify_rejects_zip_links_absolute_paths_and_dot_dot(account: dict[str, 
     assert "UNEXPECTED ../../outside.txt (a '..' in its path)" in result.lines
     assert "UNEXPECTED link (a symbolic link)" in result.lines
     assert "UNEXPECTED fifo (a special file (FIFO, socket or device))" in result.lines
-    assert sum(line.startswith("OK ") for line in result.lines) == 2  # all but the changed evidence.csv
+    assert sum(line.startswith("OK ") for line in result.lines) == 3  # all but the changed evidence.csv
     # The bundle's own evidence.csv entry marked as a symbolic link (mode bits in the central directory).
     linked = _rezip(account["zip"], tmp_path / "linked.zip")
     with zipfile.ZipFile(account["zip"]) as archive:
@@ -488,14 +503,15 @@ def test_verify_of_a_zip_bomb_stays_in_bounded_memory(account: dict[str, Any], t
     size = 400 << 20
     csv_bomb = _rezip(account["zip"], tmp_path / "csv-bomb.zip", replace={"evidence.csv": _zeros(size)})
     manifest_bomb = _rezip(account["zip"], tmp_path / "manifest-bomb.zip", replace={"manifest.json": _zeros(size)})
-    assert csv_bomb.stat().st_size < 2 << 20 and manifest_bomb.stat().st_size < 2 << 20
+    # Small on disk (the bundle's report.pdf is most of it), 400 MB inflated.
+    assert csv_bomb.stat().st_size < 8 << 20 and manifest_bomb.stat().st_size < 8 << 20
     done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, str(csv_bomb), str(manifest_bomb)],
                           capture_output=True, text=True, timeout=600, check=True)
     report = json.loads(done.stdout)
     assert report["ok"] == [False, False]
     csv_lines, manifest_lines = report["lines"]
     assert f"CHANGED evidence.csv ({size:,} bytes; the manifest says " in "\n".join(csv_lines)
-    assert sum(line.startswith("OK ") for line in csv_lines) == 2
+    assert sum(line.startswith("OK ") for line in csv_lines) == 3
     assert manifest_lines == [f"CHANGED manifest.json ({size:,} bytes; a manifest is at most 1,048,576)"]
     assert report["peak_kb"] < 100 * 1024, report["peak_kb"]
 
@@ -523,7 +539,7 @@ def test_a_large_genuine_zip_verifies_in_bounded_memory(account: dict[str, Any],
 
     large = tmp_path / "large.zip"
     with large.open("wb") as target:
-        evidence._write_zip(target, "large", evidence._as_datetime(manifest["collected_at"]), contents)
+        evidence._write_zip(target, "large", evidence._as_datetime(manifest["collected_at"]), contents, list(files))
     done = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT, str(large)], capture_output=True, text=True,
                           timeout=600, check=True)
     report = json.loads(done.stdout)
@@ -547,3 +563,20 @@ def test_verify_output_escapes_member_names(account: dict[str, Any], tmp_path: P
     assert cli.main(["evidence", "verify", str(bundle)], out, err) == cli.EXIT_FAILED
     assert "\x1b" not in out.getvalue() and "\u202e" not in out.getvalue()
     assert "UNEXPECTED x\\x1b[2K\\x1b[GOK evidence.csv\\u202e" in out.getvalue()
+
+
+def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    saved = tmp_path / "scan.json"
+    saved.write_text(json.dumps({"evaluations": [
+        {"rule": "transcribe-bucket-encrypted", "resource_type": "AWS::S3::Bucket", "resource_id": "acme-bucket",
+         "compliance": "COMPLIANT", "annotation": "", "evaluated_at": "2026-03-14T15:09:26Z"}]}), encoding="utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for extra in ([], ["--zip"]):
+        target = blocker / "bundle"  # its folder is a file
+        out, err = io.StringIO(), io.StringIO()
+        code = cli.main(["evidence", "--from", str(saved), "--framework", "soc2", "--quiet", "--output", str(target),
+                         *extra], out, err)
+        assert code == cli.EXIT_USAGE, err.getvalue()
+        assert err.getvalue().startswith("transcribe-guard: ") and str(target) in err.getvalue()
+        assert err.getvalue().count("\n") == 1 and out.getvalue() == ""

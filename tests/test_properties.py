@@ -310,7 +310,7 @@ class StubbedScan:
     def __enter__(self) -> "StubbedScan":
         import transcribe_guard.simulator as simulator
         self._saved = (scan.run_scan, simulator.Simulator)
-        scan.run_scan = lambda names, parameters, progress=None: self.scans.append(parameters) or []  # type: ignore
+        scan.run_scan = lambda names, parameters, *_, **__: self.scans.append(parameters) or []  # type: ignore
         simulator.Simulator = _NoSimulator  # type: ignore[misc, assignment]
         return self
 
@@ -374,7 +374,7 @@ def test_cli_scan_uses_the_rule_functions_retry_settings(monkeypatch: pytest.Mon
     for name in scan.SDK_RETRY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     seen: dict[str, str | None] = {}
-    monkeypatch.setattr(scan, "_run_scan", lambda names, parameters, progress: seen.update(
+    monkeypatch.setattr(scan, "_run_scan", lambda names, parameters, progress, *_: seen.update(
         {name: os.environ.get(name) for name in scan.SDK_RETRY_ENVIRONMENT}) or [])
     assert scan.run_scan([], {}) == []
     assert seen == scan.SDK_RETRY_ENVIRONMENT

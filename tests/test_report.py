@@ -92,8 +92,10 @@ def test_jinja_syntax_and_markup_in_values_are_shown_as_typed(tmp_path: Path) ->
     page = render_html(hostile_document(tmp_path))
     parsed = parse(page)
     # The results row's cells read back exactly what the scan said: nothing evaluated, nothing lost.
-    assert parsed.cells[3] == f"{ARN}/{HOSTILE}"
-    assert parsed.cells[4] == f"Job {HOSTILE} lacks it."
+    # The resource's name comes from its ARN, so it is the account's text too: shown as typed.
+    assert parsed.cells[1:4] == ["High", "transcribe-job-pii-redaction", f"Transcription job: {HOSTILE}"]
+    assert parsed.cells[4] == f"{ARN}/{HOSTILE}"
+    assert parsed.cells[5] == f"Job {HOSTILE} lacks it."
     assert "saved scan scan-{{ 7*7 }}-&lt;b&gt;.json" in page
     # The data opened no element of its own and did not end the style block early.
     assert parsed.starts.count("script") == 1 and parsed.starts.count("style") == 1
@@ -145,3 +147,25 @@ def test_the_templates_ship_in_the_sdist_and_the_wheel(tmp_path: Path) -> None:
         assert f"transcribe_guard/report_templates/{name}" in shipped, name
         assert (tmp_path / "lib" / "transcribe_guard" / "report_templates" / name).read_bytes() == \
             (ROOT / "transcribe_guard" / "report_templates" / name).read_bytes(), name
+
+
+def test_without_chromium_the_manifest_and_summary_say_report_pdf_was_not_printed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from transcribe_guard import cli
+
+    monkeypatch.setenv("TRANSCRIBE_GUARD_CHROMIUM", "no-such-browser")
+    saved = tmp_path / "scan.json"
+    saved.write_text(json.dumps({"evaluations": [
+        {"rule": "transcribe-bucket-encrypted", "resource_type": "AWS::S3::Bucket", "resource_id": "acme-audio",
+         "compliance": "COMPLIANT", "annotation": "ok", "evaluated_at": "2026-03-14T15:09:26Z"}], "summary": {}}), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["evidence", "--from", str(saved), "--output", str(tmp_path / "b"), "--quiet"], out, err) == 0
+    why = ("not printed: no Chromium found (no-such-browser on PATH); install Debian's chromium, or set "
+           "TRANSCRIBE_GUARD_CHROMIUM, to get report.pdf")
+    assert f"  report.pdf: {why}\n" in out.getvalue()
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["report_pdf"] == why and not (tmp_path / "b" / "report.pdf").exists()
+    assert [item["name"] for item in manifest["files"]] == ["evidence.json", "evidence.csv", "report.html"]
+    assert evidence.verify_bundle(tmp_path / "b").ok

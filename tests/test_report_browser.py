@@ -176,8 +176,49 @@ def test_numbers_equal_evidence_json(page: DevTools, bundle: tuple[Path, dict[st
                        "[r.closest('details').dataset.framework, r.dataset.control, r.dataset.status])")
     assert controls == [[f["id"], c["id"], c["status"]] for f in document["frameworks"] for c in f["controls"]]
     rows = page.js("Array.from(document.querySelectorAll('#results tbody tr')).map(r => "
-                   "[r.dataset.rule, r.cells[3].textContent, r.dataset.compliance, r.cells[4].textContent])")
+                   "[r.dataset.rule, r.cells[4].textContent, r.dataset.compliance, r.cells[5].textContent])")
     assert rows == [[r["rule"], r["resource_id"], r["compliance"], r["annotation"]] for r in document["results"]]
+
+
+def severity_label(severity: str | None) -> str:
+    return severity.capitalize() if severity else "Not rated"
+
+
+def test_every_resource_shows_its_name_kind_severity_and_remediation(page: DevTools,
+                                                                     bundle: tuple[Path, dict[str, Any]]) -> None:
+    _, document = bundle
+    shown = page.js("Array.from(document.querySelectorAll('#results tbody tr')).map(r => "
+                    "[r.cells[1].textContent, r.cells[3].textContent, r.cells[6].textContent])")
+    assert shown == [[severity_label(r["severity"]),
+                      f'{r["resource_kind"]}: {r["resource_name"] or r["resource_name_note"]}', r["remediation"]]
+                     for r in document["results"]]
+    names = {r["resource_name"] for r in document["results"]}
+    # IAM users and roles, KMS keys by alias, jobs and buckets: names, not only ids.
+    assert {"former-analyst", "legacy-transcribe-role", "alias/acme-contact-center", "cc-call-0099",
+            "acme-cc-call-audio"} <= names
+    rule_severities = page.js("Array.from(document.querySelectorAll('#rules tr.rule')).map(r => "
+                              "[r.dataset.rule, r.querySelector('td.severity').textContent])")
+    assert rule_severities == [[r["name"], severity_label(r["severity"])] for r in document["rules"]]
+
+
+def test_report_pdf_holds_the_names_and_severities(bundle: tuple[Path, dict[str, Any]]) -> None:
+    """report.pdf, printed by headless Chromium when the bundle was written, read back as text."""
+    import pypdf
+
+    folder, document = bundle
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["report_pdf"].startswith("printed from report.html by ")
+    assert "report.pdf" in {item["name"] for item in manifest["files"]}
+    reader = pypdf.PdfReader(folder / "report.pdf")
+    # Table cells wrap long words at hyphens and slashes: compare with whitespace taken out.
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
+    assert "AmazonTranscribecomplianceevidence" in text
+    for row in document["results"]:
+        if row["resource_name"]:
+            assert re.sub(r"\s+", "", row["resource_name"]) in text, row["resource_name"]
+    for label in {severity_label(r["severity"]) for r in document["results"]} | {"Notrated"}:
+        assert label.replace(" ", "") in text, label
+    assert f'{document["summary"]["score"]:.2f}%' in text
 
 
 def natural(a: str, b: str) -> int:
@@ -204,29 +245,30 @@ def test_filtering_and_sorting(page: DevTools, bundle: tuple[Path, dict[str, Any
     page.run("const s = document.getElementById('filter-compliance'); s.value = 'NON_COMPLIANT';"
             "s.dispatchEvent(new Event('change'))")
     non_compliant = [r["resource_id"] for r in results if r["compliance"] == "NON_COMPLIANT"]
-    assert visible(page, 3) == non_compliant
+    assert visible(page, 4) == non_compliant
     assert page.js("document.getElementById('visible-count').textContent") == str(len(non_compliant))
     rule = "transcribe-resource-tagged"
     page.run(f"const r = document.getElementById('filter-rule'); r.value = '{rule}'; r.dispatchEvent(new Event('change'))")
-    assert visible(page, 3) == [r["resource_id"] for r in results
+    assert visible(page, 4) == [r["resource_id"] for r in results
                                 if r["compliance"] == "NON_COMPLIANT" and r["rule"] == rule]
     page.run("for (const id of ['filter-compliance', 'filter-rule']) { const s = document.getElementById(id); "
             "s.value = ''; s.dispatchEvent(new Event('change')); }")
     needle = "clinic-scribe"
     page.run(f"const t = document.getElementById('filter-text'); t.value = '{needle.upper()}';"
             "t.dispatchEvent(new Event('input'))")
-    matching = [r["resource_id"] for r in results if needle in " ".join(
-        (r["rule"], r["resource_type"], r["resource_id"], r["annotation"], r["recorded_at"])).lower()]
-    assert matching and visible(page, 3) == matching
+    matching = [r["resource_id"] for r in results if needle in " ".join(  # what the row shows
+        (r["rule"], severity_label(r["severity"]), r["resource_kind"], r["resource_name"] or r["resource_name_note"],
+         r["resource_id"], r["annotation"], r["remediation"], r["recorded_at"])).lower()]
+    assert matching and visible(page, 4) == matching
     page.run("const t = document.getElementById('filter-text'); t.value = ''; t.dispatchEvent(new Event('input'))")
-    assert len(visible(page, 3)) == len(results)
+    assert len(visible(page, 4)) == len(results)
 
-    page.js("document.querySelector('#results th[data-col=\"3\"] button').click()")
-    ascending = visible(page, 3)
+    page.js("document.querySelector('#results th[data-col=\"4\"] button').click()")
+    ascending = visible(page, 4)
     assert ascending == sorted(ascending, key=functools.cmp_to_key(natural)) and len(ascending) == len(results)
-    assert page.js("document.querySelector('#results th[data-col=\"3\"]').getAttribute('aria-sort')") == "ascending"
-    page.js("document.querySelector('#results th[data-col=\"3\"] button').click()")
-    assert visible(page, 3) == sorted(ascending, key=functools.cmp_to_key(natural), reverse=True)
+    assert page.js("document.querySelector('#results th[data-col=\"4\"]').getAttribute('aria-sort')") == "ascending"
+    page.js("document.querySelector('#results th[data-col=\"4\"] button').click()")
+    assert visible(page, 4) == sorted(ascending, key=functools.cmp_to_key(natural), reverse=True)
     page.js("document.querySelector('#results th[data-col=\"0\"] button').click()")
     order = ["NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE"]
     ranks = [order.index(v) for v in page.js("Array.from(document.querySelectorAll('#results tbody tr'))"

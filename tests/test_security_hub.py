@@ -218,3 +218,45 @@ def test_simulator_security_hub_checks(sim: Simulator) -> None:
     assert count(ComplianceStatus=[{"Value": "PASSED", "Comparison": "EQUALS"}]) == 1
     with pytest.raises(ClientError, match="ResourceType"):
         client.get_findings(Filters={"ResourceType": [{"Value": "AwsS3Bucket", "Comparison": "EQUALS"}]})
+
+
+def test_a_finding_left_suppressed_by_a_lifted_mute_is_reported(hub: Simulator) -> None:
+    """BatchImportFindings never changes Workflow after creation: a result muted at the first scan
+    stays SUPPRESSED in the hub after its mute is lifted, though it still fails. The report names
+    it (fail closed: a mutelist entry that is gone must not keep silencing the finding unseen)."""
+    session = boto3.session.Session()
+    rule = "transcribe-bucket-encrypted"
+    muted = {**result(rule, "b1"), "status": "MUTED", "mute_reason": "ticket 42"}
+    report = security_hub.send(session, [muted, result(rule, "b2")], [rule])
+    assert report.created == 2 and report.suppressed_in_hub == []
+    stored = all_findings(hub)
+    assert stored[finding_id(muted)]["Workflow"] == {"Status": "SUPPRESSED"}
+    # The mute is lifted; b1 still fails. Still muted b1 would not be reported, nor a passing one.
+    report = security_hub.send(session, [result(rule, "b1"), result(rule, "b2", compliance="COMPLIANT")], [rule])
+    assert all_findings(hub)[finding_id(muted)]["Workflow"] == {"Status": "SUPPRESSED"}
+    assert report.suppressed_in_hub == [finding_id(muted)]
+    assert security_hub.send(session, [muted], [rule]).suppressed_in_hub == []
+    err = io.StringIO()
+    cli._note_security_hub(report, err)
+    assert (f"transcribe-guard: Security Hub keeps finding {finding_id(muted)} SUPPRESSED although this scan found "
+            "it failing and did not mute it (BatchImportFindings does not change Workflow; set it to NEW in Security "
+            "Hub)") in err.getvalue().splitlines()
+
+
+def test_a_lookalike_finding_we_did_not_write_is_never_archived(hub: Simulator) -> None:
+    """Only a finding whose Id is one this tool makes (Region/account/transcribe-guard/rule/hash,
+    its rule the GeneratorId's) is archived: another writer's finding in the account's default
+    product that borrows our GeneratorId stays ACTIVE (archiving it would silence it)."""
+    session = boto3.session.Session()
+    rule = "transcribe-bucket-encrypted"
+    security_hub.send(session, [result(rule, "b1")], [rule])
+    ours = asff.finding(result(rule, "b2"))
+    lookalikes = [{**ours, "Id": "other-writer/finding-1"},
+                  {**ours, "Id": finding_id(result("transcribe-bucket-tls-enforced", "b2"))},  # another rule's Id
+                  {**ours, "Id": finding_id(result(rule, "b2")) + "x"}]
+    assert hub.client("securityhub").batch_import_findings(Findings=lookalikes)["FailedCount"] == 0
+    report = security_hub.send(session, [], [rule])
+    assert report.archived == 1  # b1, ours, gone from this scan
+    states = {i: f["RecordState"] for i, f in all_findings(hub).items()}
+    assert states[finding_id(result(rule, "b1"))] == "ARCHIVED"
+    assert [states[f["Id"]] for f in lookalikes] == ["ACTIVE", "ACTIVE", "ACTIVE"]

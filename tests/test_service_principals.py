@@ -33,9 +33,10 @@ def resolve(node: Any, conditions: dict[str, bool]) -> Any:
 def modes(template: dict[str, Any]) -> list[dict[str, bool]]:
     """Every way the template's conditions can come out (ours are few and independent enough)."""
     names = list(template.get("Conditions") or {})
-    if "SingleAccount" in names:  # the functions stack: Organization is its negation
-        return [{**{n: False for n in names}, "SingleAccount": single, "Organization": not single}
-                for single in (True, False)]
+    if "SingleAccount" in names:  # the functions stack: Organization is its negation; CreateRole is independent
+        return [{**{n: False for n in names}, "SingleAccount": single, "Organization": not single, "CreateRole": role,
+                 "SingleAccountRole": single and role, "OrganizationRole": not single and role}
+                for single in (True, False) for role in (True, False)]
     return [{n: value for n in names} for value in (True, False)]
 
 
@@ -91,7 +92,7 @@ def test_single_account_config_permission_names_this_account_and_its_config_rule
     from transcribe_guard.templates import functions_template
 
     template = functions_template()
-    single = resolve(template["Resources"], {"SingleAccount": True, "Organization": False})
+    single = resolve(template["Resources"], {"SingleAccount": True, "Organization": False, "CreateRole": True})
     for resource in single.values():
         if resource["Type"] == "AWS::Lambda::Permission":
             properties = resource["Properties"]

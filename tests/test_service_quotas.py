@@ -9,6 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+import rules.inventory.transcribe
 from rules.engine.pacing import DOCUMENTED_QUOTAS
 from rules.engine.service_quotas import applied_rates, matched_rates
 from tests.helpers import ACCOUNT
@@ -108,3 +109,22 @@ def test_the_simulator_lists_raised_quotas_and_enforces_them(sim: Any) -> None:
         assert admitted == 120  # the raised quota's burst, not the documented 30
     finally:
         throughput.reset()
+
+
+def test_a_run_paces_at_the_applied_quota_and_only_a_transcribe_reading_run_asks(sim: Any) -> None:
+    from rdklib import ClientFactory
+
+    from rules.engine import pacing
+    from rules.engine.base import fail_closed, inventory_for
+    from transcribe_guard.simulator import service_quotas
+
+    service_quotas.raise_quota(ACCOUNT, "us-east-1", "GetTranscriptionJob", 120)
+    pacing._SHARED.clear()  # a fresh process's limiters
+    factory = fail_closed(ClientFactory(None, assume_role_mode=False))
+    inventory = inventory_for(factory, ACCOUNT)
+    assert not pacing._SHARED  # no Transcribe call yet: Service Quotas not asked
+    inventory.resources(rules.inventory.transcribe.VOCABULARY)
+    scale = pacing.quota_scale()
+    assert inventory.limiter.rates["get_transcription_job"] == pytest.approx(120 * pacing.HEADROOM * scale)
+    assert inventory.limiter.rates["get_vocabulary"] == pytest.approx(20 * pacing.HEADROOM * scale)  # documented
+    pacing._SHARED.clear()

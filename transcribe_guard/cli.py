@@ -1,8 +1,9 @@
 """The ``transcribe-guard`` command line.
 
-Exit codes: 0 nothing NON_COMPLIANT; 3 something NON_COMPLIANT; 2 usage error (bad flag,
-parameters file, unknown rule); 1 the scan could not run (no credentials, endpoint unreachable),
-or Security Hub refused a finding (``--security-hub``).
+Exit codes of scan (docs/scanning.md): 0 clean; 3 findings (something NON_COMPLIANT and not
+muted); 4 no findings but something could not be evaluated; 2 usage error (bad flag, parameters or
+mutelist file, unknown rule, unwritable output path); 1 the scan could not run (no credentials,
+endpoint unreachable), or Security Hub refused a finding (``--security-hub``).
 ``evidence verify``: 0 unchanged and its signature checked against a trust anchor; 4 unchanged
 against its own manifest, but its origin not authenticated (no --public-key or --kms-key); 1 changed.
 """
@@ -19,13 +20,16 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, ContextManager, Sequence, TextIO
 
-from transcribe_guard import render, scan
+from transcribe_guard import findings, render, scan
+from transcribe_guard.compliance import FRAMEWORKS
+from transcribe_guard.output_paths import check_file, check_folder, check_new_file
 from transcribe_guard.output_safety import visible
-from transcribe_guard.progress import Progress, ProgressBar
+from transcribe_guard.progress import ProgressBar, ScanProgress
 from transcribe_guard.scan import UsageError
 from transcribe_guard.scan_parameters import ScanSelection, scan_selection
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NON_COMPLIANT = 0, 1, 2, 3
+EXIT_NOT_EVALUATED = 4  # scan: no findings, but something could not be evaluated
 EXIT_UNAUTHENTICATED = 4  # evidence verify: intact against its own manifest, origin not authenticated
 
 
@@ -43,26 +47,58 @@ def _note_skipped(selection: ScanSelection, err: TextIO) -> None:
 
 # --- scan --------------------------------------------------------------------------------------
 
+def _terminal_width(stream: TextIO) -> int | None:
+    """The width of ``stream``'s terminal, or None when it is not one (a pipe or a file)."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if hasattr(stream, "isatty") and stream.isatty() else None
+
+
+def exit_status(records: list[dict[str, Any]]) -> int:
+    """3 for a finding (NON_COMPLIANT, not muted), else 4 for a result that could not be evaluated, else 0."""
+    statuses = {r["status"] for r in records}
+    return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in statuses else EXIT_NOT_EVALUATED if "ERROR" in statuses else EXIT_OK
+
+
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from datetime import datetime, timezone
+
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from transcribe_guard import mutelist
     from transcribe_guard.formats.rule_info import FindingInputError
 
+    if args.output:
+        check_file("--output", args.output)
+    entries: list[mutelist.Entry] = []
+    if args.mutelist:
+        entries, warnings = mutelist.load(args.mutelist).active(datetime.now(timezone.utc).date())
+        err.write("".join(f"transcribe-guard: warning: {visible(w)}\n" for w in warnings))
     selection = scan_selection(args.rule, args.parameters, args.demo)
+    names = findings.select_rules(selection.rule_names, args.severity, args.framework)
+    if not names:
+        raise UsageError("no rule to run matches --severity/--framework (see `transcribe-guard rules`).")
+    selection = ScanSelection({name: selection.parameters[name] for name in names}, selection.skipped)
+    target = _scan_target(args)
     _note_skipped(selection, err)
-    progress = Progress(err, enabled=args.format == "table" and not args.quiet)
+    progress = ScanProgress(err, enabled=not args.quiet)
+    known_tags: dict[str, dict[str, str]] = {}
     try:
-        with _account(args.demo):
+        with _account(args.demo) as simulated:
+            if args.demo and args.organization:
+                target = _demo_organization_target(simulated, target)
             if args.security_hub and args.demo:  # the simulated demo account, like a real one, needs the hub on
                 scan.aws_session().client("securityhub").enable_security_hub()
-            results = scan.run_scan(selection.rule_names, selection.parameters, progress)
+            results = scan.run_scan(selection.rule_names, selection.parameters, progress, target=target,
+                                    known_tags=known_tags, on_evaluation=progress.evaluated)
             progress.done()
-            _write_scan(results, args, selection.rule_names, out)
-            if args.security_hub:
+            records = [findings.enrich(r, mutelist.reason_for(r, entries, known_tags)) for r in results]
+            _write_scan(records, args, selection.rule_names, out)
+            if args.security_hub:  # every result, whatever --status lists: a finding left out would be archived
                 from transcribe_guard.formats import security_hub
                 try:
                     with scan.sdk_retries():  # BatchImportFindings is throttled at 10 TPS: retried as the scan is
-                        report = security_hub.send(scan.aws_session(), results, selection.rule_names)
+                        report = security_hub.send(scan.aws_session(args.profile), records, selection.rule_names)
                 except (BotoCoreError, ClientError) as error:
                     err.write(f"transcribe-guard: could not send the findings to Security Hub: {visible(error)}\n")
                     return EXIT_FAILED
@@ -75,17 +111,22 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except FindingInputError as error:  # a result no findings format can state: never dropped silently
         err.write(f"transcribe-guard: could not make the findings: {visible(error)}\n")
         return EXIT_FAILED
-    return EXIT_NON_COMPLIANT if any(r["compliance"] == "NON_COMPLIANT" for r in results) else EXIT_OK
+    return exit_status(records)
 
 
-def _write_scan(results: list[dict[str, str]], args: argparse.Namespace, rule_names: Sequence[str], out: TextIO) -> None:
+def _write_scan(records: list[dict[str, Any]], args: argparse.Namespace, rule_names: Sequence[str],
+                out: TextIO) -> None:
     if args.format in ("ocsf", "asff"):
         from transcribe_guard import formats
-        text = formats.render(results, args.format)
+        text = formats.render([r for r in records if not args.status or r["status"] in args.status], args.format)
     else:
-        text = render.render(results, args.format, rule_names)
+        text = render.render(records, args.format, rule_names, args.status,
+                             _terminal_width(out) if args.format == "table" and not args.output else None)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write --output {args.output}: {error.strerror or error}.") from None
     if not args.output or args.format == "table":
         out.write(text)
 
@@ -95,12 +136,53 @@ def _note_security_hub(report: Any, err: TextIO) -> bool:
     for failure in report.failed:  # Security Hub's words about our ids: escaped
         err.write(f"transcribe-guard: Security Hub refused finding {visible(failure['Id'])}: "
                   f"{visible(failure['ErrorCode'])}: {visible(failure['ErrorMessage'])}\n")
+    for finding_id in report.suppressed_in_hub:  # a lifted mute (or a hub user) keeps it silent there
+        err.write(f"transcribe-guard: Security Hub keeps finding {visible(finding_id)} SUPPRESSED although this scan "
+                  "found it failing and did not mute it (BatchImportFindings does not change Workflow; set it to NEW "
+                  "in Security Hub)\n")
     for rule in report.not_archived_rules:
         err.write(f"transcribe-guard: {visible(rule)} could not evaluate every resource; none of its earlier "
                   "Security Hub findings were archived\n")
     err.write(f"transcribe-guard: Security Hub: {report.created} findings created, {report.updated} updated, "
               f"{report.archived} archived, {len(report.failed)} refused\n")
     return bool(report.failed)
+
+
+def _scan_target(args: argparse.Namespace) -> scan.ScanTarget:
+    """The accounts and Regions the flags name, checked (a bad one is a one-line usage error)."""
+    if args.demo and args.profile:
+        raise UsageError("--profile cannot be used with --demo (the demo is simulated, no profile is read).")
+    target = scan.ScanTarget(regions=tuple(args.region or ()), all_regions=args.all_regions, profile=args.profile,
+                             role_name=args.role_name, accounts=tuple(args.account or ()),
+                             organization=args.organization, ou=args.ou, external_id=args.external_id,
+                             workers=args.workers)
+    if not (args.demo and args.organization and not args.role_name):
+        target.validate()
+    if args.security_hub and (target.several or args.organization):
+        # BatchImportFindings takes findings of the caller's own account, into the Region it is called in
+        # (Security Hub user guide, finding-update-batchimportfindings): one pair per run.
+        raise UsageError("--security-hub sends the findings of one account and Region: scan each account and Region "
+                         "on its own (or aggregate them in Security Hub's administrator account).")
+    return target
+
+
+def _demo_organization_target(simulated: Any, target: scan.ScanTarget) -> scan.ScanTarget:
+    """``--demo --organization``: the demo organization, its member role and (unless named) its Regions."""
+    from dataclasses import replace
+
+    from transcribe_guard.simulator.demo_organization import seed_demo_organization
+
+    organization = seed_demo_organization(simulated.client)
+    return replace(target, role_name=target.role_name or organization.role_name,
+                   regions=target.regions or (() if target.all_regions else organization.regions))
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+def cmd_rules(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    out.write(render.render_rules(findings.rule_records(), args.format,
+                                  _terminal_width(out) if args.format == "table" else None))
+    return EXIT_OK
 
 
 # --- simulate ----------------------------------------------------------------------------------
@@ -197,33 +279,94 @@ def _pack_parameters(pairs: Sequence[str] | None) -> dict[str, str]:
     return parameters
 
 
+def _regions(args: argparse.Namespace, session: Any) -> list[str]:
+    """``--region R`` (repeatable) or ``--all-regions``; default: the SDK configuration's Region."""
+    from transcribe_guard import deploy
+
+    if args.all_regions and args.region:
+        raise UsageError("--region and --all-regions: give one or the other.")
+    if args.all_regions:
+        return deploy.enabled_regions(session)
+    known = set(session.get_available_regions("config")) | {session.region_name}
+    regions = list(dict.fromkeys(args.region or [])) or [session.region_name]
+    unknown = [r for r in regions if r not in known]
+    if unknown:
+        raise UsageError(f"--region {unknown[0]}: not a Region where AWS Config is offered (botocore's endpoint data).")
+    return regions
+
+
+def _session_in(region: str) -> Any:
+    import boto3
+    return boto3.session.Session(region_name=region)
+
+
 def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from transcribe_guard import deploy
 
     pack_parameters = _pack_parameters(args.pack_parameter)
+    if args.event_triggers and args.organization:
+        raise UsageError("--event-triggers is for single-account deployments, not --organization "
+                         "(the functions stack's EnableEventTriggers condition needs an empty OrganizationId).")
+    progress = lambda m: err.write(m + "\n")  # noqa: E731
     try:
-        with _account(args.demo):
+        with _account(args.demo) as simulated:
             session = scan.aws_session()
-            done = deploy.deploy(session, {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters},
-                                 pack_name=args.pack_name, progress=lambda m: err.write(m + "\n"),
-                                 event_triggers=args.event_triggers)
-            out.write(render.render_deployment(done))
+            if args.organization:
+                regions = _regions(args, session) if args.region or args.all_regions or not args.demo else []
+                return _deploy_organization(args, simulated, regions, pack_parameters, out, err)
+            regions = _regions(args, session)
+            parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
+            deployments = deploy.deploy_regions(regions, parameters, pack_name=args.pack_name, progress=progress,
+                                                session_factory=_session_in, event_triggers=args.event_triggers)
+            for done in deployments:
+                out.write(render.render_deployment(done))
             if not (args.evaluate or args.demo):
                 out.write("AWS Config evaluates the rules on their schedule; `transcribe-guard compliance` shows results.\n")
                 return EXIT_OK
-            config = session.client("config")
-            err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules\n")
-            out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
-                      if args.demo else
-                      "Evaluation started; `transcribe-guard compliance` shows results when AWS Config has them.\n")
-            if args.demo and args.event_triggers:
-                out.write("\n" + "\n".join(visible(line) for line in deploy.demo_event_trigger(session, done.pack_name))
-                          + "\n")
+            for done in deployments:
+                config = _session_in(done.region).client("config")
+                err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules "
+                          f"in {done.region}\n")
+                out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
+                          if args.demo else
+                          f"[{done.region}] Evaluation started; `transcribe-guard compliance` shows results when AWS "
+                          "Config has them.\n")
+                if args.demo and args.event_triggers:
+                    out.write("\n" + "\n".join(visible(line) for line in deploy.demo_event_trigger(
+                        _session_in(done.region), done.pack_name)) + "\n")
     except (BotoCoreError, ClientError, deploy.DeployError) as error:
         err.write(f"transcribe-guard: the deployment failed: {visible(error)}\n")
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _deploy_organization(args: argparse.Namespace, simulated: Any, regions: list[str],
+                         pack_parameters: dict[str, str], out: TextIO, err: TextIO) -> int:
+    """The documented organization path (org_deploy); with --demo, into the demo organization,
+    evaluated in every account and shown through the aggregator."""
+    from transcribe_guard import aggregate, deploy, org_deploy
+
+    member_role = True
+    if args.demo:
+        from transcribe_guard.simulator.demo_organization import seed_demo_organization
+        organization = seed_demo_organization(simulated.client)
+        regions = regions or list(organization.regions)
+        member_role = False  # the demo organization's accounts already lend the member role
+        err.write(f"demo organization: {len(organization.accounts)} accounts, Regions {', '.join(regions)}\n")
+    parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
+    done = org_deploy.deploy_organization(_session_in, regions, parameters, pack_name=args.pack_name,
+                                          progress=lambda m: err.write(m + "\n"), member_role=member_role)
+    out.write(render.render_organization_deployment(done))
+    if args.demo:
+        from transcribe_guard.simulator import organization_config
+        started = organization_config.evaluate_organization_pack(done.admin_account, regions, done.pack_name)
+        err.write(f"started evaluation of {started} rules in the organization's accounts\n")
+    if not args.demo:
+        return EXIT_OK
+    view = aggregate.read_view(_session_in(regions[0]).client("config"), done.aggregator, done.pack_name)
+    out.write("\n" + render.render_aggregate_view(view, "table"))
     return EXIT_OK
 
 
@@ -231,10 +374,15 @@ def cmd_compliance(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from transcribe_guard import deploy
+    from transcribe_guard import aggregate, deploy
 
     try:
-        compliance = deploy.pack_compliance(boto3.session.Session().client("config"), args.pack_name)
+        config = boto3.session.Session().client("config")
+        if args.aggregator:
+            view = aggregate.read_view(config, args.aggregator, args.pack_name)
+            out.write(render.render_aggregate_view(view, args.format))
+            return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in view.rules.values() or view.problems else EXIT_OK
+        compliance = deploy.pack_compliance(config, args.pack_name)
     except (BotoCoreError, ClientError) as error:
         err.write(f"transcribe-guard: could not read the pack's compliance: {visible(error)}\n")
         return EXIT_FAILED
@@ -252,6 +400,11 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if getattr(args, "evidence_action", None) == "verify":
         return cmd_evidence_verify(args, out, err)
+    if getattr(args, "evidence_action", None) == "audit-manager":
+        return cmd_evidence_audit_manager(args, out, err)
+    if args.output:
+        check_new_file("--output", args.output if args.output.endswith(".zip") else args.output + ".zip") \
+            if args.zip else check_folder("--output", args.output)
     frameworks = evidence.frameworks_or_all(args.framework)
     period = evidence.parse_period(args.period) if args.period else None
     evidence.check_source(args.source, args.demo)
@@ -269,11 +422,13 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             collected = evidence.collect(args.source, args.pack_name, selection.parameters if selection else {}, now, bar)
             bar.done()
             document = evidence.build_evidence(collected, frameworks, period, now, args.allow_empty)
+            destination = Path(args.output) if args.output else evidence.default_output(collected.account, now)
             try:
                 signer = evidence_signing.signer(scan.aws_session(), args.sign_key) if args.sign_key else None
-                path, manifest_sha = evidence.write_bundle(
-                    document, Path(args.output) if args.output else evidence.default_output(collected.account, now),
-                    as_zip=args.zip, signer=signer)
+                written = evidence.write_bundle(document, destination, as_zip=args.zip, signer=signer)
+                path, manifest_sha = written
+            except OSError as error:
+                raise UsageError(f"cannot write --output {destination}: {error.strerror or error}.") from None
             except (BotoCoreError, ClientError) as error:
                 err.write(f"transcribe-guard: could not sign the bundle with --sign-key {visible(args.sign_key)}: "
                           f"{visible(error)}\n")
@@ -283,7 +438,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"transcribe-guard: could not collect the results: {visible(error)}\n")
         return EXIT_FAILED
     out.write(render.render_evidence_summary(path, document["summary"], frameworks, manifest_sha,
-                                             document["collection"]["notices"], signer))
+                                             document["collection"]["notices"], signer, written.pdf_note))
     return EXIT_NON_COMPLIANT if document["summary"]["non_compliant"] else EXIT_OK
 
 
@@ -308,11 +463,34 @@ def cmd_evidence_verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     return EXIT_OK if result.authenticated else EXIT_UNAUTHENTICATED
 
 
+def cmd_evidence_audit_manager(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Write an AWS Audit Manager custom framework (CreateControl and CreateAssessmentFramework bodies)."""
+    from transcribe_guard import audit_manager
+
+    document = audit_manager.build(args.framework, args.deployed_as)
+    target = Path(args.am_output)
+    if target.exists():
+        raise audit_manager.AuditManagerError(f"--output {target}: exists; choose another path.")
+    text = audit_manager.render(document)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise audit_manager.AuditManagerError(f"--output {target}: cannot write it ({error.strerror or error}).") from None
+    rules = {name for control in document["controls"] for name in control["rules"]}
+    sets = document["create_assessment_framework"]["controlSets"]
+    out.write(f"Audit Manager framework {visible(target)}: {len(document['controls'])} controls in {len(sets)} control "
+              f"sets, {len(rules)} pack entries as AWS_Config data sources (valid against botocore's auditmanager "
+              "model); import it with the commands in docs/evidence.md (AWS Audit Manager).\n")
+    return EXIT_OK
+
+
 # --- package -----------------------------------------------------------------------------------
 
 def cmd_package(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from transcribe_guard.package import build_package
 
+    check_file("--output", args.output, create_parents=True)
     package = build_package(Path(args.output))
     out.write(f"{package.path}  {package.size} bytes  {len(package.entries)} files  sha256 {package.sha256}\n")
     return EXIT_OK
@@ -348,6 +526,29 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 # --- entry point -------------------------------------------------------------------------------
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("transcribe-guard")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+class _VersionRequested(Exception):
+    pass
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: answered by main on its own output stream (argparse's would print to sys.stdout)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kwargs.get("help"))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise _VersionRequested()
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2
         raise UsageError(message)
@@ -355,6 +556,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="transcribe-guard", description="Compliance rules for Amazon Transcribe.")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     scan = commands.add_parser("scan", help="evaluate the rules against an account (or the demo account)")
@@ -365,10 +567,38 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
     scan.add_argument("--quiet", action="store_true", help="no progress display")
+    scan.add_argument("--severity", choices=findings.SEVERITIES, metavar="LEVEL",
+                      help="only rules of this severity or higher (low, medium, high, critical)")
+    scan.add_argument("--framework", action="append", choices=FRAMEWORKS, metavar="hipaa|pci|soc2|nist",
+                      help="only rules mapped to a control of this framework (repeatable: any of them)")
+    scan.add_argument("--status", action="append", choices=findings.STATUSES, metavar="STATUS",
+                      help="list only results with this status (repeatable): COMPLIANT, NON_COMPLIANT, "
+                           "NOT_APPLICABLE, ERROR, MUTED; the summary and exit status still count every result")
+    scan.add_argument("--mutelist", metavar="FILE", help="YAML of accepted findings to show as MUTED "
+                                                         "(docs/scanning.md#muting-accepted-findings)")
     scan.add_argument("--security-hub", action="store_true",
                       help="send the findings to AWS Security Hub (BatchImportFindings) and archive the ones this "
                            "scan no longer produces")
+    scan.add_argument("--region", action="append", metavar="R",
+                      help="Region to scan (repeatable; default: the AWS SDK configuration's)")
+    scan.add_argument("--all-regions", action="store_true",
+                      help="every Region with a Transcribe endpoint that is enabled for the account")
+    scan.add_argument("--profile", metavar="NAME", help="AWS config/credentials profile to use")
+    scan.add_argument("--role-name", metavar="NAME",
+                      help="role to assume in each account (--account or --organization), e.g. transcribe-guard-member")
+    scan.add_argument("--account", action="append", metavar="ID", help="account to scan through --role-name "
+                                                                       "(repeatable)")
+    scan.add_argument("--organization", action="store_true",
+                      help="every ACTIVE account of the organization, through --role-name")
+    scan.add_argument("--ou", metavar="OU_ID", help="with --organization: only this OU and the OUs below it")
+    scan.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
+    scan.add_argument("--workers", type=int, metavar="N",
+                      help="account x Region pairs scanned at once (default: min(8, pairs))")
     scan.set_defaults(handler=cmd_scan)
+
+    rules = commands.add_parser("rules", help="list the rules: practice, severity, resource kinds, frameworks")
+    rules.add_argument("--format", choices=("table", "json"), default="table")
+    rules.set_defaults(handler=cmd_rules)
 
     simulate = commands.add_parser("simulate", help="serve the simulated AWS account on loopback")
     simulate.add_argument("--host", default="127.0.0.1")
@@ -389,6 +619,14 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--evaluate", action="store_true", help="start an evaluation of the pack's rules")
     deploy.add_argument("--demo", action="store_true",
                         help="deploy to the simulated demo account, evaluate, and show the pack's compliance")
+    deploy.add_argument("--region", action="append", metavar="REGION",
+                        help="Region to deploy to (repeatable; default: the SDK configuration's Region)")
+    deploy.add_argument("--all-regions", action="store_true",
+                        help="every Region where Transcribe is offered and the account has enabled")
+    deploy.add_argument("--organization", action="store_true",
+                        help="as the management or Config delegated administrator account: functions in each "
+                             "Region, the member role in every account (StackSet), an organization pack per Region "
+                             "and the organization aggregator")
     deploy.add_argument("--event-triggers", action="store_true",
                         help="deploy the functions stack with EnableEventTriggers=true (evaluate minutes after "
                              "Transcribe events); with --demo, show a new job's verdict arriving without a scheduled run")
@@ -407,6 +645,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     compliance = commands.add_parser("compliance", help="show the deployed pack's compliance from AWS Config")
     compliance.add_argument("--pack-name", default="transcribe-guard")
+    compliance.add_argument("--aggregator", metavar="NAME",
+                            help="read the pack's results in every account and Region through this AWS Config "
+                                 "aggregator (e.g. transcribe-guard-organization)")
     compliance.add_argument("--format", choices=("table", "json"), default="table")
     compliance.set_defaults(handler=cmd_compliance)
 
@@ -452,10 +693,12 @@ def build_parser() -> argparse.ArgumentParser:
     evidence = commands.add_parser(
         "evidence", help="collect results into an evidence bundle mapped to HIPAA, PCI DSS, SOC 2 and NIST 800-53",
         description="Collect results and write an evidence bundle (evidence.json, evidence.csv, report.html, "
-                    "manifest.json); `evidence verify PATH` checks one.")
-    evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|FILE",
+                    "report.pdf when Chromium is installed, manifest.json); `evidence verify PATH` checks one; "
+                    "`evidence audit-manager FRAMEWORK --output FILE` writes an AWS Audit Manager framework.")
+    evidence.add_argument("--from", dest="source", default="config", metavar="config|scan|aggregator:NAME|FILE",
                           help="config: the deployed pack's results in AWS Config (default); scan: a fresh local "
-                               "scan; FILE: a saved `scan --format json`")
+                               "scan; aggregator:NAME: the pack's results in every account and Region of that AWS "
+                               "Config aggregator; FILE: a saved `scan --format json`")
     evidence.add_argument("--framework", action="append", metavar="hipaa|pci|soc2|nist",
                           help="framework to include (repeatable; default: all)")
     evidence.add_argument("--period", metavar="START..END",
@@ -482,6 +725,17 @@ def build_parser() -> argparse.ArgumentParser:
     anchors.add_argument("--public-key", metavar="FILE",
                          help="check the signature offline with this public key (PEM or DER, as GetPublicKey returns)")
     anchors.add_argument("--kms-key", metavar="KMS_KEY", help="check the signature with AWS KMS Verify and this key")
+    audit = evidence_actions.add_parser(
+        "audit-manager", help="write an AWS Audit Manager custom framework whose controls collect the pack's "
+                              "AWS Config results",
+        description="Write one JSON file: a CreateControl request per mapped requirement of FRAMEWORK (AWS_Config "
+                    "data sources for the pack's rules) and the CreateAssessmentFramework request naming them by "
+                    "placeholder ids; docs/evidence.md shows how to import it.")
+    audit.add_argument("framework", metavar="hipaa|pci|soc2|nist")
+    audit.add_argument("--output", dest="am_output", metavar="FILE", required=True, help="the JSON file to write")
+    audit.add_argument("--deployed-as", choices=("pack", "rules"), default="pack",
+                       help="pack: the rules were deployed by the conformance pack (default); rules: as standalone "
+                            "Config rules named after each rule")
     return parser
 
 
@@ -500,6 +754,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args, out, err))
+    except _VersionRequested:
+        out.write(f"transcribe-guard {_version()}\n")
+        return EXIT_OK
     except UsageError as error:
         # One line, whatever the user typed: arguments echoed back may hold newlines or other
         # control characters (found by tests/test_properties.py).

@@ -117,7 +117,11 @@ def check_pack_parameters(values: dict[str, str]) -> None:
 
 def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
            pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
-           event_triggers: bool = False) -> Deployment:
+           organization_id: str = "", put_pack: bool = True, event_triggers: bool = False) -> Deployment:
+    """The code package, the functions stack and (``put_pack``) the account's pack in the session's
+    Region. ``organization_id``: the functions serve the organization's accounts (an organization
+    pack, put separately, names them), assuming the member role in each. ``event_triggers``: EnableEventTriggers=true
+    (single account only)."""
     from rules.catalog.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
@@ -126,7 +130,8 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
     parameters = {"LambdaAccountId": account, **(pack_parameters or {})}
-    check_pack_parameters(parameters)
+    if put_pack:
+        check_pack_parameters(parameters)
     s3, cloudformation, config, lam = (session.client(s) for s in ("s3", "cloudformation", "config", "lambda"))
 
     data = build_zip()
@@ -141,19 +146,23 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     if not version or version == "null":
         raise DeployError(f"s3://{bucket}/{key} got no object version; versioning must be enabled on {bucket}")
 
-    progress(f"deploying stack {stack_name} (code object version {version})")
+    try:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        exists = True
+    except ClientError:
+        stack, exists = {}, False
+    create_role = _create_role_value(session, stack)
+    progress(f"deploying stack {stack_name} (code object version {version}; "
+             f"{'creates' if create_role == 'true' else 'attaches a policy to'} the functions' role)")
     stack_args = {"StackName": stack_name, "TemplateBody": _template_yaml(functions_template()),
                   "Capabilities": ["CAPABILITY_NAMED_IAM"],
                   "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": bucket},
                                  {"ParameterKey": "CodeKey", "ParameterValue": key},
                                  {"ParameterKey": "CodeObjectVersion", "ParameterValue": version},
+                                 {"ParameterKey": "CreateFunctionsRole", "ParameterValue": create_role},
+                                 {"ParameterKey": "OrganizationId", "ParameterValue": organization_id},
                                  {"ParameterKey": "EnableEventTriggers",
                                   "ParameterValue": "true" if event_triggers else "false"}]}
-    try:
-        cloudformation.describe_stacks(StackName=stack_name)
-        exists = True
-    except ClientError:
-        exists = False
     if exists:
         try:
             cloudformation.update_stack(**stack_args)
@@ -168,12 +177,62 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     progress("checking that every function runs the package built here")
     verify_function_code(lam, list(RULES), code_sha256(data))
 
+    if not put_pack:
+        return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, "", version)
     progress(f"putting conformance pack {pack_name}")
     response = config.put_conformance_pack(
         ConformancePackName=pack_name, TemplateBody=conformance_pack_yaml(),
         ConformancePackInputParameters=[{"ParameterName": k, "ParameterValue": v} for k, v in parameters.items()])
     return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, response["ConformancePackArn"],
                       version)
+
+
+def _create_role_value(session: Any, stack: dict[str, Any]) -> str:
+    """CreateFunctionsRole for this Region's functions stack: what the stack already has, else
+    "true" unless the account's role exists (made by the stack of another Region: IAM is global)."""
+    from transcribe_guard.templates import FUNCTIONS_ROLE_NAME
+
+    for parameter in stack.get("Parameters", []):
+        if parameter["ParameterKey"] == "CreateFunctionsRole":
+            return str(parameter["ParameterValue"])
+    if stack:
+        return "true"  # a stack from before the parameter existed created the role
+    try:
+        session.client("iam").get_role(RoleName=FUNCTIONS_ROLE_NAME)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchEntity":
+            return "true"
+        raise
+    return "false"
+
+
+def deploy_regions(regions: list[str], pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
+                   pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
+                   session_factory: Callable[[str], Any] | None = None,
+                   event_triggers: bool = False) -> list[Deployment]:
+    """``deploy`` in each Region, one after the other (the first creates the account's functions
+    role). AWS Config invokes a custom rule's function only in the rule's own Region, so every
+    Region with Transcribe needs its own functions and pack (and, with ``event_triggers``, its own
+    event trigger)."""
+    import boto3
+
+    factory = session_factory or (lambda region: boto3.session.Session(region_name=region))
+    done = []
+    for region in regions:
+        progress(f"[{region}] deploying")
+        done.append(deploy(factory(region), pack_parameters, stack_name, pack_name,
+                           lambda message, region=region: progress(f"[{region}] {message}"),
+                           event_triggers=event_triggers))
+    return done
+
+
+def enabled_regions(session: Any) -> list[str]:
+    """The Regions where botocore's endpoint data has Transcribe and the account has them enabled
+    (EC2 DescribeRegions lists only enabled Regions unless AllRegions is set:
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html)."""
+    offered = set(session.get_available_regions("transcribe"))
+    enabled = {r["RegionName"] for r in session.client("ec2").describe_regions()["Regions"]}
+    return sorted(offered & enabled)
 
 
 def pack_rule_names(config: Any, pack_name: str) -> list[str]:

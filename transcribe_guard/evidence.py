@@ -6,6 +6,8 @@ A bundle is a folder (or a zip of one) holding
   per-control status; validated against ``transcribe_guard/schemas/evidence.schema.json``;
 - ``evidence.csv``: one row per control x rule x resource;
 - ``report.html``: the same for a person (see report.py);
+- ``report.pdf``: report.html printed by headless Chromium (report_pdf.py), when Chromium is found;
+  the manifest's ``report_pdf`` says whether it was printed, or why not;
 - ``manifest.json``: SHA-256 and size of every file, the collection time, who collected, the
   accounts, Regions and period in scope, pack version, the rule code's version (SHA-256 of the
   deterministic Lambda code package) and each deployed function's CodeSha256 and Version, plus
@@ -17,8 +19,10 @@ GetComplianceDetailsByConfigRule per rule, so NOT_APPLICABLE results are include
 results are INSUFFICIENT_DATA), from a fresh local scan, or from a saved ``scan --format json``.
 
 Bundles carry only what the rules' annotations say: rule, resource type and id, compliance,
-annotation and times. Nothing else is read from the account (no tags, objects or transcripts),
-and the pack's input parameters, which can hold tag values, are not copied.
+annotation and times, plus each resource's name (resource_names.py: from its ARN, or IAM's and
+KMS's listings) and the registry's severity, practice and remediation of its rule. Nothing else
+is read from the account (no tags, objects or transcripts), and the pack's input parameters,
+which can hold tag values, are not copied.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from transcribe_guard import evidence_provenance as provenance
+from transcribe_guard import report_pdf, resource_names
 from transcribe_guard.compliance import FRAMEWORKS, PRACTICES, registry_entries
 from transcribe_guard.evidence_signing import (MAX_SIGNATURE_FILE_BYTES, SIGNATURE_FILE, Signer, TrustAnchor,
                                                check_signature)
@@ -52,14 +57,20 @@ from transcribe_guard.scan import UsageError
 SCHEMA_VERSION = "1.0"
 MANIFEST = "manifest.json"
 BUNDLE_FILES = ("evidence.json", "evidence.csv", "report.html")
+OPTIONAL_FILES = (report_pdf.PDF_NAME,)  # report.pdf when Chromium printed it; the manifest's report_pdf says
 RESULT_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 STATUS_ORDER = ("NON_COMPLIANT", "INSUFFICIENT_DATA", "COMPLIANT")
-CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Config Rule", "Rule Kind", "Practice",
-               "Mapping Rationale", "Resource Type", "Resource ID", "Compliance", "Annotation", "Result Recorded (UTC)")
-# IAM actions `evidence --from config` needs (asserted by a test that records every call).
+CSV_COLUMNS = ("Framework", "Control ID", "Control Title", "Control Status", "Config Rule", "Rule Kind", "Severity",
+               "Practice", "Mapping Rationale", "Resource Type", "Resource ID", "Resource Kind", "Resource Name",
+               "Compliance", "Annotation", "Remediation", "Result Recorded (UTC)", "Account", "Region")
+# IAM actions `evidence --from config` needs (asserted by a test that records every call): the
+# results, and the resource names beside them (resource_names.py).
 CONFIG_ACTIONS = ("config:DescribeConformancePackCompliance", "config:GetComplianceDetailsByConfigRule",
                   "config:ListConformancePackComplianceScores", "sts:GetCallerIdentity",
-                  *provenance.PROVENANCE_ACTIONS)
+                  *provenance.PROVENANCE_ACTIONS, *resource_names.NAME_ACTIONS)
+AGGREGATOR_SOURCE = "aggregator:"
+# ConfigurationAggregatorName in botocore's config model: 1-256 characters of [\w\-].
+AGGREGATOR_NAME = re.compile(r"^[\w\-]{1,256}$", re.ASCII)
 
 
 class EvidenceError(UsageError, ValueError):
@@ -68,7 +79,7 @@ class EvidenceError(UsageError, ValueError):
 
 @dataclass
 class Collected:
-    source: str  # config | scan | file
+    source: str  # config | scan | file | aggregator
     source_detail: str
     account: str | None
     region: str | None
@@ -82,6 +93,7 @@ class Collected:
     # The pack's deployed functions (evidence_provenance); None when no deployed function ran.
     functions: list[dict[str, Any]] | None = None
     functions_note: str = ""
+    names: dict[str, dict[str, Any]] = field(default_factory=dict)  # "TYPE ID" -> resource_names.lookup()
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -154,6 +166,14 @@ def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | Non
         if not page.get("NextToken"):
             break
         kwargs["NextToken"] = page["NextToken"]
+    # Two Config rules with one base name would share a rule's results while provenance checks one
+    # function: fail closed before collecting anything.
+    seen: dict[str, str] = {}
+    for config_rule in rule_names:
+        other = seen.setdefault(_base_rule_name(config_rule), config_rule)
+        if other != config_rule:
+            raise EvidenceError(f"conformance pack {pack_name}: Config rules {other} and {config_rule} are both "
+                                f"{_base_rule_name(config_rule)}; cannot tell which one's results are the pack's.")
     collected = Collected("config", f"AWS Config conformance pack {pack_name}", account, session.region_name, pack_name)
     for index, config_rule in enumerate(rule_names):
         name = _base_rule_name(config_rule)
@@ -182,6 +202,7 @@ def collect_from_config(session: Any, pack_name: str, progress: ProgressFn | Non
     collected.config_score = scores[0]["Score"] if scores else None
     collected.collected_by = identity["Arn"]
     collected.functions = provenance.deployed_functions(session, collected.config_rule_names, rule_code_sha256())
+    collected.names = resource_names.lookup(session, collected.results)
     return collected
 
 
@@ -206,11 +227,49 @@ def collect_from_scan(session: Any, rule_names: Sequence[str], parameters: dict[
                           collected_by=identity["Arn"], functions_note=provenance.NO_FUNCTIONS_SCAN)
     collected.results = [{**{k: row[k] for k in ("rule", "resource_type", "resource_id", "compliance", "annotation")},
                           "recorded_at": row.get("evaluated_at") or iso(now)} for row in results]
+    collected.names = resource_names.lookup(session, collected.results)
+    return collected
+
+
+def collect_from_aggregator(session: Any, aggregator: str, pack_name: str, now: dt.datetime,
+                            progress: ProgressFn | None = None) -> Collected:
+    """Every result of the pack in every account and Region of a Config aggregator
+    (aggregate.read_view: all pages, only the rules the pack created)."""
+    from transcribe_guard.aggregate import read_view
+
+    identity = session.client("sts").get_caller_identity()
+    if progress:
+        progress(0, 1, -1)
+    view = read_view(session.client("config"), aggregator, pack_name)
+    pairs = sorted(set(view.packs) | set(view.by_pair))
+    collected = Collected("aggregator", f"AWS Config aggregator {aggregator}, conformance pack {pack_name} in "
+                          f"{len(pairs)} account/Region pairs", identity["Account"], session.region_name, pack_name,
+                          collected_by=identity["Arn"], functions_note=provenance.NO_FUNCTIONS_AGGREGATOR)
+    collected.results = [{**row, "recorded_at": row["recorded_at"] or iso(now)} for row in view.results]
+    for names in view.rule_names.values():
+        for base in names:
+            collected.config_rule_names[base] = f"{base}-conformance-pack-<suffix> (per account and Region)"
+    for row in view.results:  # rules reported only as "Could not evaluate" still belong to the pack
+        collected.config_rule_names.setdefault(row["rule"], f"{row['rule']}-conformance-pack-<suffix>")
+    for base in view.rules:
+        if not any(r["rule"] == base for r in view.results):
+            collected.notes[base] = "AWS Config holds no result for this rule in any account and Region of the aggregator."
+    # Names from the resources' ids only: the results belong to other accounts than this session's.
+    collected.names = resource_names.lookup(None, collected.results, offline=resource_names.OTHER_ACCOUNTS)
+    if progress:
+        progress(1, 1, len(collected.results))
     return collected
 
 
 def check_source(source: str, demo: bool) -> None:
     """``--from``: config, scan or a saved scan's file (not with the demo account)."""
+    if source.startswith(AGGREGATOR_SOURCE):
+        name = source[len(AGGREGATOR_SOURCE):]
+        if not AGGREGATOR_NAME.match(name):
+            raise EvidenceError(f"--from {source}: the aggregator name must be 1-256 letters, digits, _ or -.")
+        if demo:
+            raise EvidenceError("--demo works with --from config or --from scan, not with an aggregator.")
+        return
     if source not in ("config", "scan"):
         if demo:
             raise EvidenceError("--demo works with --from config or --from scan, not with a saved file.")
@@ -222,11 +281,13 @@ def collect(source: str, pack_name: str, parameters: dict[str, dict[str, Any]], 
             progress: ProgressFn | None = None) -> Collected:
     """From the pack's results in AWS Config (``config``), a fresh local scan of the rules in
     ``parameters`` (``scan``), or a saved scan (a file)."""
-    if source not in ("config", "scan"):
+    if source not in ("config", "scan") and not source.startswith(AGGREGATOR_SOURCE):
         return collect_from_file(Path(source), now)
     from transcribe_guard.scan import aws_session
 
     session = aws_session()
+    if source.startswith(AGGREGATOR_SOURCE):
+        return collect_from_aggregator(session, source[len(AGGREGATOR_SOURCE):], pack_name, now, progress)
     if source == "config":
         return collect_from_config(session, pack_name, progress)
     return collect_from_scan(session, list(parameters), parameters, now, progress)
@@ -271,6 +332,7 @@ def collect_from_file(path: Path, now: dt.datetime) -> Collected:
     collected = Collected("file", f"saved scan {path.name}", accounts.pop() if len(accounts) == 1 else None,
                           regions.pop() if len(regions) == 1 else None, functions_note=provenance.NO_FUNCTIONS_FILE)
     collected.results = results
+    collected.names = resource_names.lookup(None, results)
     return collected
 
 
@@ -348,7 +410,13 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
 
     results = [r for r in collected.results if period is None or period.contains(_as_datetime(r["recorded_at"]))]
     notices = _notices(collected, period, results, allow_empty)
-    results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"]))
+    results.sort(key=lambda r: (r["rule"], r["resource_type"], r["resource_id"], r.get("account", ""),
+                                r.get("region", "")))
+    guide = resource_names.guidance()
+    # An aggregator's results each name their account and Region (other sources: the collection's).
+    results = [{**resource_names.readable(r, collected.names, guide),
+                **{k: r[k] for k in ("account", "region") if collected.source == "aggregator" and k in r}}
+               for r in results]
     entries = registry_entries()
     known = {entry.name for entry in entries}
     by_rule: dict[str, list[dict[str, str]]] = {}
@@ -361,12 +429,13 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
         rows = by_rule.get(entry.name, [])
         note = ""
         if not rows:
-            if collected.source == "config" and entry.name not in collected.config_rule_names:
+            from_config = collected.source in ("config", "aggregator")
+            if from_config and entry.name not in collected.config_rule_names and entry.name not in collected.notes:
                 note = f"Not in the deployed pack {collected.pack_name}."
-            elif collected.source != "config" and entry.kind != "custom":
+            elif not from_config and entry.kind != "custom":
                 note = ("AWS managed rule: AWS Config evaluates it, a local scan cannot." if entry.kind == "managed"
                         else "Process check: a person records it in AWS Config.")
-            elif collected.source != "config":
+            elif not from_config:
                 note = "No result in the scan (no resources, or skipped for missing parameters)."
             else:
                 note = collected.notes.get(entry.name, "No result.")
@@ -376,6 +445,8 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
             "name": entry.name, "kind": entry.kind, "title": entry.title,
             "practice": entry.practice or None, "practice_name": PRACTICES.get(entry.practice),
             "config_rule_name": collected.config_rule_names.get(entry.name),
+            "severity": guide.get(entry.name, {}).get("severity"),
+            "remediation": guide.get(entry.name, {}).get("remediation", "Not a rule of this pack."),
             "status": _status(rows), **_counts(rows), "note": note,
         })
     status_of = {rule["name"]: rule["status"] for rule in rules}
@@ -491,6 +562,7 @@ def render_csv(evidence: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    collection = evidence["collection"]
     rules = {rule["name"]: rule for rule in evidence["rules"]}
     by_rule: dict[str, list[dict[str, str]]] = {}
     for row in evidence["results"]:
@@ -501,14 +573,17 @@ def render_csv(evidence: dict[str, Any]) -> str:
                 rule = rules[mapped["rule"]]
                 practice = f"{rule['practice']}. {rule['practice_name']}" if rule["practice"] else ""
                 head = [framework["title"], control["id"], control["title"], control["status"], rule["name"],
-                        rule["kind"], practice, mapped["rationale"]]
+                        rule["kind"], rule["severity"] or "not rated", practice, mapped["rationale"]]
                 rows = by_rule.get(rule["name"], [])
                 if not rows:
-                    writer.writerow([csv_cell(v) for v in head + ["", "", "INSUFFICIENT_DATA", rule["note"], ""]])
+                    writer.writerow([csv_cell(v) for v in head + ["", "", "", "", "INSUFFICIENT_DATA", rule["note"],
+                                                               rule["remediation"], "", "", ""]])
                 for row in rows:
-                    writer.writerow([csv_cell(v) for v in head + [row["resource_type"], row["resource_id"],
-                                                               row["compliance"], row["annotation"],
-                                                               row["recorded_at"]]])
+                    writer.writerow([csv_cell(v) for v in head + [
+                        row["resource_type"], row["resource_id"], row["resource_kind"],
+                        row["resource_name"] or row["resource_name_note"], row["compliance"], row["annotation"],
+                        row["remediation"], row["recorded_at"], row.get("account", collection["account"] or ""),
+                        row.get("region", collection["region"] or "")]])
     return buffer.getvalue()
 
 
@@ -520,8 +595,10 @@ def _manifest_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical({k: v for k, v in manifest.items() if k != "manifest_sha256"})).hexdigest()
 
 
-def bundle_files(evidence: dict[str, Any], signer: Signer | None = None) -> dict[str, bytes]:
-    """File name -> bytes for the whole bundle, manifest included (and its signature with ``signer``)."""
+def bundle_files(evidence: dict[str, Any], signer: Signer | None = None, pdf: bool = True) -> dict[str, bytes]:
+    """File name -> bytes for the whole bundle, manifest included (and its signature with ``signer``);
+    report.pdf too when ``pdf`` and Chromium prints it (the manifest's ``report_pdf`` says whether it
+    was printed, and if not why)."""
     from transcribe_guard.report import render_html
 
     validate_evidence(evidence)
@@ -531,6 +608,9 @@ def bundle_files(evidence: dict[str, Any], signer: Signer | None = None) -> dict
         "evidence.csv": render_csv(evidence).encode("utf-8-sig"),  # BOM: spreadsheets then read UTF-8
         "report.html": render_html(evidence).encode("utf-8"),
     }
+    printed, pdf_note = report_pdf.print_pdf(files["report.html"]) if pdf else (None, "not printed: not requested")
+    if printed is not None:
+        files[report_pdf.PDF_NAME] = printed
     collection = evidence["collection"]
     manifest: dict[str, Any] = {
         "manifest_version": 1,
@@ -546,7 +626,7 @@ def bundle_files(evidence: dict[str, Any], signer: Signer | None = None) -> dict
             for f in collection["deployed_functions"]],
         "deployed_functions_note": collection["deployed_functions_note"],
         "code_mismatches": collection["code_mismatches"],
-        "signature": signer.manifest_block() if signer else None,
+        "signature": signer.manifest_block() if signer else None, "report_pdf": pdf_note,
         "files": [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                   for name, data in files.items()],
     }
@@ -557,19 +637,21 @@ def bundle_files(evidence: dict[str, Any], signer: Signer | None = None) -> dict
     return files
 
 
-def _members(signed: bool) -> tuple[str, ...]:
-    """A bundle's files in their zip order."""
-    return (*BUNDLE_FILES, MANIFEST, *((SIGNATURE_FILE,) if signed else ()))
+def _members(present: Sequence[str]) -> tuple[str, ...]:
+    """A bundle's files in their zip order: the fixed ones, report.pdf when printed, the manifest,
+    and its signature when signed."""
+    return (*BUNDLE_FILES, *[n for n in OPTIONAL_FILES if n in present], MANIFEST,
+            *((SIGNATURE_FILE,) if SIGNATURE_FILE in present else ()))
 
 
 def _write_zip(target: Any, folder: str, when: dt.datetime,
-               contents: Callable[[str], tuple[int, Iterable[bytes]]], signed: bool = False) -> None:
+               contents: Callable[[str], tuple[int, Iterable[bytes]]], present: Sequence[str] = ()) -> None:
     """Deterministic: stored entries in a fixed order with fixed metadata, so verify can rebuild
     the archive from its contents and compare every byte. ``contents(name)`` gives a file's size
     and its bytes in chunks, so verify rebuilds without holding a file whole."""
     stamp = when.astimezone(dt.timezone.utc).timetuple()[:6]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name in _members(signed):
+        for name in _members(present):
             info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
             info.create_system = 3
             info.external_attr = 0o644 << 16
@@ -583,28 +665,32 @@ def _write_zip(target: Any, folder: str, when: dt.datetime,
 
 def _zip_bytes(folder: str, files: dict[str, bytes], when: dt.datetime) -> bytes:
     buffer = io.BytesIO()
-    _write_zip(buffer, folder, when, lambda name: (len(files[name]), [files[name]]), SIGNATURE_FILE in files)
+    _write_zip(buffer, folder, when, lambda name: (len(files[name]), [files[name]]), list(files))
     return buffer.getvalue()
 
 
+class Written(tuple):  # type: ignore[type-arg]
+    """(path, SHA-256 of manifest.json), and ``pdf_note``: whether report.pdf was printed, or why not."""
+    pdf_note: str
+
+
 def write_bundle(evidence: dict[str, Any], destination: Path, as_zip: bool = False,
-                 signer: Signer | None = None) -> tuple[Path, str]:
+                 signer: Signer | None = None, pdf: bool = True) -> Written:
     """Write the bundle; returns its path and the SHA-256 of manifest.json (to record elsewhere)."""
-    files = bundle_files(evidence, signer)
-    manifest_sha = hashlib.sha256(files[MANIFEST]).hexdigest()
+    path = destination if not as_zip or destination.suffix == ".zip" else destination.with_name(destination.name + ".zip")
+    if path.exists() and (as_zip or not path.is_dir() or any(path.iterdir())):
+        raise EvidenceError(f"--output {path}: exists; evidence is never overwritten, choose another path.")
+    files = bundle_files(evidence, signer, pdf)
+    written = Written((path, hashlib.sha256(files[MANIFEST]).hexdigest()))
+    written.pdf_note = json.loads(files[MANIFEST])["report_pdf"]
     if as_zip:
-        path = destination if destination.suffix == ".zip" else destination.with_name(destination.name + ".zip")
-        if path.exists():
-            raise EvidenceError(f"--output {path}: exists; evidence is never overwritten, choose another path.")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_zip_bytes(path.stem, files, _as_datetime(evidence["collection"]["collected_at"])))
-        return path, manifest_sha
-    if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
-        raise EvidenceError(f"--output {destination}: exists; evidence is never overwritten, choose another path.")
-    destination.mkdir(parents=True, exist_ok=True)
+        return written
+    path.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
-        (destination / name).write_bytes(data)
-    return destination, manifest_sha
+        (path / name).write_bytes(data)
+    return written
 
 
 # --- verify ------------------------------------------------------------------------------------
@@ -786,7 +872,7 @@ class _Bundle:
             while chunk := stream.read(CHUNK_BYTES):
                 yield chunk
 
-    def container(self, manifest: dict[str, Any], sizes: dict[str, int], signed: bool = False) -> list[str]:
+    def container(self, manifest: dict[str, Any], sizes: dict[str, int]) -> list[str]:
         """For a zip: rebuilt from its (verified) files, it must be byte for byte what it is."""
         if self.archive is None:
             return []
@@ -794,7 +880,7 @@ class _Bundle:
             comparison = _Comparison(original)
             try:
                 _write_zip(comparison, self.folder, _as_datetime(manifest["collected_at"]),
-                           lambda name: (sizes[name], self.chunks(name)), signed)
+                           lambda name: (sizes[name], self.chunks(name)), list(sizes))
             except (KeyError, TypeError, ValueError, OverflowError, _Rejected, *_READ_ERRORS):
                 return ["CHANGED the zip archive (it does not hold exactly the bundle's files)"]
             if not comparison.matches():
@@ -917,7 +1003,7 @@ def _verify(bundle: _Bundle, manifest_sha256: str | None, anchor: TrustAnchor | 
     lines: list[str] = []
     raw_manifest, problem = _read_manifest(bundle)
     if raw_manifest is None:
-        return Verification(False, [problem or f"MISSING {MANIFEST}"] + _unexpected(bundle, set(BUNDLE_FILES)))
+        return Verification(False, [problem or f"MISSING {MANIFEST}"] + _unexpected(bundle, {*BUNDLE_FILES, *OPTIONAL_FILES}))
     if manifest_sha256 is not None and hashlib.sha256(raw_manifest).hexdigest() != manifest_sha256.lower():
         lines.append(f"CHANGED {MANIFEST} (its SHA-256 is not the one recorded at collection)")
     try:
@@ -934,8 +1020,11 @@ def _verify(bundle: _Bundle, manifest_sha256: str | None, anchor: TrustAnchor | 
             listed[item["name"]] = item
     lines += [_check_member(bundle, name, item) for name, item in listed.items()]
     lines += _unexpected(bundle, set(listed))
-    if set(listed) != set(BUNDLE_FILES):
-        lines.append(f"CHANGED {MANIFEST} (it does not list exactly {', '.join(BUNDLE_FILES)})")
+    if set(listed) - set(OPTIONAL_FILES) != set(BUNDLE_FILES):
+        lines.append(f"CHANGED {MANIFEST} (it does not list exactly {', '.join(BUNDLE_FILES)}, and "
+                     f"{report_pdf.PDF_NAME} when printed)")
+    if (report_pdf.PDF_NAME in listed) != str(manifest.get("report_pdf", "")).startswith("printed"):
+        lines.append(f"CHANGED {MANIFEST} (its report_pdf does not match whether it lists {report_pdf.PDF_NAME})")
     signature_file: bytes | None = None
     if SIGNATURE_FILE in bundle.readable or SIGNATURE_FILE in bundle.rejected:
         signature_file, problem = _read_manifest(bundle, SIGNATURE_FILE, MAX_SIGNATURE_FILE_BYTES, "a signature file")
@@ -951,7 +1040,7 @@ def _verify(bundle: _Bundle, manifest_sha256: str | None, anchor: TrustAnchor | 
         sizes[MANIFEST] = len(raw_manifest)
         if signature_file is not None:
             sizes[SIGNATURE_FILE] = len(signature_file)
-        lines += bundle.container(manifest, sizes, signed)
+        lines += bundle.container(manifest, sizes)
     ok = not _failed(lines)
     return Verification(ok, lines, ok and authenticated, signed)
 

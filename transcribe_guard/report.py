@@ -30,6 +30,12 @@ COLORS = {"COMPLIANT": "#1a7f37", "NON_COMPLIANT": "#cf222e", "NOT_APPLICABLE": 
 LABELS = {"COMPLIANT": "Compliant", "NON_COMPLIANT": "Non-compliant", "NOT_APPLICABLE": "Not applicable",
           "INSUFFICIENT_DATA": "Insufficient data"}
 SORT_RANK = {"NON_COMPLIANT": "0", "COMPLIANT": "1", "NOT_APPLICABLE": "2"}
+SEVERITY_RANK = {"critical": "0", "high": "1", "medium": "2", "low": "3", None: "4"}
+
+
+def severity_label(severity: str | None) -> str:
+    """A rule's severity as the report shows it; AWS managed rules and process checks have none."""
+    return severity.capitalize() if severity else "Not rated"
 
 TEMPLATES = "report_templates"  # package data (setup.cfg); transcribe_guard/templates/ holds CloudFormation
 
@@ -45,7 +51,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("transcribe_guard", TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, finalize=_shown, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.globals.update(colors=COLORS, labels=LABELS, sort_rank=SORT_RANK)
+    env.globals.update(colors=COLORS, labels=LABELS, sort_rank=SORT_RANK, severity_rank=SEVERITY_RANK,
+                       severity_label=severity_label)
     return env
 
 

@@ -6,9 +6,15 @@ here, so none of them imports the CLI (which imports them: an import cycle other
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
+
+from transcribe_guard.findings import UNSCANNED_RULE  # re-exported: scan.UNSCANNED_RULE
 
 
 class UsageError(Exception):
@@ -32,13 +38,20 @@ def sdk_retries() -> Iterator[None]:
             os.environ.pop(name, None)
 
 
-def aws_session() -> Any:
-    """A boto3 session from the standard AWS SDK configuration, refused without a region."""
+def aws_session(profile: str | None = None, fallback_region: str | None = None) -> Any:
+    """A boto3 session from the standard AWS SDK configuration (``profile``: that named profile),
+    refused without a region unless the caller names Regions itself (``fallback_region``)."""
     import boto3
+    from botocore.exceptions import ProfileNotFound
 
-    session = boto3.session.Session()
+    try:
+        session = boto3.session.Session(profile_name=profile)
+    except ProfileNotFound:
+        raise UsageError(f"--profile {profile}: no such profile in the AWS config or credentials files.") from None
+    if not session.region_name and fallback_region:  # --region given: the caller's own calls go to the first
+        session = boto3.session.Session(profile_name=profile, region_name=fallback_region)
     if not session.region_name:
-        raise UsageError("no AWS region configured: set AWS_REGION or AWS_DEFAULT_REGION, or a profile region.")
+        raise UsageError("no AWS region configured: set AWS_DEFAULT_REGION (boto3 does not read AWS_REGION) or a profile region.")
     try:
         session.client("sts")
     except ValueError as error:  # how botocore refuses a malformed endpoint (AWS_ENDPOINT_URL, a profile's endpoint_url)
@@ -52,40 +65,327 @@ def _utc_now() -> str:
 
 
 def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
-             progress: Callable[[str], None] | None = None) -> list[dict[str, str]]:
+             progress: Callable[[str], None] | None = None,
+             target: "ScanTarget | None" = None, known_tags: dict[str, dict[str, str]] | None = None,
+             on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
-    region the standard AWS SDK configuration selects, with the rule functions' SDK retries. One
-    client factory for all rules, so they share one inventory and every resource is listed and
-    read once."""
+    region the standard AWS SDK configuration selects (or every account and Region ``target``
+    names), with the rule functions' SDK retries. One client factory per account and Region for
+    all rules, so they share one inventory and every resource is listed and read once.
+    ``known_tags``, when given, is filled with the tags of every Transcribe resource whose tags a
+    rule read, by ARN (what ``--mutelist`` tags match); ``on_evaluation(rule)`` is called as each
+    evaluation is made (progress counts), from one thread at a time."""
     with sdk_retries():
-        return _run_scan(rule_names, parameters, progress)
+        return _run_scan(rule_names, parameters, progress, target or ScanTarget(), known_tags, on_evaluation)
+
+
+
+# --- which accounts and Regions ------------------------------------------------------------------
+
+# Services whose data is one per account, not per Region: a rule that calls only these reads the
+# same data from every Region, so a scan of several Regions runs it once per account, in the
+# account's first Region. IAM is global ("IAM ... is a global service", IAM User Guide,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_disable-perms.html
+# and "Global services" in the AWS Regions reference); an account's effective AI services opt-out
+# policy is one for all Regions (Organizations User Guide, orgs_manage_policies_ai-opt-out).
+GLOBAL_SERVICES = frozenset({"iam", "organizations"})
+DEFAULT_MAX_WORKERS = 8  # pairs at once by default (each pair also runs a few paced reads of its own)
+MAX_WORKERS = 64
+# UNSCANNED_RULE (imported above): the "rule" of the one row an account and Region that could not be
+# scanned at all gets; findings gives that row its record.
+ACCOUNT_RESOURCE_TYPE = "AWS::::Account"
+ROLE_SESSION_NAME = "transcribe-guard-scan"
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# IAM RoleName, STS ExternalId and Organizations ParentId patterns, from botocore's models
+# (iam roleNameType, sts externalIdType, organizations ParentId).
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_PARENT_ID = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+
+
+@dataclass(frozen=True)
+class ScanTarget:
+    """Which accounts and Regions a scan covers. The default (nothing set) is the account and
+    Region of the AWS SDK configuration, as before: one pair, run in the calling thread."""
+
+    regions: tuple[str, ...] = ()
+    all_regions: bool = False
+    profile: str | None = None
+    role_name: str | None = None
+    accounts: tuple[str, ...] = ()
+    organization: bool = False
+    ou: str | None = None
+    external_id: str | None = None
+    workers: int | None = None
+
+    @property
+    def several(self) -> bool:
+        """Whether the scan may cover more than the SDK configuration's one account and Region
+        (then an account or Region that cannot be reached gives a row, not a failed run)."""
+        return bool(self.regions or self.all_regions or self.role_name)
+
+    def validate(self) -> None:
+        if self.regions and self.all_regions:
+            raise UsageError("--region and --all-regions cannot be combined.")
+        for region in self.regions:
+            if not _REGION.match(region):
+                raise UsageError(f"--region {region}: not a Region name (like us-east-1).")
+        if (self.accounts or self.organization) and not self.role_name:
+            raise UsageError("--account and --organization need --role-name, the role to assume in each account.")
+        if self.role_name and not (self.accounts or self.organization):
+            raise UsageError("--role-name needs --account ID (repeatable) or --organization.")
+        if self.accounts and self.organization:
+            raise UsageError("--account and --organization cannot be combined.")
+        if self.role_name is not None and not _ROLE_NAME.match(self.role_name):
+            raise UsageError(f"--role-name {self.role_name}: not an IAM role name (letters, digits and +=,.@_-, "
+                             "at most 64).")
+        for account in self.accounts:
+            if not _ACCOUNT_ID.match(account):
+                raise UsageError(f"--account {account}: not an AWS account id (12 digits).")
+        if self.ou is not None and not self.organization:
+            raise UsageError("--ou needs --organization.")
+        if self.ou is not None and not _PARENT_ID.match(self.ou):
+            raise UsageError(f"--ou {self.ou}: not an organizational unit or root id (ou-... or r-...).")
+        if self.external_id is not None and not self.role_name:
+            raise UsageError("--external-id needs --role-name.")
+        if self.external_id is not None and not _EXTERNAL_ID.match(self.external_id):
+            raise UsageError("--external-id: 2 to 1,224 of letters, digits and +=,.@:/-.")
+        if self.workers is not None and not 1 <= self.workers <= MAX_WORKERS:
+            raise UsageError(f"--workers {self.workers}: between 1 and {MAX_WORKERS}.")
+
+
+def global_rules(rule_names: Sequence[str]) -> set[str]:
+    """The rules whose every IAM action is on a global service (registry ``iam_actions``)."""
+    from rules.catalog.registry import RULES
+    return {name for name in rule_names if RULES[name].METADATA["iam_actions"]
+            and all(action.split(":")[0] in GLOBAL_SERVICES for action in RULES[name].METADATA["iam_actions"])}
+
+
+def organization_accounts(organizations: Any, ou: str | None = None, page_size: int | None = None) -> list[str]:
+    """The ACTIVE accounts of the caller's organization (ListAccounts, every page), or of one OU
+    and every OU below it (ListAccountsForParent over ListOrganizationalUnitsForParent). An account
+    is ACTIVE when its ``State`` (or, where a response has no State, its older ``Status``) says so:
+    suspended and closing accounts cannot be assumed into."""
+    paging = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
+    if ou is None:
+        listed = [account for page in organizations.get_paginator("list_accounts").paginate(**paging)
+                  for account in page["Accounts"]]
+    else:
+        listed, parents, seen = [], [ou], set()
+        while parents:
+            parent = parents.pop(0)
+            if parent in seen:
+                continue
+            seen.add(parent)
+            listed += [account for page in organizations.get_paginator("list_accounts_for_parent").paginate(
+                ParentId=parent, **paging) for account in page["Accounts"]]
+            parents += [unit["Id"] for page in organizations.get_paginator(
+                "list_organizational_units_for_parent").paginate(ParentId=parent, **paging)
+                for unit in page["OrganizationalUnits"]]
+    ids: list[str] = []
+    for account in listed:
+        if (account.get("State") or account.get("Status")) == "ACTIVE" and account["Id"] not in ids:
+            ids.append(str(account["Id"]))
+    return ids
+
+
+def enabled_regions(session: Any, partition: str) -> list[str]:
+    """The Regions where Transcribe has an endpoint in the partition (botocore's endpoint data),
+    among those enabled for the account: account:ListRegions (ENABLED or ENABLED_BY_DEFAULT),
+    or, when that is refused or unknown, ec2:DescribeRegions (which lists the Regions enabled for
+    the account unless AllRegions is set)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    offered = session.get_available_regions("transcribe", partition_name=partition)
+    try:
+        pages = session.client("account").get_paginator("list_regions").paginate(
+            RegionOptStatusContains=["ENABLED", "ENABLED_BY_DEFAULT"])
+        enabled = {region["RegionName"] for page in pages for region in page["Regions"]}
+    except (ClientError, BotoCoreError):
+        enabled = {region["RegionName"] for region in session.client("ec2").describe_regions()["Regions"]}
+    return [region for region in sorted(offered) if region in enabled]
+
+
+# --- running the pairs ---------------------------------------------------------------------------
+
+class SessionClientFactory:
+    """rdklib's ClientFactory interface over one boto3 session, for one account and Region.
+    boto3 sessions are not thread-safe: each pair has its own session, and the few reader threads
+    of a pair build their clients under a lock."""
+
+    def __init__(self, session: Any, region: str):
+        self.session, self.region = session, region
+        self._lock = threading.Lock()
+
+    def build_client(self, service: str, region: str | None = None, assume_role_mode: bool = True) -> Any:
+        with self._lock:
+            return self.session.client(service, region_name=region or self.region)
+
+
+@dataclass(frozen=True)
+class _Pair:
+    account: str
+    region: str
+    rule_names: tuple[str, ...]
 
 
 def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
-              progress: Callable[[str], None] | None) -> list[dict[str, str]]:
-    from rdklib import ClientFactory
-
-    from rules.catalog.registry import RULES
+              progress: Callable[[str], None] | None, target: ScanTarget,
+              known_tags: dict[str, dict[str, str]] | None = None,
+              on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
     from transcribe_guard import custom_endpoint
+
+    target.validate()
+    custom_endpoint.install_default()  # s3control through AWS_ENDPOINT_URL=http://127.0.0.1:PORT (simulate)
+    session = aws_session(target.profile, target.regions[0] if target.regions else None)
+    identity = session.client("sts").get_caller_identity()
+    caller, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
+    if not target.several:  # the SDK configuration's account and Region (boto3's default session unless --profile)
+        from rdklib import ClientFactory
+        pair = _Pair(caller, session.region_name, tuple(rule_names))
+        if target.profile:
+            custom_endpoint.install(session)
+            factory: Any = SessionClientFactory(session, pair.region)
+        else:
+            factory = ClientFactory(role_arn=None, region=pair.region, assume_role_mode=False)
+        return _run_rules(pair, factory, parameters, progress, hooks=_Hooks(known_tags, on_evaluation))
+    if target.organization:
+        accounts = organization_accounts(session.client("organizations"), target.ou)
+    else:
+        accounts = list(dict.fromkeys(target.accounts)) or [caller]
+    regions = (list(dict.fromkeys(target.regions)) if target.regions else
+               enabled_regions(session, partition) if target.all_regions else [session.region_name])
+    once = global_rules(rule_names)
+    pairs = [_Pair(account, region, tuple(n for n in rule_names if n not in once or index == 0))
+             for account in accounts for index, region in enumerate(regions)]
+    if not pairs:
+        return []
+    lock = threading.Lock()
+    import botocore.loaders
+    loader = botocore.loaders.create_loader()  # the service models parsed once for all pairs, not once a session
+
+    def report(message: str) -> None:
+        if progress:
+            with lock:
+                progress(message)
+
+    def counted(rule: str) -> None:
+        if on_evaluation:
+            with lock:
+                on_evaluation(rule)
+
+    hooks = _Hooks(known_tags, counted if on_evaluation else None)
+
+    def run(pair: _Pair) -> list[dict[str, str]]:
+        return _scan_pair(pair, target, partition, parameters, report, loader, hooks)
+
+    workers = target.workers or min(DEFAULT_MAX_WORKERS, len(pairs))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="transcribe-guard-pair") as pool:
+        done = list(pool.map(run, pairs))
+        # An account whose first Region could not be scanned has not run its global rules: they run
+        # in its next Region that was scanned (and stay unrun, with that row, when none was).
+        moved = {}
+        for account in accounts:
+            own = [index for index, pair in enumerate(pairs) if pair.account == account]
+            if once & set(rule_names) and _unscanned_rows(done[own[0]]):
+                scanned = next((index for index in own[1:] if not _unscanned_rows(done[index])), None)
+                if scanned is not None:
+                    moved[scanned] = pool.submit(run, _Pair(account, pairs[scanned].region,
+                                                            tuple(n for n in rule_names if n in once)))
+        for index, future in moved.items():
+            done[index] = done[index] + future.result()
+    return [row for rows in done for row in rows]
+
+
+def _unscanned_rows(rows: list[dict[str, str]]) -> bool:
+    return len(rows) == 1 and rows[0]["rule"] == UNSCANNED_RULE
+
+
+def _session(loader: Any, region: str, profile: str | None = None, credentials: dict[str, Any] | None = None) -> Any:
+    """A new boto3 session (one per pair and thread) sharing ``loader``."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.register_component("data_loader", loader)
+    keys = {} if credentials is None else {"aws_access_key_id": credentials["AccessKeyId"],
+                                           "aws_secret_access_key": credentials["SecretAccessKey"],
+                                           "aws_session_token": credentials["SessionToken"]}
+    return boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region, **keys)
+
+
+def _scan_pair(pair: _Pair, target: ScanTarget, partition: str, parameters: dict[str, dict[str, Any]],
+               progress: Callable[[str], None], loader: Any, hooks: "_Hooks") -> list[dict[str, str]]:
+    """One account and Region, in its own boto3 session: assumed into (when a role is named),
+    reached (sts:GetCallerIdentity at the Region's endpoint), then every rule. A role that cannot
+    be assumed or a Region that cannot be reached gives one row for the pair."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from rules.engine.base import _CONFIGURATION_ERRORS
+    from transcribe_guard import custom_endpoint
+
+    try:
+        session = _session(loader, pair.region, profile=target.profile)
+        if target.role_name:
+            extra = {"ExternalId": target.external_id} if target.external_id else {}
+            credentials = session.client("sts").assume_role(
+                RoleArn=f"arn:{partition}:iam::{pair.account}:role/{target.role_name}",
+                RoleSessionName=ROLE_SESSION_NAME, **extra)["Credentials"]
+            session = _session(loader, pair.region, credentials=credentials)
+        custom_endpoint.install(session)
+        reached = str(session.client("sts").get_caller_identity()["Account"])
+    except _CONFIGURATION_ERRORS:
+        raise
+    except ClientError as error:
+        return [_unscanned(pair, str(error.response.get("Error", {}).get("Code") or "ClientError"), target)]
+    except BotoCoreError as error:
+        return [_unscanned(pair, type(error).__name__, target)]
+    if reached != pair.account:  # fail closed: results must name the account they were read from
+        return [_unscanned(pair, "AccountMismatch", target)]
+    return _run_rules(pair, SessionClientFactory(session, pair.region), parameters, progress, several=True, hooks=hooks)
+
+
+def _unscanned(pair: _Pair, code: str, target: ScanTarget) -> dict[str, str]:
+    how = (f"the role {target.role_name} could not be assumed or the Region not reached" if target.role_name
+           else "the Region could not be reached")
+    return {"account": pair.account, "region": pair.region, "evaluated_at": _utc_now(), "rule": UNSCANNED_RULE,
+            "resource_type": ACCOUNT_RESOURCE_TYPE, "resource_id": pair.account, "compliance": "NON_COMPLIANT",
+            "annotation": f"Could not evaluate: {code[:80]} ({how}); no rule ran for this account and Region."}
+
+
+@dataclass(frozen=True)
+class _Hooks:
+    """What the command line watches while a scan runs (mutelist tags, progress counts)."""
+
+    known_tags: dict[str, dict[str, str]] | None = None
+    on_evaluation: Callable[[str], None] | None = None
+
+
+def _run_rules(pair: _Pair, client_factory: Any, parameters: dict[str, dict[str, Any]],
+               progress: Callable[[str], None] | None, several: bool = False,
+               hooks: _Hooks = _Hooks()) -> list[dict[str, str]]:
+    from rules.catalog.registry import RULES
     from transcribe_guard.events import scheduled_notification
 
-    custom_endpoint.install_default()  # s3control through AWS_ENDPOINT_URL=http://127.0.0.1:PORT (simulate)
-    session = aws_session()
-    region = session.region_name
-    account_id = session.client("sts").get_caller_identity()["Account"]
-    client_factory = ClientFactory(role_arn=None, region=region, assume_role_mode=False)
+    from rules.engine.base import fail_closed, inventory_for, observe_evaluations
+    if hooks.known_tags is not None:
+        inventory_for(fail_closed(client_factory), pair.account).tags_seen = hooks.known_tags
+    if hooks.on_evaluation is not None:
+        observe_evaluations(client_factory, hooks.on_evaluation)
     results: list[dict[str, str]] = []
-    for index, name in enumerate(rule_names, 1):
+    for index, name in enumerate(pair.rule_names, 1):
         if progress:
-            progress(f"[{index}/{len(rule_names)}] {name}")
+            progress(f"[{index}/{len(pair.rule_names)}] {name}" + (f" ({pair.account} {pair.region})" if several else ""))
         rule = RULES[name]()
-        event = scheduled_notification(name, account_id, "TESTMODE", region=region)
+        event = scheduled_notification(name, pair.account, "TESTMODE", region=pair.region)
         for evaluation in rule.evaluate_periodic(event, client_factory, parameters[name]):
             results.append({
                 # Where and when: a result read later (evidence, findings, a merged multi-account run) names its
                 # account and Region, and its own time rather than the time it was read.
-                "account": account_id,
-                "region": region,
+                "account": pair.account,
+                "region": pair.region,
                 "evaluated_at": _utc_now(),
                 "rule": name,
                 "resource_type": evaluation.complianceResourceType,

@@ -17,6 +17,9 @@ RDKLIB_ACTIONS = ("config:GetComplianceDetailsByConfigRule", "config:PutEvaluati
 # Incremental runs (rules/engine/incremental.py) follow tag changes and deletions in the evaluated
 # account's CloudTrail event history. LookupEvents has no resource-level permissions.
 INCREMENTAL_ACTIONS = ("cloudtrail:LookupEvents",)
+# Pacing reads the account's applied Transcribe rate quotas once per run that calls Transcribe
+# (rules/engine/service_quotas.py); without it the documented quotas apply.
+PACING_ACTIONS = ("servicequotas:ListServiceQuotas",)
 # ... and keep their checkpoint in the functions' own account, under this path only.
 CHECKPOINT_PATH = "transcribe-guard/checkpoints"
 # AWS Config invokes custom rule functions asynchronously
@@ -27,11 +30,37 @@ CHECKPOINT_PATH = "transcribe-guard/checkpoints"
 FAILED_INVOCATIONS_QUEUE = "transcribe-guard-failed-invocations"
 
 
+def handler(rule_name: str) -> str:
+    """The Handler of a rule's function (evidence_provenance checks deployed functions against it)."""
+    return f"rules.{module_name(rule_name)}.lambda_handler"
+
+
 def evaluation_actions() -> list[str]:
     """Every action a rule run needs in the evaluated account: the union of the registry's
-    declared actions plus rdklib's and the incremental runs'."""
+    declared actions plus rdklib's, the incremental runs' and pacing's."""
     actions = {action for cls in RULES.values() for action in cls.METADATA["iam_actions"]}
-    return sorted(actions | set(RDKLIB_ACTIONS) | set(INCREMENTAL_ACTIONS))
+    return sorted(actions | set(RDKLIB_ACTIONS) | set(INCREMENTAL_ACTIONS) | set(PACING_ACTIONS))
+
+
+# `transcribe-guard scan` also calls sts:GetCallerIdentity (the account it scans), which needs no
+# permission: "No permissions are required to perform this operation", even under an explicit deny
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+UNAUTHORIZED_SCAN_ACTIONS = ("sts:GetCallerIdentity",)
+SCAN_POLICY_PATH = "docs/scan-policy.json"
+
+
+def scan_actions() -> list[str]:
+    """What `transcribe-guard scan` needs: the union of the rules' declared actions, read-only. A
+    scan runs each rule's evaluate_periodic itself, so rdklib's posting and reading of results, the
+    incremental runs' CloudTrail history and the checkpoints are not needed; pacing's Service Quotas
+    read is (without it, the documented quotas apply)."""
+    return sorted({action for cls in RULES.values() for action in cls.METADATA["iam_actions"]} | set(PACING_ACTIONS))
+
+
+def scan_policy() -> dict[str, Any]:
+    """The identity policy for a principal that runs `transcribe-guard scan` (docs/scan-policy.json)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "TranscribeGuardScan", "Effect": "Allow", "Action": scan_actions(), "Resource": "*"}]}
 
 
 def checkpoint_statement() -> dict[str, Any]:
@@ -117,7 +146,8 @@ def event_trigger_resources() -> dict[str, Any]:
     guarded = {"Condition": EVENT_TRIGGER_CONDITION}
     resources: dict[str, Any] = {
         "EventTriggerRole": {**guarded, "Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": EVENT_TRIGGER_ROLE_NAME,
+            # IAM names are global and the functions stack is deployed in every Region: one role each.
+            "RoleName": {"Fn::Sub": EVENT_TRIGGER_ROLE_NAME + "-${AWS::Region}"},
             "Description": "transcribe-guard event trigger: starts on-demand evaluations of the pack's rules.",
             "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
@@ -156,28 +186,39 @@ def event_trigger_resources() -> dict[str, Any]:
 
 
 def functions_template() -> dict[str, Any]:
+    # IAM is global, Lambda regional: the role is created once per account (CreateFunctionsRole
+    # "true", the first Region deployed), and each Region's stack attaches its own policy, naming
+    # only that Region's log groups, checkpoints and queue, to it.
+    role_ref = {"Fn::If": ["CreateRole", {"Ref": "FunctionsRole"}, FUNCTIONS_ROLE_NAME]}
+    role_arn = {"Fn::If": ["CreateRole", {"Fn::GetAtt": ["FunctionsRole", "Arn"]},
+                           {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + FUNCTIONS_ROLE_NAME}]}
     resources: dict[str, Any] = {
         "FunctionsRole": {
             "Type": "AWS::IAM::Role",
+            "Condition": "CreateRole",
             "Properties": {
                 "RoleName": FUNCTIONS_ROLE_NAME,
                 "Description": "transcribe-guard rule functions: read-only evaluation and posting results to AWS Config.",
                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
-                "Policies": [
-                    {"PolicyName": "write-own-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                        "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
-                                                ":log-group:/aws/lambda/transcribe-*:*"}}]}},
-                    {"PolicyName": "keep-checkpoints", "PolicyDocument": {"Version": "2012-10-17",
-                                                                          "Statement": [checkpoint_statement()]}},
+            },
+        },
+        "RegionPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": {"Fn::Sub": "transcribe-guard-${AWS::Region}"},
+                "Roles": [role_ref],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                             ":log-group:/aws/lambda/transcribe-*:*"}},
+                    {"Sid": "KeepCheckpoints", **checkpoint_statement()},
                     # Lambda sends on-failure records with the function's execution role.
-                    {"PolicyName": "record-failed-invocations", "PolicyDocument": {"Version": "2012-10-17",
-                     "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
-                                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
-                                                            "${AWS::AccountId}:" + FAILED_INVOCATIONS_QUEUE}}]}},
-                ],
+                    {"Sid": "RecordFailedInvocations", "Effect": "Allow", "Action": "sqs:SendMessage",
+                     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
+                                             "${AWS::AccountId}:" + FAILED_INVOCATIONS_QUEUE}},
+                ]},
             },
         },
         # The functions stack holds no customer managed key, so SQS-managed encryption (SSE-SQS): it
@@ -192,11 +233,11 @@ def functions_template() -> dict[str, Any]:
     # Conditional policies as resources of their own: a single account evaluates with the
     # functions' role; an organization's functions only assume each member's role.
     resources["EvaluatePolicy"] = {
-        "Type": "AWS::IAM::Policy", "Condition": "SingleAccount",
+        "Type": "AWS::IAM::Policy", "Condition": "SingleAccountRole",
         "Properties": {"PolicyName": "evaluate", "PolicyDocument": evaluation_policy(), "Roles": [{"Ref": "FunctionsRole"}]},
     }
     resources["AssumeMemberRolePolicy"] = {
-        "Type": "AWS::IAM::Policy", "Condition": "Organization",
+        "Type": "AWS::IAM::Policy", "Condition": "OrganizationRole",
         "Properties": {"PolicyName": "assume-member-role", "Roles": [{"Ref": "FunctionsRole"}], "PolicyDocument": {
             "Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Action": "sts:AssumeRole",
@@ -211,16 +252,16 @@ def functions_template() -> dict[str, Any]:
         }
         resources[f"{logical}Function"] = {
             "Type": "AWS::Lambda::Function",
-            "DependsOn": f"{logical}LogGroup",
+            "DependsOn": [f"{logical}LogGroup", "RegionPolicy"],
             "Properties": {
                 "FunctionName": name,
                 "Description": cls.METADATA["title"],
                 "Runtime": RUNTIME,
-                "Handler": f"rules.{module_name(name)}.lambda_handler",
+                "Handler": handler(name),
                 # The exact object version uploaded: a later write to the key changes nothing.
                 "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
                          "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
-                "Role": {"Fn::GetAtt": ["FunctionsRole", "Arn"]},
+                "Role": role_arn,
                 "Timeout": 900,
                 "MemorySize": {"Ref": "FunctionMemorySize"},
                 # Retries are explicit: botocore's default mode changed between 1.43 and 1.44.
@@ -284,10 +325,14 @@ def functions_template() -> dict[str, Any]:
                                    "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                                                      1096, 1827, 2192, 2557, 2922, 3288, 3653]},
             "FunctionMemorySize": {"Type": "Number", "Default": 256, "MinValue": 128, "MaxValue": 10240},
+            "CreateFunctionsRole": {"Type": "String", "Default": "true", "AllowedValues": ["true", "false"],
+                                    "Description": "true in the account's first Region: create the functions' IAM "
+                                                   "role (IAM is global); false in every other Region, whose "
+                                                   "stack attaches its own policy to that role."},
             "TranscribeQuotaScale": {"Type": "String", "Default": "1", "AllowedPattern": r"^[0-9]+(\.[0-9]+)?$",
                                      "Description": "Multiplies the Transcribe request rates the functions pace "
-                                                    "themselves to (the documented quotas); raise it with your "
-                                                    "Service Quotas increases."},
+                                                    "themselves to (the applied quotas Service Quotas reports, else "
+                                                    "the documented ones); below 1 leaves your pipeline more."},
             "EnableEventTriggers": {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
                                     "Description": "true: evaluate the rules minutes after Transcribe jobs finish and "
                                                    "customizations or tags change (EventBridge), besides the periodic "
@@ -295,11 +340,14 @@ def functions_template() -> dict[str, Any]:
         },
         "Conditions": {"SingleAccount": {"Fn::Equals": [{"Ref": "OrganizationId"}, ""]},
                        "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]},
+                       "CreateRole": {"Fn::Equals": [{"Ref": "CreateFunctionsRole"}, "true"]},
+                       "SingleAccountRole": {"Fn::And": [{"Condition": "SingleAccount"}, {"Condition": "CreateRole"}]},
+                       "OrganizationRole": {"Fn::And": [{"Condition": "Organization"}, {"Condition": "CreateRole"}]},
                        EVENT_TRIGGER_CONDITION: {"Fn::And": [{"Fn::Equals": [{"Ref": "EnableEventTriggers"}, "true"]},
                                                              {"Condition": "SingleAccount"}]}},
         "Resources": resources,
         "Outputs": {
-            "FunctionsRoleArn": {"Value": {"Fn::GetAtt": ["FunctionsRole", "Arn"]}},
+            "FunctionsRoleArn": {"Value": role_arn},
             "LambdaAccountId": {"Value": {"Ref": "AWS::AccountId"},
                                 "Description": "Pass as the conformance pack's LambdaAccountId."},
             "FailedInvocationsQueueUrl": {"Value": {"Ref": "FailedInvocationsQueue"},
@@ -335,6 +383,48 @@ def member_role_template() -> dict[str, Any]:
             },
         },
         "Outputs": {"MemberRoleArn": {"Value": {"Fn::GetAtt": ["MemberRole", "Arn"]}}},
+    }
+
+
+AGGREGATOR_NAME = "transcribe-guard-organization"
+# The AWS managed policy for an organization aggregator's role: organizations:ListAccounts,
+# DescribeOrganization, ListAWSServiceAccessForOrganization, ListDelegatedAdministrators
+# (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSConfigRoleForOrganizations.html).
+AGGREGATOR_POLICY = "service-role/AWSConfigRoleForOrganizations"
+
+
+def aggregator_template() -> dict[str, Any]:
+    """The organization-wide, all-Regions Config aggregator `compliance --aggregator` and
+    `evidence --from aggregator:NAME` read, with the role Config uses to list the organization."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "transcribe-guard organization aggregator (generated by `transcribe-guard build`; deploy in the "
+                       "management or Config delegated administrator account).",
+        "Parameters": {
+            "AggregatorName": {"Type": "String", "Default": AGGREGATOR_NAME, "AllowedPattern": r"^[\w\-]{1,256}$"},
+        },
+        "Resources": {
+            "AggregatorRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Description": "Lets AWS Config list the organization's accounts for the transcribe-guard aggregator.",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+                    "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/" + AGGREGATOR_POLICY}],
+                },
+            },
+            "Aggregator": {
+                "Type": "AWS::Config::ConfigurationAggregator",
+                "Properties": {
+                    "ConfigurationAggregatorName": {"Ref": "AggregatorName"},
+                    "OrganizationAggregationSource": {"RoleArn": {"Fn::GetAtt": ["AggregatorRole", "Arn"]},
+                                                      "AllAwsRegions": True},
+                },
+            },
+        },
+        "Outputs": {"AggregatorName": {"Value": {"Ref": "Aggregator"},
+                                       "Description": "Pass to `transcribe-guard compliance --aggregator`."}},
     }
 
 

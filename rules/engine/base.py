@@ -9,9 +9,8 @@ import json
 import logging
 import re
 import time
-import weakref
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 import botocore.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,6 +22,7 @@ from rdklib.util.service import (build_error_response, build_internal_error_resp
                                  build_parameters_value_error_response, check_defined, is_internal_error)
 
 from rules.engine.parameters import parse_parameters
+from rules.engine.per_factory import PerFactory
 from rules.engine.safe_text import one_line
 from rules.inventory.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
 
@@ -96,7 +96,16 @@ class RunContext:
 
 # One inventory per client factory: a scan passes the same factory to every rule, so all rules
 # share what was listed and read; each Lambda invocation has its own factory and inventory.
-_INVENTORIES: "weakref.WeakKeyDictionary[Any, TranscribeInventory]" = weakref.WeakKeyDictionary()
+_INVENTORIES: PerFactory[TranscribeInventory] = PerFactory("transcribe_inventory")
+# A local scan's progress display (transcribe_guard/scan.py): called with the rule's name once per
+# evaluation as the rule yields it, keyed on the client factory like the inventories. The Lambda
+# functions never set one.
+_OBSERVERS: PerFactory[Callable[[str], None]] = PerFactory("evaluation_observer")
+
+
+def observe_evaluations(client_factory: Any, observer: Callable[[str], None]) -> None:
+    """Call ``observer(rule_name)`` for each evaluation the rules yield through ``client_factory``."""
+    _OBSERVERS[fail_closed(client_factory)] = observer
 
 
 def account_id_of(event: Mapping[str, Any], client_factory: Any) -> str:
@@ -233,8 +242,15 @@ def inventory_for(client_factory: Any, account_id: str) -> TranscribeInventory:
     inventory = _INVENTORIES.get(client_factory)
     if inventory is None or inventory.account_id != account_id:
         client = client_factory.build_client("transcribe")
+
+        def applied_quotas() -> dict[str, float]:
+            from rules.engine.pacing import DOCUMENTED_QUOTAS
+            from rules.engine.service_quotas import applied_rates
+            transcribe_operations = [op for op in DOCUMENTED_QUOTAS if op != "lookup_events"]  # CloudTrail's own
+            return applied_rates(client_factory.build_client("service-quotas"), transcribe_operations)
+
         # The client knows its partition; a new boto3 Session to look it up costs ~0.5 s a run.
-        inventory = TranscribeInventory(client, account_id, client.meta.partition)
+        inventory = TranscribeInventory(client, account_id, client.meta.partition, applied_quotas=applied_quotas)
         _INVENTORIES[client_factory] = inventory
     return inventory
 
@@ -362,8 +378,12 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
         )
         evaluations: list[Evaluation] = []
         complete = True
+        observer = _OBSERVERS.get(client_factory)
         try:
-            evaluations.extend(self.evaluate(ctx, valid_rule_parameters))
+            for evaluation in self.evaluate(ctx, valid_rule_parameters):
+                evaluations.append(evaluation)
+                if observer is not None:
+                    observer(self.name())
         except ListingError as error:
             # Without the list we cannot say which resources exist: report the account as not
             # evaluated and keep earlier results (rdklib would otherwise mark them NOT_APPLICABLE).

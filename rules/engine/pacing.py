@@ -9,8 +9,10 @@ that fires 100,000 Gets as fast as it can spends most of its run in back-off. Pa
 quota keeps every call on its first attempt; bounded concurrency hides per-call latency, since a
 single thread at 40 ms a call reaches only 25 calls/s.
 
-TRANSCRIBE_GUARD_QUOTA_SCALE (environment) multiplies every rate: for accounts whose quotas were
-raised through Service Quotas, and for the test suite (which has no quotas to respect).
+The rates are the account's applied quotas where AWS Service Quotas reports them
+(rules.engine.service_quotas), else the documented defaults. TRANSCRIBE_GUARD_QUOTA_SCALE
+(environment) multiplies every rate: for the test suite (which has no quotas to respect), or to
+give the pack less than the whole quota.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
 # Requests per second per account and Region, from the Transcribe quotas page (and CloudTrail's
 # for LookupEvents); operations not listed are not paced. Keys are boto3 method names.
@@ -88,18 +90,28 @@ class RateLimiter:
             self._sleep(wait)  # outside the lock: other operations keep flowing
 
 
-_SHARED: dict[float, RateLimiter] = {}
+_SHARED: dict[tuple[str, str, float], RateLimiter] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_limiter() -> RateLimiter:
-    """The process's limiter: every rule run in one process (a scan, a warm Lambda container)
-    draws on the same account quota, so they share the buckets."""
+def shared_limiter(account_id: str = "", region: str = "",
+                   applied: Callable[[], Mapping[str, float]] | None = None) -> RateLimiter:
+    """The process's limiter for one account and Region: every rule run in one process (a scan,
+    a warm Lambda container) against that account and Region draws on the same quota, so they
+    share the buckets. The quotas are per account and Region, so a scan of several accounts and
+    Regions at once gives each pair its own limiter: two pairs never share (or slow) one.
+    ``applied()``, asked once when the pair's limiter is made, gives the account's applied quotas
+    (rules.engine.service_quotas), which replace the documented ones they name."""
     scale = quota_scale()
+    key = (account_id, region, scale)
     with _SHARED_LOCK:
-        if scale not in _SHARED:
-            _SHARED[scale] = RateLimiter()
-        return _SHARED[scale]
+        limiter = _SHARED.get(key)
+    if limiter is None:
+        quotas = {**DOCUMENTED_QUOTAS, **(applied() if applied else {})}  # outside the lock: it may call AWS
+        made = RateLimiter({op: tps * HEADROOM * scale for op, tps in quotas.items()})
+        with _SHARED_LOCK:
+            limiter = _SHARED.setdefault(key, made)
+    return limiter
 
 
 def ordered_map(function: Callable[[T], R], items: Iterable[T], workers: int = MAX_CONCURRENT_READS,

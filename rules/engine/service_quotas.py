@@ -1,5 +1,10 @@
-"""The account's applied Transcribe request-rate quotas, from AWS Service Quotas, so an account
-whose quotas were raised is paced at its own rates without a parameter.
+"""The account's applied Transcribe request-rate quotas, from AWS Service Quotas, so that an
+account whose quotas were raised is paced at its own rates without a parameter.
+
+Used by rules.engine.base.inventory_for: each account and Region's limiter
+(rules.engine.pacing.shared_limiter) asks once, on the first Transcribe call of the process;
+``servicequotas:ListServiceQuotas`` is granted to every function as pacing plumbing
+(transcribe_guard.templates.PACING_ACTIONS).
 
 ``ListServiceQuotas`` "lists the applied quota values for the specified AWS service. For some
 quotas, only the default values are available. If the applied quota value is not available for

@@ -36,7 +36,6 @@ are compared, never reported.
 from __future__ import annotations
 
 import logging
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -44,6 +43,7 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContext, TranscribeGuardRule, annotation
+from rules.engine.per_factory import PerFactory
 from rules.inventory.job_references import JobReferences
 from rules.inventory.s3_kms import S3KmsLookups, lookups_for
 from rules.inventory.s3_location import bucket_of, is_service_bucket
@@ -276,7 +276,7 @@ class TranscribeDataDiscovery:
                 gaps.append(Gap(error_code(error), f"reading a {kind.label}"))
 
 
-_DISCOVERIES: "weakref.WeakKeyDictionary[Any, TranscribeDataDiscovery]" = weakref.WeakKeyDictionary()
+_DISCOVERIES: PerFactory[TranscribeDataDiscovery] = PerFactory("data_discovery")
 
 
 def discovery_for(ctx: RunContext, incremental: bool = False, lambda_context: Any = None) -> TranscribeDataDiscovery:

@@ -15,12 +15,12 @@ propagates to the rule, which reports the one identity or policy it concerns.
 from __future__ import annotations
 
 import logging
-import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from botocore.exceptions import ClientError
 
+from rules.engine.per_factory import PerFactory
 from rules.inventory.transcribe import ListingError, ResourceKind
 
 LOGGER = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ class IamInventory:
 
 # One inventory per client factory, as for the Transcribe inventory: a scan shares it between
 # rules; each Lambda invocation has its own factory and so its own inventory.
-_INVENTORIES: "weakref.WeakKeyDictionary[Any, IamInventory]" = weakref.WeakKeyDictionary()
+_INVENTORIES: PerFactory[IamInventory] = PerFactory("iam_inventory")
 
 
 def iam_inventory_for(client_factory: Any, account_id: str) -> IamInventory:

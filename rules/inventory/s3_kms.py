@@ -30,13 +30,13 @@ access block (s3control GetPublicAccessBlock), and per key GetKeyPolicy and GetK
 from __future__ import annotations
 
 import logging
-import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
+from rules.engine.per_factory import PerFactory
 from rules.policy.evaluation import Request, statement_applies, statements
 from rules.inventory.s3_location import bucket_of, is_virtual_hosted, uri_parts
 
@@ -334,7 +334,7 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code") or "")
 
 
-_LOOKUPS: "weakref.WeakKeyDictionary[Any, S3KmsLookups]" = weakref.WeakKeyDictionary()
+_LOOKUPS: PerFactory[S3KmsLookups] = PerFactory("s3_kms_lookups")
 
 
 def lookups_for(client_factory: Any, account_id: str, region: str, partition: str = "aws") -> S3KmsLookups:

@@ -13,7 +13,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import botocore
 import botocore.session
@@ -202,17 +202,30 @@ def _as_gone(error: ClientError) -> ClientError:
 class TranscribeInventory:
     """Lists and reads Transcribe resources for one account and region, each at most once."""
 
-    def __init__(self, client: Any, account_id: str, partition: str = "aws", limiter: RateLimiter | None = None):
+    def __init__(self, client: Any, account_id: str, partition: str = "aws", limiter: RateLimiter | None = None,
+                 applied_quotas: Callable[[], Mapping[str, float]] | None = None):
         self.client = client
-        self.limiter = limiter or shared_limiter()
         self.region: str = client.meta.region_name
+        self._limiter = limiter
+        self._applied_quotas = applied_quotas
         self.account_id = account_id
         self.partition = partition
         self._listed: dict[str, list[Resource]] = {}
         self._details: dict[tuple[str, str], dict[str, Any] | ClientError] = {}
         self._tags: dict[str, dict[str, str] | ClientError] = {}
+        # Set to a dict by a local scan only (transcribe_guard/scan.py, for --mutelist tags): every
+        # resource's tags read this run, by ARN, kept even when a streaming run forgets the resource.
+        self.tags_seen: dict[str, dict[str, str]] | None = None
         self.calls: dict[str, int] = {}
         self._calls_lock = threading.Lock()  # reads run on a few threads (pacing.ordered_map)
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The pair's shared limiter (quotas are per account and Region), made on the first call, so
+        that only a run that calls Transcribe asks Service Quotas for the applied quotas."""
+        if self._limiter is None:
+            self._limiter = shared_limiter(self.account_id, self.region, self._applied_quotas)
+        return self._limiter
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         with self._calls_lock:
@@ -308,7 +321,10 @@ class TranscribeInventory:
                     tag_list = self.detail(resource).get("Tags", [])
                 else:
                     tag_list = self._call("list_tags_for_resource", ResourceArn=resource.arn).get("Tags", [])
-                self._tags[resource.arn] = {t["Key"]: t.get("Value", "") for t in tag_list}
+                tags = {t["Key"]: t.get("Value", "") for t in tag_list}
+                self._tags[resource.arn] = tags
+                if self.tags_seen is not None:
+                    self.tags_seen[resource.arn] = dict(tags)
             except ClientError as error:
                 self._tags[resource.arn] = _as_gone(error)
         found = self._tags[resource.arn]

@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 from transcribe_guard.bench import harness
 
-SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "event_driven")
+SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization",
+            "simulator_overhead", "event_driven")
 
 
 @dataclass
@@ -25,7 +26,12 @@ class Settings:
     deadline_ms: float = 5000
     memory_jobs: int = 100_000
     memory_rules: list[str] = field(default_factory=lambda: ["pii-redaction", "output-location-allowed"])
+    simulator_jobs: int = 2000
     steady: harness.SteadyConfig = field(default_factory=harness.SteadyConfig)
+    # Organization scan: accounts x Regions x jobs per pair, at the documented quotas with ``latency_ms``.
+    organization_accounts: int = 3
+    organization_regions: int = 3
+    organization_jobs: int = 2000
     # event_driven: (jobs a day, simulated seconds of jobs finishing) at the two rates of issue 19
     event_rates: tuple[tuple[int, float], ...] = ((1_000, 3_600), (100_000, 600))
     sections: tuple[str, ...] = SECTIONS
@@ -33,6 +39,7 @@ class Settings:
 
 def quick_settings() -> Settings:
     return Settings(jobs=300, throughput_jobs=60, deadline_jobs=600, deadline_ms=1000, memory_jobs=2000,
+                    organization_jobs=100, simulator_jobs=300,
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
                                                 reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2),
                     event_rates=((1_000, 900), (100_000, 120)))
@@ -60,6 +67,15 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
         if "steady_state" in settings.sections:
             progress(f"steady state: {settings.steady.jobs_per_day} jobs a day")
             report["steady_state"] = harness.steady_state(settings.steady, progress)
+        if "organization" in settings.sections:
+            progress(f"organization: {settings.organization_accounts} accounts x {settings.organization_regions} "
+                     f"Regions x {settings.organization_jobs} jobs at {settings.latency_ms} ms a call")
+            from transcribe_guard.bench import organization
+            report["organization"] = organization.run(settings.organization_accounts, settings.organization_regions,
+                                                      settings.organization_jobs, settings.latency_ms)
+        if "simulator_overhead" in settings.sections:
+            progress(f"simulator overhead: a scan of {settings.simulator_jobs} jobs")
+            report["simulator_overhead"] = harness.simulator_overhead(settings.simulator_jobs)
         if "event_driven" in settings.sections:
             from transcribe_guard.bench import event_driven
             report["event_driven"] = event_driven.run(settings.event_rates, progress)
@@ -73,7 +89,10 @@ def _configuration(settings: Settings) -> dict[str, Any]:
         "jobs": settings.jobs, "throughput_jobs": settings.throughput_jobs, "latency_ms": settings.latency_ms,
         "deadline_jobs": settings.deadline_jobs, "deadline_ms": settings.deadline_ms,
         "memory_jobs": settings.memory_jobs, "memory_rules": settings.memory_rules,
+        "simulator_jobs": settings.simulator_jobs,
         "steady_state": settings.steady.__dict__, "sections": list(settings.sections),
+        "organization": {"accounts": settings.organization_accounts, "regions": settings.organization_regions,
+                         "jobs_per_pair": settings.organization_jobs},
         "event_rates": [list(rate) for rate in settings.event_rates],
         "population": {"kind": "transcription-job", "mix": {name: share for name, share, _ in harness.MIX},
                        "ok": "COMPLETED, customer output bucket (SSE-KMS + policy), PII redacted, required tags",
@@ -111,6 +130,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     for key, run_ in (report.get("memory") or {}).get("runs", {}).items():
         peak = run_["after"]["vm_hwm_kb"]
         found.append(_target(f"memory, {key}: peak RSS MB", round(peak / 1024, 1) if peak else None, 200))
+    org = report.get("organization")
+    if org:
+        found.append(_target(f"organization scan, {org['pairs']} pairs: one pair at a time / concurrent (seconds)",
+                             org["speedup"], org["target_speedup"], at_most=False))
+        found.append(_target("organization scan: same results concurrent and one pair at a time (1 = yes)",
+                             int(org["same_results"]), 1, at_most=False))
     steady = report.get("steady_state")
     if steady:
         days = steady["configuration"]["measure_days"]
@@ -119,6 +144,10 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 for group, label in (("ordinary_day", "ordinary day"), ("average_day", f"{days}-day average")):
                     found.append(_target(f"steady state, {mode} mode, all rules: {label} {metric.replace('_', ' ')} "
                                          "ours/naive", ratios["total"][metric][group]["value"], harness.STEADY_TARGET))
+    if "simulator_overhead" in report:
+        overhead = report["simulator_overhead"]
+        found.append(_target("simulator overhead: the simulator's share of a simulated scan's CPU",
+                             overhead["simulator_share"], overhead["target_simulator_share"]))
     for rate, modes in (report.get("event_driven") or {}).get("rates", {}).items():
         found.append(_target(f"event-driven, {int(rate):,} jobs/day: p99 seconds from job completion to verdict",
                              modes["event_driven"]["p99_seconds"], report["event_driven"]["target_p99_seconds"]))
@@ -170,6 +199,20 @@ def render(report: dict[str, Any]) -> str:
         out.append("")
     if "steady_state" in report:
         out.extend(_render_steady(report["steady_state"]))
+    if "organization" in report:
+        o = report["organization"]
+        out.append(f"7. organization scan ({o['accounts']} accounts x {len(o['regions'])} Regions x {o['jobs_per_pair']} "
+                   f"jobs, {o['latency_ms']} ms a call, documented quotas per pair): speedup {o['speedup']}x")
+        for mode, r in o["runs"].items():
+            out.append(f"   {mode} (workers {r['workers']}): {r['seconds']} s, {r['evaluations']} evaluations, "
+                       f"{r['jobs_per_second']} jobs/s, {r['throttled']} throttled, {r['could_not_evaluate']} "
+                       f"'Could not evaluate', peak RSS {r['peak_rss_mb']} MB")
+    if "simulator_overhead" in report:
+        o = report["simulator_overhead"]
+        out.append(f"8. simulator overhead (scan, {o['rules']} rules, {o['jobs']} jobs, in process): {o['requests']} "
+                   f"requests, scan CPU {o['scan_cpu_seconds']} s, of it the simulator's {o['simulator_cpu_seconds']} s "
+                   f"(share {o['simulator_share']}, {o['simulator_us_per_request']} us a request)")
+        out.append("")
     if "event_driven" in report:
         from transcribe_guard.bench import event_driven
         out.extend(event_driven.render(report["event_driven"]))
@@ -263,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline-jobs", type=int)
     parser.add_argument("--memory-jobs", type=int)
     parser.add_argument("--throughput-jobs", type=int)
+    parser.add_argument("--organization-jobs", type=int, help="jobs per account and Region in the organization section")
+    parser.add_argument("--simulator-jobs", type=int)
     parser.add_argument("--jobs-per-day", type=int)
     parser.add_argument("--warmup-days", type=int)
     parser.add_argument("--measure-days", type=int)
@@ -273,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
                              "or daily (simulate every warm-up day: hours at 1,000 jobs a day)")
     args = parser.parse_args(argv)
     settings = quick_settings() if args.quick else Settings()
-    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs"):
+    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs", "simulator_jobs"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     for name in ("jobs_per_day", "warmup_days", "measure_days", "retention_days", "reconciliation_days", "warmup"):

@@ -174,7 +174,7 @@ def run(rates: tuple[tuple[int, float], ...], progress: Callable[[str], None] = 
 
 
 def render(section: dict[str, Any]) -> list[str]:
-    out = ["7. event-driven vs hourly vs daily (completion -> verdict stored in Config; $ a month, resource mode, "
+    out = ["9. event-driven vs hourly vs daily (completion -> verdict stored in Config; $ a month, resource mode, "
            "all rules; hourly/daily latency is the wait for the next run, a lower bound)"]
     out.append("  " + "  ".join(h.ljust(w) for h, w in (("jobs/day", 10), ("mode", 13), ("p50 s", 9), ("p99 s", 9),
                                                         ("$/month", 11), ("notes", 0))).rstrip())

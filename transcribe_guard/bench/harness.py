@@ -476,6 +476,45 @@ def _figures(usage: Usage, jobs: int) -> dict[str, Any]:
             "seconds": round(usage.seconds, 3)}
 
 
+SIMULATOR_SHARE_TARGET = 0.5  # the simulator should leave most of a simulated run's CPU to our code
+WARM_UP_JOBS = 10
+
+
+def simulator_overhead(jobs: int) -> dict[str, Any]:
+    """Section 7: the share of a simulated ``scan``'s CPU the simulator spends answering.
+
+    Every rule ``scan`` runs by default (required parameters as ``scan --demo`` sets them) over
+    ``jobs`` seeded transcription jobs, in process, after one small scan of its own has paid the
+    process's first-use costs (imports, models, backends). The scan's CPU is the process's CPU time
+    (every thread) around ``run_scan``; the simulator's is what transcribe_guard.simulator.serving
+    meters: from botocore handing a request over to the answer it gets back (moto's request
+    handling, the simulated services, response serialization). The rest is our rules, rdklib and
+    botocore's own client-side work (the same against AWS)."""
+    from transcribe_guard.scan import run_scan
+    from transcribe_guard.scan_parameters import scan_selection
+    from transcribe_guard.simulator import Simulator, clock, serving
+
+    selection = scan_selection(None, None, demo=True)
+
+    def scan(count: int) -> tuple[int, int, float, float]:
+        with Simulator() as sim:
+            output_bucket(sim.client)
+            seed_population(sim.transcribe, count, clock.now() - dt.timedelta(minutes=5), dt.timedelta(days=30), "sim")
+            requests, simulator_cpu = serving.requests_served(), serving.cpu_seconds()
+            cpu = time.process_time()
+            results = run_scan(selection.rule_names, selection.parameters)
+            cpu = time.process_time() - cpu
+            return (len(results), serving.requests_served() - requests, cpu, serving.cpu_seconds() - simulator_cpu)
+
+    scan(WARM_UP_JOBS)  # first-use costs (imports, models, backends) are paid once a process, not per scan
+    results, requests, cpu, simulator_cpu = scan(jobs)
+    return {"jobs": jobs, "rules": len(selection.rule_names), "results": results, "requests": requests,
+            "scan_cpu_seconds": round(cpu, 3), "simulator_cpu_seconds": round(simulator_cpu, 3),
+            "simulator_share": round(simulator_cpu / cpu, 3) if cpu else None,
+            "simulator_us_per_request": round(simulator_cpu / requests * 1e6, 1) if requests else None,
+            "target_simulator_share": SIMULATOR_SHARE_TARGET}
+
+
 def throughput(jobs: int, latency_ms: float = 40) -> dict[str, Any]:
     """Section 3: a Get-bound rule at the documented quotas with ``latency_ms`` on every call."""
     from transcribe_guard.simulator import Simulator, clock

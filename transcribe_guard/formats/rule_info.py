@@ -14,6 +14,7 @@ A result's verdict (``verdict``):
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
@@ -50,15 +51,16 @@ class RuleInfo:
 
 @lru_cache(maxsize=None)
 def rule_info(name: str) -> RuleInfo:
-    from rules.catalog.registry import RULES
+    from transcribe_guard.findings import PRACTICE_NAMES, rule_metadata
 
-    if name not in RULES:
-        raise FindingInputError(f"result names rule {name!r}, which is not in the registry.")
-    meta = RULES[name].METADATA
+    try:
+        meta = rule_metadata(name)
+    except KeyError:
+        raise FindingInputError(f"result names rule {name!r}, which is not in the registry.") from None
     controls = tuple((framework, control["id"]) for framework in compliance.FRAMEWORKS
                      for control in compliance.mapping(framework)["entries"].get(name, {}).get("controls", []))
     return RuleInfo(name=name, title=meta["title"], description=meta["description"], severity=meta["severity"],
-                    practice=meta["practice"], practice_name=compliance.PRACTICES[meta["practice"]],
+                    practice=meta["practice"], practice_name=PRACTICE_NAMES[meta["practice"]],
                     remediation=meta["remediation"], controls=controls)
 
 
@@ -95,3 +97,10 @@ def finding_id(row: Mapping[str, str]) -> str:
     account holder names and may make long or odd): the id stays short and plain."""
     digest = hashlib.sha256(f"{row['resource_type']}\n{row['resource_id']}".encode("utf-8", "surrogatepass"))
     return f"{row['region']}/{row['account']}/{PRODUCT_NAME}/{row['rule']}/{digest.hexdigest()[:40]}"
+
+
+def is_own_finding_id(value: str, region: str, account: str, rule: str) -> bool:
+    """Whether ``value`` has the form ``finding_id`` gives a result of ``rule`` in this account and
+    Region: what scan --security-hub may archive, and nothing another writer named alike."""
+    prefix = f"{region}/{account}/{PRODUCT_NAME}/{rule}/"
+    return value.startswith(prefix) and re.fullmatch(r"[0-9a-f]{40}", value[len(prefix):]) is not None

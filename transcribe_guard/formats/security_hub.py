@@ -9,13 +9,19 @@ longer produces.
    ACTIVE, page by page.
 3. A finding read back that this scan did not produce is sent again with RecordState ARCHIVED, but
    only when this scan covered its account, Region and rule (its GeneratorId names the rule): a
-   scan of one rule never archives another rule's findings, nor another account's or Region's. A
+   scan of one rule never archives another rule's findings, nor another account's or Region's,
+   nor a finding whose Id is not one this tool makes for that rule (another writer's finding that
+   borrows our GeneratorId stays ACTIVE). A
    rule with a result it could not evaluate (a failed listing names no resource) archives nothing:
    a resource it did not see may still exist (fail closed).
 4. Findings go in BatchImportFindings calls of at most 100 ("Maximum of 100 findings per request",
    BatchImportFindings API reference; the partner guide adds 240 KB per finding and 6 MB per batch:
    https://docs.aws.amazon.com/securityhub/latest/partnerguide/guidelines-batchimportfindings.html).
    Each FailedFindings entry is reported.
+5. BatchImportFindings does not change an existing finding's Workflow (API reference), so a
+   finding created SUPPRESSED by a mute stays SUPPRESSED after the mute is lifted. A failing
+   finding (or one that could not be evaluated) that this scan did not mute but the hub holds
+   SUPPRESSED is reported (``suppressed_in_hub``), never left silent.
 
 RecordState is set with BatchImportFindings: a finding provider updates the findings it created
 with BatchImportFindings, while BatchUpdateFindings is for customers and its request has no
@@ -32,7 +38,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from transcribe_guard.formats import asff
-from transcribe_guard.formats.rule_info import judgement
+from transcribe_guard.formats.rule_info import is_own_finding_id, judgement
 
 BATCH_SIZE = 100  # BatchImportFindings: "Maximum of 100 findings per request" (botocore: Findings max 100)
 # The members of a finding read back that we send again when archiving it: ours, not Security Hub's
@@ -49,6 +55,8 @@ class Report:
     archived: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)  # FailedFindings: Id, ErrorCode, ErrorMessage
     not_archived_rules: list[str] = field(default_factory=list)  # rules that could not evaluate everything
+    # Failing findings this scan did not mute that the hub keeps SUPPRESSED (Workflow survives updates).
+    suppressed_in_hub: list[str] = field(default_factory=list)
 
 
 def _now() -> str:
@@ -101,6 +109,9 @@ def send(session: Any, results: Sequence[Mapping[str, str]], rule_names: Iterabl
             if before:  # an update keeps when the finding was first created and observed
                 finding["CreatedAt"] = before.get("CreatedAt", finding["CreatedAt"])
                 finding["FirstObservedAt"] = before.get("FirstObservedAt", finding["FirstObservedAt"])
+                if ((before.get("Workflow") or {}).get("Status") == "SUPPRESSED" and finding["Workflow"]["Status"] == "NEW"
+                        and finding["Severity"]["Label"] != "INFORMATIONAL"):
+                    report.suppressed_in_hub.append(finding["Id"])
             kinds[finding["Id"]] = "updated" if before else "created"
             batch.append(finding)
         produced_ids = {f["Id"] for f in produced}
@@ -110,6 +121,8 @@ def send(session: Any, results: Sequence[Mapping[str, str]], rule_names: Iterabl
                 continue
             if before.get("AwsAccountId") != account or before.get("Region") != region:
                 continue  # the filters asked for these; a finding that says otherwise is not archived
+            if not is_own_finding_id(str(finding_id), region, account, rule):
+                continue  # another writer's finding that borrows our GeneratorId: never ours to archive
             batch.append(archived(before, now))
             kinds[finding_id] = "archived"
         for start in range(0, len(batch), BATCH_SIZE):

@@ -32,7 +32,8 @@ def install() -> None:
     import moto.transcribe.models as moto_transcribe_models
     import moto.transcribe.urls as moto_transcribe_urls
 
-    from transcribe_guard.simulator import config, conformance, kms, s3, serving
+    from transcribe_guard.simulator import config, conformance, kms, s3, sdk_data, serving
+    sdk_data.install()  # one botocore data loader for every session; no moto default AMIs
     from transcribe_guard.simulator.transcribe import LANE_URL, TranscribeSimResponse, transcribe_sim_backends
 
     # moto resets (and the server's reset API clears) the BackendDict it finds here.
@@ -43,6 +44,10 @@ def install() -> None:
     serving.add_lane(LANE_URL, TranscribeSimResponse.answer_in_process)
     config.install()
     conformance.install()
+    from transcribe_guard.simulator import organization_config  # organization packs, aggregator reads
+    organization_config.install()
+    from transcribe_guard.simulator import stacksets  # service-managed targets as AWS picks them
+    stacksets.install()
     kms.install()
     s3.install()
     from transcribe_guard.simulator import monitoring  # CloudTrail selectors, Logs and CloudWatch paging
@@ -83,7 +88,14 @@ def seed_account(seed: str, session_factory: Callable[..., Any]) -> None:
     if seed not in SEEDS:
         raise ValueError(f"unknown seed {seed!r}; choose one of: {', '.join(sorted(SEEDS))}")
     mock_random.seed(f"transcribe-guard:{seed}")
-    SEEDS[seed](session_factory)
+    clients: dict[tuple[Any, ...], Any] = {}
+
+    def client(service: str, region: str | None = None) -> Any:  # one client a service and Region for the seed
+        key = (service, region)
+        if key not in clients:
+            clients[key] = session_factory(service, region) if region else session_factory(service)
+        return clients[key]
+    SEEDS[seed](client)
 
 
 class Simulator:

@@ -194,13 +194,20 @@ def _template_body(self: ConfigResponse) -> str:
 
 
 def put_conformance_pack(self: ConfigResponse) -> str:
-    name = self._get_param("ConformancePackName")
-    backend = self.config_backend
     parameters = {p["ParameterName"]: p["ParameterValue"] for p in self._get_param("ConformancePackInputParameters") or []}
+    pack = deploy_pack(self.config_backend, self.current_account, self.region, self._get_param("ConformancePackName"),
+                       _template_body(self), parameters, self._get_param("DeliveryS3Bucket"))
+    return json.dumps({"ConformancePackArn": pack["ConformancePackArn"]})
+
+
+def deploy_pack(backend: Any, account: str, region: str, name: str, body: str, parameters: dict[str, str],
+                delivery_bucket: str | None = None) -> dict[str, Any]:
+    """Create or update the pack ``name`` in one account and Region (what PutConformancePack does,
+    and what an organization pack does in each member account)."""
     if len(parameters) > 60:
         raise ValidationException("A conformance pack takes at most 60 input parameters.")
     try:
-        rule_properties = expand_template(_template_body(self), parameters, self.current_account, self.region)
+        rule_properties = expand_template(body, parameters, account, region)
     except TemplateError as error:
         raise ValidationException(str(error)) from None
     if len(rule_properties) > 130:
@@ -211,8 +218,7 @@ def put_conformance_pack(self: ConfigResponse) -> str:
         if pack is None:
             pack_id = "conformance-pack-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=12))
             pack = {"ConformancePackName": name, "ConformancePackId": pack_id,
-                    "ConformancePackArn": f"arn:aws:config:{self.region}:{self.current_account}:conformance-pack/"
-                                          f"{name}/{pack_id}",
+                    "ConformancePackArn": f"arn:aws:config:{region}:{account}:conformance-pack/{name}/{pack_id}",
                     "Suffix": "".join(random.choices(string.ascii_lowercase + string.digits, k=8)), "Rules": {}}
         new_rules: dict[str, str] = {}
         for properties in rule_properties:
@@ -232,9 +238,9 @@ def put_conformance_pack(self: ConfigResponse) -> str:
                 backend.delete_config_rule(rule_name)
         pack.update({"Rules": new_rules, "ConformancePackInputParameters": [
             {"ParameterName": k, "ParameterValue": v} for k, v in parameters.items()], "LastUpdateRequestedTime": _now(),
-            "DeliveryS3Bucket": self._get_param("DeliveryS3Bucket")})
+            "DeliveryS3Bucket": delivery_bucket})
         packs[name] = pack
-    return json.dumps({"ConformancePackArn": pack["ConformancePackArn"]})
+    return pack
 
 
 def _pack(self: ConfigResponse, name: str) -> dict[str, Any]:
@@ -502,6 +508,25 @@ def _serving_environment(endpoint_url: str) -> None:
     custom_endpoint.install_default()  # s3control's account-prefixed host on 127.0.0.1
 
 
+_DEFAULT_ACCOUNT = "123456789012"  # moto's default account: what the simulator's dummy credentials map to
+
+
+def _run_as_functions_role(account: str, role_arn: str, region: str) -> None:
+    """Lambda runs a function with its execution role's credentials in the environment: here the
+    role is assumed through the simulator (moto maps the credentials to the role's account), so
+    the function's own calls (its checkpoints, in its account) land where they would in AWS."""
+    import boto3
+    endpoint = SERVING["endpoint_url"]
+    sts = boto3.client("sts", region_name=region, endpoint_url=str(endpoint) if endpoint else None,
+                       aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+                       aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"))
+    arn = role_arn or f"arn:aws:iam::{account}:role/transcribe-guard-functions"
+    credentials = sts.assume_role(RoleArn=arn, RoleSessionName="lambda")["Credentials"]
+    os.environ.update({"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+                       "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+                       "AWS_SESSION_TOKEN": credentials["SessionToken"]})
+
+
 def _handler(function: Any) -> Any:
     module_name, _, function_name = function.handler.rpartition(".")
     if not module_name.startswith("rules."):
@@ -509,7 +534,8 @@ def _handler(function: Any) -> Any:
     return getattr(importlib.import_module(module_name), function_name)
 
 
-def _call(handler: Any, event: Any, region: str, variables: dict[str, str] | None = None) -> Any:
+def _call(handler: Any, event: Any, region: str, function: Any, function_account: str,
+          variables: dict[str, str] | None = None) -> Any:
     saved = {k: os.environ.get(k) for k in (*_HANDLER_ENVIRONMENT, *(variables or {}))}
     with _LOCK:
         try:
@@ -517,6 +543,8 @@ def _call(handler: Any, event: Any, region: str, variables: dict[str, str] | Non
                 _serving_environment(str(SERVING["endpoint_url"]))
             os.environ.update(variables or {})
             os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+            if function_account != _DEFAULT_ACCOUNT:
+                _run_as_functions_role(function_account, function.role, region)
             return handler(event, None)
         finally:
             for key, value in saved.items():
@@ -532,7 +560,7 @@ def run_function(account: str, region: str, function_name: str, event: Any) -> A
     from moto.awslambda.utils import get_backend as lambda_backend
     function = lambda_backend(account, region).get_function(function_name)
     variables = {str(k): str(v) for k, v in (function.environment_vars or {}).items()}
-    return _call(_handler(function), event, region, variables)
+    return _call(_handler(function), event, region, function, account, variables)
 
 
 def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
@@ -541,7 +569,12 @@ def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
     if rule.source.owner != "CUSTOM_LAMBDA":
         return None  # managed rules and process checks are not simulated
     from moto.awslambda.utils import get_backend as lambda_backend
-    function = lambda_backend(account, region).get_function(rule.source.source_identifier)
+    # The function may live in another account: an organization pack's rules in each member
+    # account name the functions of the delegated administrator by ARN (LambdaAccountId).
+    source = str(rule.source.source_identifier)
+    arn_parts = source.split(":")
+    function_account = arn_parts[4] if source.startswith("arn:") and len(arn_parts) > 6 else account
+    function = lambda_backend(function_account, region).get_function(source)
     handler = _handler(function)
     from transcribe_guard.events import scheduled_notification
     parameters = json.loads(rule.input_parameters) if rule.input_parameters else {}
@@ -552,7 +585,7 @@ def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
                                    now=clock.now())  # the simulated time, like the jobs' timestamps
     status = _evaluations(backend)["status"].setdefault(rule_name, {})
     try:
-        result = _call(handler, event, region)
+        result = _call(handler, event, region, function, function_account)
     except Exception:
         status["LastFailedInvocationTime"] = clock.now().timestamp()
         raise

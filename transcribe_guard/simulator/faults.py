@@ -7,6 +7,7 @@ optionally, per resource.
         faults.inject(faults.THROTTLING, "GetTranscriptionJob", resource="cc-call-0001", times=2)
         faults.inject(faults.ACCESS_DENIED, "GetRole", service="iam", resource="legacy-transcribe-role")
         faults.inject(faults.READ_TIMEOUT, "ListUsers")                  # persistent
+        faults.inject(faults.CONNECT_TIMEOUT, "GetCallerIdentity", region="eu-west-1")  # one Region only
         faults.inject(faults.DELETED_AFTER_LIST, "ListTranscriptionJobs", resource="cc-call-0002")
         faults.inject(faults.MISSING_FIELD, "GetCallAnalyticsJob", field="Settings.ContentRedaction")
         ...
@@ -114,6 +115,7 @@ class Fault:
     field: str | None = None
     delete: Callable[[str], None] | None = None
     value: Any = None  # hostile-value: what the member is set to
+    region: str | None = None  # only calls made to this Region (None: any), e.g. an unreachable Region
     hits: int = 0
     struck: list[Mapping[str, Any]] = dataclass_field(default_factory=list)  # hostile-value: request parameters
 
@@ -128,6 +130,8 @@ class Fault:
         what = f"{self.kind} on {self.service + ':' if self.service else ''}{self.operation}"
         if self.resource is not None:
             what += f" for {self.resource}"
+        if self.region is not None:
+            what += f" in {self.region}"
         if self.field:
             what += f" setting {self.field} to {self.value!r}" if self.kind == HOSTILE_VALUE else f" dropping {self.field}"
         return what + (" (persistent)" if self.persistent else f" (first {self.times})")
@@ -156,7 +160,7 @@ _installed = False
 
 def inject(kind: str, operation: str, *, service: str | None = None, resource: str | None = None,
            times: int | None = None, field: str | None = None,
-           delete: Callable[[str], None] | None = None, value: Any = None) -> Fault:
+           delete: Callable[[str], None] | None = None, value: Any = None, region: str | None = None) -> Fault:
     """Register a fault and return it (its ``hits`` count how often it struck)."""
     if kind not in KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; choose one of: {', '.join(KINDS)}")
@@ -170,7 +174,7 @@ def inject(kind: str, operation: str, *, service: str | None = None, resource: s
         raise ValueError("times must be at least 1 (omit it for a persistent fault)")
     if kind == DELETED_AFTER_LIST and times is None:
         times = 1  # a resource is deleted once
-    fault = Fault(kind, operation, service, resource, times, field, delete, value)
+    fault = Fault(kind, operation, service, resource, times, field, delete, value, region)
     with _lock:
         _faults.append(fault)
     return fault
@@ -241,6 +245,7 @@ def _values(value: Any) -> Iterator[str]:
 def _matches(fault: Fault, call: _Call, kinds: Iterable[str]) -> bool:
     return (fault.kind in kinds and fault.operation == call.operation
             and (fault.service is None or fault.service == call.service)
+            and (fault.region is None or fault.region == call.region)
             and (fault.resource is None or fault.resource in set(_values(call.params))))
 
 
