@@ -415,3 +415,13 @@ def test_a_new_customization_is_judged_through_its_cloudtrail_event(simulated: A
     encrypted = next(n for n in started if n.startswith("transcribe-customization-encrypted"))
     arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:vocabulary/event-driven-terms"
     assert read_verdicts(sim.client("config"), encrypted)[arn] == "NON_COMPLIANT"
+
+
+def test_event_triggers_are_refused_for_an_organization_deployment() -> None:
+    import io
+
+    from transcribe_guard import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["deploy", "--demo", "--organization", "--event-triggers"], out, err) == 2
+    assert "--event-triggers is for single-account deployments" in err.getvalue()
