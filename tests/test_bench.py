@@ -18,7 +18,8 @@ def report() -> dict[str, Any]:
     settings = Settings(jobs=200, throughput_jobs=30, latency_ms=5, deadline_jobs=400, deadline_ms=800,
                         memory_jobs=300, organization_accounts=2, organization_regions=1, organization_jobs=20, simulator_jobs=60, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
                                                                      reconciliation_days=2, tag_changes_per_day=2,
-                                                                     deletions_per_day=2))
+                                                                     deletions_per_day=2),
+                        event_rates=((100_000, 45),))
     return run(settings)
 
 
@@ -128,6 +129,20 @@ def test_steady_state_figures_add_up(report: dict[str, Any]) -> None:
     assert "GetTranscriptionJob" in naive["total"]["transcribe_by_operation"]
     names = {t["name"] for t in report["targets"]}
     assert "steady state, summary mode, all rules: 3-day average evaluations ours/naive" in names
+
+
+def test_event_driven_figures_add_up(report: dict[str, Any]) -> None:
+    section = report["event_driven"]
+    assert set(section["rates"]) == {"100000"}
+    modes = section["rates"]["100000"]
+    measured = modes["event_driven"]
+    assert measured["jobs"] > 0 and measured["jobs_with_verdict"] + measured["jobs_without_verdict"] == measured["jobs"]
+    assert measured["evaluations_started"] >= 1 and measured["evaluations_started"] < measured["jobs"]  # coalesced
+    assert measured["p50_seconds"] <= measured["p99_seconds"] <= measured["max_seconds"]
+    assert modes["hourly"]["p99_seconds"] == 0.99 * 3600 and modes["daily"]["p50_seconds"] == 12 * 3600
+    assert modes["event_driven"]["monthly_usd"] > modes["daily"]["monthly_usd"]  # the trigger and extra runs cost
+    names = {t["name"] for t in report["targets"]}
+    assert "event-driven, 100,000 jobs/day: p99 seconds from job completion to verdict" in names
 
 
 def test_fast_warm_up_reaches_the_daily_warm_up_state() -> None:

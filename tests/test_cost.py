@@ -452,3 +452,33 @@ def test_cli_bad_input_is_one_line_and_exit_2(argv: list[str], message: str) -> 
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("transcribe-guard: ")
     assert message in err
+
+
+# --- event triggers ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("jobs", [1_000, 100_000])
+def test_event_triggers_add_the_trigger_and_coalesced_runs(jobs: int) -> None:
+    inputs = cost.validate(jobs)
+    metadata = [cls.METADATA for cls in RULES.values()]
+    result = cost.estimate(inputs, metadata)
+    block = cost.event_triggers(inputs, metadata, result)
+    assert block["trigger_invocations"] == 30 * jobs + 30 * 24 * 60  # one per job's final event, plus the sweeps
+    events = 30 * jobs
+    assert 0 < block["extra_runs_per_rule"] < events  # coalesced: fewer runs than events
+    assert block["extra_runs_per_rule"] <= 30 * 24 * 60  # never more than one a minute
+    assert "transcribe-job-output-encrypted" in block["concerned_rules"]
+    assert "transcribe-ai-opt-out" not in block["concerned_rules"]
+    for mode, figures in block["modes"].items():
+        periodic = result["scenarios"][mode]["total"]["total_usd"]
+        assert figures["added_usd"] > 0
+        assert figures["total_usd"] == pytest.approx(periodic + figures["added_usd"])
+        assert figures["extra_rule_invocations"] == block["extra_runs_per_rule"] * len(block["concerned_rules"])
+
+
+def test_cost_command_event_triggers_flag() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["cost", "--jobs-per-day", "1000", "--event-triggers"], out, err) == 0
+    assert "With event triggers (EnableEventTriggers=true): 73,200 trigger invocations" in out.getvalue()
+    out = io.StringIO()
+    assert cli.main(["cost", "--jobs-per-day", "1000", "--event-triggers", "--format", "json"], out, err) == 0
+    assert json.loads(out.getvalue())["event_triggers"]["trigger_invocations"] == 73_200

@@ -54,9 +54,11 @@ def test_package_is_deterministic_and_holds_rules_and_rdklib() -> None:
 def test_functions_template_has_one_function_per_rule_with_least_privilege_role() -> None:
     template = functions_template()
     resources = template["Resources"]
-    # The rule functions; the ledger's collector (under LedgerOn) is tests/test_ledger_template.py's.
-    functions = {r["Properties"]["FunctionName"]: r["Properties"] for r in resources.values()
-                 if r["Type"] == "AWS::Lambda::Function" and r.get("Condition") != "LedgerOn"}
+    # The rule functions: neither the event trigger (EnableEventTriggers) nor the ledger's collector
+    # (LedgerOn, tests/test_ledger_template.py's).
+    rule_resources = [r for r in resources.values() if r.get("Condition") not in ("EnableEventTriggers", "LedgerOn")]
+    functions = {r["Properties"]["FunctionName"]: r["Properties"] for r in rule_resources
+                 if r["Type"] == "AWS::Lambda::Function"}
     assert set(functions) == set(RULES)
     for name, properties in functions.items():
         assert properties["Handler"] == f"rules.{module_name(name)}.lambda_handler"
@@ -68,8 +70,7 @@ def test_functions_template_has_one_function_per_rule_with_least_privilege_role(
                                                    "cloudtrail:LookupEvents",  # incremental runs: tag/delete events
                                                    "servicequotas:ListServiceQuotas"}  # pacing: applied quotas
     assert not [a for a in statement["Action"] if "*" in a or a in ("s3:GetObject", "kms:Decrypt")]
-    permissions = [r["Properties"] for r in resources.values()
-                   if r["Type"] == "AWS::Lambda::Permission" and r.get("Condition") != "LedgerOn"]
+    permissions = [r["Properties"] for r in rule_resources if r["Type"] == "AWS::Lambda::Permission"]
     assert len(permissions) == len(RULES)
     assert all(p["Principal"] == "config.amazonaws.com" and "SourceAccount" in p for p in permissions)
 
@@ -120,10 +121,15 @@ def test_redeploy_updates_in_place_and_pack_rules_keep_their_names() -> None:
         session = boto3.session.Session()
         first = deploy.deploy(session, required_pack_parameters())
         names = deploy.pack_rule_names(sim.client("config"), first.pack_name)
-        second = deploy.deploy(session, required_pack_parameters())
+        functions = {f["FunctionName"] for f in sim.client("lambda").list_functions()["Functions"]}
+        assert functions == set(RULES)  # EnableEventTriggers false: no trigger
+        # the update turns the event triggers on: their resources are created, the rules stay
+        second = deploy.deploy(session, required_pack_parameters(), event_triggers=True)
         assert second.pack_arn == first.pack_arn
         assert deploy.pack_rule_names(sim.client("config"), first.pack_name) == names
         assert all(deploy.base_rule_name(n) != n for n in names)  # <name>-conformance-pack-<suffix>
+        functions = {f["FunctionName"] for f in sim.client("lambda").list_functions()["Functions"]}
+        assert functions == set(RULES) | {"transcribe-guard-event-trigger"}
 
 
 @pytest.mark.parametrize("parameters, message", [

@@ -29,6 +29,7 @@ from rules.catalog.registry import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("rules", "transcribe_guard")
+TRIGGER_HANDLER = "rules.engine.trigger.lambda_handler"
 
 
 def module_names(root: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
@@ -153,10 +154,14 @@ def test_rules_shows_only_the_rules_at_its_top_and_the_shared_code_in_subpackage
 def test_every_lambda_handler_is_a_rule_module_at_the_top_of_rules() -> None:
     text = (ROOT / "transcribe_guard" / "templates" / "functions.yaml").read_text(encoding="utf-8")
     handlers = [line.split("Handler:", 1)[1].strip() for line in text.splitlines() if "Handler:" in line]
-    # The one function that is no rule: the ledger's collector, engine code the rules' package holds.
+    # Two functions that are no rule: the ledger's collector, engine code the rules' package holds,
     collector = "rules.engine.collector.lambda_handler"
     assert handlers.count(collector) == 1 and _defines(ROOT / "rules" / "engine" / "collector.py", "lambda_handler")
     handlers.remove(collector)
+    # and the optional event trigger (EnableEventTriggers), shared engine code
+    # that starts the rules' evaluations and is no rule itself.
+    assert handlers.count(TRIGGER_HANDLER) == 1 and _defines(ROOT / "rules" / "engine" / "trigger.py", "lambda_handler")
+    handlers.remove(TRIGGER_HANDLER)
     assert len(handlers) == len(RULES)
     for handler in handlers:
         package, module, function = handler.split(".")

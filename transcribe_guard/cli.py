@@ -306,6 +306,9 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from transcribe_guard import deploy
 
     pack_parameters = _pack_parameters(args.pack_parameter)
+    if args.event_triggers and args.organization:
+        raise UsageError("--event-triggers is for single-account deployments, not --organization "
+                         "(the functions stack's EnableEventTriggers condition needs an empty OrganizationId).")
     progress = lambda m: err.write(m + "\n")  # noqa: E731
     try:
         with _account(args.demo) as simulated:
@@ -316,7 +319,7 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             regions = _regions(args, session)
             parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
             deployments = deploy.deploy_regions(regions, parameters, pack_name=args.pack_name, progress=progress,
-                                                session_factory=_session_in)
+                                                session_factory=_session_in, event_triggers=args.event_triggers)
             for done in deployments:
                 out.write(render.render_deployment(done))
             if not (args.evaluate or args.demo):
@@ -330,6 +333,9 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                           if args.demo else
                           f"[{done.region}] Evaluation started; `transcribe-guard compliance` shows results when AWS "
                           "Config has them.\n")
+                if args.demo and args.event_triggers:
+                    out.write("\n" + "\n".join(visible(line) for line in deploy.demo_event_trigger(
+                        _session_in(done.region), done.pack_name)) + "\n")
     except (BotoCoreError, ClientError, deploy.DeployError) as error:
         err.write(f"transcribe-guard: the deployment failed: {visible(error)}\n")
         return EXIT_FAILED
@@ -506,9 +512,15 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                args.customizations, args.frequency, args.existing_evaluations)
         modes = cost.REPORTING_MODES if args.reporting_mode == "both" else (args.reporting_mode,)
         result = cost.estimate(inputs, [RULES[name].METADATA for name in rule_names], modes)
+        if args.event_triggers:
+            result["event_triggers"] = cost.event_triggers(inputs, [RULES[name].METADATA for name in rule_names],
+                                                           result)
     except (cost.CostInputError, cost.UnmodeledRule) as error:
         raise UsageError(str(error)) from None
     out.write(json.dumps(result, indent=2) + "\n" if args.format == "json" else cost.render_table(result))
+    if args.event_triggers and args.format != "json":
+        out.write("\n" + cost.render_event_triggers(
+            result["event_triggers"], {m: result["scenarios"][m]["total"]["total_usd"] for m in modes}))
     return EXIT_OK
 
 
@@ -615,6 +627,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="as the management or Config delegated administrator account: functions in each "
                              "Region, the member role in every account (StackSet), an organization pack per Region "
                              "and the organization aggregator")
+    deploy.add_argument("--event-triggers", action="store_true",
+                        help="deploy the functions stack with EnableEventTriggers=true (evaluate minutes after "
+                             "Transcribe events); with --demo, show a new job's verdict arriving without a scheduled run")
     deploy.set_defaults(handler=cmd_deploy)
 
     guardrails = commands.add_parser(
@@ -663,6 +678,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="Config rule evaluations already billed in the region a month, all accounts of the "
                            "payer (default 0, the worst case)")
     cost.add_argument("--call-latency-ms", default="40", metavar="MS", help="latency of one API call (default 40)")
+    cost.add_argument("--event-triggers", action="store_true",
+                      help="add EnableEventTriggers=true: the trigger's invocations and the extra runs and "
+                           "evaluations of the rules a job event concerns")
     cost.add_argument("--memory-mb", default=None, metavar="MB",
                       help="Lambda memory (default: FunctionMemorySize's default in the functions template)")
     cost.add_argument("--allowed-output-buckets", action="store_true",

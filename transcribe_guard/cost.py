@@ -625,18 +625,18 @@ def month_of(days: Sequence[DayUsage], inputs: Inputs, resumes: bool) -> MonthUs
     rounded up once."""
     month = MonthUsage()
     sums: dict[str, Fraction] = {name: Fraction(0) for name in COUNTERS}
-    for day in days:
+    for day, count in _repeats(days):  # runs of the same day counted at once (event triggers: tens of thousands)
         for name in COUNTERS:
-            sums[name] += getattr(day, name)
+            sums[name] += getattr(day, name) * count
         seconds = run_seconds(day, inputs)
         month.longest_run_seconds = max(month.longest_run_seconds, seconds)
-        month.work_seconds += seconds
-        month.invocations += 1
+        month.work_seconds += seconds * count
+        month.invocations += count
         if resumes:
-            month.runs_spanning_invocations += seconds > USABLE_SECONDS
+            month.runs_spanning_invocations += (seconds > USABLE_SECONDS) * count
         else:
-            month.lambda_seconds += min(seconds, Fraction(LAMBDA_TIMEOUT_SECONDS))
-            month.runs_cut_off += seconds > LAMBDA_TIMEOUT_SECONDS
+            month.lambda_seconds += min(seconds, Fraction(LAMBDA_TIMEOUT_SECONDS)) * count
+            month.runs_cut_off += (seconds > LAMBDA_TIMEOUT_SECONDS) * count
     month.counters = {name: math.ceil(value) for name, value in sums.items()}
     if resumes:
         month.keeps_up = month.work_seconds <= USABLE_SECONDS * len(days)
@@ -646,6 +646,17 @@ def month_of(days: Sequence[DayUsage], inputs: Inputs, resumes: bool) -> MonthUs
         month.keeps_up = month.runs_cut_off == 0
     month.gb_seconds = month.lambda_seconds * inputs.memory_mb / 1024
     return month
+
+
+def _repeats(days: Sequence[DayUsage]) -> list[tuple[DayUsage, int]]:
+    """Consecutive entries that are the same object, as (day, how many)."""
+    groups: list[tuple[DayUsage, int]] = []
+    for day in days:
+        if groups and groups[-1][0] is day:
+            groups[-1] = (day, groups[-1][1] + 1)
+        else:
+            groups.append((day, 1))
+    return groups
 
 
 def reconciliation_runs(inputs: Inputs) -> int:
@@ -915,4 +926,112 @@ def render_table(result: dict[str, Any]) -> str:
                  f"${prices['s3_get_head_per_1000_usd']} per 1,000. Sources: docs/costs.md or --format json.")
     lines.append("Free of charge, counted but not priced: Transcribe API calls, CloudTrail LookupEvents, "
                  "Config result reads, SSM standard-parameter checkpoint reads and writes.")
+    return "\n".join(lines) + "\n"
+
+
+# --- event triggers (EnableEventTriggers=true; rules/engine/trigger.py) --------------------------
+
+MONTH_SECONDS = MONTH_DAYS * SECONDS_PER_DAY
+EVENT_TRIGGER_MEMORY_MB = 128  # the trigger function's MemorySize (transcribe_guard/templates.py)
+SWEEPS_PER_MONTH = MONTH_DAYS * 24 * 60  # the one-minute sweep schedule
+# Calls an invocation makes: DescribeConfigRules (one page for the pack), GetParameter,
+# PutParameter, and DescribeConfigRuleEvaluationStatus or StartConfigRulesEvaluation.
+EVENT_TRIGGER_CALLS = 4
+EVENT_TRIGGER_OVERHEAD_SECONDS = Fraction(1, 20)  # assumed: the handler's own time besides its calls
+# Assumed: how long one evaluation keeps further StartConfigRulesEvaluation calls for its rules
+# waiting: at least Config's one call a minute, plus Config's dispatch and the runs of the rules
+# (the bench measures the latency this gives in the simulator; AWS documents no dispatch time).
+EVENT_CYCLE_SECONDS = 90
+
+EVENT_ASSUMPTIONS = (
+    "Event triggers: every job's COMPLETED or FAILED state-change event, every tag change and every deletion is one "
+    "trigger invocation, plus the one-minute sweep (43,200 a month); each invocation makes 4 calls at "
+    "--call-latency-ms plus 0.05 s of its own, at 128 MB.",
+    "Events arriving while an evaluation runs are coalesced: with E events a month (Poisson) and a cycle of 90 s per "
+    "evaluation (Config's one call a minute plus dispatch and run; assumed), the rules a job event concerns get "
+    "R = 2,592,000 / (90 + 2,592,000/E) extra runs a month, on top of their periodic runs, which stay the safety "
+    "net. Each extra run is an incremental run over the jobs since the last one: every job is still judged once, "
+    "but each run pays its fixed calls and, for the bucket, key and role rules (and summary mode), its "
+    "per-run evaluation.",
+)
+
+
+def event_driven_runs(inputs: Inputs) -> int:
+    """R: the extra runs a month of the rules a job event concerns (coalesced)."""
+    events = MONTH_DAYS * (inputs.jobs_per_day + inputs.tag_changes_per_day + inputs.deletions_per_day)
+    if not events:
+        return 0
+    return math.floor(Fraction(MONTH_SECONDS) / (EVENT_CYCLE_SECONDS + Fraction(MONTH_SECONDS, events)))
+
+
+def event_trigger_invocations(inputs: Inputs) -> int:
+    return MONTH_DAYS * (inputs.jobs_per_day + inputs.tag_changes_per_day + inputs.deletions_per_day) + SWEEPS_PER_MONTH
+
+
+def event_triggered_rules(names: Sequence[str]) -> list[str]:
+    """The selected rules a standard transcription job's event concerns (the registry's mapping)."""
+    from rules.engine.trigger import rules_by_kind
+
+    concerned = set(rules_by_kind()["transcription-job"])
+    return [name for name in names if name in concerned]
+
+
+def event_triggers(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]], result: dict[str, Any]) -> dict[str, Any]:
+    """What EnableEventTriggers adds to ``estimate``'s result, per reporting mode: the trigger
+    function, the extra runs of the concerned rules, and the new totals."""
+    profiles = {m["name"]: profile_for(m, inputs) for m in rule_metadata}
+    concerned = event_triggered_rules(list(profiles))
+    extra_runs = event_driven_runs(inputs)
+    invocations = event_trigger_invocations(inputs)
+    seconds = invocations * (EVENT_TRIGGER_CALLS * inputs.call_latency_ms / 1000 + EVENT_TRIGGER_OVERHEAD_SECONDS)
+    trigger_gb = seconds * EVENT_TRIGGER_MEMORY_MB / 1024
+    trigger_usd = lambda_cost(invocations, trigger_gb)
+    modes: dict[str, Any] = {}
+    for mode in result["inputs"]["reporting_modes"]:
+        periodic = result["scenarios"][mode]
+        extra = MonthUsage()
+        for name in concerned:
+            profile = dataclasses.replace(profiles[name], follows_frequency=True)
+            base = rule_month(profile, inputs, mode)
+            runs = invocations_per_month(profile, inputs) + extra_runs
+            with_events = rule_month(profile, dataclasses.replace(inputs, frequency_hours=Fraction(720, runs)), mode)
+            for counter in COUNTERS:
+                extra.counters[counter] += max(0, with_events.counters[counter] - base.counters[counter])
+            extra.invocations += with_events.invocations - base.invocations
+            extra.gb_seconds += max(Fraction(0), with_events.gb_seconds - base.gb_seconds)
+        evaluations = periodic["total"]["evaluations"]
+        config_extra = marginal_tiered_cost(extra.counters["evaluations"], inputs.existing_evaluations + evaluations)
+        rules_lambda = lambda_cost(extra.invocations, extra.gb_seconds)
+        s3_extra = s3_cost(extra.counters["s3_calls"])
+        added = config_extra + rules_lambda + s3_extra + trigger_usd
+        modes[mode] = {
+            "extra_rule_invocations": extra.invocations, "extra_evaluations": extra.counters["evaluations"],
+            "extra_rule_gb_seconds": round(float(extra.gb_seconds), 3),
+            "extra_config_usd": round(float(config_extra), 6), "extra_rules_lambda_usd": round(float(rules_lambda), 6),
+            "extra_s3_usd": round(float(s3_extra), 6), "trigger_lambda_usd": round(float(trigger_usd), 6),
+            "added_usd": round(float(added), 6),
+            "total_usd": round(periodic["total"]["total_usd"] + float(added), 6),
+        }
+    return {"concerned_rules": concerned, "extra_runs_per_rule": extra_runs, "trigger_invocations": invocations,
+            "trigger_gb_seconds": round(float(trigger_gb), 3), "cycle_seconds_assumed": EVENT_CYCLE_SECONDS,
+            "modes": modes, "assumptions": list(EVENT_ASSUMPTIONS)}
+
+
+def render_event_triggers(block: dict[str, Any], periodic_totals: Mapping[str, float]) -> str:
+    lines = [f"With event triggers (EnableEventTriggers=true): {block['trigger_invocations']:,} trigger invocations a "
+             f"month ({SWEEPS_PER_MONTH:,} of them the one-minute sweep); {block['extra_runs_per_rule']:,} extra runs "
+             f"a month of each of the {len(block['concerned_rules'])} rules a job event concerns (coalesced, "
+             f"{block['cycle_seconds_assumed']} s a cycle assumed)."]
+    headers = ["MODE ($/month)", "periodic", "+trigger", "+rule runs", "+evaluations", "total", "extra evaluations"]
+    rows = []
+    for mode, figures in block["modes"].items():
+        rows.append([mode, _number(periodic_totals[mode], True), _number(figures["trigger_lambda_usd"], True),
+                     _number(figures["extra_rules_lambda_usd"] + figures["extra_s3_usd"], True),
+                     _number(figures["extra_config_usd"], True), _number(figures["total_usd"], True),
+                     _number(figures["extra_evaluations"])])
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        lines.append("  ".join([row[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(row[1:], widths[1:])]).rstrip())
+    lines.append("A model: see docs/costs.md (Event triggers) for the assumptions; `python -m transcribe_guard.bench` "
+                 "measures the latency.")
     return "\n".join(lines) + "\n"

@@ -117,10 +117,11 @@ def check_pack_parameters(values: dict[str, str]) -> None:
 
 def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
            pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
-           organization_id: str = "", put_pack: bool = True) -> Deployment:
+           organization_id: str = "", put_pack: bool = True, event_triggers: bool = False) -> Deployment:
     """The code package, the functions stack and (``put_pack``) the account's pack in the session's
     Region. ``organization_id``: the functions serve the organization's accounts (an organization
-    pack, put separately, names them), assuming the member role in each."""
+    pack, put separately, names them), assuming the member role in each. ``event_triggers``: EnableEventTriggers=true
+    (single account only)."""
     from rules.catalog.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
@@ -159,7 +160,9 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
                                  {"ParameterKey": "CodeKey", "ParameterValue": key},
                                  {"ParameterKey": "CodeObjectVersion", "ParameterValue": version},
                                  {"ParameterKey": "CreateFunctionsRole", "ParameterValue": create_role},
-                                 {"ParameterKey": "OrganizationId", "ParameterValue": organization_id}]}
+                                 {"ParameterKey": "OrganizationId", "ParameterValue": organization_id},
+                                 {"ParameterKey": "EnableEventTriggers",
+                                  "ParameterValue": "true" if event_triggers else "false"}]}
     if exists:
         try:
             cloudformation.update_stack(**stack_args)
@@ -205,10 +208,12 @@ def _create_role_value(session: Any, stack: dict[str, Any]) -> str:
 
 def deploy_regions(regions: list[str], pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
                    pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
-                   session_factory: Callable[[str], Any] | None = None) -> list[Deployment]:
+                   session_factory: Callable[[str], Any] | None = None,
+                   event_triggers: bool = False) -> list[Deployment]:
     """``deploy`` in each Region, one after the other (the first creates the account's functions
     role). AWS Config invokes a custom rule's function only in the rule's own Region, so every
-    Region with Transcribe needs its own functions and pack."""
+    Region with Transcribe needs its own functions and pack (and, with ``event_triggers``, its own
+    event trigger)."""
     import boto3
 
     factory = session_factory or (lambda region: boto3.session.Session(region_name=region))
@@ -216,7 +221,8 @@ def deploy_regions(regions: list[str], pack_parameters: dict[str, str] | None = 
     for region in regions:
         progress(f"[{region}] deploying")
         done.append(deploy(factory(region), pack_parameters, stack_name, pack_name,
-                           lambda message, region=region: progress(f"[{region}] {message}")))
+                           lambda message, region=region: progress(f"[{region}] {message}"),
+                           event_triggers=event_triggers))
     return done
 
 
@@ -279,3 +285,59 @@ def deploy_demo_pack(session: Any, pack_name: str) -> tuple[Deployment, list[str
     (the simulator evaluates at once)."""
     done = deploy(session, demo_pack_parameters(), pack_name=pack_name)
     return done, start_evaluation(session.client("config"), done.pack_name)
+
+
+# --- the event triggers in the demo ------------------------------------------------------------
+
+DEMO_EVENT_JOB = "demo-event-driven-job"
+
+
+def demo_event_trigger(session: Any, pack_name: str) -> list[str]:
+    """In the simulated demo account deployed with event triggers: start one job whose transcript
+    goes to the service bucket unredacted, let the simulated EventBridge deliver its state-change
+    event, and report the verdicts the trigger's on-demand evaluation stored, with no scheduled
+    run in between. Returns the lines to print."""
+    import datetime as dt
+
+    from transcribe_guard.simulator import clock, eventbridge
+    from transcribe_guard.simulator.conformance import evaluation_calls
+
+    account = session.client("sts").get_caller_identity()["Account"]
+    region = session.region_name
+    calls_before = len(evaluation_calls(account, region))
+    eventbridge.outbox(account, region).clear()  # what the deployment's own calls emitted
+    transcribe = session.client("transcribe")
+    job = transcribe.start_transcription_job(
+        TranscriptionJobName=DEMO_EVENT_JOB, LanguageCode="en-US",
+        Media={"MediaFileUri": "s3://acme-cc-call-audio/calls/2026/11/call-0001.wav"})["TranscriptionJob"]
+    finished = transcribe.get_transcription_job(TranscriptionJobName=DEMO_EVENT_JOB)["TranscriptionJob"]
+    completed = finished.get("CompletionTime") or job.get("CreationTime")
+    clock.advance(dt.timedelta(seconds=eventbridge.DELIVERY_SECONDS))
+    delivered = eventbridge.deliver_due(account, region)
+    started = sorted({name for function, out in delivered if isinstance(out, dict) for name in out.get("started", [])})
+    calls = evaluation_calls(account, region)[calls_before:]
+    arn = finished["TranscriptionJobArn"] if "TranscriptionJobArn" in finished else (
+        f"arn:aws:transcribe:{region}:{account}:transcription-job/{DEMO_EVENT_JOB}")
+    lines = [f"Event-driven evaluation: job {DEMO_EVENT_JOB} finished ({finished['TranscriptionJobStatus']}); "
+             f"EventBridge ran the event trigger {len(delivered)} time(s); it made "
+             f"{len(calls)} StartConfigRulesEvaluation call(s) for {len(started)} rules (no scheduled run)."]
+    config = session.client("config")
+    for name in started:
+        results = config.get_compliance_details_by_config_rule(
+            ConfigRuleName=name, ComplianceTypes=["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], Limit=100)
+        kwargs: dict[str, Any] = {}
+        while True:
+            for result in results["EvaluationResults"]:
+                qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
+                if qualifier["ResourceId"] == arn:
+                    after = (result["ResultRecordedTime"] - completed).total_seconds() if completed else None
+                    lines.append(f"  {base_rule_name(name)}: {result['ComplianceType']}, stored "
+                                 + (f"{after:.1f} s after the job finished" if after is not None else "")
+                                 + (f" ({result['Annotation']})" if result.get("Annotation") else ""))
+            if not results.get("NextToken"):
+                break
+            kwargs["NextToken"] = results["NextToken"]
+            results = config.get_compliance_details_by_config_rule(
+                ConfigRuleName=name, ComplianceTypes=["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"], Limit=100,
+                **kwargs)
+    return lines

@@ -219,6 +219,117 @@ def evaluation_policy() -> dict[str, Any]:
         {"Sid": "EvaluateTranscribeControls", "Effect": "Allow", "Action": evaluation_actions(), "Resource": "*"}]}
 
 
+# --- event triggers (EnableEventTriggers=true; rules/engine/trigger.py) -----------------------------
+
+EVENT_TRIGGER_FUNCTION = "transcribe-guard-event-trigger"
+EVENT_TRIGGER_ROLE_NAME = "transcribe-guard-event-trigger"
+EVENT_TRIGGER_CONDITION = "EnableEventTriggers"
+SWEEP_SCHEDULE = "rate(1 minute)"
+
+
+def event_trigger_patterns() -> dict[str, dict[str, Any]]:
+    """Logical id -> the EventBridge pattern of each trigger rule. Jobs are judged once they have
+    finished, so their state-change events are matched on COMPLETED and FAILED only. The CloudTrail
+    pattern takes the write calls on customizations and tags, job deletions, and the Start* calls of
+    the job kinds with no documented state-change event (medical, medical scribe): every name there
+    is an operation of botocore's transcribe model."""
+    from rules.engine import trigger
+    import botocore.session
+
+    operations = set(botocore.session.get_session().get_service_model("transcribe").operation_names)
+    no_state_event = {"StartMedicalTranscriptionJob", "StartMedicalScribeJob"}
+    calls = sorted(name for name in trigger.API_KINDS if name in operations
+                   and (not name.startswith("Start") or name in no_state_event))
+    calls += [name for name in trigger.TAG_CALLS if name in operations]
+    final = list(trigger.FINAL_JOB_STATES)
+    return {
+        "EventTriggerJobStateRule": {"source": [trigger.TRANSCRIBE_SOURCE], "detail-type": ["Transcribe Job State Change"],
+                                     "detail": {"TranscriptionJobStatus": list(final)}},
+        "EventTriggerCallAnalyticsStateRule": {"source": [trigger.TRANSCRIBE_SOURCE],
+                                               "detail-type": ["Call Analytics Job State Change"],
+                                               "detail": {"JobStatus": list(final)}},
+        "EventTriggerCustomizationStateRule": {"source": [trigger.TRANSCRIBE_SOURCE],
+                                               "detail-type": ["Transcribe Language Model State Change",
+                                                               "Vocabulary State Change"]},
+        "EventTriggerApiCallRule": {"source": [trigger.TRANSCRIBE_SOURCE], "detail-type": [trigger.CLOUDTRAIL_DETAIL_TYPE],
+                                    "detail": {"eventSource": [trigger.TRANSCRIBE_EVENT_SOURCE], "eventName": calls}},
+    }
+
+
+def event_trigger_policy() -> dict[str, Any]:
+    """The trigger's own permissions: its state parameter, and starting and watching evaluations.
+    In the Service Authorization Reference (parliament's copy, iam_definition.json),
+    StartConfigRulesEvaluation takes the ConfigRule resource type
+    (arn:${Partition}:config:${Region}:${Account}:config-rule/${ConfigRuleId}: rule ids, which the
+    pack assigns, so every rule of this account and Region); DescribeConfigRules and
+    DescribeConfigRuleEvaluationStatus take no resource type, so "*"."""
+    from rules.engine import trigger
+
+    describe = sorted(a for a in trigger.IAM_ACTIONS if a.startswith("config:Describe"))
+    start = sorted(a for a in trigger.IAM_ACTIONS if a.startswith("config:") and a not in describe)
+    ssm_actions = sorted(a for a in trigger.IAM_ACTIONS if a.startswith("ssm:"))
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "StartEvaluations", "Effect": "Allow", "Action": start,
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*"}},
+        {"Sid": "WatchEvaluations", "Effect": "Allow", "Action": describe, "Resource": "*"},
+        {"Sid": "KeepTriggerState", "Effect": "Allow", "Action": ssm_actions,
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                                 + trigger.STATE_PARAMETER}},
+        {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/"
+                                 f"{EVENT_TRIGGER_FUNCTION}:*"}},
+        # Lambda sends on-failure records with the function's execution role.
+        {"Sid": "RecordFailedInvocations", "Effect": "Allow", "Action": "sqs:SendMessage",
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
+                                 + FAILED_INVOCATIONS_QUEUE}},
+    ]}
+
+
+def event_trigger_resources() -> dict[str, Any]:
+    """The optional trigger: its role, function, EventBridge rules and the one-minute sweep, each
+    guarded by the EnableEventTriggers condition."""
+    guarded = {"Condition": EVENT_TRIGGER_CONDITION}
+    resources: dict[str, Any] = {
+        "EventTriggerRole": {**guarded, "Type": "AWS::IAM::Role", "Properties": {
+            # IAM names are global and the functions stack is deployed in every Region: one role each.
+            "RoleName": {"Fn::Sub": EVENT_TRIGGER_ROLE_NAME + "-${AWS::Region}"},
+            "Description": "transcribe-guard event trigger: starts on-demand evaluations of the pack's rules.",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+            "Policies": [{"PolicyName": "trigger-evaluations", "PolicyDocument": event_trigger_policy()}]}},
+        "EventTriggerLogGroup": {**guarded, "Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": f"/aws/lambda/{EVENT_TRIGGER_FUNCTION}", "RetentionInDays": {"Ref": "LogRetentionInDays"}}},
+        "EventTriggerFunction": {**guarded, "Type": "AWS::Lambda::Function", "DependsOn": "EventTriggerLogGroup",
+                                 "Properties": {
+            "FunctionName": EVENT_TRIGGER_FUNCTION,
+            "Description": "Starts evaluations of the rules a Transcribe event concerns, coalesced.",
+            "Runtime": RUNTIME, "Handler": "rules.engine.trigger.lambda_handler",
+            "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
+                     "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
+            "Role": {"Fn::GetAtt": ["EventTriggerRole", "Arn"]},
+            "Timeout": 60, "MemorySize": 128,
+            # One invocation at a time: the coalescing state is read and written without a race.
+            "ReservedConcurrentExecutions": 1,
+            "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "3",
+                                          "TRANSCRIBE_GUARD_ACCOUNT_ID": {"Ref": "AWS::AccountId"}}}}},
+        "EventTriggerEventInvokeConfig": {**guarded, "Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
+            "FunctionName": {"Ref": "EventTriggerFunction"}, "Qualifier": "$LATEST", "MaximumRetryAttempts": 2,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["FailedInvocationsQueue", "Arn"]}}}}},
+    }
+    rules: dict[str, dict[str, Any]] = {logical: {"EventPattern": pattern}
+                                        for logical, pattern in event_trigger_patterns().items()}
+    rules["EventTriggerSweepRule"] = {"ScheduleExpression": SWEEP_SCHEDULE}
+    for logical, source in rules.items():
+        resources[logical] = {**guarded, "Type": "AWS::Events::Rule", "Properties": {
+            **source, "State": "ENABLED", "Description": "transcribe-guard event trigger",
+            "Targets": [{"Id": "event-trigger", "Arn": {"Fn::GetAtt": ["EventTriggerFunction", "Arn"]}}]}}
+        resources[f"{logical}Permission"] = {**guarded, "Type": "AWS::Lambda::Permission", "Properties": {
+            "FunctionName": {"Ref": "EventTriggerFunction"}, "Action": "lambda:InvokeFunction",
+            "Principal": "events.amazonaws.com", "SourceArn": {"Fn::GetAtt": [logical, "Arn"]}}}
+    return resources
+
+
 def functions_template() -> dict[str, Any]:
     # IAM is global, Lambda regional: the role is created once per account (CreateFunctionsRole
     # "true", the first Region deployed), and each Region's stack attaches its own policy, naming
@@ -341,6 +452,7 @@ def functions_template() -> dict[str, Any]:
             },
         }
     resources.update(ledger_resources())
+    resources.update(event_trigger_resources())
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "transcribe-guard rule functions (generated by `transcribe-guard build`; deploy before the "
@@ -379,6 +491,10 @@ def functions_template() -> dict[str, Any]:
                                "AllowedPattern": r"^(0?\.[0-9]*[1-9][0-9]*|1(\.0*)?)$",
                                "Description": "The share (above 0, at most 1) of each Transcribe quota the collector "
                                               "paces itself to; the customer's pipeline keeps the rest."},
+            "EnableEventTriggers": {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+                                    "Description": "true: evaluate the rules minutes after Transcribe jobs finish and "
+                                                   "customizations or tags change (EventBridge), besides the periodic "
+                                                   "runs. Single-account deployments only."},
         },
         "Conditions": {"SingleAccount": {"Fn::Equals": [{"Ref": "OrganizationId"}, ""]},
                        "Organization": {"Fn::Not": [{"Condition": "SingleAccount"}]},
@@ -391,7 +507,9 @@ def functions_template() -> dict[str, Any]:
                                                 {"Condition": "SingleAccountRole"}]},
                        "LiveReads": {"Fn::And": [{"Condition": "SingleAccountRole"},
                                                  {"Fn::Not": [{"Condition": "LedgerOn"}]}]},
-                       "HasLedgerKey": {"Fn::Not": [{"Fn::Equals": [{"Ref": "LedgerKmsKeyArn"}, ""]}]}},
+                       "HasLedgerKey": {"Fn::Not": [{"Fn::Equals": [{"Ref": "LedgerKmsKeyArn"}, ""]}]},
+                       EVENT_TRIGGER_CONDITION: {"Fn::And": [{"Fn::Equals": [{"Ref": "EnableEventTriggers"}, "true"]},
+                                                             {"Condition": "SingleAccount"}]}},
         "Resources": resources,
         "Outputs": {
             "FunctionsRoleArn": {"Value": role_arn},

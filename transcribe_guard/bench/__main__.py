@@ -14,7 +14,7 @@ from typing import Any, Callable
 from transcribe_guard.bench import harness
 
 SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization",
-            "simulator_overhead")
+            "simulator_overhead", "event_driven")
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Settings:
     organization_accounts: int = 3
     organization_regions: int = 3
     organization_jobs: int = 2000
+    # event_driven: (jobs a day, simulated seconds of jobs finishing) at the two rates of issue 19
+    event_rates: tuple[tuple[int, float], ...] = ((1_000, 3_600), (100_000, 600))
     sections: tuple[str, ...] = SECTIONS
 
 
@@ -39,7 +41,8 @@ def quick_settings() -> Settings:
     return Settings(jobs=300, throughput_jobs=60, deadline_jobs=600, deadline_ms=1000, memory_jobs=2000,
                     organization_jobs=100, simulator_jobs=300,
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
-                                                reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2))
+                                                reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2),
+                    event_rates=((1_000, 900), (100_000, 120)))
 
 
 def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -73,6 +76,9 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
         if "simulator_overhead" in settings.sections:
             progress(f"simulator overhead: a scan of {settings.simulator_jobs} jobs")
             report["simulator_overhead"] = harness.simulator_overhead(settings.simulator_jobs)
+        if "event_driven" in settings.sections:
+            from transcribe_guard.bench import event_driven
+            report["event_driven"] = event_driven.run(settings.event_rates, progress)
     report["targets"] = targets(report)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     return report
@@ -87,6 +93,7 @@ def _configuration(settings: Settings) -> dict[str, Any]:
         "steady_state": settings.steady.__dict__, "sections": list(settings.sections),
         "organization": {"accounts": settings.organization_accounts, "regions": settings.organization_regions,
                          "jobs_per_pair": settings.organization_jobs},
+        "event_rates": [list(rate) for rate in settings.event_rates],
         "population": {"kind": "transcription-job", "mix": {name: share for name, share, _ in harness.MIX},
                        "ok": "COMPLETED, customer output bucket (SSE-KMS + policy), PII redacted, required tags",
                        "bad": "COMPLETED, service bucket, no redaction, a required tag missing",
@@ -141,6 +148,11 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         overhead = report["simulator_overhead"]
         found.append(_target("simulator overhead: the simulator's share of a simulated scan's CPU",
                              overhead["simulator_share"], overhead["target_simulator_share"]))
+    for rate, modes in (report.get("event_driven") or {}).get("rates", {}).items():
+        found.append(_target(f"event-driven, {int(rate):,} jobs/day: p99 seconds from job completion to verdict",
+                             modes["event_driven"]["p99_seconds"], report["event_driven"]["target_p99_seconds"]))
+        found.append(_target(f"event-driven, {int(rate):,} jobs/day: jobs without a verdict",
+                             modes["event_driven"]["jobs_without_verdict"], 0))
     return found
 
 
@@ -201,6 +213,9 @@ def render(report: dict[str, Any]) -> str:
                    f"requests, scan CPU {o['scan_cpu_seconds']} s, of it the simulator's {o['simulator_cpu_seconds']} s "
                    f"(share {o['simulator_share']}, {o['simulator_us_per_request']} us a request)")
         out.append("")
+    if "event_driven" in report:
+        from transcribe_guard.bench import event_driven
+        out.extend(event_driven.render(report["event_driven"]))
     out.append("targets")
     for t in report.get("targets", []):
         out.append(f"  {'met ' if t['met'] else 'MISS'}  {t['name']}: {t['value']} (target {t['target']})")

@@ -61,6 +61,8 @@ def install() -> None:
     from transcribe_guard.simulator import clock, cloudtrail_events
     clock.install()  # the simulated clock goes back to real time when moto resets
     cloudtrail_events.install()  # CloudTrail LookupEvents over recorded Transcribe write calls
+    from transcribe_guard.simulator import eventbridge
+    eventbridge.install()  # the event trigger keeps the simulated time
     from transcribe_guard.simulator import service_quotas
     service_quotas.install()  # ListServiceQuotas for Transcribe; raised quotas the simulated Transcribe enforces
     from transcribe_guard.simulator import security_hub

@@ -188,8 +188,11 @@ def record_transcribe_call(account: str, region: str, operation: str, params: di
         request["tags"] = [{"key": tag.get("Key")} for tag in params.get("Tags") or []]  # keys only
     if operation == "UntagResource":
         request["tagKeys"] = list(params.get("TagKeys") or [])
-    return record_event(account, region, operation, resource, None, request,
-                        username=_username(account, access_key_id), access_key_id=access_key_id)
+    event = record_event(account, region, operation, resource, None, request,
+                         username=_username(account, access_key_id), access_key_id=access_key_id)
+    from transcribe_guard.simulator import eventbridge  # CloudTrail delivers write calls to EventBridge
+    eventbridge.emit_api_call(account, region, event.record())
+    return event
 
 
 def _username(account: str, access_key_id: str | None) -> str:

@@ -378,6 +378,28 @@ def list_conformance_pack_compliance_scores(self: ConfigResponse) -> str:
     return json.dumps({"ConformancePackComplianceScores": scores})
 
 
+class LimitExceededException(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str):
+        super().__init__("LimitExceededException", message)
+
+
+# How StartConfigRulesEvaluation behaves. "sync" (the default): the rules run before the call
+# returns. "async": as in AWS, the call only starts the evaluation; Config invokes each rule
+# ``dispatch_seconds`` later (AWS documents no figure: an assumption) when ``run_due`` is called, and
+# a call naming a rule whose evaluation has not finished, or a second call within a minute, gets
+# LimitExceededException ("thrown if an evaluation is in progress or if you call the
+# StartConfigRulesEvaluation API more than once per minute": botocore's config model).
+EVALUATION: dict[str, Any] = {"mode": "sync", "dispatch_seconds": 30.0}
+
+
+def _evaluations(backend: Any) -> dict[str, Any]:
+    state: dict[str, Any] = backend.__dict__.setdefault(
+        "_transcribe_guard_evaluations", {"queued": [], "last_call": None, "status": {}, "calls": []})
+    return state
+
+
 def start_config_rules_evaluation(self: ConfigResponse) -> str:
     names = self._get_param("ConfigRuleNames") or []
     if not 1 <= len(names) <= 25:
@@ -386,9 +408,84 @@ def start_config_rules_evaluation(self: ConfigResponse) -> str:
     for name in names:
         if name not in backend.config_rules:
             raise NoSuchConfigRuleException(name)
+    from transcribe_guard.simulator import clock
+    state = _evaluations(backend)
+    now = clock.now().timestamp()
+    if EVALUATION["mode"] == "async":
+        with _LOCK:
+            busy = {name for _, batch in state["queued"] for name in batch}
+            if busy & set(names):
+                raise LimitExceededException("An evaluation of the specified rules is in progress.")
+            if state["last_call"] is not None and now - state["last_call"] < 60:
+                raise LimitExceededException("StartConfigRulesEvaluation may be called once per minute.")
+            state["last_call"] = now
+            state["calls"].append((now, list(names)))
+            state["queued"].append((now + float(EVALUATION["dispatch_seconds"]), list(names)))
+        return "{}"
+    state["calls"].append((now, list(names)))
     for name in names:
         invoke_rule(backend, name, self.current_account, self.region)
     return "{}"
+
+
+def run_due(account: str, region: str) -> list[str]:
+    """Async mode: run the evaluations Config has dispatched by now (simulated clock); returns the
+    rules run. An evaluation stays in progress until its rules have run."""
+    from moto.config.models import config_backends
+
+    from transcribe_guard.simulator import clock
+    backend = config_backends[account][region]
+    state = _evaluations(backend)
+    ran: list[str] = []
+    while True:
+        now = clock.now().timestamp()
+        with _LOCK:
+            due = [item for item in state["queued"] if item[0] <= now]
+        if not due:
+            return ran
+        item = min(due, key=lambda entry: entry[0])
+        for name in item[1]:
+            if name in backend.config_rules:
+                invoke_rule(backend, name, account, region)
+                ran.append(name)
+        with _LOCK:
+            state["queued"].remove(item)
+
+
+def next_dispatch(account: str, region: str) -> float | None:
+    from moto.config.models import config_backends
+    return min((item[0] for item in _evaluations(config_backends[account][region])["queued"]), default=None)
+
+
+def evaluation_calls(account: str, region: str) -> list[tuple[float, list[str]]]:
+    """Every StartConfigRulesEvaluation call accepted: (time, rule names)."""
+    from moto.config.models import config_backends
+    calls: list[tuple[float, list[str]]] = _evaluations(config_backends[account][region])["calls"]
+    return calls
+
+
+def describe_config_rule_evaluation_status(self: ConfigResponse) -> str:
+    """Each rule's last invocation times, as invoke_rule recorded them (ConfigRuleNames: at most 50)."""
+    backend = self.config_backend
+    names = self._get_param("ConfigRuleNames") or sorted(backend.config_rules)
+    if len(names) > 50:
+        raise InvalidParameterValueException("ConfigRuleNames can name at most 50 rules.")
+    for name in names:
+        _require_rule(backend, name)
+    statuses = _evaluations(backend)["status"]
+    rows = []
+    for name in names:
+        rule = backend.config_rules[name]
+        row: dict[str, Any] = {"ConfigRuleName": name, "ConfigRuleArn": rule.config_rule_arn,
+                               "ConfigRuleId": rule.config_rule_id, "FirstEvaluationStarted": name in statuses}
+        row.update(statuses.get(name, {}))
+        rows.append(row)
+    return json.dumps({"ConfigRulesEvaluationStatus": rows})
+
+
+def _require_rule(backend: Any, name: str) -> None:
+    if name not in backend.config_rules:
+        raise NoSuchConfigRuleException(name)
 
 
 # What invoke_rule sets or clears for a handler, restored afterwards.
@@ -430,34 +527,21 @@ def _run_as_functions_role(account: str, role_arn: str, region: str) -> None:
                        "AWS_SESSION_TOKEN": credentials["SessionToken"]})
 
 
-def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
-    """Run a custom Lambda rule's handler as Config would for a periodic run."""
-    rule = backend.config_rules[rule_name]
-    if rule.source.owner != "CUSTOM_LAMBDA":
-        return None  # managed rules and process checks are not simulated
-    from moto.awslambda.utils import get_backend as lambda_backend
-    # The function may live in another account: an organization pack's rules in each member
-    # account name the functions of the delegated administrator by ARN (LambdaAccountId).
-    source = str(rule.source.source_identifier)
-    arn_parts = source.split(":")
-    function_account = arn_parts[4] if source.startswith("arn:") and len(arn_parts) > 6 else account
-    function = lambda_backend(function_account, region).get_function(source)
+def _handler(function: Any) -> Any:
     module_name, _, function_name = function.handler.rpartition(".")
     if not module_name.startswith("rules."):
         raise ValidationException(f"The simulator only runs transcribe-guard handlers, not {function.handler}.")
-    handler = getattr(importlib.import_module(module_name), function_name)
-    from transcribe_guard.events import scheduled_notification
-    parameters = json.loads(rule.input_parameters) if rule.input_parameters else {}
-    from transcribe_guard.simulator import clock
-    event = scheduled_notification(rule_name, account, result_token(rule_name), region=region,
-                                   rule_parameters=parameters,
-                                   frequency=rule.maximum_execution_frequency or "TwentyFour_Hours",
-                                   now=clock.now())  # the simulated time, like the jobs' timestamps
-    saved = {k: os.environ.get(k) for k in _HANDLER_ENVIRONMENT}
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def _call(handler: Any, event: Any, region: str, function: Any, function_account: str,
+          variables: dict[str, str] | None = None) -> Any:
+    saved = {k: os.environ.get(k) for k in (*_HANDLER_ENVIRONMENT, *(variables or {}))}
     with _LOCK:
         try:
             if SERVING["endpoint_url"]:
                 _serving_environment(str(SERVING["endpoint_url"]))
+            os.environ.update(variables or {})
             os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
             if function_account != _DEFAULT_ACCOUNT:
                 _run_as_functions_role(function_account, function.role, region)
@@ -470,11 +554,50 @@ def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
                     os.environ[key] = value
 
 
+def run_function(account: str, region: str, function_name: str, event: Any) -> Any:
+    """Invoke a transcribe-guard Lambda function in-process with ``event``, its environment
+    variables set as Lambda sets them (what the simulated EventBridge does for a target)."""
+    from moto.awslambda.utils import get_backend as lambda_backend
+    function = lambda_backend(account, region).get_function(function_name)
+    variables = {str(k): str(v) for k, v in (function.environment_vars or {}).items()}
+    return _call(_handler(function), event, region, function, account, variables)
+
+
+def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
+    """Run a custom Lambda rule's handler as Config would for a periodic run."""
+    rule = backend.config_rules[rule_name]
+    if rule.source.owner != "CUSTOM_LAMBDA":
+        return None  # managed rules and process checks are not simulated
+    from moto.awslambda.utils import get_backend as lambda_backend
+    # The function may live in another account: an organization pack's rules in each member
+    # account name the functions of the delegated administrator by ARN (LambdaAccountId).
+    source = str(rule.source.source_identifier)
+    arn_parts = source.split(":")
+    function_account = arn_parts[4] if source.startswith("arn:") and len(arn_parts) > 6 else account
+    function = lambda_backend(function_account, region).get_function(source)
+    handler = _handler(function)
+    from transcribe_guard.events import scheduled_notification
+    parameters = json.loads(rule.input_parameters) if rule.input_parameters else {}
+    from transcribe_guard.simulator import clock
+    event = scheduled_notification(rule_name, account, result_token(rule_name), region=region,
+                                   rule_parameters=parameters,
+                                   frequency=rule.maximum_execution_frequency or "TwentyFour_Hours",
+                                   now=clock.now())  # the simulated time, like the jobs' timestamps
+    status = _evaluations(backend)["status"].setdefault(rule_name, {})
+    try:
+        result = _call(handler, event, region, function, function_account)
+    except Exception:
+        status["LastFailedInvocationTime"] = clock.now().timestamp()
+        raise
+    status["LastSuccessfulInvocationTime"] = status["LastSuccessfulEvaluationTime"] = clock.now().timestamp()
+    return result
+
+
 def install() -> None:
     # Config accepts process checks; moto's managed-rule list lacks them.
     config_models.MANAGED_RULES_CONSTRAINTS.setdefault(PROCESS_CHECK, {"Parameters": [], "Trigger type": "Process"})
     for operation in (put_conformance_pack, describe_conformance_packs, describe_conformance_pack_status,
                       delete_conformance_pack, describe_conformance_pack_compliance,
                       get_conformance_pack_compliance_details, list_conformance_pack_compliance_scores,
-                      start_config_rules_evaluation):
+                      start_config_rules_evaluation, describe_config_rule_evaluation_status):
         setattr(ConfigResponse, operation.__name__, operation)

@@ -6,6 +6,11 @@
   object under the key, so a write after the upload would change the deployed code.
 - CloudFormation's ``AWS::Lambda::EventInvokeConfig``: moto's CloudFormation skips it with a
   warning; here it is PutFunctionEventInvokeConfig, as CloudFormation calls it.
+- A resource's ``Condition`` on UpdateStack: moto honours it when it creates a stack but not when
+  it updates one, so an update of the functions stack with EnableEventTriggers=false tried to
+  update the trigger's resources and failed on their Fn::GetAtt. Here an update leaves a resource
+  whose condition is false alone (never created, or kept as it was: CloudFormation would delete
+  it), and creates one whose condition has become true (EnableEventTriggers false, then true).
 """
 
 from __future__ import annotations
@@ -95,11 +100,28 @@ def _update_honouring_conditions(update: Any) -> Any:
     return parse_and_update_resource
 
 
+def _update_creating_turned_on(update: Any) -> Any:
+    """After moto's update: drop the None entries its loop stores for resources left out, and
+    create every resource whose condition is now true but that does not exist (moto modifies only
+    resources whose template text or referenced parameters changed, so EnableEventTriggers turned
+    on would create nothing)."""
+    def update_stack(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+        update(self, template, parameters)
+        for name in [name for name, resource in self._parsed_resources.items() if resource is None]:
+            del self._parsed_resources[name]
+        for name, resource_json in self._resource_json_map.items():
+            condition = resource_json.get("Condition") if isinstance(resource_json, dict) else None
+            if condition and name not in self._parsed_resources and self.lazy_condition_map[condition]:
+                _ = self[name]  # creates it (and, through Ref/GetAtt, what it needs)
+    return update_stack
+
+
 def install() -> None:
     """Idempotent only through ``transcribe_guard.simulator.install``, which runs it once."""
     from moto.cloudformation import parsing
 
     parsing.parse_and_update_resource = _update_honouring_conditions(parsing.parse_and_update_resource)
+    parsing.ResourceMap.update = _update_creating_turned_on(parsing.ResourceMap.update)
 
     lambda_models.LambdaFunction._set_function_code = _set_function_code(  # type: ignore[method-assign]
         lambda_models.LambdaFunction._set_function_code)
