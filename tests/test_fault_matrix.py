@@ -205,8 +205,11 @@ PREFERENCE = {"COMPLIANT": 0, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 2}
 def make_plan(rule: str, parameters: dict[str, str], clean: dict[str, Result], calls: list[RecordedCall]) -> Plan:
     plan = Plan(rule, parameters, clean, calls)
     resolve = Resolver(set(clean), calls)
-    if calls:
-        first = calls[0]
+    # The listing target: the rule's first call of its own; pacing's Service Quotas read comes
+    # first in a process but only picks the rates (its failure keeps the documented quotas).
+    own = [call for call in calls if call.operation != "ListServiceQuotas"]
+    if own:
+        first = own[0]
         account_level = [i for i in clean if i == ACCOUNT]
         plan.listing = Target(first.service, first.operation, None, account_level[0] if account_level else ACCOUNT)
 

@@ -289,8 +289,8 @@ def test_two_pairs_never_share_an_inventory_or_pacer(org: DemoOrganization, monk
     seen: list[tuple[Any, Any]] = []
     original = engine_base.inventory_for
 
-    def recording(client_factory: Any, account_id: str) -> Any:
-        inventory = original(client_factory, account_id)
+    def recording(client_factory: Any, account_id: str, *args: Any, **kwargs: Any) -> Any:
+        inventory = original(client_factory, account_id, *args, **kwargs)
         seen.append((client_factory, inventory))
         return inventory
 

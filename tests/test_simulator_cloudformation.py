@@ -70,3 +70,18 @@ def test_an_update_leaves_a_resource_under_a_false_condition_absent(stack: Simul
 def test_an_update_creates_a_resource_whose_condition_turned_true(stack: Simulator) -> None:
     assert _update(stack, Version="2", Organization="o-exampleorgid") == "UPDATE_COMPLETE"
     assert _inline_policies(stack) == ["organization-only"]
+
+
+def test_a_template_body_over_51200_bytes_is_refused_as_cloudformation_does(sim: Any) -> None:
+    """CreateStack's TemplateBody is at most 51,200 bytes (CloudFormation API reference); larger
+    templates go by TemplateURL, which is how `deploy` sends the functions template."""
+    from botocore.exceptions import ClientError
+
+    from transcribe_guard.generate import _template_yaml
+    from transcribe_guard.templates import functions_template
+
+    body = _template_yaml(functions_template())
+    assert len(body.encode()) > 51_200  # why deploy uploads it
+    cloudformation = sim.client("cloudformation")
+    with pytest.raises(ClientError, match="51200"):
+        cloudformation.create_stack(StackName="too-big", TemplateBody=body, Capabilities=["CAPABILITY_NAMED_IAM"])

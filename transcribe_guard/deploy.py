@@ -154,7 +154,15 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     create_role = _create_role_value(session, stack)
     progress(f"deploying stack {stack_name} (code object version {version}; "
              f"{'creates' if create_role == 'true' else 'attaches a policy to'} the functions' role)")
-    stack_args = {"StackName": stack_name, "TemplateBody": _template_yaml(functions_template()),
+    # The template goes by S3: CreateStack's TemplateBody takes at most 51,200 bytes, a TemplateURL's
+    # object far more (CloudFormation API reference, CreateStack), and the functions template, one
+    # function per rule plus the optional ledger and triggers, is larger.
+    body = _template_yaml(functions_template()).encode("utf-8")
+    template_key = f"transcribe-guard-functions-{hashlib.sha256(body).hexdigest()[:16]}.yaml"
+    s3.put_object(Bucket=bucket, Key=template_key, Body=body, ExpectedBucketOwner=account,
+                  ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"))
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    stack_args = {"StackName": stack_name, "TemplateURL": f"https://{bucket}.s3.{region}.{suffix}/{template_key}",
                   "Capabilities": ["CAPABILITY_NAMED_IAM"],
                   "Parameters": [{"ParameterKey": "CodeBucket", "ParameterValue": bucket},
                                  {"ParameterKey": "CodeKey", "ParameterValue": key},

@@ -116,9 +116,51 @@ def _update_creating_turned_on(update: Any) -> Any:
     return update_stack
 
 
+# CreateStack, UpdateStack, CreateChangeSet, CreateStackSet and UpdateStackSet take a TemplateBody
+# "with a minimum length of 1 byte and a maximum length of 51,200 bytes" (CloudFormation API
+# reference, e.g. CreateChangeSet/UpdateStackSet TemplateBody); a larger template goes by TemplateURL.
+# moto 5.2.5 takes any size: the simulator refuses as CloudFormation does.
+TEMPLATE_BODY_MAX_BYTES = 51_200
+_SIZE_CHECKED = ("create_stack", "update_stack", "create_change_set", "create_stack_set", "update_stack_set")
+
+
+def _body_size_checked(method: Any) -> Any:
+    def checked(self: Any) -> Any:
+        from moto.cloudformation.exceptions import ValidationError
+
+        body = self._get_param("TemplateBody")
+        if body and len(body.encode("utf-8")) > TEMPLATE_BODY_MAX_BYTES:
+            raise ValidationError(message="1 validation error detected: Value at 'templateBody' failed to satisfy "
+                                          f"constraint: Member must have length less than or equal to "
+                                          f"{TEMPLATE_BODY_MAX_BYTES}")
+        return method(self)
+    return checked
+
+
+def _loopback_template_urls(fetch: Any) -> Any:
+    """moto reads a TemplateURL's bucket from the path only for "localhost": an AWS SDK pointed at
+    the simulator (AWS_ENDPOINT_URL=http://127.0.0.1:PORT, as `aws cloudformation deploy --s3-bucket`
+    uploads and names the template) makes path-style URLs on 127.0.0.1."""
+    def fetched(template_url: str, account_id: str, partition: str) -> str:
+        from urllib.parse import urlparse
+
+        if urlparse(template_url).hostname == "127.0.0.1":
+            template_url = template_url.replace("127.0.0.1", "localhost", 1)
+        return str(fetch(template_url, account_id, partition))
+    return fetched
+
+
 def install() -> None:
     """Idempotent only through ``transcribe_guard.simulator.install``, which runs it once."""
     from moto.cloudformation import parsing
+    from moto.cloudformation import responses as cloudformation_responses
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    cloudformation_responses.get_stack_from_s3_url = _loopback_template_urls(  # type: ignore[assignment]
+        cloudformation_responses.get_stack_from_s3_url)
+
+    for name in _SIZE_CHECKED:
+        setattr(CloudFormationResponse, name, _body_size_checked(getattr(CloudFormationResponse, name)))
 
     parsing.parse_and_update_resource = _update_honouring_conditions(parsing.parse_and_update_resource)
     parsing.ResourceMap.update = _update_creating_turned_on(parsing.ResourceMap.update)
