@@ -248,6 +248,20 @@ def test_evidence_from_the_aggregator(org: org_fixture.Organization, tmp_path: A
     assert {(r["account"], r["region"], r["rule"], r["resource_id"], r["compliance"]) for r in document["results"]} \
         == {(r["account"], r["region"], r["rule"], r["resource_id"], r["compliance"]) for r in view.results}
     assert f"{float(view.score):.2f}" == f"{document['summary']['score']:.2f}"
+    # One score per account and per Region, each from that account's (Region's) results only.
+    for key in ("account", "region"):
+        scopes = {row[key]: row for row in document["summary"][f"by_{key}"]}
+        assert set(scopes) == {r[key] for r in view.results}
+        for name, row in scopes.items():
+            mine = [r for r in view.results if r[key] == name]
+            assert row["evaluations"] == len(mine)
+            compliant = sum(r["compliance"] == "COMPLIANT" for r in mine)
+            non_compliant = sum(r["compliance"] == "NON_COMPLIANT" for r in mine)
+            assert (row["compliant"], row["non_compliant"]) == (compliant, non_compliant)
+            assert row["score"] == (round(100.0 * compliant / (compliant + non_compliant), 2)
+                                    if compliant + non_compliant else None)
+    html = (target / "report.html").read_text(encoding="utf-8")
+    assert "Scores per account and Region" in html and all(f"<code>{a}</code>" in html for a in org.accounts)
     with (target / "evidence.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {row["Account"] for row in rows if row["Resource ID"]} == set(org.accounts)

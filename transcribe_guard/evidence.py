@@ -374,6 +374,21 @@ def _counts(results: Iterable[dict[str, str]]) -> dict[str, int]:
     return counts
 
 
+def _scores_by(results: list[dict[str, Any]], collected: "Collected", key: str) -> list[dict[str, Any]]:
+    """Counts and score per account (``key`` "account") or per Region ("region"): a result names its
+    own (an aggregator's do) or else is the collection's."""
+    default = collected.account if key == "account" else collected.region
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in results:
+        groups.setdefault(str(row.get(key) or default or "unknown"), []).append(row)
+    out = []
+    for name in sorted(groups):
+        counts = _counts(groups[name])
+        out.append({key: name, "score": score(counts["compliant"], counts["non_compliant"]),
+                    "evaluations": len(groups[name]), **counts})
+    return out
+
+
 def score(compliant: int, non_compliant: int) -> float | None:
     """Config's compliance score: compliant rule-resource combinations over compliant plus
     non-compliant ones, a percentage with two decimals; None when there is neither."""
@@ -504,6 +519,9 @@ def build_evidence(collected: Collected, frameworks: Sequence[str], period: Peri
             "evaluations": len(results), **totals,
             "rules_by_status": {s: sum(1 for r in rules if r["status"] == s) for s in STATUS_ORDER},
             "by_practice": by_practice,
+            # One bundle over an organization (--from aggregator:NAME): a score per account and per Region.
+            "by_account": _scores_by(results, collected, "account"),
+            "by_region": _scores_by(results, collected, "region"),
         },
         "rules": rules,
         "results": results,
