@@ -32,7 +32,7 @@ demo: $(RUNTIME)
 	$(BIN)/transcribe-guard deploy --demo --organization
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 	$(BIN)/cfn-lint conformance-pack.yaml transcribe_guard/templates/*.yaml
 
 # Static checks: ruff on all code, mypy --strict on the rule code that runs in Lambda.
