@@ -10,6 +10,7 @@ from rules.catalog.registry import RULES, module_name
 from rules.engine.collector import CHANGE_EVENTS, DEFAULT_GET_SHARE, GET_SHARE_ENV, TAG_EVENTS
 from rules.inventory.ledger import ARN_INDEX, TABLE_ENV
 from rules.inventory.transcribe import ALL_KINDS, TAGS_ACTION, read_actions
+from transcribe_guard.scan import SDK_RETRY_ENVIRONMENT  # a scan retries as the functions do
 
 FUNCTIONS_ROLE_NAME = "transcribe-guard-functions"
 MEMBER_ROLE_NAME = "transcribe-guard-member"
@@ -31,6 +32,11 @@ CHECKPOINT_PATH = "transcribe-guard/checkpoints"
 # and the error, where a dead-letter queue keeps only the event
 # (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
 FAILED_INVOCATIONS_QUEUE = "transcribe-guard-failed-invocations"
+
+
+def code_location() -> dict[str, Any]:
+    """Every function's code: the exact object version uploaded, so a later write to the key changes nothing."""
+    return {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"}, "S3ObjectVersion": {"Ref": "CodeObjectVersion"}}
 
 
 def handler(rule_name: str) -> str:
@@ -128,13 +134,12 @@ def ledger_resources() -> dict[str, Any]:
                 "FunctionName": COLLECTOR_NAME,
                 "Description": "Fills the transcribe-guard ledger: one Get per Transcribe job for the whole pack.",
                 "Runtime": RUNTIME, "Handler": "rules.engine.collector.lambda_handler",
-                "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
-                         "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
+                "Code": code_location(),
                 "Role": {"Fn::GetAtt": ["LedgerCollectorRole", "Arn"]},
                 "Timeout": 900, "MemorySize": {"Ref": "FunctionMemorySize"},
                 # One invocation at a time: its pacing is then the pack's whole share of the quota.
                 "ReservedConcurrentExecutions": 1,
-                "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5",
+                "Environment": {"Variables": {**SDK_RETRY_ENVIRONMENT,
                                               "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"},
                                               TABLE_ENV: {"Ref": "LedgerTable"},
                                               GET_SHARE_ENV: {"Ref": "LedgerGetShare"}}},
@@ -305,8 +310,7 @@ def event_trigger_resources() -> dict[str, Any]:
             "FunctionName": EVENT_TRIGGER_FUNCTION,
             "Description": "Starts evaluations of the rules a Transcribe event concerns, coalesced.",
             "Runtime": RUNTIME, "Handler": "rules.engine.trigger.lambda_handler",
-            "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
-                     "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
+            "Code": code_location(),
             "Role": {"Fn::GetAtt": ["EventTriggerRole", "Arn"]},
             "Timeout": 60, "MemorySize": 128,
             # One invocation at a time: the coalescing state is read and written without a race.
@@ -403,17 +407,14 @@ def functions_template() -> dict[str, Any]:
                 "Description": cls.METADATA["title"],
                 "Runtime": RUNTIME,
                 "Handler": handler(name),
-                # The exact object version uploaded: a later write to the key changes nothing.
-                "Code": {"S3Bucket": {"Ref": "CodeBucket"}, "S3Key": {"Ref": "CodeKey"},
-                         "S3ObjectVersion": {"Ref": "CodeObjectVersion"}},
+                "Code": code_location(),
                 "Role": role_arn,
                 "Timeout": 900,
                 "MemorySize": {"Ref": "FunctionMemorySize"},
-                # Retries are explicit: botocore's default mode changed between 1.43 and 1.44.
                 # The SDK's retry mode, set explicitly (botocore's default changed between 1.43 and
                 # 1.44); rules/engine/pacing.py keeps calls under Transcribe's quotas, scaled for
                 # accounts whose quotas were raised.
-                "Environment": {"Variables": {"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "5",
+                "Environment": {"Variables": {**SDK_RETRY_ENVIRONMENT,
                                               "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"},
                                               # The ledger when it is on; empty: live Transcribe reads.
                                               TABLE_ENV: {"Fn::If": ["LedgerOn", {"Ref": "LedgerTable"}, ""]}}},
