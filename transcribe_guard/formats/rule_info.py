@@ -22,7 +22,6 @@ from typing import Mapping
 from transcribe_guard import compliance
 
 PRODUCT_NAME = "transcribe-guard"
-COULD_NOT_EVALUATE = "Could not evaluate"
 VERDICTS = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "ERROR", "MUTED")
 
 
@@ -77,9 +76,9 @@ def judgement(row: Mapping[str, str]) -> str:
     if value not in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"):
         raise FindingInputError(f"result of rule {row.get('rule')!r} has compliance {value!r}, not one of "
                                 "COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE.")
-    if value == "NON_COMPLIANT" and (row.get("annotation") or "").startswith(COULD_NOT_EVALUATE):
-        return "ERROR"
-    return value
+    from transcribe_guard.findings import status_of  # one rule for ERROR in every format
+
+    return status_of(row)
 
 
 def partition(region: str) -> str:
