@@ -36,16 +36,13 @@ from typing import Any, Iterable, Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from rules.inventory.transcribe import api_name  # boto3 method -> API name
+
 LOGGER = logging.getLogger(__name__)
 
 SERVICE_CODE = "transcribe"  # Service Quotas' code for Amazon Transcribe (its console URLs use it)
 PAGE_SIZE = 100  # ListServiceQuotas MaxResults: 1-100 (API reference)
 MAX_PAGES = 50  # a bound against a service that keeps answering with a NextToken
-
-
-def api_name(method: str) -> str:
-    """boto3's method name as the API name: get_transcription_job -> GetTranscriptionJob."""
-    return "".join(word.capitalize() for word in method.split("_"))
 
 
 def _per_second(quota: Mapping[str, Any]) -> bool:

@@ -78,10 +78,10 @@ class ResourceKind:
     @property
     def delete_operation(self) -> str:
         """The Delete* API name, as CloudTrail records it (DeleteTranscriptionJob, ...)."""
-        return "Delete" + _api_name(self.get_operation.partition("_")[2])
+        return "Delete" + api_name(self.get_operation.partition("_")[2])
 
 
-def _api_name(operation: str) -> str:
+def api_name(operation: str) -> str:
     """botocore's snake_case method name as the API (and IAM action) name: list_vocabularies -> ListVocabularies."""
     return "".join(word.capitalize() for word in operation.split("_"))
 
@@ -129,12 +129,12 @@ CUSTOMIZATION_KINDS = (VOCABULARY, VOCABULARY_FILTER, LANGUAGE_MODEL)
 # declares the reads it makes through the inventory from these, then its own actions.
 def list_actions(*kinds: ResourceKind) -> tuple[str, ...]:
     """The List action of each kind (``resources``, ``pages``)."""
-    return tuple(f"transcribe:{_api_name(kind.list_operation)}" for kind in kinds)
+    return tuple(f"transcribe:{api_name(kind.list_operation)}" for kind in kinds)
 
 
 def get_actions(*kinds: ResourceKind) -> tuple[str, ...]:
     """The Get/Describe action of each kind (``detail``; jobs' and categories' ``tags`` too)."""
-    return tuple(f"transcribe:{_api_name(kind.get_operation)}" for kind in kinds)
+    return tuple(f"transcribe:{api_name(kind.get_operation)}" for kind in kinds)
 
 
 def read_actions(*kinds: ResourceKind) -> tuple[str, ...]:
