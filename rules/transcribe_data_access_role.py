@@ -94,6 +94,7 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import ANNOTATION_LIMIT, REPORTED_RESOURCE_TYPE_PARAMETER, Evaluator, RunContext, TranscribeGuardRule
+from rules.engine.pacing import MAX_CONCURRENT_READS, ordered_map
 from rules.inventory.iam import IamInventory, iam_inventory_for
 from rules.policy.evaluation import Decision, PolicyError, Request, evaluate, satisfying_context, statements
 from rules.inventory.job_references import JobReferences
@@ -348,9 +349,10 @@ def judge(facts: RoleFacts, account: str, region: str, partition: str) -> list[s
     return findings
 
 
-def used_by(names: list[str], room: int) -> str:
-    """"used by 3 resources: a, b, and 1 more", fitted into ``room`` characters when possible."""
-    count = len(names)
+def used_by(names: list[str], room: int, count: int | None = None) -> str:
+    """"used by 3 resources: a, b, and 1 more", fitted into ``room`` characters when possible
+    (``count``: how many in all, when ``names`` holds only the first of them)."""
+    count = len(names) if count is None else count
     head = f"used by {count} resource{'s' if count != 1 else ''}"
     if not names:
         return head
@@ -362,10 +364,15 @@ def used_by(names: list[str], room: int) -> str:
     return head
 
 
-def with_users(text: str, names: list[str]) -> str:
+def with_users(text: str, names: list[str], count: int | None = None) -> str:
     sentence = text[0].upper() + text[1:]
     room = ANNOTATION_LIMIT - len(sentence) - len("; .")
-    return f"{sentence}; {used_by(names, room)}."
+    return f"{sentence}; {used_by(names, room, count)}."
+
+
+# Names an annotation can show at most (each takes two characters or more): a role's first
+# users are kept by name, the rest only counted, so a role that a million jobs name costs no more.
+SHOWN_NAMES = ANNOTATION_LIMIT // 2
 
 
 def _role_name(arn: str) -> tuple[str, str] | None:
@@ -382,7 +389,7 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         require_modelled_fields(METADATA["name"], CUSTOMIZATION_FIELDS)  # else vocabularies' roles go unseen
         # One entry per role: role names are unique in an account, whatever the path in the ARN.
-        users: dict[tuple[str, str] | str, tuple[str, list[str]]] = {}
+        users: dict[tuple[str, str] | str, tuple[str, list[str], list[int]]] = {}  # role ARN, names, [count]
         # A function run reads only the jobs created since its last run and remembers the roles
         # earlier runs found (rules/inventory/job_references.py); customizations are few and read every run.
         references = JobReferences.start(ctx, True, self.lambda_context) if self.invoked_as_function else None
@@ -390,14 +397,20 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
         def use(role_arn: str, names: list[str]) -> None:
             parsed = _role_name(role_arn)
             key = parsed if parsed else role_arn
-            known = users.setdefault(key, (role_arn, []))[1]
-            known.extend(name for name in names if name not in known)
+            _, known, count = users.setdefault(key, (role_arn, [], [0]))
+            for name in names:
+                if name in known:
+                    continue
+                count[0] += 1  # beyond SHOWN_NAMES counted without a check (a job is listed once a run)
+                if len(known) < SHOWN_NAMES:
+                    known.append(name)
 
         for kind in KINDS:
             if references is not None and kind.is_job:
                 read: Iterable[tuple[Resource, Any]] = references.jobs(kind, raise_listing=True)
             else:
-                read = ((resource, _read(ctx, resource)) for resource in ctx.inventory.resources(kind))
+                read = ordered_map(lambda resource: _read(ctx, resource), ctx.inventory.resources(kind),
+                                   workers=getattr(ctx.inventory, "read_workers", MAX_CONCURRENT_READS))
             for resource, detail in read:  # Scenario 1: nothing listed, nothing yielded
                 if isinstance(detail, ClientError):  # Scenario 13
                     yield self.could_not_evaluate(ctx, resource.arn, detail, resource.kind.label)
@@ -419,51 +432,51 @@ class TranscribeDataAccessRole(TranscribeGuardRule):
             return
         iam = iam_inventory_for(ctx.client_factory, ctx.account_id)
         role_ids = _role_ids(iam)
-        for role_arn, names in users.values():  # Scenario 12: each role looked up and reported once
-            yield self._evaluate_role(ctx, iam, role_arn, names, role_ids)
+        for role_arn, names, count in users.values():  # Scenario 12: each role looked up and reported once
+            yield self._evaluate_role(ctx, iam, role_arn, names, role_ids, count[0])
 
     def _evaluate_role(self, ctx: RunContext, iam: IamInventory, role_arn: str, names: list[str],
-                       role_ids: Mapping[str, str]) -> Evaluation:
+                       role_ids: Mapping[str, str], count: int | None = None) -> Evaluation:
         parsed = _role_name(role_arn)
         if parsed is None:  # Scenario 3: not even a role ARN
             return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
-                               with_users("DataAccessRoleArn does not name an IAM role", names), ROLE_RESOURCE_TYPE)
+                               with_users("DataAccessRoleArn does not name an IAM role", names, count), ROLE_RESOURCE_TYPE)
         account, role_name = parsed
         if account != ctx.account_id:  # Scenario 4
             return self.result(ctx, ComplianceType.NON_COMPLIANT, role_arn,
                                with_users(f"role is in account {account}, not this one; its trust and permissions "
-                                          "cannot be checked here", names), ROLE_RESOURCE_TYPE)
+                                          "cannot be checked here", names, count), ROLE_RESOURCE_TYPE)
         try:
             facts = _role_facts(iam, role_arn, role_name)
         except ClientError as error:
             listed = role_ids.get(role_name)  # the RoleId ListRoles gave: the role's Config identity
             if error_code(error) == "NoSuchEntity":  # Scenario 3 (listed: deleted since, Scenario 14)
                 return self.result(ctx, ComplianceType.NON_COMPLIANT, listed or role_arn,
-                                   with_users("role does not exist", names), ROLE_RESOURCE_TYPE)
+                                   with_users("role does not exist", names, count), ROLE_RESOURCE_TYPE)
             if listed is None:
                 # Scenario 14: without a RoleId the role is reported by ARN and its earlier RoleId
                 # result is kept rather than retired as NOT_APPLICABLE.
                 ctx.keep_earlier_results = True
             return self.result(ctx, ComplianceType.NON_COMPLIANT, listed or role_arn,
                                with_users(f"Could not evaluate: {error_code(error)} when reading the role (iam:GetRole)",
-                                          names), ROLE_RESOURCE_TYPE)
+                                          names, count), ROLE_RESOURCE_TYPE)
         except RoleReadError as failure:  # Scenario 14
             return self.result(ctx, ComplianceType.NON_COMPLIANT, failure.role_id,
                                with_users(f"Could not evaluate: {error_code(failure.error)} when reading {failure.what}",
-                                          names), ROLE_RESOURCE_TYPE)
+                                          names, count), ROLE_RESOURCE_TYPE)
         try:
             findings = judge(facts, ctx.account_id, ctx.region, ctx.partition)
         except PolicyError as error:  # Scenario 14
             return self.result(ctx, ComplianceType.NON_COMPLIANT, facts.role_id,
-                               with_users(f"Could not evaluate: a policy of the role is not valid ({error})", names),
+                               with_users(f"Could not evaluate: a policy of the role is not valid ({error})", names, count),
                                ROLE_RESOURCE_TYPE)
         LOGGER.debug("role %s: %d findings", facts.name, len(findings))
         if findings:  # Scenarios 5-11
-            return self.result(ctx, ComplianceType.NON_COMPLIANT, facts.role_id, with_users("; ".join(findings), names),
+            return self.result(ctx, ComplianceType.NON_COMPLIANT, facts.role_id, with_users("; ".join(findings), names, count),
                                ROLE_RESOURCE_TYPE)
         return self.result(ctx, ComplianceType.COMPLIANT, facts.role_id, with_users(  # Scenario 2
             "only transcribe.amazonaws.com, for this account, can assume the role; no AdministratorAccess, "
-            "s3:*, kms:* or * on all resources", names), ROLE_RESOURCE_TYPE)
+            "s3:*, kms:* or * on all resources", names, count), ROLE_RESOURCE_TYPE)
 
 
 def _role_ids(iam: IamInventory) -> dict[str, str]:

@@ -5,14 +5,17 @@ here, so none of them imports the CLI (which imports them: an import cycle other
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from transcribe_guard.findings import UNSCANNED_RULE  # re-exported: scan.UNSCANNED_RULE
 
@@ -67,17 +70,43 @@ def _utc_now() -> str:
 def run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
              progress: Callable[[str], None] | None = None,
              target: "ScanTarget | None" = None, known_tags: dict[str, dict[str, str]] | None = None,
-             on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
-    """Run each rule's own evaluate_periodic (the code the Lambda runs) against the account and
-    region the standard AWS SDK configuration selects (or every account and Region ``target``
-    names), with the rule functions' SDK retries. One client factory per account and Region for
-    all rules, so they share one inventory and every resource is listed and read once.
-    ``known_tags``, when given, is filled with the tags of every Transcribe resource whose tags a
-    rule read, by ARN (what ``--mutelist`` tags match); ``on_evaluation(rule)`` is called as each
-    evaluation is made (progress counts), from one thread at a time."""
-    with sdk_retries():
-        return _run_scan(rule_names, parameters, progress, target or ScanTarget(), known_tags, on_evaluation)
+             on_evaluation: Callable[[str], None] | None = None, max_tps: float | None = None) -> list[dict[str, str]]:
+    """Every result of ``stream_scan`` in a list (for callers that want them all: the evidence
+    collector, the benchmark, the tests)."""
+    return list(stream_scan(rule_names, parameters, progress, target, known_tags, on_evaluation, max_tps))
 
+
+def stream_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
+                progress: Callable[[str], None] | None = None,
+                target: "ScanTarget | None" = None, known_tags: dict[str, dict[str, str]] | None = None,
+                on_evaluation: Callable[[str], None] | None = None,
+                max_tps: float | None = None) -> Iterator[dict[str, str]]:
+    """Run each rule's own evaluation (the code the Lambda runs, TranscribeGuardRule.iter_periodic)
+    against the account and region the standard AWS SDK configuration selects (or every account
+    and Region ``target`` names), with the rule functions' SDK retries, and yield each result as
+    it is made: nothing per resource is held (memory is flat in the number of jobs). One client
+    factory and one inventory per account and Region for all rules, so every resource is listed
+    once and read at most once, the reads kept on disk (rules/inventory/local_ledger.py).
+    ``max_tps`` caps the rate of every Transcribe Get (default: each one's quota, check_max_tps).
+    ``known_tags``, when given, is filled with the tags of every Transcribe resource whose tags
+    the scan read, by ARN (what ``--mutelist`` tags match); ``on_evaluation(rule)`` is called as
+    each evaluation is made (progress counts), from one thread at a time."""
+    if max_tps is not None:
+        check_max_tps(max_tps)
+    with sdk_retries():
+        yield from _run_scan(rule_names, parameters, progress, target or ScanTarget(), known_tags, on_evaluation,
+                             max_tps)
+
+
+def check_max_tps(value: Any) -> float:
+    """``--max-tps``: a positive, finite number of requests per second (UsageError otherwise)."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"--max-tps {value}: not a number (requests per second, like 30 or 2.5).") from None
+    if not (rate > 0 and math.isfinite(rate)):
+        raise UsageError(f"--max-tps {value}: must be a positive number of requests per second.")
+    return rate
 
 
 # --- which accounts and Regions ------------------------------------------------------------------
@@ -234,7 +263,8 @@ class _Pair:
 def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
               progress: Callable[[str], None] | None, target: ScanTarget,
               known_tags: dict[str, dict[str, str]] | None = None,
-              on_evaluation: Callable[[str], None] | None = None) -> list[dict[str, str]]:
+              on_evaluation: Callable[[str], None] | None = None,
+              max_tps: float | None = None) -> Iterator[dict[str, str]]:
     from transcribe_guard import custom_endpoint
 
     target.validate()
@@ -250,7 +280,8 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
             factory: Any = SessionClientFactory(session, pair.region)
         else:
             factory = ClientFactory(role_arn=None, region=pair.region, assume_role_mode=False)
-        return _run_rules(pair, factory, parameters, progress, hooks=_Hooks(known_tags, on_evaluation))
+        yield from _run_rules(pair, factory, parameters, progress, hooks=_Hooks(known_tags, on_evaluation, max_tps))
+        return
     if target.organization:
         accounts = organization_accounts(session.client("organizations"), target.ou)
     else:
@@ -261,7 +292,7 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
     pairs = [_Pair(account, region, tuple(n for n in rule_names if n not in once or index == 0))
              for account in accounts for index, region in enumerate(regions)]
     if not pairs:
-        return []
+        return
     lock = threading.Lock()
     import botocore.loaders
     loader = botocore.loaders.create_loader()  # the service models parsed once for all pairs, not once a session
@@ -276,31 +307,64 @@ def _run_scan(rule_names: Sequence[str], parameters: dict[str, dict[str, Any]],
             with lock:
                 on_evaluation(rule)
 
-    hooks = _Hooks(known_tags, counted if on_evaluation else None)
+    hooks = _Hooks(known_tags, counted if on_evaluation else None, max_tps)
 
-    def run(pair: _Pair) -> list[dict[str, str]]:
-        return _scan_pair(pair, target, partition, parameters, report, loader, hooks)
+    def run(pair: _Pair) -> _Spool:
+        # Pairs run at once: each writes its results to a file of its own, read back in pair order.
+        return _Spool(_scan_pair(pair, target, partition, parameters, report, loader, hooks))
 
     workers = target.workers or min(DEFAULT_MAX_WORKERS, len(pairs))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="transcribe-guard-pair") as pool:
-        done = list(pool.map(run, pairs))
-        # An account whose first Region could not be scanned has not run its global rules: they run
-        # in its next Region that was scanned (and stay unrun, with that row, when none was).
-        moved = {}
-        for account in accounts:
-            own = [index for index, pair in enumerate(pairs) if pair.account == account]
-            if once & set(rule_names) and _unscanned_rows(done[own[0]]):
-                scanned = next((index for index in own[1:] if not _unscanned_rows(done[index])), None)
-                if scanned is not None:
-                    moved[scanned] = pool.submit(run, _Pair(account, pairs[scanned].region,
-                                                            tuple(n for n in rule_names if n in once)))
-        for index, future in moved.items():
-            done[index] = done[index] + future.result()
-    return [row for rows in done for row in rows]
+    spools: list[_Spool] = []  # every file made, closed however the scan ends
+
+    def spooled(pair: _Pair) -> _Spool:
+        spool = run(pair)
+        spools.append(spool)
+        return spool
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="transcribe-guard-pair") as pool:
+            done = list(pool.map(spooled, pairs))
+            # An account whose first Region could not be scanned has not run its global rules: they run
+            # in its next Region that was scanned (and stay unrun, with that row, when none was).
+            moved = {}
+            for account in accounts:
+                own = [index for index, pair in enumerate(pairs) if pair.account == account]
+                if once & set(rule_names) and done[own[0]].unscanned:
+                    scanned = next((index for index in own[1:] if not done[index].unscanned), None)
+                    if scanned is not None:
+                        moved[scanned] = pool.submit(spooled, _Pair(account, pairs[scanned].region,
+                                                                    tuple(n for n in rule_names if n in once)))
+            extra = {index: future.result() for index, future in moved.items()}
+        for index, spool in enumerate(done):
+            yield from spool.rows()
+            if index in extra:
+                yield from extra[index].rows()
+    finally:
+        for spool in spools:
+            spool.close()
 
 
-def _unscanned_rows(rows: list[dict[str, str]]) -> bool:
-    return len(rows) == 1 and rows[0]["rule"] == UNSCANNED_RULE
+class _Spool:
+    """One pair's results in a temporary file (JSON lines), so that pairs scanned at once hold
+    nothing per resource while they wait for their turn to be written out."""
+
+    def __init__(self, rows: Iterable[dict[str, str]]):
+        self._file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.count = 0
+        first: dict[str, str] | None = None
+        for row in rows:
+            first = first or row
+            self._file.write(json.dumps(row) + "\n")
+            self.count += 1
+        self.unscanned = self.count == 1 and first is not None and first["rule"] == UNSCANNED_RULE
+
+    def rows(self) -> Iterator[dict[str, str]]:
+        self._file.seek(0)
+        for line in self._file:
+            yield json.loads(line)
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _session(loader: Any, region: str, profile: str | None = None, credentials: dict[str, Any] | None = None) -> Any:
@@ -317,7 +381,7 @@ def _session(loader: Any, region: str, profile: str | None = None, credentials: 
 
 
 def _scan_pair(pair: _Pair, target: ScanTarget, partition: str, parameters: dict[str, dict[str, Any]],
-               progress: Callable[[str], None], loader: Any, hooks: "_Hooks") -> list[dict[str, str]]:
+               progress: Callable[[str], None], loader: Any, hooks: "_Hooks") -> Iterable[dict[str, str]]:
     """One account and Region, in its own boto3 session: assumed into (when a role is named),
     reached (sts:GetCallerIdentity at the Region's endpoint), then every rule. A role that cannot
     be assumed or a Region that cannot be reached gives one row for the pair."""
@@ -357,40 +421,66 @@ def _unscanned(pair: _Pair, code: str, target: ScanTarget) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class _Hooks:
-    """What the command line watches while a scan runs (mutelist tags, progress counts)."""
+    """What the command line watches and sets while a scan runs (mutelist tags, progress counts,
+    --max-tps)."""
 
     known_tags: dict[str, dict[str, str]] | None = None
     on_evaluation: Callable[[str], None] | None = None
+    max_tps: float | None = None
+
+
+def scan_inventory(client_factory: Any, account_id: str, store: Any, max_tps: float | None = None) -> Any:
+    """A scan's Transcribe inventory for one account and Region (StoredInventory over ``store``),
+    paced at each operation's applied quota (documented where Service Quotas reports none, asked
+    on the first Transcribe call), every Get at most ``max_tps``."""
+    from rules.engine.base import applied_quotas_of, fail_closed
+    from rules.engine.pacing import DOCUMENTED_QUOTAS, RateLimiter, capped_rates
+    from rules.inventory.local_ledger import StoredInventory, read_workers
+    from rules.inventory.transcribe import ALL_KINDS
+
+    factory = fail_closed(client_factory)
+    client = factory.build_client("transcribe")
+    gets = sorted({kind.get_operation for kind in ALL_KINDS})
+
+    def limiter() -> RateLimiter:
+        return RateLimiter(capped_rates({**DOCUMENTED_QUOTAS, **applied_quotas_of(factory)}, max_tps, gets))
+
+    return StoredInventory(client, account_id, store, client.meta.partition, limiter_factory=limiter,
+                           read_workers=lambda rates: read_workers(rates, gets))
 
 
 def _run_rules(pair: _Pair, client_factory: Any, parameters: dict[str, dict[str, Any]],
                progress: Callable[[str], None] | None, several: bool = False,
-               hooks: _Hooks = _Hooks()) -> list[dict[str, str]]:
+               hooks: _Hooks = _Hooks()) -> Iterator[dict[str, str]]:
     from rules.catalog.registry import RULES
+    from rules.engine.base import observe_evaluations, use_inventory
+    from rules.inventory.local_ledger import LocalLedger
     from transcribe_guard.events import scheduled_notification
 
-    from rules.engine.base import fail_closed, inventory_for, observe_evaluations
-    if hooks.known_tags is not None:
-        inventory_for(fail_closed(client_factory), pair.account).tags_seen = hooks.known_tags
-    if hooks.on_evaluation is not None:
-        observe_evaluations(client_factory, hooks.on_evaluation)
-    results: list[dict[str, str]] = []
-    for index, name in enumerate(pair.rule_names, 1):
-        if progress:
-            progress(f"[{index}/{len(pair.rule_names)}] {name}" + (f" ({pair.account} {pair.region})" if several else ""))
-        rule = RULES[name]()
-        event = scheduled_notification(name, pair.account, "TESTMODE", region=pair.region)
-        for evaluation in rule.evaluate_periodic(event, client_factory, parameters[name]):
-            results.append({
-                # Where and when: a result read later (evidence, findings, a merged multi-account run) names its
-                # account and Region, and its own time rather than the time it was read.
-                "account": pair.account,
-                "region": pair.region,
-                "evaluated_at": _utc_now(),
-                "rule": name,
-                "resource_type": evaluation.complianceResourceType,
-                "resource_id": evaluation.complianceResourceId,
-                "compliance": evaluation.complianceType,
-                "annotation": evaluation.annotation or "",
-            })
-    return results
+    store = LocalLedger()
+    try:
+        inventory = scan_inventory(client_factory, pair.account, store, hooks.max_tps)
+        inventory.tags_seen = hooks.known_tags
+        use_inventory(client_factory, inventory)
+        if hooks.on_evaluation is not None:
+            observe_evaluations(client_factory, hooks.on_evaluation)
+        for index, name in enumerate(pair.rule_names, 1):
+            if progress:
+                progress(f"[{index}/{len(pair.rule_names)}] {name}" + (f" ({pair.account} {pair.region})" if several else ""))
+            rule = RULES[name]()
+            event = scheduled_notification(name, pair.account, "TESTMODE", region=pair.region)
+            for evaluation in rule.iter_periodic(event, client_factory, parameters[name]):
+                yield {
+                    # Where and when: a result read later (evidence, findings, a merged multi-account run) names its
+                    # account and Region, and its own time rather than the time it was read.
+                    "account": pair.account,
+                    "region": pair.region,
+                    "evaluated_at": _utc_now(),
+                    "rule": name,
+                    "resource_type": evaluation.complianceResourceType,
+                    "resource_id": evaluation.complianceResourceId,
+                    "compliance": evaluation.complianceType,
+                    "annotation": evaluation.annotation or "",
+                }
+    finally:
+        store.close()

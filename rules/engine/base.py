@@ -10,7 +10,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
 import botocore.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
@@ -240,6 +240,20 @@ def fail_closed(client_factory: Any) -> Any:
     return client_factory
 
 
+def applied_quotas_of(client_factory: Any) -> dict[str, float]:
+    """The account's applied Transcribe quotas that Service Quotas reports (rules.engine.service_quotas)."""
+    from rules.engine.pacing import DOCUMENTED_QUOTAS
+    from rules.engine.service_quotas import applied_rates
+    transcribe_operations = [op for op in DOCUMENTED_QUOTAS if op != "lookup_events"]  # CloudTrail's own
+    return applied_rates(client_factory.build_client("service-quotas"), transcribe_operations)
+
+
+def use_inventory(client_factory: Any, inventory: Any) -> None:
+    """Make ``inventory`` the run's Transcribe inventory for ``client_factory`` (a local scan's
+    StoredInventory, rules/inventory/local_ledger.py); the rules get it through inventory_for."""
+    _INVENTORIES[fail_closed(client_factory)] = inventory
+
+
 def inventory_for(client_factory: Any, account_id: str, function_run: bool = False) -> TranscribeInventory:
     """The run's Transcribe inventory, shared by every rule that runs with ``client_factory``.
     A function run (``function_run``) whose environment names a ledger table
@@ -254,14 +268,9 @@ def inventory_for(client_factory: Any, account_id: str, function_run: bool = Fal
             store = LedgerStore(client_factory.build_client("dynamodb", assume_role_mode=False), table)
             inventory = LedgerInventory(store, account_id, client.meta.region_name, client.meta.partition)
         else:
-            def applied_quotas() -> dict[str, float]:
-                from rules.engine.pacing import DOCUMENTED_QUOTAS
-                from rules.engine.service_quotas import applied_rates
-                transcribe_operations = [op for op in DOCUMENTED_QUOTAS if op != "lookup_events"]  # CloudTrail's own
-                return applied_rates(client_factory.build_client("service-quotas"), transcribe_operations)
-
             # The client knows its partition; a new boto3 Session to look it up costs ~0.5 s a run.
-            inventory = TranscribeInventory(client, account_id, client.meta.partition, applied_quotas=applied_quotas)
+            inventory = TranscribeInventory(client, account_id, client.meta.partition,
+                                            applied_quotas=lambda: applied_quotas_of(client_factory))
         _INVENTORIES[client_factory] = inventory
     return inventory  # type: ignore[no-any-return]  # a LedgerInventory has TranscribeInventory's interface
 
@@ -372,6 +381,14 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
         return super().get_execution_role_arn(event)
 
     def evaluate_periodic(self, event: Mapping[str, Any], client_factory: Any, valid_rule_parameters: Mapping[str, Any]) -> list[Evaluation]:
+        return list(self.iter_periodic(event, client_factory, valid_rule_parameters))
+
+    def iter_periodic(self, event: Mapping[str, Any], client_factory: Any,
+                      valid_rule_parameters: Mapping[str, Any]) -> Iterator[Evaluation]:
+        """evaluate_periodic's evaluations as the rule makes them (a local scan writes them out as
+        they come, holding nothing per resource). Account-level results (a handful) are held until
+        the rule ends and come last: a failure later in the run replaces them with one
+        "Could not evaluate" for the account (_account_not_evaluated)."""
         client_factory = fail_closed(client_factory)
         self.client_factory_used = client_factory  # rdklib posts through it after this returns
         account_id = account_id_of(event, client_factory)
@@ -387,19 +404,29 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
             rule_name=str(event.get("configRuleName") or self.name()),
             now=event_time(event),
         )
-        evaluations: list[Evaluation] = []
+        held: list[Evaluation] = []  # the account's own results
+        counts: dict[str, int] = {}
         complete = True
         observer = _OBSERVERS.get(client_factory)
+
+        def counted(evaluation: Evaluation) -> Evaluation:
+            counts[evaluation.complianceType] = counts.get(evaluation.complianceType, 0) + 1
+            return config_safe(evaluation)
+
         try:
             for evaluation in self.evaluate(ctx, valid_rule_parameters):
-                evaluations.append(evaluation)
                 if observer is not None:
                     observer(self.name())
+                if (evaluation.complianceResourceType, evaluation.complianceResourceId) == (ACCOUNT_RESOURCE_TYPE,
+                                                                                              account_id):
+                    held.append(evaluation)
+                else:
+                    yield counted(evaluation)
         except ListingError as error:
             # Without the list we cannot say which resources exist: report the account as not
             # evaluated and keep earlier results (rdklib would otherwise mark them NOT_APPLICABLE).
             complete = False
-            _account_not_evaluated(evaluations, account_id, f"Could not evaluate: {error_code(error.error)} when "
+            _account_not_evaluated(held, account_id, f"Could not evaluate: {error_code(error.error)} when "
                                    f"listing {error.kind.label}s; earlier results are kept until a run can list them.")
         except KeyError as error:
             # A response lacked a member the rule indexes (botocore models almost every member as
@@ -407,17 +434,14 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
             # would report nothing (found by tests/test_fault_matrix.py, missing-field faults).
             LOGGER.exception("%s: a response lacked %s", self.name(), error)
             complete = False
-            _account_not_evaluated(evaluations, account_id, f"Could not evaluate: a response lacked {error}; "
+            _account_not_evaluated(held, account_id, f"Could not evaluate: a response lacked {error}; "
                                    "earlier results are kept until a run can read it.")
         complete = complete and not ctx.keep_earlier_results
         self.delete_old_evaluations_on_scheduled_notification = complete
-        evaluations = [config_safe(e) for e in evaluations]
-        counts: dict[str, int] = {}
-        for evaluation in evaluations:
-            counts[evaluation.complianceType] = counts.get(evaluation.complianceType, 0) + 1
+        for evaluation in held:
+            yield counted(evaluation)
         LOGGER.info(json.dumps({"rule": self.name(), "account": account_id, "region": region,
-                                "evaluations": len(evaluations), "by_compliance": counts, "complete": complete}))
-        return evaluations
+                                "evaluations": sum(counts.values()), "by_compliance": counts, "complete": complete}))
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         raise NotImplementedError

@@ -50,7 +50,7 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation, config_safe,
                                event_time, fail_closed, inventory_for)
 from rules.engine.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
-from rules.engine.pacing import ordered_map
+from rules.engine.pacing import MAX_CONCURRENT_READS, ordered_map
 from rules.inventory.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
                                         error_code)
 
@@ -134,28 +134,43 @@ class ResourceRule(TranscribeGuardRule):
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         judge = self.judge(ctx, params)
+        # A few reads in flight (the inventory says how many: a scan's reaches its paced rate at
+        # 40 ms a call), results in listing order, nothing kept once yielded.
+        workers = getattr(ctx.inventory, "read_workers", MAX_CONCURRENT_READS)
         for kind in self.kinds(params):
-            for resource in ctx.inventory.resources(kind):  # Scenario 1: nothing listed, nothing yielded
-                yield judge(resource)
+            # Scenario 1: nothing listed, nothing yielded
+            for _resource, evaluation in ordered_map(judge, ctx.inventory.resources(kind), workers=workers):
+                yield evaluation
 
     def evaluate_periodic(self, event: Mapping[str, Any], client_factory: Any,
                           valid_rule_parameters: Mapping[str, Any]) -> list[Evaluation]:
         if not self.invoked_as_function:
-            evaluations = super().evaluate_periodic(event, client_factory, valid_rule_parameters)
-            if valid_rule_parameters.get("ReportingMode") == "summary":
-                return summarized(evaluations, account_id_of(event, client_factory))
-            return evaluations
+            return super().evaluate_periodic(event, client_factory, valid_rule_parameters)
         StreamingRun(self, event, fail_closed(client_factory), valid_rule_parameters, self.lambda_context).execute()
         return []
 
+    def iter_periodic(self, event: Mapping[str, Any], client_factory: Any,
+                      valid_rule_parameters: Mapping[str, Any]) -> Iterator[Evaluation]:
+        evaluations = super().iter_periodic(event, client_factory, valid_rule_parameters)
+        if valid_rule_parameters.get("ReportingMode") == "summary":
+            return summarized(evaluations, account_id_of(event, client_factory))
+        return evaluations
 
-def summarized(evaluations: list[Evaluation], account_id: str) -> list[Evaluation]:
-    """Summary mode for a full evaluation: the NON_COMPLIANT resources and one account result."""
-    failing = [e for e in evaluations if e.complianceType == ComplianceType.NON_COMPLIANT]
-    resources = [e for e in failing if (e.complianceResourceType, e.complianceResourceId)
-                 != (ACCOUNT_RESOURCE_TYPE, account_id)]
-    account_failures = [e for e in failing if e not in resources]
-    return resources + [account_failures[0] if account_failures else summary_evaluation(account_id, len(resources))]
+
+def summarized(evaluations: Iterable[Evaluation], account_id: str) -> Iterator[Evaluation]:
+    """Summary mode for a full evaluation: the NON_COMPLIANT resources as they come, then one
+    account result (the first failing account result, or the count)."""
+    resources = 0
+    account_failure: Evaluation | None = None
+    for evaluation in evaluations:
+        if evaluation.complianceType != ComplianceType.NON_COMPLIANT:
+            continue
+        if (evaluation.complianceResourceType, evaluation.complianceResourceId) == (ACCOUNT_RESOURCE_TYPE, account_id):
+            account_failure = account_failure or evaluation
+            continue
+        resources += 1
+        yield evaluation
+    yield account_failure or summary_evaluation(account_id, resources)
 
 
 def summary_evaluation(account_id: str, noncompliant: int) -> Evaluation:

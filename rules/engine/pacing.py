@@ -114,6 +114,19 @@ def shared_limiter(account_id: str = "", region: str = "",
     return limiter
 
 
+def capped_rates(quotas: Mapping[str, float], cap: float | None = None,
+                 capped: Iterable[str] = ()) -> dict[str, float]:
+    """Paced rates for ``quotas`` (requests per second by operation): each a little under its quota
+    (HEADROOM), the ``capped`` operations at most ``cap`` (a user's own limit needs no headroom),
+    all times TRANSCRIBE_GUARD_QUOTA_SCALE. ``scan --max-tps`` caps every Transcribe Get with it."""
+    scale = quota_scale()
+    names = set(capped) if cap is not None else set()
+    rates = {op: tps * HEADROOM for op, tps in quotas.items()}
+    for op in names:
+        rates[op] = min(rates.get(op, float(cap or 0)), float(cap or 0))
+    return {op: rate * scale for op, rate in rates.items()}
+
+
 def ordered_map(function: Callable[[T], R], items: Iterable[T], workers: int = MAX_CONCURRENT_READS,
                 stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[T, R]]:
     """(item, function(item)) for each item, in the items' order, with at most ``workers`` calls

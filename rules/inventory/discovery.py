@@ -43,6 +43,7 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import ACCOUNT_RESOURCE_TYPE, ANNOTATION_LIMIT, RunContext, TranscribeGuardRule, annotation
+from rules.engine.pacing import MAX_CONCURRENT_READS, ordered_map
 from rules.engine.per_factory import PerFactory
 from rules.inventory.job_references import JobReferences
 from rules.inventory.s3_kms import S3KmsLookups, lookups_for
@@ -269,11 +270,18 @@ class TranscribeDataDiscovery:
         except ListingError as error:
             gaps.append(Gap(error_code(error.error), f"listing {kind.label}s"))
             return
-        for resource in resources:
+        def read(resource: Any) -> dict[str, Any] | ClientError:
             try:
-                yield resource, self.inventory.detail(resource)
+                return self.inventory.detail(resource)
             except ClientError as error:
-                gaps.append(Gap(error_code(error), f"reading a {kind.label}"))
+                return error
+
+        workers = getattr(self.inventory, "read_workers", MAX_CONCURRENT_READS)  # a few reads in flight
+        for resource, detail in ordered_map(read, resources, workers=workers):
+            if isinstance(detail, ClientError):
+                gaps.append(Gap(error_code(detail), f"reading a {kind.label}"))
+            else:
+                yield resource, detail
 
 
 _DISCOVERIES: PerFactory[TranscribeDataDiscovery] = PerFactory("data_discovery")
