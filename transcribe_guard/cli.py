@@ -56,8 +56,18 @@ def _terminal_width(stream: TextIO) -> int | None:
 
 def exit_status(records: list[dict[str, Any]]) -> int:
     """3 for a finding (NON_COMPLIANT, not muted), else 4 for a result that could not be evaluated, else 0."""
-    statuses = {r["status"] for r in records}
-    return EXIT_NON_COMPLIANT if "NON_COMPLIANT" in statuses else EXIT_NOT_EVALUATED if "ERROR" in statuses else EXIT_OK
+    return exit_status_of({r["status"]: 1 for r in records})
+
+
+def exit_status_of(by_status: dict[str, int]) -> int:
+    """exit_status from counts by status."""
+    if by_status.get("NON_COMPLIANT"):
+        return EXIT_NON_COMPLIANT
+    return EXIT_NOT_EVALUATED if by_status.get("ERROR") else EXIT_OK
+
+
+# Formats written as the results come (render.stream); the others need every record first.
+STREAMED_FORMATS = ("json", "csv")
 
 
 def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -82,17 +92,25 @@ def cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     target = _scan_target(args)
     _note_skipped(selection, err)
     progress = ScanProgress(err, enabled=not args.quiet)
-    known_tags: dict[str, dict[str, str]] = {}
+    max_tps = scan.check_max_tps(args.max_tps) if args.max_tps is not None else None
+    # Only what the mutelist's tag conditions read is kept, and only when one names tags.
+    known_tags = mutelist.TagsKept(entries) if any(entry.tags for entry in entries) else None
     try:
         with _account(args.demo) as simulated:
             if args.demo and args.organization:
                 target = _demo_organization_target(simulated, target)
             if args.security_hub and args.demo:  # the simulated demo account, like a real one, needs the hub on
                 scan.aws_session().client("securityhub").enable_security_hub()
-            results = scan.run_scan(selection.rule_names, selection.parameters, progress, target=target,
-                                    known_tags=known_tags, on_evaluation=progress.evaluated)
+            results = scan.stream_scan(selection.rule_names, selection.parameters, progress, target=target,
+                                       known_tags=known_tags, on_evaluation=progress.evaluated, max_tps=max_tps)
+            enriched = (findings.enrich(r, mutelist.reason_for(r, entries, known_tags or {})) for r in results)
+            if args.format in STREAMED_FORMATS and not args.security_hub:
+                # Written as the results come: nothing per resource is held (README, "Scanning at any size").
+                summary = _stream_scan(enriched, args, selection.rule_names, out)
+                progress.done()
+                return exit_status_of(summary["by_status"])
+            records = list(enriched)  # the table, OCSF, ASFF and Security Hub need every record
             progress.done()
-            records = [findings.enrich(r, mutelist.reason_for(r, entries, known_tags)) for r in results]
             _write_scan(records, args, selection.rule_names, out)
             if args.security_hub:  # every result, whatever --status lists: a finding left out would be archived
                 from transcribe_guard.formats import security_hub
@@ -129,6 +147,28 @@ def _write_scan(records: list[dict[str, Any]], args: argparse.Namespace, rule_na
             raise UsageError(f"cannot write --output {args.output}: {error.strerror or error}.") from None
     if not args.output or args.format == "table":
         out.write(text)
+
+
+def _stream_scan(records: Any, args: argparse.Namespace, rule_names: Sequence[str], out: TextIO) -> dict[str, Any]:
+    """JSON or CSV written as ``records`` come: to stdout, or to a temporary file beside --output
+    that replaces it once complete (a scan that fails leaves no half-written report there)."""
+    if not args.output:
+        return render.stream(records, args.format, rule_names, args.status, out)
+    import os
+    import tempfile
+    target = Path(args.output)
+    try:
+        handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent or ".")
+    except OSError as error:
+        raise UsageError(f"cannot write --output {args.output}: {error.strerror or error}.") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            summary = render.stream(records, args.format, rule_names, args.status, file)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return summary
 
 
 def _note_security_hub(report: Any, err: TextIO) -> bool:
@@ -563,7 +603,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--rule", action="append", metavar="NAME", help="rule to run (repeatable; default: all)")
     scan.add_argument("--parameters", metavar="FILE", help='JSON: {"rule-name": {"ParamName": "value"}}')
     scan.add_argument("--format", choices=("table", "json", "csv", "ocsf", "asff"), default="table",
-                      help="ocsf: OCSF Compliance Findings; asff: AWS Security Finding Format (JSON arrays)")
+                      help="ocsf: OCSF Compliance Findings; asff: AWS Security Finding Format (JSON arrays). json and csv are "
+                           "written as results come (memory flat in the number of jobs); table, ocsf, asff and "
+                           "--security-hub hold every result until the scan ends")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--demo", action="store_true", help="scan the built-in simulated demo account")
     scan.add_argument("--quiet", action="store_true", help="no progress display")
@@ -592,6 +634,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="every ACTIVE account of the organization, through --role-name")
     scan.add_argument("--ou", metavar="OU_ID", help="with --organization: only this OU and the OUs below it")
     scan.add_argument("--external-id", metavar="ID", help="ExternalId for AssumeRole")
+    scan.add_argument("--max-tps", metavar="N",
+                      help="at most N requests per second for each Transcribe Get operation (default: each one's "
+                           "quota: the applied quota Service Quotas reports, else the documented one)")
     scan.add_argument("--workers", type=int, metavar="N",
                       help="account x Region pairs scanned at once (default: min(8, pairs))")
     scan.set_defaults(handler=cmd_scan)

@@ -21,10 +21,12 @@ NOT_APPLICABLE need no muting). What each field matches:
   reported: an id that is itself ``*`` matches only a glob that matches the text ``*``;
 - ``account``, ``region``: compared exactly; omitted, any account or Region the scan covers;
 - ``tags``: tag key -> value, each compared exactly with the tags the scan read for that resource.
-  Results do not carry tags: the scan knows the tags of the Transcribe jobs it read (from their
-  Get response) and of the customizations whose tags a rule listed (transcribe-resource-tagged
-  lists all of them). A resource whose tags the scan did not read (buckets, keys, the account, a
-  customization when that rule did not run) never matches an entry that names tags.
+  Results do not carry tags: the scan knows the tags of the Transcribe jobs and categories whose
+  Get response it read and of the customizations whose tags a rule listed (transcribe-resource-tagged
+  lists all of them), as each result is written (results stream out as they are made). A resource
+  whose tags the scan had not read by then (buckets, keys, the account, a customization when that
+  rule did not run) never matches an entry that names tags. Only the tag keys the entries name
+  are kept (TagsKept).
 
 An expired entry is ignored with a warning on stderr. Any invalid entry (unknown or missing field,
 wrong type, empty reason, bad date) rejects the whole file, naming the entry's line: exit 2.
@@ -94,6 +96,18 @@ class Mutelist:
         warnings = [f"--mutelist {self.path}: line {e.line}: the entry for {e.rule} expired on "
                     f"{e.expires.isoformat()}; ignored." for e in self.entries if e.expires is not None and e.expires < today]
         return active, warnings
+
+
+class TagsKept(dict):  # type: ignore[type-arg]  # ARN -> tags, as the scan fills ``known_tags``
+    """The tags a scan reads, keeping per resource only the tag keys ``entries`` name: what their
+    ``tags`` conditions compare, so that a scan of millions of jobs keeps a few keys of each."""
+
+    def __init__(self, entries: list[Entry]):
+        super().__init__()
+        self.keys_named = frozenset(key for entry in entries for key in entry.tags)
+
+    def __setitem__(self, arn: str, tags: Mapping[str, str]) -> None:
+        super().__setitem__(arn, {key: value for key, value in tags.items() if key in self.keys_named})
 
 
 def reason_for(result: Mapping[str, Any], entries: list[Entry], known_tags: Mapping[str, Mapping[str, str]]) -> str | None:

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, TextIO
 
 from transcribe_guard.findings import ENRICHED_FIELDS, STATUSES, csv_record, enrich
 from transcribe_guard.output_safety import csv_cell, display_width, pad, visible
@@ -30,28 +30,72 @@ CSV_FIELDS = RESULT_FIELDS + ENRICHED_FIELDS
 
 # --- scan results ------------------------------------------------------------------------------
 
+class Tally:
+    """Counts of enriched records, added one at a time (a streamed scan holds no records)."""
+
+    def __init__(self) -> None:
+        self.evaluations = 0
+        self.by_compliance = {c: 0 for c in COMPLIANCE_ORDER}
+        self.by_status = {s: 0 for s in STATUSES}
+        self.by_rule: dict[str, dict[str, int]] = {}
+        self.by_account_region: dict[str, dict[str, dict[str, int]]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.evaluations += 1
+        self.by_compliance[row["compliance"]] += 1
+        self.by_status[row["status"]] += 1
+        self.by_rule.setdefault(row["rule"], {s: 0 for s in STATUSES})[row["status"]] += 1
+        pair = self.by_account_region.setdefault(row["account"], {}).setdefault(row["region"], {s: 0 for s in STATUSES})
+        pair[row["status"]] += 1
+
+    def summary(self) -> dict[str, Any]:
+        return {"evaluations": self.evaluations, "by_compliance": self.by_compliance, "by_status": self.by_status,
+                "by_rule": self.by_rule, "by_account_region": self.by_account_region}
+
+
 def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Counts of enriched records: by Config verdict (``by_compliance``, an ERROR is NON_COMPLIANT
     there), by status (``by_status``: errors and muted findings apart) and per rule by status."""
-    by_compliance = {c: 0 for c in COMPLIANCE_ORDER}
-    by_status = {s: 0 for s in STATUSES}
-    by_rule: dict[str, dict[str, int]] = {}
+    tally = Tally()
     for row in records:
-        by_compliance[row["compliance"]] += 1
-        by_status[row["status"]] += 1
-        counts = by_rule.setdefault(row["rule"], {s: 0 for s in STATUSES})
-        counts[row["status"]] += 1
-    return {"evaluations": len(records), "by_compliance": by_compliance, "by_status": by_status, "by_rule": by_rule,
-            "by_account_region": by_account_region(records)}
+        tally.add(row)
+    return tally.summary()
 
 
 def by_account_region(records: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
     """Counts by status per account, then per Region, in the order the results name them."""
-    counts: dict[str, dict[str, dict[str, int]]] = {}
+    return dict(summarize(records)["by_account_region"])
+
+
+def stream(records: Iterable[dict[str, Any]], fmt: str, rule_names: Sequence[str],
+           statuses: Sequence[str] | None, out: TextIO) -> dict[str, Any]:
+    """``render`` for JSON and CSV, written to ``out`` as ``records`` come (enriched records):
+    the same text ``render`` makes of the same records, with nothing held but the counts.
+    Returns the summary."""
+    tally = Tally()
+    shown = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(CSV_FIELDS), lineterminator="\n")
+        writer.writeheader()
+    else:
+        out.write('{\n  "evaluations": [')
     for row in records:
-        pair = counts.setdefault(row["account"], {}).setdefault(row["region"], {s: 0 for s in STATUSES})
-        pair[row["status"]] += 1
-    return counts
+        tally.add(row)
+        if statuses and row["status"] not in statuses:
+            continue
+        if fmt == "csv":
+            writer.writerow({key: csv_cell(value) for key, value in csv_record(row).items()})
+        else:  # json.dumps(..., indent=2) of the list, one item at a time
+            out.write(("," if shown else "") + "\n    " + json.dumps(row, indent=2).replace("\n", "\n    "))
+        shown += 1
+    summary = tally.summary()
+    for name in rule_names:
+        summary["by_rule"].setdefault(name, {s: 0 for s in STATUSES})
+    summary["shown"] = shown
+    if fmt == "json":
+        out.write(("\n  ]" if shown else "]") + ',\n  "summary": ' + json.dumps(summary, indent=2).replace("\n", "\n  ")
+                  + "\n}\n")
+    return summary
 
 
 def render(results: list[dict[str, Any]], fmt: str, rule_names: Sequence[str],

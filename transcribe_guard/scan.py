@@ -434,7 +434,7 @@ def scan_inventory(client_factory: Any, account_id: str, store: Any, max_tps: fl
     paced at each operation's applied quota (documented where Service Quotas reports none, asked
     on the first Transcribe call), every Get at most ``max_tps``."""
     from rules.engine.base import applied_quotas_of, fail_closed
-    from rules.engine.pacing import DOCUMENTED_QUOTAS, RateLimiter, capped_rates
+    from rules.engine.pacing import DOCUMENTED_QUOTAS, RateLimiter, capped_rates, shared_limiter
     from rules.inventory.local_ledger import StoredInventory, read_workers
     from rules.inventory.transcribe import ALL_KINDS
 
@@ -443,6 +443,8 @@ def scan_inventory(client_factory: Any, account_id: str, store: Any, max_tps: fl
     gets = sorted({kind.get_operation for kind in ALL_KINDS})
 
     def limiter() -> RateLimiter:
+        if max_tps is None:  # the process's limiter for the pair, shared with every other reader of its quotas
+            return shared_limiter(account_id, client.meta.region_name, lambda: applied_quotas_of(factory))
         return RateLimiter(capped_rates({**DOCUMENTED_QUOTAS, **applied_quotas_of(factory)}, max_tps, gets))
 
     return StoredInventory(client, account_id, store, client.meta.partition, limiter_factory=limiter,
