@@ -318,6 +318,7 @@ def test_unwritable_output_paths_exit_2_before_any_work(tmp_path: Path, monkeypa
         raise AssertionError("work started before the output path was checked")
 
     monkeypatch.setattr(scan, "run_scan", no_work)
+    monkeypatch.setattr(scan, "stream_scan", no_work)
     monkeypatch.setattr(evidence, "collect", no_work)
     monkeypatch.setattr(package, "build_package", no_work)
     code, out, err = run([a.replace("{tmp}", str(tmp_path)) for a in argv])

@@ -229,9 +229,9 @@ def test_scan_format_writes_findings(fmt: str, tmp_path: Any) -> None:
 
 def test_a_result_no_format_can_state_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
     # A result with a compliance value Config never posts (as a later enrichment step could make).
-    real = scan.run_scan
-    monkeypatch.setattr(scan, "run_scan", lambda *a, **k: [{**r, "compliance": "INSUFFICIENT_DATA"}
-                                                           for r in real(*a, **k)])
+    real = scan.stream_scan  # what the command line reads the results from
+    monkeypatch.setattr(scan, "stream_scan", lambda *a, **k: ({**r, "compliance": "INSUFFICIENT_DATA"}
+                                                              for r in real(*a, **k)))
     code, out, err = run(["scan", "--demo", "--rule", "transcribe-ai-opt-out", "--format", "asff", "--quiet"])
     assert code == 1 and out == ""
     assert err.splitlines()[-1].startswith("transcribe-guard: could not make the findings: ")
