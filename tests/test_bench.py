@@ -19,7 +19,7 @@ def report() -> dict[str, Any]:
                         memory_jobs=300, organization_accounts=2, organization_regions=1, organization_jobs=20, simulator_jobs=60, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
                                                                      reconciliation_days=2, tag_changes_per_day=2,
                                                                      deletions_per_day=2),
-                        event_rates=((100_000, 45),))
+                        event_rates=((100_000, 45),), scan_scale_jobs=200, scan_scale_throughput_jobs=30)
     return run(settings)
 
 
@@ -47,6 +47,19 @@ def test_ours_never_costs_more_than_naive(report: dict[str, Any]) -> None:
         if rule["answered_by_list_summaries"]:
             assert "GetTranscriptionJob" not in ours["transcribe_calls"], key
         assert naive["transcribe_calls"]["GetTranscriptionJob"] == naive["transcribe_calls"]["ListTagsForResource"] == 200
+
+
+def test_scan_scale_reads_each_job_once_and_evaluates_everything(report: dict[str, Any]) -> None:
+    section = report["scan_scale"]
+    for name, jobs in (("memory", 200), ("throughput", 30)):
+        run_ = section[name]
+        assert run_["jobs"] == jobs and run_["job_gets_per_job"] == 1.0, name  # one Get per job for all rules
+        assert run_["could_not_evaluate"] == 0 and run_["evaluations"] > jobs, name
+        assert run_["peak_mb"] and run_["peak_mb"] > run_["baseline"]["vm_rss_kb"] / 1024 > 0, name
+    assert section["throughput"]["quotas"] == "documented" and section["memory"]["quotas"] == "none"
+    names = [t["name"] for t in report["targets"]]
+    assert any(n.startswith("scan_scale, 200 jobs, all rules: peak memory MB") for n in names)
+    assert any("jobs per second" in n and n.startswith("scan_scale, 30 jobs") for n in names)
 
 
 def test_organization_scan_concurrent_equals_one_pair_at_a_time(report: dict[str, Any]) -> None:

@@ -301,22 +301,22 @@ class _NoSimulator:
 
 
 class StubbedScan:
-    """The CLI's input handling without an account: run_scan records the validated parameters it
-    is given, and --demo opens no simulator."""
+    """The CLI's input handling without an account: stream_scan (what the command line reads its
+    results from) records the validated parameters it is given, and --demo opens no simulator."""
 
     def __init__(self) -> None:
         self.scans: list[dict[str, Any]] = []
 
     def __enter__(self) -> "StubbedScan":
         import transcribe_guard.simulator as simulator
-        self._saved = (scan.run_scan, simulator.Simulator)
-        scan.run_scan = lambda names, parameters, *_, **__: self.scans.append(parameters) or []  # type: ignore
+        self._saved = (scan.stream_scan, simulator.Simulator)
+        scan.stream_scan = lambda names, parameters, *_, **__: iter(self.scans.append(parameters) or [])  # type: ignore
         simulator.Simulator = _NoSimulator  # type: ignore[misc, assignment]
         return self
 
     def __exit__(self, *exc: Any) -> None:
         import transcribe_guard.simulator as simulator
-        scan.run_scan, simulator.Simulator = self._saved  # type: ignore[misc]
+        scan.stream_scan, simulator.Simulator = self._saved  # type: ignore[misc]
 
 
 @st.composite

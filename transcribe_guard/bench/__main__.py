@@ -14,7 +14,7 @@ from typing import Any, Callable
 from transcribe_guard.bench import harness
 
 SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization",
-            "simulator_overhead", "event_driven")
+            "simulator_overhead", "event_driven", "scan_scale")
 
 
 @dataclass
@@ -34,6 +34,9 @@ class Settings:
     organization_jobs: int = 2000
     # event_driven: (jobs a day, simulated seconds of jobs finishing) at the two rates of issue 19
     event_rates: tuple[tuple[int, float], ...] = ((1_000, 3_600), (100_000, 600))
+    # scan_scale: a scan's peak memory over scan_scale_jobs, its jobs/s over scan_scale_throughput_jobs at latency_ms
+    scan_scale_jobs: int = 100_000
+    scan_scale_throughput_jobs: int = 10_000  # the fixed costs (17 rules at 40 ms a call) under 3% of the run
     sections: tuple[str, ...] = SECTIONS
 
 
@@ -42,7 +45,8 @@ def quick_settings() -> Settings:
                     organization_jobs=100, simulator_jobs=300,
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
                                                 reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2),
-                    event_rates=((1_000, 900), (100_000, 120)))
+                    event_rates=((1_000, 900), (100_000, 120)), scan_scale_jobs=2000,
+                    scan_scale_throughput_jobs=600)
 
 
 def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -79,6 +83,12 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
         if "event_driven" in settings.sections:
             from transcribe_guard.bench import event_driven
             report["event_driven"] = event_driven.run(settings.event_rates, progress)
+        if "scan_scale" in settings.sections:
+            progress(f"scan at scale: {settings.scan_scale_jobs} jobs; {settings.scan_scale_throughput_jobs} at "
+                     f"{settings.latency_ms} ms a call")
+            from transcribe_guard.bench import scan_scale
+            report["scan_scale"] = scan_scale.run(settings.scan_scale_jobs, settings.scan_scale_throughput_jobs,
+                                                  settings.latency_ms)
     report["targets"] = targets(report)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     return report
@@ -94,6 +104,7 @@ def _configuration(settings: Settings) -> dict[str, Any]:
         "organization": {"accounts": settings.organization_accounts, "regions": settings.organization_regions,
                          "jobs_per_pair": settings.organization_jobs},
         "event_rates": [list(rate) for rate in settings.event_rates],
+        "scan_scale": {"jobs": settings.scan_scale_jobs, "throughput_jobs": settings.scan_scale_throughput_jobs},
         "population": {"kind": "transcription-job", "mix": {name: share for name, share, _ in harness.MIX},
                        "ok": "COMPLETED, customer output bucket (SSE-KMS + policy), PII redacted, required tags",
                        "bad": "COMPLETED, service bucket, no redaction, a required tag missing",
@@ -153,6 +164,9 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                              modes["event_driven"]["p99_seconds"], report["event_driven"]["target_p99_seconds"]))
         found.append(_target(f"event-driven, {int(rate):,} jobs/day: jobs without a verdict",
                              modes["event_driven"]["jobs_without_verdict"], 0))
+    if "scan_scale" in report:
+        from transcribe_guard.bench import scan_scale
+        found += scan_scale.targets(report["scan_scale"], _target)
     return found
 
 
@@ -216,6 +230,9 @@ def render(report: dict[str, Any]) -> str:
     if "event_driven" in report:
         from transcribe_guard.bench import event_driven
         out.extend(event_driven.render(report["event_driven"]))
+    if "scan_scale" in report:
+        from transcribe_guard.bench import scan_scale
+        out.extend(scan_scale.render_lines(report["scan_scale"]) + [""])
     out.append("targets")
     for t in report.get("targets", []):
         out.append(f"  {'met ' if t['met'] else 'MISS'}  {t['name']}: {t['value']} (target {t['target']})")
