@@ -29,7 +29,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from typing import Any, Callable, Iterator, Sequence, overload
+from typing import Any, Callable, Generator, Iterator, Sequence, overload
 
 from botocore.exceptions import ClientError
 
@@ -182,7 +182,7 @@ class StoredInventory(TranscribeInventory):
     def _complete(self, kind: ResourceKind) -> bool:
         return bool(self.store.execute("SELECT 1 FROM listed WHERE kind = ?", (kind.key,)))
 
-    def _live(self, kind: ResourceKind) -> Iterator[list[Resource]]:
+    def _live(self, kind: ResourceKind) -> Generator[list[Resource], None, None]:
         """List ``kind`` from Transcribe a page at a time, writing it to the file; only the first
         listing writes (another listing started meanwhile only reads)."""
         with self._listing_lock:
@@ -280,7 +280,7 @@ class _Streamed(Sequence[Resource]):
     first time, and reads the file afterwards."""
 
     def __init__(self, inventory: StoredInventory, kind: ResourceKind, head: list[Resource] | None,
-                 rest: Iterator[list[Resource]]):
+                 rest: Generator[list[Resource], None, None]):
         self._inventory, self._kind = inventory, kind
         self._head, self._rest = head, rest
         self._used = False
