@@ -78,6 +78,14 @@ def _error(text: str) -> ClientError:
     return cls(found["response"], found["operation"])
 
 
+def _answer(row: tuple[Any, ...]) -> Any:
+    """A stored (body, error) row as the read answered: the body, or the error raised again."""
+    body, error = row
+    if error is not None:
+        raise _error(error)
+    return _decode(body)
+
+
 class LocalLedger:
     """The SQLite file: one connection shared by the reader threads under a lock. Removed by
     ``close`` (and with its temporary folder when the process ends without it)."""
@@ -225,23 +233,14 @@ class StoredInventory(TranscribeInventory):
         kind = resource.kind
         rows = self.store.execute("SELECT body, error FROM detail WHERE kind = ? AND name = ?", (kind.key, resource.name))
         if rows:
-            body, error = rows[0]
-            if error is not None:
-                raise _error(error)
-            return _decode(body)  # type: ignore[no-any-return]
+            return _answer(rows[0])  # type: ignore[no-any-return]
         try:
-            response = self._call(kind.get_operation, **{kind.get_name_parameter: resource.name})
-            response.pop("ResponseMetadata", None)
-            if kind.get_field and not isinstance(response.get(kind.get_field), dict):
-                # Nothing about the resource (the member is optional in the model): fail closed for it.
-                raise ClientError({"Error": {"Code": "IncompleteResponse", "Message": f"no {kind.get_field}"}},
-                                  kind.get_operation)
+            body = self._get(resource)
         except ClientError as failed:  # listed moments ago: "not found" means deleted since
             error = _as_gone(failed)
             self.store.execute("INSERT OR REPLACE INTO detail VALUES (?, ?, NULL, ?)",
                                (kind.key, resource.name, _error_text(error)))
             raise error from None
-        body = response[kind.get_field] if kind.get_field else response
         projection = project(body, fields_of(kind, "detail"))
         self.store.execute("INSERT OR REPLACE INTO detail VALUES (?, ?, ?, NULL)",
                            (kind.key, resource.name, _encode(projection)))
@@ -260,10 +259,7 @@ class StoredInventory(TranscribeInventory):
             self.detail(resource)  # raises when the Get failed; keeps the tags otherwise
             rows = self.store.execute("SELECT body, error FROM tags WHERE arn = ?", (resource.arn,))
         if rows:
-            body, error = rows[0]
-            if error is not None:
-                raise _error(error)
-            return _decode(body)  # type: ignore[no-any-return]
+            return _answer(rows[0])  # type: ignore[no-any-return]
         try:
             tag_list = self._call("list_tags_for_resource", ResourceArn=resource.arn).get("Tags", [])
         except ClientError as failed:

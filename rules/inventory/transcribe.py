@@ -308,21 +308,26 @@ class TranscribeInventory:
         a failure is remembered so that no rule retries it in the same run."""
         key = (resource.kind.key, resource.name)
         if key not in self._details:
-            kind = resource.kind
             try:
-                response = self._call(kind.get_operation, **{kind.get_name_parameter: resource.name})
-                response.pop("ResponseMetadata", None)
-                if kind.get_field and not isinstance(response.get(kind.get_field), dict):
-                    # Nothing about the resource (the member is optional in the model): fail closed for it.
-                    raise ClientError({"Error": {"Code": "IncompleteResponse", "Message": f"no {kind.get_field}"}},
-                                      kind.get_operation)
-                self._details[key] = response[kind.get_field] if kind.get_field else response
+                self._details[key] = self._get(resource)
             except ClientError as error:  # listed moments ago: "not found" means deleted since
                 self._details[key] = _as_gone(error)
         found = self._details[key]
         if isinstance(found, ClientError):
             raise found
         return found
+
+    def _get(self, resource: Resource) -> dict[str, Any]:
+        """One Get/Describe of ``resource``: the response body (the job, vocabulary, ...)."""
+        kind = resource.kind
+        response = self._call(kind.get_operation, **{kind.get_name_parameter: resource.name})
+        response.pop("ResponseMetadata", None)
+        if kind.get_field and not isinstance(response.get(kind.get_field), dict):
+            # Nothing about the resource (the member is optional in the model): fail closed for it.
+            raise ClientError({"Error": {"Code": "IncompleteResponse", "Message": f"no {kind.get_field}"}},
+                              kind.get_operation)
+        body: dict[str, Any] = response[kind.get_field] if kind.get_field else response
+        return body
 
     def tags(self, resource: Resource) -> dict[str, str]:
         """The resource's tags as a dict. Jobs and categories carry tags in their Get response;
