@@ -381,7 +381,13 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
         return super().get_execution_role_arn(event)
 
     def evaluate_periodic(self, event: Mapping[str, Any], client_factory: Any, valid_rule_parameters: Mapping[str, Any]) -> list[Evaluation]:
-        return list(self.iter_periodic(event, client_factory, valid_rule_parameters))
+        evaluations: list[Evaluation] = []
+        for evaluation in self._periodic(event, client_factory, valid_rule_parameters, hold=False):
+            if isinstance(evaluation, _AccountNotEvaluated):  # in place of the account results made so far
+                _account_not_evaluated(evaluations, evaluation.complianceResourceId, evaluation.annotation)
+            else:
+                evaluations.append(evaluation)
+        return evaluations
 
     def iter_periodic(self, event: Mapping[str, Any], client_factory: Any,
                       valid_rule_parameters: Mapping[str, Any]) -> Iterator[Evaluation]:
@@ -389,6 +395,12 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
         they come, holding nothing per resource). Account-level results (a handful) are held until
         the rule ends and come last: a failure later in the run replaces them with one
         "Could not evaluate" for the account (_account_not_evaluated)."""
+        return self._periodic(event, client_factory, valid_rule_parameters, hold=True)
+
+    def _periodic(self, event: Mapping[str, Any], client_factory: Any, valid_rule_parameters: Mapping[str, Any],
+                  hold: bool) -> Iterator[Evaluation]:
+        """The run; ``hold``: account results at the end (iter_periodic), else in place, a failure
+        yielding an _AccountNotEvaluated that evaluate_periodic puts in their place."""
         client_factory = fail_closed(client_factory)
         self.client_factory_used = client_factory  # rdklib posts through it after this returns
         account_id = account_id_of(event, client_factory)
@@ -417,8 +429,8 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
             for evaluation in self.evaluate(ctx, valid_rule_parameters):
                 if observer is not None:
                     observer(self.name())
-                if (evaluation.complianceResourceType, evaluation.complianceResourceId) == (ACCOUNT_RESOURCE_TYPE,
-                                                                                              account_id):
+                if hold and (evaluation.complianceResourceType, evaluation.complianceResourceId) == (
+                        ACCOUNT_RESOURCE_TYPE, account_id):
                     held.append(evaluation)
                 else:
                     yield counted(evaluation)
@@ -438,6 +450,11 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
                                    "earlier results are kept until a run can read it.")
         complete = complete and not ctx.keep_earlier_results
         self.delete_old_evaluations_on_scheduled_notification = complete
+        if not hold and held:  # held only the failure: evaluate_periodic replaces the account results with it
+            failure = held[-1]
+            yield _AccountNotEvaluated(failure.complianceType, failure.complianceResourceId,
+                                       failure.complianceResourceType, failure.annotation)
+            held = []
         for evaluation in held:
             yield counted(evaluation)
         LOGGER.info(json.dumps({"rule": self.name(), "account": account_id, "region": region,
@@ -464,6 +481,10 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
             ComplianceType.NON_COMPLIANT, resource_id, resource_type or ctx.reported_resource_type,
             annotation(f"Could not evaluate: {error_code(error)} when reading {what}."),
         )
+
+
+class _AccountNotEvaluated(Evaluation):  # type: ignore[misc]  # rdklib has no type hints
+    """The account's "Could not evaluate", to stand in place of its earlier results (evaluate_periodic)."""
 
 
 def _account_not_evaluated(evaluations: list[Evaluation], account_id: str, text: str) -> None:
