@@ -50,7 +50,7 @@ from rdklib import ComplianceType, Evaluation
 from rules.engine.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PARAMETER, RunContext, TranscribeGuardRule, account_id_of, annotation, config_safe,
                                event_time, fail_closed, inventory_for)
 from rules.engine.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
-from rules.engine.pacing import MAX_CONCURRENT_READS, ordered_map
+from rules.engine.pacing import ordered_map
 from rules.inventory.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
                                         error_code)
 
@@ -134,9 +134,10 @@ class ResourceRule(TranscribeGuardRule):
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         judge = self.judge(ctx, params)
-        # A few reads in flight (the inventory says how many: a scan's reaches its paced rate at
-        # 40 ms a call), results in listing order, nothing kept once yielded.
-        workers = getattr(ctx.inventory, "read_workers", MAX_CONCURRENT_READS)
+        # A scan's inventory (rules/inventory/local_ledger.py) says how many reads to keep in flight
+        # to reach its paced rate at 40 ms a call; results come in listing order, nothing kept once
+        # yielded. Others judge one at a time, as they always have.
+        workers = getattr(ctx.inventory, "read_workers", 1)
         for kind in self.kinds(params):
             # Scenario 1: nothing listed, nothing yielded
             for _resource, evaluation in ordered_map(judge, ctx.inventory.resources(kind), workers=workers):
