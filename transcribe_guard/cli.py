@@ -515,12 +515,16 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.event_triggers:
             result["event_triggers"] = cost.event_triggers(inputs, [RULES[name].METADATA for name in rule_names],
                                                            result)
+        if args.ledger:
+            result["ledger"] = cost.ledger_block(inputs, [RULES[name].METADATA for name in rule_names], result)
     except (cost.CostInputError, cost.UnmodeledRule) as error:
         raise UsageError(str(error)) from None
     out.write(json.dumps(result, indent=2) + "\n" if args.format == "json" else cost.render_table(result))
+    periodic = {m: result["scenarios"][m]["total"]["total_usd"] for m in modes}
     if args.event_triggers and args.format != "json":
-        out.write("\n" + cost.render_event_triggers(
-            result["event_triggers"], {m: result["scenarios"][m]["total"]["total_usd"] for m in modes}))
+        out.write("\n" + cost.render_event_triggers(result["event_triggers"], periodic))
+    if args.ledger and args.format != "json":
+        out.write("\n" + cost.render_ledger(result["ledger"], periodic))
     return EXIT_OK
 
 
@@ -681,6 +685,9 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--event-triggers", action="store_true",
                       help="add EnableEventTriggers=true: the trigger's invocations and the extra runs and "
                            "evaluations of the rules a job event concerns")
+    cost.add_argument("--ledger", action="store_true",
+                      help="add the pack deployed with TranscribeLedger=enabled: the collector, DynamoDB, KMS, "
+                           "EventBridge, and the rules reading the ledger")
     cost.add_argument("--memory-mb", default=None, metavar="MB",
                       help="Lambda memory (default: FunctionMemorySize's default in the functions template)")
     cost.add_argument("--allowed-output-buckets", action="store_true",
