@@ -482,3 +482,139 @@ def test_cost_command_event_triggers_flag() -> None:
     out = io.StringIO()
     assert cli.main(["cost", "--jobs-per-day", "1000", "--event-triggers", "--format", "json"], out, err) == 0
     assert json.loads(out.getvalue())["event_triggers"]["trigger_invocations"] == 73_200
+
+
+# --- the ledger (cost --ledger) ------------------------------------------------------------------
+
+RULE_METADATA = [cls.METADATA for cls in RULES.values()]
+
+
+def test_the_ledger_is_priced_by_the_size_of_its_own_typical_record() -> None:
+    # make_record + item_bytes of a completed, redacted standard job with 3 tags: 993 bytes, so one
+    # write unit a write; a Query page of 100 is 99,300 bytes = ceil(99,300/4,096) = 25 units, halved
+    # (eventually consistent) = 12.5; the arn index holds pk, sk, arn: 167 bytes.
+    record = cost.typical_record()
+    assert (record.item_bytes, record.index_bytes) == (993, 167)
+    assert (record.write_units, record.strong_read_units, record.page_read_units) == (1, 1, Fraction(25, 2))
+    from transcribe_guard.templates import LEDGER_SWEEP_SCHEDULE
+    assert LEDGER_SWEEP_SCHEDULE == f"rate({cost.LEDGER_SWEEP_HOURS} hour)"
+
+
+def test_a_rule_reading_the_ledger_queries_pages_and_makes_no_transcribe_call() -> None:
+    # pii-redaction, resource mode, J=1,000. Ordinary run: the 14 List pages become 14 Query pages at
+    # 40 ms (no 4.75/s pacing); + 4 LookupEvents + 2 SSM + 10 puts = 30 calls = 1.2 s (live 3.587 s).
+    # Reconcile: 903 pages + 4 + 975 Config reads + 2 + 85 puts = 1,969 calls = 78.76 s.
+    # Month: 26 x 1.2 + 4 x 78.76 = 346.24 s (live 1,024.25 s); the pages are the live List pages.
+    p = profile("transcribe-job-pii-redaction")
+    day = cost.ours_day(p, INPUTS, "resource", reconciliation=False, ledger=True)
+    assert counts(day, "transcribe_list", "transcribe_get", "transcribe_list_tags", "ledger_queries",
+                  "lookup_events") == (0, 0, 0, 14, 4)
+    assert cost.run_seconds(day, INPUTS) == Fraction("1.2")
+    recon = cost.ours_day(p, INPUTS, "resource", reconciliation=True, ledger=True)
+    assert (recon.ledger_queries, cost.run_seconds(recon, INPUTS)) == (903, Fraction("78.76"))
+    month = cost.rule_month(p, INPUTS, "resource", ledger=True)
+    assert month.work_seconds == Fraction("346.24") and month.counters["ledger_queries"] == 3_976
+    assert month.counters["evaluations"] == cost.rule_month(p, INPUTS, "resource").counters["evaluations"]
+    # resource-tagged, summary: no Gets (1,010 live); 19 pages + 11 LookupEvents + 46 Config reads + 2 SSM
+    # + 2 puts = 80 calls = 3.2 s. A tag change is one lookup (arn-index Query + GetItem).
+    tagged = profile("transcribe-resource-tagged")
+    day = cost.ours_day(tagged, INPUTS, "summary", reconciliation=False, ledger=True)
+    assert (day.transcribe_get, day.ledger_queries, cost.run_seconds(day, INPUTS)) == (0, 19, Fraction("3.2"))
+    tags = cost.validate(1000, tag_changes_per_day=120)
+    assert cost.ours_day(profile("transcribe-resource-tagged", tags), tags, "resource", False, ledger=True
+                         ).ledger_lookups == 120
+
+
+def test_ledger_month_at_1000_jobs_a_day_worked_by_hand() -> None:
+    # J=1,000, no tags or deletions, C=10, 40 ms, 256 MB.
+    # Records: 1,000 x 97 days + 10 = 97,010; table 97,010 x (993 + 100) = 106,031,930 bytes, index
+    # 97,010 x (167 + 100) = 25,901,670: storage 131,933,600 / 10^9 x $0.25 = $0.0329834; PITR (table
+    # only) 0.10603193 x $0.20 = $0.0212064.
+    # Collector, 30,000 job events: 4 calls (quotas, arn index, Get, PutItem) x 0.04 + 0.05 s = 0.21 s
+    # each = 6,300 s; 2 write units each (the item, the new index entry) = 60,000; 0.5 read unit (the
+    # index Query) = 15,000. Sweep (hourly, 720): 1,000 x 65/1,440 = 45.1 jobs, ceil(0.451) + 1 = 2
+    # pages + 3 other job kinds + 5 customization kinds = 10 List pages at 0.95/s (0.2 x 95% x 5) =
+    # 10.526 s, + (1 + 2 BatchGetItem + 8 watermark + 5 Query) x 0.04 + 0.05 = 21,311/1,900 s; 4 write
+    # units (watermarks); reads 2 x 100 + 4 + 5 x 12.5 = 266.5.
+    # Month: 30,720 invocations, 6,300 + 720 x 21,311/1,900 = 14,375.747 s = 3,593.937 GB-s:
+    # $0.006144 + $0.059911 = $0.066055; writes 60,000 + 2,880 = 62,880; reads 15,000 + 191,880 = 206,880.
+    inputs = cost.validate(1000)
+    result = cost.estimate(inputs, RULE_METADATA)
+    block = cost.ledger_block(inputs, RULE_METADATA, result)
+    assert (block["retained_records"], block["storage_usd"], block["pitr_usd"]) == (
+        97_010, pytest.approx(0.0329834, abs=1e-6), pytest.approx(0.0212064, abs=1e-6))
+    collector = block["collector"]
+    assert (collector["invocations"], collector["lambda_seconds"], collector["write_request_units"],
+            collector["read_request_units"]) == (30_720, pytest.approx(14_375.747, abs=1e-3), 62_880, 206_880)
+    assert collector["lambda_usd"] == pytest.approx(0.066055, abs=1e-6)
+    assert collector["transcribe_get"] == 30_000 and collector["kms_requests"] == 8_640  # busy every 5 minutes
+    for mode in ("resource", "summary"):
+        figures = block["modes"][mode]
+        # The rules' Query pages are their live List pages (18,514 a month), 12.5 units each:
+        # reads 206,880 + 231,425 = 438,305; $ = 62,880 x 0.625e-6 + 438,305 x 0.125e-6 = $0.094088.
+        assert figures["rule_query_pages"] == result["scenarios"][mode]["total"]["transcribe_list"] == 18_514
+        assert figures["read_request_units"] == 438_305
+        assert figures["dynamodb_requests_usd"] == pytest.approx(0.094088, abs=1e-6)
+        assert figures["transcribe_get_ledger"] == 30_000 < figures["transcribe_get_live"]
+        assert figures["rules_lambda_usd_ledger"] < figures["rules_lambda_usd_live"]
+        added = (figures["dynamodb_requests_usd"] + block["storage_usd"] + block["pitr_usd"] + figures["kms_usd"]
+                 + collector["lambda_usd"] - figures["rules_lambda_saved_usd"])
+        assert figures["added_usd"] == pytest.approx(added, abs=1e-5)
+        assert figures["total_usd"] == pytest.approx(result["scenarios"][mode]["total"]["total_usd"] + added, abs=1e-5)
+
+
+def test_ledger_month_at_100000_jobs_a_day_worked_by_hand() -> None:
+    # Records 9,700,010: table x 1,093 = 10,602,110,930 bytes, index x 267 = 2,589,902,670: storage
+    # $3.2980034, PITR 10.6021109 x 0.20 = $2.1204222. Collector: 3,000,000 job events x 0.21 s =
+    # 630,000 s, 6,000,000 write units, 1,500,000 read units. Sweep: 100,000 x 65/1,440 = 4,513.9 jobs,
+    # ceil(45.14) + 1 = 47 pages + 8 = 55 List pages / 0.95 = 57.895 s + (1 + 47 + 8 + 5) x 0.04 + 0.05
+    # = 60.385 s; reads 47 x 100 + 4 + 62.5 = 4,766.5. Month: 3,000,720 invocations, 630,000 + 720 x
+    # 60.385 = 673,477.01 s (busy 26.0% of the month), 168,369.25 GB-s: $0.600144 + $2.806715 =
+    # $3.406859; writes 6,002,880 ($3.7518); reads 1,500,000 + 3,431,880 = 4,931,880 + the rules'
+    # 1,695,574 pages x 12.5 = 26,126,555 ($3.265819): DynamoDB requests $7.017619.
+    inputs = cost.validate(100_000)
+    result = cost.estimate(inputs, RULE_METADATA)
+    block = cost.ledger_block(inputs, RULE_METADATA, result)
+    assert (block["storage_usd"], block["pitr_usd"]) == (pytest.approx(3.2980034, abs=1e-6),
+                                                         pytest.approx(2.1204222, abs=1e-6))
+    collector = block["collector"]
+    assert (collector["invocations"], collector["write_request_units"], collector["read_request_units"]) == (
+        3_000_720, 6_002_880, 4_931_880)
+    assert collector["lambda_seconds"] == pytest.approx(673_477.011, abs=1e-3)
+    assert collector["lambda_usd"] == pytest.approx(3.406859, abs=1e-6)
+    assert collector["busy_share"] == pytest.approx(0.2598, abs=1e-4)
+    for mode in ("resource", "summary"):
+        figures = block["modes"][mode]
+        assert figures["rule_query_pages"] == result["scenarios"][mode]["total"]["transcribe_list"] == 1_695_574
+        assert figures["read_request_units"] == 26_126_555
+        assert figures["dynamodb_requests_usd"] == pytest.approx(7.017619, abs=1e-6)
+        assert figures["transcribe_get_ledger"] == 3_000_000
+    # The rules' Gets are gone: live, summary mode Gets 92,202,100 a month; the ledger's collector 3,000,000.
+    assert block["modes"]["summary"]["transcribe_get_live"] == 92_202_100
+
+
+def test_ledger_tag_changes_and_deletions_reach_the_collector() -> None:
+    # T=120, X=60 a day: 3,600 tag events (4 calls, 1 write unit: UpdateItem) and 1,800 deletions (3
+    # calls, 2 write units: the item and its index entry), 0.5 read unit each (the arn index).
+    # Writes 60,000 + 3,600 + 3,600 + 2,880 = 70,080; invocations 30,000 + 3,600 + 1,800 + 720.
+    inputs = cost.validate(1000, tag_changes_per_day=120, deletions_per_day=60)
+    collector = cost.collector_month(inputs, cost.typical_record())
+    assert (collector["invocations"], collector["write_units"]) == (36_120, 70_080)
+    assert collector["read_units"] == 15_000 + 2_700 + 191_880
+
+
+def test_cli_ledger_flag_adds_the_ledger_block() -> None:
+    code, out, err = run(["cost", "--jobs-per-day", "1000", "--ledger"])
+    assert (code, err) == (cli.EXIT_OK, "")
+    assert "With the ledger (TranscribeLedger=enabled): 97,010 records of 993 bytes" in out
+    assert "30,000 Transcribe Gets (one per job, the only ones)" in out
+    assert "Not verified in a stored AWS pricing page" in out
+    line = next(line for line in out.splitlines() if line.startswith("resource ") and "213.02" in line)
+    assert line.split()[1] == "212.82"  # the periodic total it adds to
+    code, out, _ = run(["cost", "--jobs-per-day", "1000", "--ledger", "--format", "json"])
+    ledger = json.loads(out)["ledger"]
+    assert ledger["collector"]["transcribe_get"] == 30_000
+    assert all("https://" in source for source in ledger["prices"]["dynamodb"]["sources"])
+    assert ledger["prices"]["kms"]["unverified"] and ledger["prices"]["eventbridge"]["unverified"]
+    _, plain, _ = run(["cost", "--jobs-per-day", "1000"])
+    assert "With the ledger" not in plain

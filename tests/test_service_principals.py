@@ -34,16 +34,17 @@ def modes(template: dict[str, Any]) -> list[dict[str, bool]]:
     """Every way the template's conditions can come out (ours are few and independent enough)."""
     names = list(template.get("Conditions") or {})
     if "SingleAccount" in names:  # the functions stack: Organization is its negation; CreateRole is independent;
-        # the ledger is on only in a single account's role-creating stack
+        # the ledger is on only in a single account's stacks (every Region's)
         combos = []
         for single in (True, False):
             for role in (True, False):
                 for ledger in (False, True):
-                    if ledger and not (single and role):
+                    if ledger and not single:
                         continue
                     combos.append({**{n: False for n in names}, "SingleAccount": single, "Organization": not single,
                                    "CreateRole": role, "SingleAccountRole": single and role,
                                    "OrganizationRole": not single and role, "LedgerOn": ledger,
+                                   "LedgerRole": ledger and role,
                                    "LiveReads": single and role and not ledger, "HasLedgerKey": ledger})
         return combos
     return [{n: value for n in names} for value in (True, False)]

@@ -349,6 +349,13 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.event_triggers and args.organization:
         raise UsageError("--event-triggers is for single-account deployments, not --organization "
                          "(the functions stack's EnableEventTriggers condition needs an empty OrganizationId).")
+    if args.ledger and args.organization:
+        raise UsageError("--ledger is for single-account deployments, not --organization (the functions template "
+                         "has no ledger for an organization: its collector reads its own account only).")
+    try:
+        ledger = deploy.ledger_settings(args.ledger, args.ledger_kms_key, args.ledger_get_share)
+    except deploy.DeployError as error:
+        raise UsageError(str(error)) from None
     progress = lambda m: err.write(m + "\n")  # noqa: E731
     try:
         with _account(args.demo) as simulated:
@@ -359,7 +366,8 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             regions = _regions(args, session)
             parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
             deployments = deploy.deploy_regions(regions, parameters, pack_name=args.pack_name, progress=progress,
-                                                session_factory=_session_in, event_triggers=args.event_triggers)
+                                                session_factory=_session_in, event_triggers=args.event_triggers,
+                                                ledger=ledger)
             for done in deployments:
                 out.write(render.render_deployment(done))
             if not (args.evaluate or args.demo):
@@ -367,6 +375,9 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 return EXIT_OK
             for done in deployments:
                 config = _session_in(done.region).client("config")
+                if args.demo and ledger.enabled:  # the ledger filled before the rules read it
+                    out.write("\n".join(visible(line) for line in deploy.demo_ledger_sweep(_session_in(done.region)))
+                              + "\n")
                 err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules "
                           f"in {done.region}\n")
                 out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
@@ -555,12 +566,16 @@ def cmd_cost(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.event_triggers:
             result["event_triggers"] = cost.event_triggers(inputs, [RULES[name].METADATA for name in rule_names],
                                                            result)
+        if args.ledger:
+            result["ledger"] = cost.ledger_block(inputs, [RULES[name].METADATA for name in rule_names], result)
     except (cost.CostInputError, cost.UnmodeledRule) as error:
         raise UsageError(str(error)) from None
     out.write(json.dumps(result, indent=2) + "\n" if args.format == "json" else cost.render_table(result))
+    periodic = {m: result["scenarios"][m]["total"]["total_usd"] for m in modes}
     if args.event_triggers and args.format != "json":
-        out.write("\n" + cost.render_event_triggers(
-            result["event_triggers"], {m: result["scenarios"][m]["total"]["total_usd"] for m in modes}))
+        out.write("\n" + cost.render_event_triggers(result["event_triggers"], periodic))
+    if args.ledger and args.format != "json":
+        out.write("\n" + cost.render_ledger(result["ledger"], periodic))
     return EXIT_OK
 
 
@@ -675,6 +690,15 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--event-triggers", action="store_true",
                         help="deploy the functions stack with EnableEventTriggers=true (evaluate minutes after "
                              "Transcribe events); with --demo, show a new job's verdict arriving without a scheduled run")
+    deploy.add_argument("--ledger", action="store_true",
+                        help="deploy the functions stack with TranscribeLedger=enabled: one collector reads each "
+                             "Transcribe job once into a DynamoDB table per Region, which the rules read")
+    deploy.add_argument("--ledger-kms-key", action="append", metavar="ARN",
+                        help="with --ledger: the customer managed KMS key of the ledger table, one per Region "
+                             "deployed (default: DynamoDB's AWS managed key)")
+    deploy.add_argument("--ledger-get-share", metavar="F",
+                        help="with --ledger: the share (above 0, at most 1) of each Transcribe quota the collector "
+                             "uses (default 0.2)")
     deploy.set_defaults(handler=cmd_deploy)
 
     guardrails = commands.add_parser(
@@ -726,6 +750,9 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--event-triggers", action="store_true",
                       help="add EnableEventTriggers=true: the trigger's invocations and the extra runs and "
                            "evaluations of the rules a job event concerns")
+    cost.add_argument("--ledger", action="store_true",
+                      help="add the pack deployed with TranscribeLedger=enabled: the collector, DynamoDB, KMS, "
+                           "EventBridge, and the rules reading the ledger")
     cost.add_argument("--memory-mb", default=None, metavar="MB",
                       help="Lambda memory (default: FunctionMemorySize's default in the functions template)")
     cost.add_argument("--allowed-output-buckets", action="store_true",

@@ -262,16 +262,22 @@ class DayUsage:
     evaluations: Count = 0
     paced: bool = False
     pipelined_s3: Count = 0
+    # With the ledger (TranscribeLedger=enabled): Query pages of ledger records (100 a page) in
+    # place of List pages and Gets, and records named by a CloudTrail event (an arn-index Query
+    # and a GetItem each).
+    ledger_queries: Count = 0
+    ledger_lookups: Count = 0
 
     def calls(self) -> int | Fraction:
         """Every call the run makes, PutEvaluations batches included."""
         return (self.transcribe_list + self.transcribe_get + self.transcribe_list_tags + self.lookup_events
                 + self.config_reads + self.s3_calls + self.other_calls + self.ssm_calls
+                + self.ledger_queries + 2 * self.ledger_lookups
                 + ceil_div(self.evaluations, PUT_EVALUATIONS_BATCH))
 
 
 COUNTERS = ("evaluations", "transcribe_list", "transcribe_get", "transcribe_list_tags", "lookup_events",
-            "config_reads", "s3_calls", "other_calls", "ssm_calls")
+            "config_reads", "s3_calls", "other_calls", "ssm_calls", "ledger_queries", "ledger_lookups")
 
 
 @dataclass
@@ -510,10 +516,28 @@ def naive_day(profile: Profile, inputs: Inputs) -> DayUsage:
     return day
 
 
-def ours_day(profile: Profile, inputs: Inputs, mode: str, reconciliation: bool) -> DayUsage:
+def ours_day(profile: Profile, inputs: Inputs, mode: str, reconciliation: bool, ledger: bool = False) -> DayUsage:
     """One function run (every h hours for the rules that read jobs, daily for the others) in
     reporting mode ``mode`` (resource or summary), ordinary or reconcile (every D days), once the
-    rule has a checkpoint. Job-proportional counts are the run's share of the day's (W = J*h/24)."""
+    rule has a checkpoint. Job-proportional counts are the run's share of the day's (W = J*h/24).
+    ``ledger``: the run reads the ledger (``ledger_run``) instead of Transcribe."""
+    day = _live_day(profile, inputs, mode, reconciliation)
+    return ledger_run(day, profile, inputs) if ledger else day
+
+
+def ledger_run(day: DayUsage, profile: Profile, inputs: Inputs) -> DayUsage:
+    """The same run reading the ledger (rules/inventory/ledger.py, LedgerInventory): every List
+    page it made is a Query page of the same records (100 a page, unpaced: one call at the
+    latency), no Get or ListTagsForResource (the records hold the details and tags); a job a tag
+    event names is looked up by ARN (arn-index Query + GetItem). HeadObjects (object evidence) are
+    still made, one after another. Evaluations, Config reads, LookupEvents, SSM and the other calls
+    are the same."""
+    lookups = per_run(inputs.tag_changes_per_day, profile, inputs) if profile.tag_dependent and profile.kind == "job" else 0
+    return dataclasses.replace(day, transcribe_list=0, transcribe_get=0, transcribe_list_tags=0, pipelined_s3=0,
+                               ledger_queries=day.transcribe_list, ledger_lookups=lookups)
+
+
+def _live_day(profile: Profile, inputs: Inputs, mode: str, reconciliation: bool) -> DayUsage:
     if mode not in REPORTING_MODES:
         raise ValueError(f"unknown reporting mode {mode!r}")
     n, f = inputs.retained_jobs, inputs.noncompliant_rate
@@ -664,16 +688,16 @@ def reconciliation_runs(inputs: Inputs) -> int:
     return MONTH_DAYS // inputs.reconciliation_days
 
 
-def rule_month(profile: Profile, inputs: Inputs, scenario: str) -> MonthUsage:
+def rule_month(profile: Profile, inputs: Inputs, scenario: str, ledger: bool = False) -> MonthUsage:
     """A month of one rule in one scenario (naive, resource or summary): naive once a day; ours
     I runs (every h hours for the rules that read jobs), r of them reconcile runs for the rules
-    that reconcile."""
+    that reconcile; ``ledger``: ours reading the ledger."""
     if scenario == "naive":
         return month_of([naive_day(profile, inputs)] * MONTH_DAYS, inputs, resumes=False)
     runs = invocations_per_month(profile, inputs)
     r = reconciliation_runs(inputs) if profile.kind in ("job", "customization") else 0
-    days = ([ours_day(profile, inputs, scenario, reconciliation=False)] * (runs - r)
-            + [ours_day(profile, inputs, scenario, reconciliation=True)] * r)
+    days = ([ours_day(profile, inputs, scenario, reconciliation=False, ledger=ledger)] * (runs - r)
+            + [ours_day(profile, inputs, scenario, reconciliation=True, ledger=ledger)] * r)
     return month_of(days, inputs, resumes=profile.resumes)
 
 
@@ -1034,4 +1058,304 @@ def render_event_triggers(block: dict[str, Any], periodic_totals: Mapping[str, f
         lines.append("  ".join([row[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(row[1:], widths[1:])]).rstrip())
     lines.append("A model: see docs/costs.md (Event triggers) for the assumptions; `python -m transcribe_guard.bench` "
                  "measures the latency.")
+    return "\n".join(lines) + "\n"
+
+
+# --- the ledger (TranscribeLedger=enabled; rules/inventory/ledger.py, rules/engine/collector.py) ----
+
+LEDGER_PRICES: dict[str, Any] = {
+    "read_on": "2026-12-02",
+    "region": "us-east-1",
+    "dynamodb": {
+        "write_request_unit_usd": 0.625 / 1_000_000,
+        "read_request_unit_usd": 0.125 / 1_000_000,
+        "storage_gb_month_usd": 0.25,
+        "pitr_gb_month_usd": 0.20,
+        "bytes_per_gb": 1_000_000_000,
+        "applies_to": "on-demand (PAY_PER_REQUEST), Standard table class, no free tier (the 25 GB of free storage is "
+                      "account-wide)",
+        "sources": [
+            "https://aws.amazon.com/dynamodb/pricing/on-demand/ (AWS): a strongly consistent read of up to 4 KB is one "
+            "read request unit, an eventually consistent one half; a standard write of up to 1 KB is one write request "
+            "unit; the stored copy is cut off before the prices",
+            "https://github.com/aws/agent-toolkit-for-aws, skills/specialized-skills/database-skills/amazon-dynamodb/"
+            "scripts/calculate_costs.py (AWS's repository): $0.625 per million write request units, $0.125 per million "
+            "read request units, $0.25 per GB-month (Standard), 100 bytes of storage overhead per item, decimal GB; "
+            "a Query rounds the total bytes it reads up to 4 KB once, BatchGetItem each item; a read of an item that "
+            "does not exist still consumes the minimum; a PutItem or UpdateItem is sized on the larger of the item "
+            "before and after; a KEYS_ONLY index write is sized by its projected keys",
+            "https://airbyte.com/data-engineering-resources/dynamodb-pricing (third party): US East on-demand $0.625 "
+            "per million write request units, $0.125 per million read request units (after the November 2024 cut)",
+            "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html (AWS): "
+            "every item needs 100 bytes of storage overhead for indexing",
+            "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Point-in-time-recovery.html (AWS, via a "
+            "proxy copy): the point-in-time recovery price is based on the size of the table and its local secondary "
+            "indexes (not its global secondary indexes)",
+            "https://finops.com.py/services/dynamodb/backups (third party): continuous backups (PITR) $0.20 per "
+            "GB-month of table size",
+            "https://repost.aws/questions/QU8eKVThPzQR6wDdx0KZr0YQ (AWS re:Post answer, citing "
+            "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html): TTL deletes are "
+            "free of charge",
+        ],
+        "unverified": "no stored AWS pricing page shows the dollar figures themselves (read from AWS's own cost "
+                      "calculator code and third-party pages); the point-in-time recovery price ($0.20 per "
+                      "GB-month) only from a third party; confirm on https://aws.amazon.com/dynamodb/pricing/on-demand/",
+    },
+    "kms": {
+        "request_usd": 0.03 / 10_000,
+        "key_month_usd": 1.0,
+        "sources": [
+            "https://aws.amazon.com/kms/pricing/ (AWS): each KMS key you create costs $1/month; no charge for AWS "
+            "managed keys themselves, but \"you will be charged on any API request made to AWS-managed keys\"; the "
+            "free tier is 20,000 requests a month across all Regions",
+            "https://www.wring.co/blog/aws-kms-pricing-guide (third party): symmetric key requests $0.03 per 10,000",
+            "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html (AWS, an "
+            "older stored copy): \"DynamoDB does not call KMS for every single DynamoDB operation. The key is "
+            "refreshed once every five minutes\" (the copy is cut off there)",
+        ],
+        "assumption": "DynamoDB calls KMS once per 5 minutes per function environment using the table (its "
+                      "collector and each rule function): one request per invocation plus one per 5 minutes it "
+                      "runs, at most one per 5 minutes all month each; the same with DynamoDB's AWS managed key "
+                      "(requests to AWS managed keys are charged too). The key's own $1 a month is not counted: "
+                      "LedgerKmsKeyArn names a key you have; the free tier is not applied.",
+        "unverified": "the request price and the 5-minute refresh per caller are not in a complete stored AWS page",
+    },
+    "eventbridge": {
+        "usd": 0,
+        "sources": [
+            "https://aws.amazon.com/eventbridge/pricing/ (AWS): \"AWS management events are ingested by the event bus "
+            "for free\"; over 250 AWS services send events to the default event bus; delivery is charged only to "
+            "a service in a different account (the pricing example)",
+        ],
+        "applies_to": "Transcribe's job state change events and its API calls via CloudTrail, on the default bus, "
+                      "delivered to the collector in the same account; the hourly schedule (a scheduled rule)",
+        "unverified": "the price of legacy scheduled rules is not on the stored page (EventBridge Scheduler's "
+                      "price list has 14 million free invocations a month, then $1 per million: at 720 a month "
+                      "either is $0); that job state change events count as \"AWS management events\" is our "
+                      "reading; the CloudTrail trail the API events need is the pack's own and not priced here",
+    },
+}
+
+LEDGER_SWEEP_HOURS = 1  # LEDGER_SWEEP_SCHEDULE "rate(1 hour)" (transcribe_guard/templates.py)
+SWEEPS_A_MONTH = MONTH_DAYS * 24 // LEDGER_SWEEP_HOURS
+SWEEP_LOOKBACK_MINUTES = 60 * LEDGER_SWEEP_HOURS + 5  # back to the watermark less SKEW (rules/engine/incremental.py)
+QUOTA_CALLS = 1  # ListServiceQuotas, one page, at the start of every collector invocation
+FIVE_MINUTES_A_MONTH = MONTH_SECONDS // 300
+KMS_REFRESH_SECONDS = 300
+JOB_KINDS_SWEPT = 4  # standard, medical, call analytics, medical scribe
+CUSTOMIZATION_KINDS_SWEPT = 5
+
+LEDGER_ASSUMPTIONS = (
+    "The ledger holds one item per job: a typical completed standard transcription job's record (redaction, output "
+    "and media locations, data access role, 3 tags) is item_bytes() of rules/inventory/ledger.py's make_record; "
+    "every write is ceil(size / 1 KB) write request units, a new item or a deletion one more for the keys-only "
+    "arn index. Records kept 97 days (90 + the 7-day TTL margin; TTL deletes are free; DynamoDB's up to 2 days "
+    "of lag not counted), plus one per customization at the job record's size; 100 bytes of overhead each.",
+    "Collector: one invocation per job's final state change event (PutItem after its one Get), per tag change "
+    "(UpdateItem of the tags) and per deletion (DeleteItem), each after an arn-index Query; plus the hourly sweep, "
+    "which lists each job kind back to the last sweep (paced at 0.2 x 95% of List's 5/s), reads the listed jobs' "
+    "records (BatchGetItem, strongly consistent, one unit an item, 100 a page counted), its 4 watermarks (GetItem "
+    "and PutItem) and each customization kind's records. Every job event is delivered (all jobs are standard "
+    "transcription jobs, which have one) and finishes between sweeps; a job a sweep sees unfinished would add one "
+    "PutItem and one GetItem. Calls at --call-latency-ms one after another, 0.05 s of its own, at --memory-mb.",
+    "Rules reading the ledger: each List page the live run makes is one Query page (eventually consistent, as "
+    "LedgerStore.query reads; every page counted as 100 records: an upper bound), no Transcribe Get or "
+    "ListTagsForResource; a job a tag event names is one arn-index Query and one strongly consistent GetItem. "
+    "DynamoDB calls are not paced; their Lambda time is counted like any other call's.",
+)
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """The sizes the ledger model prices by (bytes, as DynamoDB counts them)."""
+
+    item_bytes: int  # a typical job record
+    index_bytes: int  # its arn-index projection (pk, sk, arn)
+
+    @property
+    def write_units(self) -> int:
+        return math.ceil(self.item_bytes / 1024)
+
+    @property
+    def strong_read_units(self) -> int:
+        return max(1, math.ceil(self.item_bytes / 4096))
+
+    @property
+    def page_read_units(self) -> Fraction:
+        """An eventually consistent Query page of 100 records: the total rounded up to 4 KB, halved."""
+        return Fraction(math.ceil(LIST_PAGE_SIZE * self.item_bytes / 4096), 2)
+
+
+def typical_record() -> LedgerRecord:
+    """The sizes of a typical ledger record, built by the ledger's own code (make_record,
+    item_bytes) from a completed standard transcription job: redacted, output to a customer
+    bucket, a data access role, three tags."""
+    import datetime as dt
+
+    from rules.inventory import ledger
+    from rules.inventory.transcribe import TRANSCRIPTION_JOB
+
+    created = dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.timezone.utc)
+    name = "call-2026-11-30-000123"
+    summary = {"TranscriptionJobName": name, "CreationTime": created,
+               "CompletionTime": created + dt.timedelta(minutes=4), "TranscriptionJobStatus": "COMPLETED",
+               "OutputLocationType": "CUSTOMER_BUCKET",
+               "ContentRedaction": {"RedactionType": "PII", "RedactionOutput": "redacted", "PiiEntityTypes": ["ALL"]}}
+    output = f"https://s3.us-east-1.amazonaws.com/acme-cc-transcripts/redacted/{name}.json"
+    detail = {**summary, "Media": {"MediaFileUri": "s3://acme-cc-call-audio/calls/2026/11/30/call-000123.wav"},
+              "Transcript": {"TranscriptFileUri": output, "RedactedTranscriptFileUri": output},
+              "JobExecutionSettings": {"DataAccessRoleArn": "arn:aws:iam::123456789012:role/transcribe-data-access"}}
+    tags = {"CostCenter": "cc-1234", "DataClassification": "confidential", "Team": "contact-center"}
+    record = ledger.make_record(TRANSCRIPTION_JOB, "123456789012", "us-east-1", "aws", name, summary, detail, tags,
+                                created.timestamp() + 300)
+    item = ledger.serialize(record)
+    return LedgerRecord(ledger.item_bytes(item), ledger.item_bytes({k: item[k] for k in ("pk", "sk", "arn")}))
+
+
+def retained_records(inputs: Inputs) -> int:
+    """Records kept: every job for 90 days plus the TTL margin, and every customization."""
+    from rules.inventory.ledger import JOB_RETENTION, TTL_MARGIN
+
+    return inputs.jobs_per_day * (JOB_RETENTION + TTL_MARGIN).days + inputs.customizations
+
+
+def collector_month(inputs: Inputs, record: LedgerRecord) -> dict[str, Any]:
+    """A month of the collector: invocations, Lambda seconds, DynamoDB request units, Transcribe Gets."""
+    from rules.engine.collector import DEFAULT_GET_SHARE
+    from rules.engine.pacing import HEADROOM
+
+    latency = inputs.call_latency_ms / 1000
+    overhead = EVENT_TRIGGER_OVERHEAD_SECONDS
+    jobs, tags, deletions = (MONTH_DAYS * n for n in (inputs.jobs_per_day, inputs.tag_changes_per_day,
+                                                      inputs.deletions_per_day))
+    index_query = Fraction(1, 2)  # an eventually consistent Query of the keys-only index: the minimum
+    # Job event: ListServiceQuotas, arn-index Query, the Get, PutItem (+1 unit: the new index item).
+    # Tag event: ..., ListTagsForResource, UpdateItem. Deletion: ..., DeleteItem (+1: the index item).
+    event_seconds = (jobs * 4 + tags * 4 + deletions * 3) * latency + (jobs + tags + deletions) * overhead
+    write_units = jobs * (record.write_units + 1) + tags * record.write_units + deletions * (record.write_units + 1)
+    read_units = (jobs + tags + deletions) * index_query
+    # A sweep: List pages (standard jobs since the last sweep, one each for the other kinds and the
+    # customization kinds), a BatchGetItem per page of standard jobs, 4 watermark reads and writes,
+    # a Query per customization kind.
+    swept = Fraction(inputs.jobs_per_day * SWEEP_LOOKBACK_MINUTES, 24 * 60)
+    job_pages = ceil_div(swept, LIST_PAGE_SIZE) + 1
+    list_pages = job_pages + (JOB_KINDS_SWEPT - 1) + CUSTOMIZATION_KINDS_SWEPT
+    list_rate = 5 * Fraction(str(DEFAULT_GET_SHARE)) * Fraction(str(HEADROOM))
+    sweep_calls = QUOTA_CALLS + job_pages + 2 * JOB_KINDS_SWEPT + CUSTOMIZATION_KINDS_SWEPT
+    sweep_seconds = list_pages * max(latency, 1 / list_rate) + sweep_calls * latency + overhead
+    sweep_writes = JOB_KINDS_SWEPT  # the watermarks (no arn: no index write)
+    sweep_reads = job_pages * LIST_PAGE_SIZE + JOB_KINDS_SWEPT + CUSTOMIZATION_KINDS_SWEPT * record.page_read_units
+    invocations = jobs + tags + deletions + SWEEPS_A_MONTH
+    seconds = event_seconds + SWEEPS_A_MONTH * sweep_seconds
+    return {"invocations": invocations, "seconds": seconds, "gb_seconds": seconds * inputs.memory_mb / 1024,
+            "write_units": write_units + SWEEPS_A_MONTH * sweep_writes,
+            "read_units": read_units + SWEEPS_A_MONTH * sweep_reads,
+            "sweep_seconds": sweep_seconds, "transcribe_get": jobs,
+            "transcribe_list": SWEEPS_A_MONTH * list_pages}
+
+
+def kms_requests(invocations: int, seconds: Fraction) -> int:
+    """KMS requests DynamoDB makes for one function's month: one per invocation plus one per 5
+    minutes of run time, at most one per 5 minutes of the month (LEDGER_PRICES["kms"])."""
+    return min(FIVE_MINUTES_A_MONTH, invocations + math.ceil(seconds / KMS_REFRESH_SECONDS))
+
+
+def ledger_block(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]], result: dict[str, Any]) -> dict[str, Any]:
+    """What TranscribeLedger=enabled changes in ``estimate``'s result, per reporting mode: the
+    collector, the table (requests, storage, point-in-time recovery), KMS, EventBridge, and the
+    rules' shorter runs."""
+    prices = LEDGER_PRICES["dynamodb"]
+    wru, rru = Fraction(str(prices["write_request_unit_usd"])), Fraction(str(prices["read_request_unit_usd"]))
+    record = typical_record()
+    collector = collector_month(inputs, record)
+    collector_lambda = lambda_cost(collector["invocations"], collector["gb_seconds"])
+    records = retained_records(inputs)
+    table_bytes = records * (record.item_bytes + 100)
+    index_bytes = records * (record.index_bytes + 100)
+    gb = Fraction(prices["bytes_per_gb"])
+    storage_usd = (table_bytes + index_bytes) / gb * Fraction(str(prices["storage_gb_month_usd"]))
+    pitr_usd = table_bytes / gb * Fraction(str(prices["pitr_gb_month_usd"]))
+    kms_price = Fraction(str(LEDGER_PRICES["kms"]["request_usd"]))
+    collector_kms = kms_requests(collector["invocations"], collector["seconds"])
+    profiles = [profile_for(m, inputs) for m in rule_metadata]
+    modes: dict[str, Any] = {}
+    for mode in result["inputs"]["reporting_modes"]:
+        live_lambda, ledger_lambda = Fraction(0), Fraction(0)
+        queries = lookups = rule_kms = 0
+        live_gets = result["scenarios"][mode]["total"]["transcribe_get"]
+        for p in profiles:
+            live = rule_month(p, inputs, mode)
+            month = rule_month(p, inputs, mode, ledger=True)
+            live_lambda += lambda_cost(live.invocations, live.gb_seconds)
+            ledger_lambda += lambda_cost(month.invocations, month.gb_seconds)
+            queries += month.counters["ledger_queries"]
+            lookups += month.counters["ledger_lookups"]
+            if p.kind != "account":  # the account rules never touch the table
+                rule_kms += kms_requests(month.invocations, month.work_seconds)
+        rule_reads = queries * record.page_read_units + lookups * (Fraction(1, 2) + record.strong_read_units)
+        read_units = collector["read_units"] + rule_reads
+        requests_usd = collector["write_units"] * wru + read_units * rru
+        kms_usd = (collector_kms + rule_kms) * kms_price
+        dynamodb_usd = requests_usd + storage_usd + pitr_usd
+        added = dynamodb_usd + kms_usd + collector_lambda - (live_lambda - ledger_lambda)
+        periodic = result["scenarios"][mode]["total"]["total_usd"]
+        modes[mode] = {
+            "rule_query_pages": queries, "rule_lookups": lookups,
+            "read_request_units": float(read_units), "write_request_units": collector["write_units"],
+            "dynamodb_requests_usd": round(float(requests_usd), 6),
+            "kms_requests": collector_kms + rule_kms, "kms_usd": round(float(kms_usd), 6),
+            "rules_lambda_usd_live": round(float(live_lambda), 6),
+            "rules_lambda_usd_ledger": round(float(ledger_lambda), 6),
+            "rules_lambda_saved_usd": round(float(live_lambda - ledger_lambda), 6),
+            "transcribe_get_live": live_gets, "transcribe_get_ledger": collector["transcribe_get"],
+            "added_usd": round(float(added), 6), "total_usd": round(periodic + float(added), 6),
+        }
+    return {
+        "record_bytes": record.item_bytes, "index_bytes": record.index_bytes,
+        "write_units_per_write": record.write_units, "page_read_units": float(record.page_read_units),
+        "retained_records": records, "table_gb": float(table_bytes / gb), "index_gb": float(index_bytes / gb),
+        "storage_usd": round(float(storage_usd), 6), "pitr_usd": round(float(pitr_usd), 6),
+        "collector": {"invocations": collector["invocations"], "lambda_seconds": round(float(collector["seconds"]), 3),
+                      "gb_seconds": round(float(collector["gb_seconds"]), 3),
+                      # Reserved concurrency 1: the share of the month the one collector is busy.
+                      "busy_share": round(float(collector["seconds"] / MONTH_SECONDS), 4),
+                      "lambda_usd": round(float(collector_lambda), 6), "sweeps": SWEEPS_A_MONTH,
+                      "sweep_seconds": round(float(collector["sweep_seconds"]), 3),
+                      "write_request_units": collector["write_units"],
+                      "read_request_units": float(collector["read_units"]), "kms_requests": collector_kms,
+                      "transcribe_get": collector["transcribe_get"], "transcribe_list": collector["transcribe_list"]},
+        "eventbridge_usd": 0, "modes": modes, "assumptions": list(LEDGER_ASSUMPTIONS), "prices": LEDGER_PRICES,
+    }
+
+
+def render_ledger(block: dict[str, Any], periodic_totals: Mapping[str, float]) -> str:
+    collector = block["collector"]
+    lines = [f"With the ledger (TranscribeLedger=enabled): {block['retained_records']:,} records of "
+             f"{block['record_bytes']:,} bytes ({block['write_units_per_write']} write unit a write, "
+             f"{block['page_read_units']:g} read units a Query page of 100), {block['table_gb']:,.2f} GB + "
+             f"{block['index_gb']:,.2f} GB of arn index; the collector: {collector['invocations']:,} invocations "
+             f"({collector['sweeps']:,} of them the hourly sweep; busy {collector['busy_share']:.1%} of the month, "
+             f"reserved concurrency 1), {collector['transcribe_get']:,} Transcribe Gets (one per job, the only ones)."]
+    headers = ["MODE ($/month)", "periodic", "-rule Lambda", "+collector", "+DynamoDB req", "+storage+PITR", "+KMS",
+               "+EventBridge", "total", "Gets live", "Gets ledger"]
+    rows = []
+    for mode, figures in block["modes"].items():
+        rows.append([mode, _number(periodic_totals[mode], True), _number(figures["rules_lambda_saved_usd"], True),
+                     _number(collector["lambda_usd"], True), _number(figures["dynamodb_requests_usd"], True),
+                     _number(block["storage_usd"] + block["pitr_usd"], True), _number(figures["kms_usd"], True),
+                     _number(block["eventbridge_usd"], True), _number(figures["total_usd"], True),
+                     _number(figures["transcribe_get_live"]), _number(figures["transcribe_get_ledger"])])
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        lines.append("  ".join([row[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(row[1:], widths[1:])]).rstrip())
+    prices = block["prices"]
+    dynamo = prices["dynamodb"]
+    lines.append(f"Prices read on {prices['read_on']} ({prices['region']}): DynamoDB on demand "
+                 f"${dynamo['write_request_unit_usd'] * 1e6:g} per million write and "
+                 f"${dynamo['read_request_unit_usd'] * 1e6:g} per million read request units, "
+                 f"${dynamo['storage_gb_month_usd']:g} per GB-month, point-in-time recovery "
+                 f"${dynamo['pitr_gb_month_usd']:g} per GB-month; KMS ${prices['kms']['request_usd'] * 1e4:g} per "
+                 "10,000 requests; EventBridge: AWS service events on the default bus free. Not verified in a stored "
+                 "AWS pricing page: the DynamoDB and KMS dollar figures (AWS's own cost calculator code and third "
+                 "parties) and the scheduled rule's price. A model: see docs/costs.md (The ledger).")
     return "\n".join(lines) + "\n"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
@@ -43,6 +45,105 @@ def base_rule_name(pack_rule_name: str) -> str:
 
 class DeployError(Exception):
     """The deployment refused to go on: the message says what was wrong."""
+
+
+# --- the ledger (TranscribeLedger; transcribe_guard/templates.py) -------------------------------
+
+# The functions role's inline policies (transcribe_guard/templates.py): the role-creating stack
+# attaches one of the two; every Region's stack attaches its own RegionPolicy.
+LIVE_READS_POLICY = "evaluate"
+LEDGER_READS_POLICY = "evaluate-with-ledger"
+REGION_POLICY_PREFIX = "transcribe-guard-"
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):[0-9]{12}:(key|alias)/[A-Za-z0-9/_+=,.@-]+$")
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    """``deploy --ledger``: TranscribeLedger=enabled, the customer managed key of each Region's
+    table (LedgerKmsKeyArn: a KMS key is used in its own Region, so one ARN per Region) and the
+    collector's share of each Transcribe quota (LedgerGetShare; None: the template's default)."""
+
+    enabled: bool = False
+    kms_keys: tuple[str, ...] = ()
+    get_share: str | None = None
+
+    def key_for(self, region: str) -> str:
+        keys = [arn for arn in self.kms_keys if _KMS_KEY_ARN.match(arn).group(1) == region]  # type: ignore[union-attr]
+        if len(keys) > 1:
+            raise DeployError(f"--ledger-kms-key: {len(keys)} keys in {region}; give one key per Region.")
+        if self.kms_keys and not keys:
+            raise DeployError(f"--ledger-kms-key: no key in {region} (given: "
+                              f"{', '.join(sorted({_KMS_KEY_ARN.match(a).group(1) for a in self.kms_keys}))}); "  # type: ignore[union-attr]
+                              "a KMS key encrypts a table in its own Region only: give one key ARN per Region.")
+        return keys[0] if keys else ""
+
+    def stack_parameters(self, region: str) -> list[dict[str, str]]:
+        parameters = [{"ParameterKey": "TranscribeLedger", "ParameterValue": "enabled" if self.enabled else "disabled"}]
+        if self.enabled:
+            parameters.append({"ParameterKey": "LedgerKmsKeyArn", "ParameterValue": self.key_for(region)})
+            if self.get_share is not None:
+                parameters.append({"ParameterKey": "LedgerGetShare", "ParameterValue": self.get_share})
+        return parameters
+
+
+def ledger_settings(enabled: bool, kms_keys: list[str] | None = None, get_share: str | None = None) -> LedgerSettings:
+    """Validated ``--ledger`` options, or DeployError naming the bad one."""
+    kms_keys = list(kms_keys or [])
+    if not enabled and (kms_keys or get_share is not None):
+        raise DeployError("--ledger-kms-key and --ledger-get-share configure the ledger: add --ledger.")
+    for arn in kms_keys:
+        if not _KMS_KEY_ARN.match(arn):
+            raise DeployError(f"--ledger-kms-key {arn}: expected a KMS key ARN "
+                              "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID).")
+    share = None
+    if get_share is not None:
+        try:
+            number = Decimal(str(get_share).strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite() or not Decimal(0) < number <= Decimal(1):
+            raise DeployError(f"--ledger-get-share {get_share}: expected a share of each Transcribe quota above 0 "
+                              "and at most 1 (e.g. 0.2: the collector keeps to 20%, your pipeline the rest).")
+        share = format(number.normalize(), "f")
+        if share.startswith("0."):  # the template's AllowedPattern
+            share = share.rstrip("0")
+    return LedgerSettings(True, tuple(kms_keys), share) if enabled else LedgerSettings()
+
+
+def _role_reads(iam: Any) -> tuple[bool | None, set[str]]:
+    """Whether the account's functions role reads the ledger (True), Transcribe live (False) or
+    neither yet (None), and the Regions whose functions stacks use it (their RegionPolicy)."""
+    from transcribe_guard.templates import FUNCTIONS_ROLE_NAME
+
+    names: list[str] = []
+    try:
+        for page in iam.get_paginator("list_role_policies").paginate(RoleName=FUNCTIONS_ROLE_NAME):
+            names.extend(page["PolicyNames"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NoSuchEntity":
+            return None, set()
+        raise
+    regions = {name[len(REGION_POLICY_PREFIX):] for name in names if name.startswith(REGION_POLICY_PREFIX)}
+    if LEDGER_READS_POLICY in names:
+        return True, regions
+    return (False if LIVE_READS_POLICY in names else None), regions
+
+
+def check_ledger_regions(iam: Any, regions: list[str], ledger: LedgerSettings) -> None:
+    """The functions role is global and its reads are those of the stack that created it: every
+    Region's functions read the ledger, or none does. Turning the ledger on or off must therefore
+    deploy every Region that has the functions; refuse a deployment that would leave the others
+    with functions their role no longer lets read."""
+    reads_ledger, deployed = _role_reads(iam)
+    if reads_ledger is None or reads_ledger == ledger.enabled:
+        return
+    others = sorted(deployed - set(regions))
+    if others:
+        now = "reads the ledger" if reads_ledger else "reads Transcribe live"
+        raise DeployError(f"the functions role is shared by every Region's functions stack and {now}; turning the "
+                          f"ledger {'on' if ledger.enabled else 'off'} in {', '.join(regions)} alone would leave "
+                          f"{', '.join(others)} unable to read: deploy them too (--region "
+                          f"{' --region '.join(others)}, or --all-regions).")
 
 
 def _ensure_bucket(s3: Any, bucket: str, region: str, account: str) -> None:
@@ -117,11 +218,18 @@ def check_pack_parameters(values: dict[str, str]) -> None:
 
 def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
            pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
-           organization_id: str = "", put_pack: bool = True, event_triggers: bool = False) -> Deployment:
+           organization_id: str = "", put_pack: bool = True, event_triggers: bool = False,
+           ledger: LedgerSettings | None = None) -> Deployment:
     """The code package, the functions stack and (``put_pack``) the account's pack in the session's
     Region. ``organization_id``: the functions serve the organization's accounts (an organization
     pack, put separately, names them), assuming the member role in each. ``event_triggers``: EnableEventTriggers=true
-    (single account only)."""
+    (single account only). ``ledger``: TranscribeLedger and its settings (single account only)."""
+    from transcribe_guard.templates import COLLECTOR_NAME
+
+    ledger = ledger or LedgerSettings()
+    if ledger.enabled and organization_id:
+        raise DeployError("the ledger is for single-account deployments: the functions template has no ledger for an "
+                          "organization (the collector reads its own account only), so its rules would read live.")
     from rules.catalog.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
@@ -170,7 +278,8 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
                                  {"ParameterKey": "CreateFunctionsRole", "ParameterValue": create_role},
                                  {"ParameterKey": "OrganizationId", "ParameterValue": organization_id},
                                  {"ParameterKey": "EnableEventTriggers",
-                                  "ParameterValue": "true" if event_triggers else "false"}]}
+                                  "ParameterValue": "true" if event_triggers else "false"},
+                                 *ledger.stack_parameters(region)]}
     if exists:
         try:
             cloudformation.update_stack(**stack_args)
@@ -183,7 +292,7 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
         cloudformation.get_waiter("stack_create_complete").wait(StackName=stack_name)
 
     progress("checking that every function runs the package built here")
-    verify_function_code(lam, list(RULES), code_sha256(data))
+    verify_function_code(lam, list(RULES) + ([COLLECTOR_NAME] if ledger.enabled else []), code_sha256(data))
 
     if not put_pack:
         return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, "", version)
@@ -217,20 +326,25 @@ def _create_role_value(session: Any, stack: dict[str, Any]) -> str:
 def deploy_regions(regions: list[str], pack_parameters: dict[str, str] | None = None, stack_name: str = STACK_NAME,
                    pack_name: str = PACK_NAME, progress: Callable[[str], None] = lambda _: None,
                    session_factory: Callable[[str], Any] | None = None,
-                   event_triggers: bool = False) -> list[Deployment]:
+                   event_triggers: bool = False, ledger: LedgerSettings | None = None) -> list[Deployment]:
     """``deploy`` in each Region, one after the other (the first creates the account's functions
     role). AWS Config invokes a custom rule's function only in the rule's own Region, so every
     Region with Transcribe needs its own functions and pack (and, with ``event_triggers``, its own
-    event trigger)."""
+    event trigger; with ``ledger``, its own ledger table and collector)."""
     import boto3
 
     factory = session_factory or (lambda region: boto3.session.Session(region_name=region))
+    ledger = ledger or LedgerSettings()
+    for region in regions:  # every key checked before anything is deployed
+        ledger.stack_parameters(region)
+    if regions:
+        check_ledger_regions(factory(regions[0]).client("iam"), regions, ledger)
     done = []
     for region in regions:
         progress(f"[{region}] deploying")
         done.append(deploy(factory(region), pack_parameters, stack_name, pack_name,
                            lambda message, region=region: progress(f"[{region}] {message}"),
-                           event_triggers=event_triggers))
+                           event_triggers=event_triggers, ledger=ledger))
     return done
 
 
@@ -293,6 +407,28 @@ def deploy_demo_pack(session: Any, pack_name: str) -> tuple[Deployment, list[str
     (the simulator evaluates at once)."""
     done = deploy(session, demo_pack_parameters(), pack_name=pack_name)
     return done, start_evaluation(session.client("config"), done.pack_name)
+
+
+# --- the ledger in the demo --------------------------------------------------------------------
+
+def demo_ledger_sweep(session: Any) -> list[str]:
+    """In the simulated demo account deployed with the ledger: let the simulated EventBridge run
+    the collector's hourly schedule once (the sweep reads every finished job and customization
+    into the Region's table) before the rules run. Returns the lines to print."""
+    from transcribe_guard.simulator import eventbridge
+    from transcribe_guard.templates import COLLECTOR_NAME, LEDGER_TABLE
+
+    account = session.client("sts").get_caller_identity()["Account"]
+    region = session.region_name
+    eventbridge.outbox(account, region).clear()  # the demo's own job events: the sweep finds the same jobs
+    swept = [out for function, out in eventbridge.sweep(account, region) if function == COLLECTOR_NAME]
+    if not swept:
+        raise DeployError(f"the collector {COLLECTOR_NAME} is not on the ledger's schedule in {region}")
+    records = session.client("dynamodb").scan(TableName=LEDGER_TABLE, Select="COUNT")["Count"]
+    stats = swept[0]
+    problems = "; ".join(str(p) for p in stats.get("problems") or []) or "none"
+    return [f"Ledger: the collector's sweep read {stats['gets']} Transcribe resources into {LEDGER_TABLE} "
+            f"({records} items with its watermarks; problems: {problems}); the rules read it, not Transcribe."]
 
 
 # --- the event triggers in the demo ------------------------------------------------------------

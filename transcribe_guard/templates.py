@@ -68,8 +68,9 @@ def ledger_evaluation_actions() -> list[str]:
     return sorted(set(evaluation_actions()) - set(COLLECTOR_TRANSCRIBE_ACTIONS))
 
 
-def _ledger_arns() -> list[Any]:
-    table = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/" + LEDGER_TABLE
+def _ledger_arns(region: str = "${AWS::Region}") -> list[Any]:
+    """The ledger table and its arn index in ``region`` ("*": this account's table in every Region)."""
+    table = "arn:${AWS::Partition}:dynamodb:" + region + ":${AWS::AccountId}:table/" + LEDGER_TABLE
     return [{"Fn::Sub": table}, {"Fn::Sub": table + "/index/" + ARN_INDEX}]
 
 
@@ -172,15 +173,18 @@ def ledger_resources() -> dict[str, Any]:
             "FunctionName": {"Ref": "LedgerCollectorFunction"}, "Action": "lambda:InvokeFunction",
             "Principal": "events.amazonaws.com", "SourceAccount": {"Ref": "AWS::AccountId"},
             "SourceArn": {"Fn::GetAtt": [logical, "Arn"]}}}
-    # The rules read the ledger in place of Transcribe.
+    # The rules read the ledger in place of Transcribe. The functions' role is global and its
+    # policies are the role-creating stack's (one copy, whatever the number of Regions: a role's
+    # inline policies share one size quota), so this one reads the table of every Region; each
+    # Region's stack creates its own table, collector and feeds.
     resources["EvaluateWithLedgerPolicy"] = {
-        "Type": "AWS::IAM::Policy", "Condition": "LedgerOn",
+        "Type": "AWS::IAM::Policy", "Condition": "LedgerRole",
         "Properties": {"PolicyName": "evaluate-with-ledger", "Roles": [{"Ref": "FunctionsRole"}], "PolicyDocument": {
             "Version": "2012-10-17", "Statement": [
                 {"Sid": "EvaluateTranscribeControls", "Effect": "Allow", "Action": ledger_evaluation_actions(),
                  "Resource": "*"},
                 {"Sid": "ReadTheLedger", "Effect": "Allow", "Action": list(LEDGER_READ_ACTIONS),
-                 "Resource": _ledger_arns()}]}},
+                 "Resource": _ledger_arns("*")}]}},
     }
     return resources
 
@@ -484,7 +488,8 @@ def functions_template() -> dict[str, Any]:
                                                     "the documented ones); below 1 leaves your pipeline more."},
             "TranscribeLedger": {"Type": "String", "Default": "disabled", "AllowedValues": ["enabled", "disabled"],
                                  "Description": "enabled: one collector reads each Transcribe job once into a "
-                                                "DynamoDB ledger the rules read (single-account stacks only)."},
+                                                "DynamoDB ledger the rules read, one per Region (single-account "
+                                                "stacks only; every Region's stack alike)."},
             "LedgerKmsKeyArn": {"Type": "String", "Default": "",
                                 "Description": "The customer managed KMS key that encrypts the ledger table. "
                                                "Empty: DynamoDB's AWS managed key."},
@@ -502,10 +507,12 @@ def functions_template() -> dict[str, Any]:
                        "CreateRole": {"Fn::Equals": [{"Ref": "CreateFunctionsRole"}, "true"]},
                        "SingleAccountRole": {"Fn::And": [{"Condition": "SingleAccount"}, {"Condition": "CreateRole"}]},
                        "OrganizationRole": {"Fn::And": [{"Condition": "Organization"}, {"Condition": "CreateRole"}]},
-                       # The ledger: a single account, in the stack that creates the (global) functions role,
-                       # whose read permissions it replaces; other Regions' stacks read live.
+                       # The ledger: a single account's stack, one table and collector per Region; the
+                       # role-creating stack's TranscribeLedger decides the (global) role's reads: the
+                       # ledger's in every Region, or live Transcribe reads (deploy keeps the Regions alike).
                        "LedgerOn": {"Fn::And": [{"Fn::Equals": [{"Ref": "TranscribeLedger"}, "enabled"]},
-                                                {"Condition": "SingleAccountRole"}]},
+                                                {"Condition": "SingleAccount"}]},
+                       "LedgerRole": {"Fn::And": [{"Condition": "LedgerOn"}, {"Condition": "CreateRole"}]},
                        "LiveReads": {"Fn::And": [{"Condition": "SingleAccountRole"},
                                                  {"Fn::Not": [{"Condition": "LedgerOn"}]}]},
                        "HasLedgerKey": {"Fn::Not": [{"Fn::Equals": [{"Ref": "LedgerKmsKeyArn"}, ""]}]},

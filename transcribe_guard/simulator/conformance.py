@@ -584,8 +584,10 @@ def invoke_rule(backend: Any, rule_name: str, account: str, region: str) -> Any:
                                    frequency=rule.maximum_execution_frequency or "TwentyFour_Hours",
                                    now=clock.now())  # the simulated time, like the jobs' timestamps
     status = _evaluations(backend)["status"].setdefault(rule_name, {})
+    # Lambda runs the function with its environment variables (the ledger table among them).
+    variables = {str(k): str(v) for k, v in (function.environment_vars or {}).items()}
     try:
-        result = _call(handler, event, region, function, function_account)
+        result = _call(handler, event, region, function, function_account, variables)
     except Exception:
         status["LastFailedInvocationTime"] = clock.now().timestamp()
         raise

@@ -96,6 +96,9 @@ def _update_honouring_conditions(update: Any) -> Any:
             return None
         if resources_map._parsed_resources.get(logical_id) is None:
             return parsing.parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name)
+        if logical_id not in getattr(resources_map, "_existed_before_update", {logical_id}):
+            # created earlier in this same update (a resource updated before it named it): it is new
+            return resources_map._parsed_resources[logical_id]
         return update(logical_id, resource_json, resources_map, account_id, region_name)
     return parse_and_update_resource
 
@@ -106,8 +109,15 @@ def _update_creating_turned_on(update: Any) -> Any:
     resources whose template text or referenced parameters changed, so EnableEventTriggers turned
     on would create nothing)."""
     def update_stack(self: Any, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
-        update(self, template, parameters)
-        for name in [name for name, resource in self._parsed_resources.items() if resource is None]:
+        self._existed_before_update = {name for name, resource in self._parsed_resources.items()
+                                       if resource is not None}
+        try:
+            update(self, template, parameters)
+        finally:
+            del self._existed_before_update
+        # (not the pseudo parameters: AWS::NoValue is None too, and a resource created below may name it)
+        for name in [name for name, resource in self._parsed_resources.items()
+                     if resource is None and not name.startswith("AWS::")]:
             del self._parsed_resources[name]
         for name, resource_json in self._resource_json_map.items():
             condition = resource_json.get("Condition") if isinstance(resource_json, dict) else None
