@@ -14,7 +14,7 @@ from typing import Any, Callable
 from transcribe_guard.bench import harness
 
 SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization",
-            "simulator_overhead", "event_driven")
+            "simulator_overhead", "event_driven", "pack")
 
 
 @dataclass
@@ -34,6 +34,10 @@ class Settings:
     organization_jobs: int = 2000
     # event_driven: (jobs a day, simulated seconds of jobs finishing) at the two rates of issue 19
     event_rates: tuple[tuple[int, float], ...] = ((1_000, 3_600), (100_000, 600))
+    # pack: jobs already judged, then new jobs, every function at once; the customer's pipeline share
+    pack_retained: int = 3000
+    pack_new: int = 1000
+    pack_pipeline_share: float = 0.5
     sections: tuple[str, ...] = SECTIONS
 
 
@@ -42,7 +46,7 @@ def quick_settings() -> Settings:
                     organization_jobs=100, simulator_jobs=300,
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
                                                 reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2),
-                    event_rates=((1_000, 900), (100_000, 120)))
+                    event_rates=((1_000, 900), (100_000, 120)), pack_retained=200, pack_new=100)
 
 
 def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -79,6 +83,12 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
         if "event_driven" in settings.sections:
             from transcribe_guard.bench import event_driven
             report["event_driven"] = event_driven.run(settings.event_rates, progress)
+        if "pack" in settings.sections:
+            progress(f"pack: {settings.pack_retained} retained + {settings.pack_new} new jobs, every function at once, "
+                     f"the pipeline at {settings.pack_pipeline_share:.0%} of the quota, {settings.latency_ms} ms a call")
+            from transcribe_guard.bench import pack
+            report["pack"] = pack.run(settings.pack_retained, settings.pack_new, settings.latency_ms,
+                                      settings.pack_pipeline_share)
     report["targets"] = targets(report)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     return report
@@ -94,6 +104,8 @@ def _configuration(settings: Settings) -> dict[str, Any]:
         "organization": {"accounts": settings.organization_accounts, "regions": settings.organization_regions,
                          "jobs_per_pair": settings.organization_jobs},
         "event_rates": [list(rate) for rate in settings.event_rates],
+        "pack": {"retained": settings.pack_retained, "new": settings.pack_new,
+                 "pipeline_share": settings.pack_pipeline_share},
         "population": {"kind": "transcription-job", "mix": {name: share for name, share, _ in harness.MIX},
                        "ok": "COMPLETED, customer output bucket (SSE-KMS + policy), PII redacted, required tags",
                        "bad": "COMPLETED, service bucket, no redaction, a required tag missing",
@@ -153,6 +165,9 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                              modes["event_driven"]["p99_seconds"], report["event_driven"]["target_p99_seconds"]))
         found.append(_target(f"event-driven, {int(rate):,} jobs/day: jobs without a verdict",
                              modes["event_driven"]["jobs_without_verdict"], 0))
+    if "pack" in report:
+        from transcribe_guard.bench import pack
+        found += [_target(name, value, limit, at_most) for name, value, limit, at_most in pack.targets(report["pack"])]
     return found
 
 
@@ -216,6 +231,9 @@ def render(report: dict[str, Any]) -> str:
     if "event_driven" in report:
         from transcribe_guard.bench import event_driven
         out.extend(event_driven.render(report["event_driven"]))
+    if "pack" in report:
+        from transcribe_guard.bench import pack
+        out.extend(pack.render(report["pack"]))
     out.append("targets")
     for t in report.get("targets", []):
         out.append(f"  {'met ' if t['met'] else 'MISS'}  {t['name']}: {t['value']} (target {t['target']})")
@@ -308,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput-jobs", type=int)
     parser.add_argument("--organization-jobs", type=int, help="jobs per account and Region in the organization section")
     parser.add_argument("--simulator-jobs", type=int)
+    parser.add_argument("--pack-retained", type=int, help="pack: jobs already judged before the measured stretch")
+    parser.add_argument("--pack-new", type=int, help="pack: jobs that finish in the measured stretch")
     parser.add_argument("--jobs-per-day", type=int)
     parser.add_argument("--warmup-days", type=int)
     parser.add_argument("--measure-days", type=int)
@@ -318,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                              "or daily (simulate every warm-up day: hours at 1,000 jobs a day)")
     args = parser.parse_args(argv)
     settings = quick_settings() if args.quick else Settings()
-    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs", "simulator_jobs"):
+    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs", "simulator_jobs",
+                 "pack_retained", "pack_new"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     for name in ("jobs_per_day", "warmup_days", "measure_days", "retention_days", "reconciliation_days", "warmup"):
