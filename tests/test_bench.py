@@ -158,7 +158,7 @@ def test_pack_one_get_per_new_job_with_the_ledger_and_more_without(report: dict[
     assert per_rule["gets_per_new_job"] > 4 and not any(per_rule["new_jobs_without_a_verdict"].values())
     assert per_rule["dynamodb_calls"] == {}
     # A single pass reads every live job once a run: the retained ones too.
-    assert single["gets_per_new_job"] == round((pack["retained_jobs"] + new) / new, 4)
+    assert single["gets_per_new_job"] == round((single["retained_jobs"] + new) / new, 4)
     assert not any(single["new_jobs_without_a_verdict"].values())
     # The customer's pipeline ran throughout, on its own session (not counted as ours).
     assert all(v["pipeline"]["served"] > 0 for v in pack["variants"].values())
