@@ -19,7 +19,8 @@ def report() -> dict[str, Any]:
                         memory_jobs=300, organization_accounts=2, organization_regions=1, organization_jobs=20, simulator_jobs=60, steady=harness.SteadyConfig(jobs_per_day=25, retention_days=6, measure_days=3,
                                                                      reconciliation_days=2, tag_changes_per_day=2,
                                                                      deletions_per_day=2),
-                        event_rates=((100_000, 45),), scan_scale_jobs=200, scan_scale_throughput_jobs=30)
+                        event_rates=((100_000, 45),), scan_scale_jobs=200, scan_scale_throughput_jobs=30,
+                        pack_retained=20, pack_new=12)
     return run(settings)
 
 
@@ -156,6 +157,28 @@ def test_event_driven_figures_add_up(report: dict[str, Any]) -> None:
     assert modes["event_driven"]["monthly_usd"] > modes["daily"]["monthly_usd"]  # the trigger and extra runs cost
     names = {t["name"] for t in report["targets"]}
     assert "event-driven, 100,000 jobs/day: p99 seconds from job completion to verdict" in names
+
+
+def test_pack_one_get_per_new_job_with_the_ledger_and_more_without(report: dict[str, Any]) -> None:
+    pack = report["pack"]
+    ours, per_rule, single = (pack["variants"][v] for v in ("ours", "naive_per_rule", "naive_single_pass"))
+    new = ours["new_jobs"]
+    assert new == per_rule["new_jobs"] == single["new_jobs"] >= 12
+    # Ours: the collector's Gets are the pack's only ones, one per new job; the rules read DynamoDB.
+    assert ours["collector"]["gets"] == new and ours["gets_per_new_job"] == 1.0
+    assert ours["dynamodb_calls"].get("Query", 0) > 0
+    assert ours["could_not_evaluate"] == 0 and not any(ours["new_jobs_without_a_verdict"].values())
+    # Naive per rule: every Get-bound function reads each new job itself, and judges as many.
+    assert per_rule["gets_per_new_job"] > 4 and not any(per_rule["new_jobs_without_a_verdict"].values())
+    assert per_rule["dynamodb_calls"] == {}
+    # A single pass reads every live job once a run: the retained ones too.
+    assert single["gets_per_new_job"] == round((single["retained_jobs"] + new) / new, 4)
+    assert not any(single["new_jobs_without_a_verdict"].values())
+    # The customer's pipeline ran throughout, on its own session (not counted as ours).
+    assert all(v["pipeline"]["served"] > 0 for v in pack["variants"].values())
+    assert pack["gets_per_new_job"] == ours["gets_per_new_job"]
+    names = [t["name"] for t in report["targets"] if t["name"].startswith("pack")]
+    assert len(names) == 4
 
 
 def test_fast_warm_up_reaches_the_daily_warm_up_state() -> None:

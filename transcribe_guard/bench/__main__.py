@@ -14,7 +14,7 @@ from typing import Any, Callable
 from transcribe_guard.bench import harness
 
 SECTIONS = ("scan", "lambda", "throughput", "deadline", "memory", "steady_state", "organization",
-            "simulator_overhead", "event_driven", "scan_scale")
+            "simulator_overhead", "event_driven", "scan_scale", "pack")
 
 
 @dataclass
@@ -37,6 +37,10 @@ class Settings:
     # scan_scale: a scan's peak memory over scan_scale_jobs, its jobs/s over scan_scale_throughput_jobs at latency_ms
     scan_scale_jobs: int = 100_000
     scan_scale_throughput_jobs: int = 10_000  # the fixed costs (17 rules at 40 ms a call) under 3% of the run
+    # pack: jobs already judged, then new jobs, every function at once; the customer's pipeline share
+    pack_retained: int = 3000
+    pack_new: int = 1000
+    pack_pipeline_share: float = 0.5
     sections: tuple[str, ...] = SECTIONS
 
 
@@ -46,7 +50,7 @@ def quick_settings() -> Settings:
                     steady=harness.SteadyConfig(jobs_per_day=40, retention_days=10, warmup_days=11, measure_days=3,
                                                 reconciliation_days=2, tag_changes_per_day=2, deletions_per_day=2),
                     event_rates=((1_000, 900), (100_000, 120)), scan_scale_jobs=2000,
-                    scan_scale_throughput_jobs=600)
+                    scan_scale_throughput_jobs=600, pack_retained=200, pack_new=100)
 
 
 def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -89,6 +93,12 @@ def run(settings: Settings, progress: Callable[[str], None] = lambda _: None) ->
             from transcribe_guard.bench import scan_scale
             report["scan_scale"] = scan_scale.run(settings.scan_scale_jobs, settings.scan_scale_throughput_jobs,
                                                   settings.latency_ms)
+        if "pack" in settings.sections:
+            progress(f"pack: {settings.pack_retained} retained + {settings.pack_new} new jobs, every function at once, "
+                     f"the pipeline at {settings.pack_pipeline_share:.0%} of the quota, {settings.latency_ms} ms a call")
+            from transcribe_guard.bench import pack
+            report["pack"] = pack.run(settings.pack_retained, settings.pack_new, settings.latency_ms,
+                                      settings.pack_pipeline_share)
     report["targets"] = targets(report)
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     return report
@@ -105,6 +115,8 @@ def _configuration(settings: Settings) -> dict[str, Any]:
                          "jobs_per_pair": settings.organization_jobs},
         "event_rates": [list(rate) for rate in settings.event_rates],
         "scan_scale": {"jobs": settings.scan_scale_jobs, "throughput_jobs": settings.scan_scale_throughput_jobs},
+        "pack": {"retained": settings.pack_retained, "new": settings.pack_new,
+                 "pipeline_share": settings.pack_pipeline_share},
         "population": {"kind": "transcription-job", "mix": {name: share for name, share, _ in harness.MIX},
                        "ok": "COMPLETED, customer output bucket (SSE-KMS + policy), PII redacted, required tags",
                        "bad": "COMPLETED, service bucket, no redaction, a required tag missing",
@@ -167,6 +179,9 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     if "scan_scale" in report:
         from transcribe_guard.bench import scan_scale
         found += scan_scale.targets(report["scan_scale"], _target)
+    if "pack" in report:
+        from transcribe_guard.bench import pack
+        found += [_target(name, value, limit, at_most) for name, value, limit, at_most in pack.targets(report["pack"])]
     return found
 
 
@@ -233,6 +248,9 @@ def render(report: dict[str, Any]) -> str:
     if "scan_scale" in report:
         from transcribe_guard.bench import scan_scale
         out.extend(scan_scale.render_lines(report["scan_scale"]) + [""])
+    if "pack" in report:
+        from transcribe_guard.bench import pack
+        out.extend(pack.render(report["pack"]))
     out.append("targets")
     for t in report.get("targets", []):
         out.append(f"  {'met ' if t['met'] else 'MISS'}  {t['name']}: {t['value']} (target {t['target']})")
@@ -325,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput-jobs", type=int)
     parser.add_argument("--organization-jobs", type=int, help="jobs per account and Region in the organization section")
     parser.add_argument("--simulator-jobs", type=int)
+    parser.add_argument("--pack-retained", type=int, help="pack: jobs already judged before the measured stretch")
+    parser.add_argument("--pack-new", type=int, help="pack: jobs that finish in the measured stretch")
     parser.add_argument("--jobs-per-day", type=int)
     parser.add_argument("--warmup-days", type=int)
     parser.add_argument("--measure-days", type=int)
@@ -335,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                              "or daily (simulate every warm-up day: hours at 1,000 jobs a day)")
     args = parser.parse_args(argv)
     settings = quick_settings() if args.quick else Settings()
-    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs", "simulator_jobs"):
+    for name in ("jobs", "deadline_jobs", "memory_jobs", "throughput_jobs", "organization_jobs", "simulator_jobs",
+                 "pack_retained", "pack_new"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     for name in ("jobs_per_day", "warmup_days", "measure_days", "retention_days", "reconciliation_days", "warmup"):
