@@ -175,3 +175,22 @@ def test_output_file_is_replaced_only_when_the_scan_completes(tmp_path: Any, mon
     code = cli.main(["scan", "--demo", "--quiet", "--format", "csv", "--max-tps", "50", "--output", str(target)],
                     out=io.StringIO(), err=io.StringIO())
     assert code == cli.EXIT_NON_COMPLIANT and target.read_text().startswith("account,region,evaluated_at,rule")
+
+
+@pytest.mark.parametrize("tags", [{"$datetime": "2026-01-01T00:00:00"}, {"$datetime": "not a time"},
+                                  {"$$datetime": "x", "$": "y"}])
+def test_tag_keys_that_look_like_the_stores_own_markers_come_back_as_written(tags: dict[str, str]) -> None:
+    """A tag key is the account holder's to choose (1-128 characters, no pattern in botocore's model):
+    one that spells the scratch file's datetime marker must neither crash the scan nor read back
+    as something else."""
+    with Simulator() as sim:
+        sim.client("s3").create_bucket(Bucket="acme-out")
+        seed_jobs(sim.transcribe, "transcription-job", 2, created_at=lambda i: clock.now() - dt.timedelta(minutes=i),
+                  request={"OutputBucketName": "acme-out"}, tags=tags, name_prefix="marked")
+        rule = RULES["transcribe-resource-tagged"]()
+        seen: dict[str, dict[str, str]] = {}
+        rows = scan.run_scan([rule.name()], {rule.name(): rule.evaluate_parameters({"RequiredTags": "owner"})},
+                             known_tags=seen)
+    assert [(r["compliance"], r["annotation"].startswith("Could not evaluate")) for r in rows] == \
+        [("NON_COMPLIANT", False)] * 2
+    assert list(seen.values()) == [tags, tags]

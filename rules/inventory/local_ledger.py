@@ -51,19 +51,33 @@ CREATE TABLE tags (arn TEXT PRIMARY KEY, body TEXT, error TEXT);
 """
 
 
+_MARK = "$"  # the store's own marker prefix ({"$datetime": ...}); a real key starting with it gets one more
+
+
+def _marked(value: Any) -> Any:
+    """``value`` with every mapping key that starts with the marker escaped (one more marker), so a
+    tag key an account holder chose ("$datetime") never reads back as the store's own marker."""
+    if isinstance(value, dict):
+        return {(_MARK + key if isinstance(key, str) and key.startswith(_MARK) else key): _marked(item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_marked(item) for item in value]
+    return value
+
+
 def _encode(value: Any) -> str:
     def default(item: Any) -> Any:
         if isinstance(item, dt.datetime):
             return {"$datetime": item.isoformat()}
         raise TypeError(f"cannot store {type(item).__name__}")
-    return json.dumps(value, default=default, separators=(",", ":"))
+    return json.dumps(_marked(value), default=default, separators=(",", ":"))
 
 
 def _decode(text: str) -> Any:
     def hook(item: dict[str, Any]) -> Any:
         if len(item) == 1 and "$datetime" in item:
             return dt.datetime.fromisoformat(item["$datetime"])
-        return item
+        return {(key[1:] if key.startswith(_MARK) else key): value for key, value in item.items()}
     return json.loads(text, object_hook=hook)
 
 
