@@ -58,6 +58,9 @@ Scenarios:
    10. Given MonitoringMethods naming one way only, then only that way is checked and can count.
    11. Given an API error (e.g. AccessDenied), then NON_COMPLIANT with an annotation starting
        "Could not evaluate:", unless the other way was read and qualifies.
+   12. Given a matching rule whose only targets are the pack's own functions (the ledger
+       collector, the event trigger: rules/engine/pack_functions.py), then it does not count:
+       they match Transcribe's events to feed the pack, not to tell a person.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ from rdklib import ComplianceType, Evaluation
 
 from rules.policy import event_pattern, filter_pattern
 from rules.engine.base import Evaluator, ACCOUNT_RESOURCE_TYPE, RunContext, TranscribeGuardRule
+from rules.engine.pack_functions import pack_function_of
 from rules.inventory.cloudtrail import TRANSCRIBE_SOURCE, Trail, TrailState, list_trails, read_trail, records_transcribe_here
 from rules.inventory.transcribe import error_code
 
@@ -285,6 +289,12 @@ class TranscribeMonitoringConfigured(TranscribeGuardRule):
                 continue
             if not targets:  # Scenario 5
                 gaps.append(f"EventBridge rule {name} has no target")
+                continue
+            pack_own = sorted({str(pack_function_of(t.get("Arn"))) for t in targets if pack_function_of(t.get("Arn"))})
+            targets = [t for t in targets if not pack_function_of(t.get("Arn"))]
+            if not targets:  # Scenario 12
+                gaps.append(f"EventBridge rule {name} invokes only this pack's own function{'s' if len(pack_own) > 1 else ''} "
+                            f"{', '.join(pack_own)}")
                 continue
             if not matches_direct:  # Scenario 3
                 try:

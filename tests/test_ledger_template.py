@@ -134,6 +134,14 @@ def test_the_stack_with_the_ledger_on_creates_in_the_simulated_account() -> None
         rules = [r["Name"] for r in events.list_rules()["Rules"]]
         assert len(rules) == 3
         assert all(events.list_targets_by_rule(Rule=r)["Targets"][0]["Arn"] == collector_arn for r in rules)
+        # They match Transcribe's job events by design: feeding the pack is not an alert reaching a person.
+        from rules.transcribe_monitoring_configured import TranscribeMonitoringConfigured
+        rule = TranscribeMonitoringConfigured()
+        (verdict,) = rule.evaluate_periodic({"accountId": ACCOUNT},
+                                            ClientFactory(None, region=REGION, assume_role_mode=False),
+                                            rule.evaluate_parameters({}))
+        assert verdict.complianceType == "NON_COMPLIANT"
+        assert f"invokes only this pack's own function {COLLECTOR_NAME}" in str(verdict.annotation)
 
 
 # --- deploy --ledger ------------------------------------------------------------------------------

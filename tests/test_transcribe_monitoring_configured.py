@@ -17,6 +17,7 @@ import rules.transcribe_monitoring_configured as rule_module
 from rules.transcribe_monitoring_configured import TranscribeMonitoringConfigured, lambda_handler
 from tests.helpers import rejected_parameters
 from tests.helpers import ACCOUNT, REGION, access_denied, deploy_rule, fail_calls, periodic_event, stored_verdicts
+from rules.engine.pack_functions import EVENT_TRIGGER, LEDGER_COLLECTOR
 from transcribe_guard.iam_actions import recording
 from transcribe_guard.simulator import Simulator
 
@@ -342,6 +343,35 @@ def test_pagination_of_rule_targets(sim: Any, monkeypatch: Any) -> None:
         assert evaluate() == account(OK, "EventBridge rule transcribe-failures sends failed or risky Transcribe events "
                                          "to 3 targets.")
     assert recorder.calls["events:ListTargetsByRule"] == 3
+
+
+def _lambda(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+@pytest.mark.parametrize("arns, named", [
+    pytest.param([_lambda(LEDGER_COLLECTOR)], "function transcribe-guard-ledger-collector", id="collector"),
+    pytest.param([_lambda(EVENT_TRIGGER) + ":$LATEST", f"arn:aws-cn:lambda:cn-north-1:{ACCOUNT}:function:"
+                  + LEDGER_COLLECTOR], "functions transcribe-guard-event-trigger, transcribe-guard-ledger-collector",
+                 id="trigger-qualified-and-collector-in-another-partition"),
+])
+def test_scenario12_a_rule_feeding_only_the_packs_own_functions_does_not_count(sim: Any, arns: list[str],
+                                                                               named: str) -> None:
+    events = sim.client("events")
+    events.put_rule(Name="tg", EventPattern=json.dumps({"source": ["aws.transcribe"]}))
+    events.put_targets(Rule="tg", Targets=[{"Id": f"t{i}", "Arn": a} for i, a in enumerate(arns)])
+    assert evaluate() == missing(f"EventBridge rule tg invokes only this pack's own {named}",
+                                 NO_LOG_GROUP)
+
+
+@pytest.mark.parametrize("other", [TOPIC, _lambda("transcribe-guard-ledger-collector-alerts")])
+def test_scenario12_another_target_beside_the_packs_own_counts_alone(sim: Any, other: str) -> None:
+    events = sim.client("events")
+    events.put_rule(Name="transcribe-failures", EventPattern=json.dumps(FAILED_JOBS))
+    events.put_targets(Rule="transcribe-failures", Targets=[{"Id": "collector", "Arn": _lambda(LEDGER_COLLECTOR)},
+                                                            {"Id": "people", "Arn": other}])
+    assert evaluate() == account(OK, "EventBridge rule transcribe-failures sends failed or risky Transcribe events to "
+                                     "1 target.")
 
 
 def test_demo_account_has_no_transcribe_alert() -> None:

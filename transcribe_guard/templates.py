@@ -8,6 +8,7 @@ from typing import Any
 
 from rules.catalog.registry import RULES, module_name
 from rules.engine.collector import CHANGE_EVENTS, DEFAULT_GET_SHARE, GET_SHARE_ENV, TAG_EVENTS
+from rules.engine.pack_functions import EVENT_TRIGGER, LEDGER_COLLECTOR
 from rules.inventory.ledger import ARN_INDEX, TABLE_ENV
 from rules.inventory.transcribe import ALL_KINDS, TAGS_ACTION, read_actions
 from transcribe_guard.scan import SDK_RETRY_ENVIRONMENT  # a scan retries as the functions do
@@ -48,7 +49,7 @@ def handler(rule_name: str) -> str:
 # (rules/engine/collector.py); on when the stack's TranscribeLedger parameter is "enabled"
 # (single-account stacks: the collector reads the functions' own account).
 LEDGER_TABLE = "transcribe-guard-ledger"
-COLLECTOR_NAME = "transcribe-guard-ledger-collector"
+COLLECTOR_NAME = LEDGER_COLLECTOR
 # What a rule reads the ledger with (LedgerInventory: Query of the table and its arn index, GetItem).
 LEDGER_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 COLLECTOR_LEDGER_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
@@ -230,7 +231,7 @@ def evaluation_policy() -> dict[str, Any]:
 
 # --- event triggers (EnableEventTriggers=true; rules/engine/trigger.py) -----------------------------
 
-EVENT_TRIGGER_FUNCTION = "transcribe-guard-event-trigger"
+EVENT_TRIGGER_FUNCTION = EVENT_TRIGGER
 EVENT_TRIGGER_ROLE_NAME = "transcribe-guard-event-trigger"
 EVENT_TRIGGER_CONDITION = "EnableEventTriggers"
 SWEEP_SCHEDULE = "rate(1 minute)"
