@@ -618,3 +618,19 @@ def test_cli_ledger_flag_adds_the_ledger_block() -> None:
     assert ledger["prices"]["kms"]["unverified"] and ledger["prices"]["eventbridge"]["unverified"]
     _, plain, _ = run(["cost", "--jobs-per-day", "1000"])
     assert "With the ledger" not in plain
+
+
+def test_ledger_says_which_rules_still_fall_behind_reading_the_ledger() -> None:
+    # At 100,000 a day a resource-mode reconcile day pages 9,000,000 ledger records (90,003 Queries)
+    # and posts 850,000 evaluations: 7,840 s of work, so the month's 30 daily invocations of 870 s
+    # (26,100 s) cannot hold the four per-job rules' 33,452 s. Summary mode posts only findings.
+    inputs = cost.validate(100_000)
+    block = cost.ledger_block(inputs, RULE_METADATA, cost.estimate(inputs, RULE_METADATA))
+    per_job = sorted(["transcribe-job-output-location", "transcribe-job-pii-redaction", "transcribe-resource-tagged",
+                      "transcribe-job-output-encrypted"])
+    assert block["modes"]["resource"]["rules_falling_behind"] == per_job
+    assert block["modes"]["summary"]["rules_falling_behind"] == []
+    code, out, _ = run(["cost", "--jobs-per-day", "100000", "--ledger"])
+    assert code == cli.EXIT_OK
+    assert f"resource, with the ledger: the month's runs still need more than their invocations: {', '.join(per_job)}." in out
+    assert "summary, with the ledger: every rule's month of runs fits its invocations." in out

@@ -1282,6 +1282,7 @@ def ledger_block(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]], res
     for mode in result["inputs"]["reporting_modes"]:
         live_lambda, ledger_lambda = Fraction(0), Fraction(0)
         queries = lookups = rule_kms = 0
+        behind: list[str] = []  # rules whose month of ledger reads does not fit their invocations
         live_gets = result["scenarios"][mode]["total"]["transcribe_get"]
         for p in profiles:
             live = rule_month(p, inputs, mode)
@@ -1289,6 +1290,8 @@ def ledger_block(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]], res
             live_lambda += lambda_cost(live.invocations, live.gb_seconds)
             ledger_lambda += lambda_cost(month.invocations, month.gb_seconds)
             queries += month.counters["ledger_queries"]
+            if not month.keeps_up:
+                behind.append(p.name)
             lookups += month.counters["ledger_lookups"]
             if p.kind != "account":  # the account rules never touch the table
                 rule_kms += kms_requests(month.invocations, month.work_seconds)
@@ -1309,6 +1312,7 @@ def ledger_block(inputs: Inputs, rule_metadata: Sequence[Mapping[str, Any]], res
             "rules_lambda_saved_usd": round(float(live_lambda - ledger_lambda), 6),
             "transcribe_get_live": live_gets, "transcribe_get_ledger": collector["transcribe_get"],
             "added_usd": round(float(added), 6), "total_usd": round(periodic + float(added), 6),
+            "rules_falling_behind": sorted(behind),
         }
     return {
         "record_bytes": record.item_bytes, "index_bytes": record.index_bytes,
@@ -1358,4 +1362,10 @@ def render_ledger(block: dict[str, Any], periodic_totals: Mapping[str, float]) -
                  "10,000 requests; EventBridge: AWS service events on the default bus free. Not verified in a stored "
                  "AWS pricing page: the DynamoDB and KMS dollar figures (AWS's own cost calculator code and third "
                  "parties) and the scheduled rule's price. A model: see docs/costs.md (The ledger).")
+    # The periodic table's notes on runs that fall behind model live Transcribe reads: what they are with the ledger.
+    for mode, figures in block["modes"].items():
+        behind = figures["rules_falling_behind"]
+        lines.append(f"{mode}, with the ledger: " + (
+            "every rule's month of runs fits its invocations."
+            if not behind else f"the month's runs still need more than their invocations: {', '.join(behind)}."))
     return "\n".join(lines) + "\n"
