@@ -186,6 +186,32 @@ def test_a_deleted_job_is_retired_from_its_delete_event_without_reading_jobs(acc
     assert stored_verdicts(account, PII) == {kept: "NON_COMPLIANT", gone: "NOT_APPLICABLE"}
 
 
+@pytest.mark.parametrize("mode", ["resource", "summary"])
+@pytest.mark.parametrize("failure", [
+    pytest.param(("AccessDeniedException", "User is not authorized to perform: transcribe:DeleteTranscriptionJob"),
+                 id="denied"),
+    pytest.param(None, id="error-in-response-elements")])
+def test_a_failed_delete_call_in_cloudtrail_does_not_retire_the_result(account: Any, mode: str,
+                                                                       failure: tuple[str, str] | None) -> None:
+    """Anyone may call DeleteTranscriptionJob and be refused; CloudTrail records the call with its
+    error (errorCode, or inside responseElements for some services). A refused delete must not
+    retire a NON_COMPLIANT result: that would let a denied caller silence the rule, daily."""
+    from transcribe_guard.simulator.cloudtrail_events import history, record_event
+
+    deploy_rule(account, PII)
+    parameters = {"ReportingMode": mode}
+    job = start(account, "unredacted")
+    run(transcribe_job_pii_redaction, PII, parameters)
+    clock.advance(DAY)
+    event = record_event(ACCOUNT, REGION, "DeleteTranscriptionJob", "unredacted",
+                         request_parameters={"transcriptionJobName": "unredacted"}, error=failure,
+                         response_elements=None if failure else {"errorCode": "AccessDenied"})
+    assert event in history(ACCOUNT, REGION)
+    posted, _ = run(transcribe_job_pii_redaction, PII, parameters)
+    assert not [e for e in posted if e["ComplianceResourceId"] == job and e["ComplianceType"] == "NOT_APPLICABLE"]
+    assert stored_verdicts(account, PII)[job] == "NON_COMPLIANT"
+
+
 @pytest.mark.parametrize("mode", ["summary", "resource"])
 def test_results_older_than_the_record_retention_are_retired_by_the_sweep(account: Any, mode: str) -> None:
     deploy_rule(account, PII)

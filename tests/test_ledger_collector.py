@@ -88,7 +88,8 @@ def test_a_deleted_job_is_retired_and_tags_follow_their_events(account: Any) -> 
     for name, request in (("TagResource", {"resourceArn": arn}), ("DeleteTranscriptionJob", {"transcriptionJobName": "deleted"})):
         events.handle({"detail-type": "AWS API Call via CloudTrail", "account": ACCOUNT, "detail": {
             "eventSource": "transcribe.amazonaws.com", "eventName": name, "requestParameters": request}})
-    assert set(recorded(account)) == {"kept"} and events.stats.gets == 0
+    # The delete is confirmed by one Get answering "not found" (a failed delete is recorded too).
+    assert set(recorded(account)) == {"kept"} and events.stats.gets == 1
     inventory = LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION)
     [kept] = inventory.resources(TRANSCRIPTION_JOB)
     assert inventory.tags(kept) == {"CostCenter": "cc", "Owner": "ops"}
@@ -269,3 +270,72 @@ def test_the_longest_names_and_widest_tags_go_through_the_collector_whole(accoun
     [job] = inventory.resources(TRANSCRIPTION_JOB)
     assert job.name == name and inventory.detail(job)["Media"]["MediaFileUri"] == media
     assert inventory.tags(job) == {t["Key"]: t["Value"] for t in tags}
+
+
+# --- what no listing shows: tag changes and deletions, read back from CloudTrail's history ---------
+
+def _now() -> float:
+    return clock.now().timestamp()
+
+
+def _sweep(sim: Any) -> Collector:
+    found = collector(sim, clock=_now)  # the history's times are the simulator's
+    found.sweep()
+    return found
+
+
+def test_the_sweep_catches_tag_changes_and_deletions_whose_events_never_arrived(account: Any) -> None:
+    start(account, "retagged")
+    start(account, "deleted")
+    _sweep(account)  # both recorded; the history watermark set
+    clock.advance(dt.timedelta(hours=1))
+    transcribe = account.client("transcribe")
+    arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/retagged"
+    transcribe.untag_resource(ResourceArn=arn, TagKeys=["CostCenter"])  # EventBridge never delivers these two
+    transcribe.delete_transcription_job(TranscriptionJobName="deleted")
+    clock.advance(dt.timedelta(hours=1))
+    sweep = _sweep(account)
+    assert sweep.stats.swept["cloudtrail"] is True and sweep.stats.problems == []
+    assert set(recorded(account)) == {"retagged"}
+    inventory = LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION)
+    [retagged] = inventory.resources(TRANSCRIPTION_JOB)
+    assert inventory.tags(retagged) == {}  # the untag is in the ledger: the tag rule sees it
+    assert sweep.stats.gets == 1  # the delete confirmed by a Get answering "not found"; no job re-read
+    again = _sweep(account)  # the watermark moved: nothing new (the overlap re-reads what it already applied)
+    assert set(recorded(account)) == {"retagged"} and again.stats.problems == []
+
+
+def test_a_failed_delete_in_the_history_retires_nothing(account: Any) -> None:
+    """Anyone can call DeleteTranscriptionJob and be refused; CloudTrail records the refusal. Such
+    a record must not take the job out of the ledger (its results would be retired: the rule silenced)."""
+    from transcribe_guard.simulator.cloudtrail_events import record_event
+
+    start(account, "guarded")
+    _sweep(account)
+    clock.advance(dt.timedelta(hours=1))
+    record_event(ACCOUNT, REGION, "DeleteTranscriptionJob", "guarded", request_parameters={
+        "transcriptionJobName": "guarded"}, error=("AccessDeniedException", "User is not authorized"))
+    clock.advance(dt.timedelta(hours=1))
+    events = collector(account, clock=_now)
+    events.handle({"detail-type": "AWS API Call via CloudTrail", "account": ACCOUNT, "detail": {
+        "eventSource": "transcribe.amazonaws.com", "eventName": "DeleteTranscriptionJob",
+        "requestParameters": {"transcriptionJobName": "guarded"},
+        "responseElements": {"message": "denied"}}})  # a service that reports errors in responseElements
+    sweep = _sweep(account)
+    assert set(recorded(account)) == {"guarded"} and events.stats.gets == sweep.stats.gets == 0
+
+
+def test_without_the_history_the_watermark_waits_and_the_next_sweep_catches_up(account: Any) -> None:
+    start(account, "job")
+    _sweep(account)
+    clock.advance(dt.timedelta(hours=1))
+    account.client("transcribe").delete_transcription_job(TranscriptionJobName="job")
+    clock.advance(dt.timedelta(hours=1))
+    with faults.injected(faults.ACCESS_DENIED, "LookupEvents"):
+        denied = _sweep(account)
+    assert denied.stats.swept["cloudtrail"] is False
+    assert denied.stats.problems == ["AccessDeniedException reading CloudTrail event history"]
+    assert set(recorded(account)) == {"job"}
+    clock.advance(dt.timedelta(hours=3))
+    _sweep(account)
+    assert recorded(account) == {}

@@ -56,13 +56,18 @@ def test_transcribe_write_calls_are_recorded(sim: Simulator) -> None:
     transcribe.untag_resource(ResourceArn=arn, TagKeys=["team"])
     transcribe.create_vocabulary(VocabularyName="terms", LanguageCode="en-US", Phrases=["kubernetes"])
     transcribe.delete_transcription_job(TranscriptionJobName="call-1")
-    with pytest.raises(ClientError):  # failed calls are not recorded
+    with pytest.raises(ClientError) as refused:  # a failed call is recorded with its error, as CloudTrail does
         transcribe.delete_transcription_job(TranscriptionJobName="call-1")
 
     events = lookup(cloudtrail, LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": EVENT_SOURCE}])
     names = [e["EventName"] for e in events["Events"]]
-    assert names == ["DeleteTranscriptionJob", "CreateVocabulary", "UntagResource", "TagResource",
-                     "StartTranscriptionJob"]  # newest first; no Get/List
+    assert names == ["DeleteTranscriptionJob", "DeleteTranscriptionJob", "CreateVocabulary", "UntagResource",
+                     "TagResource", "StartTranscriptionJob"]  # newest first; no Get/List
+    failed, deleted = (json.loads(e["CloudTrailEvent"]) for e in events["Events"][:2])
+    assert (failed["errorCode"], failed["errorMessage"]) == (refused.value.response["Error"]["Code"],
+                                                             refused.value.response["Error"]["Message"])
+    assert "errorCode" not in deleted and deleted["responseElements"] is None
+    events["Events"] = events["Events"][1:]
     start = events["Events"][-1]
     assert start["EventSource"] == EVENT_SOURCE and start["ReadOnly"] == "false"
     assert start["Username"] == "root" and start["AccessKeyId"]

@@ -59,8 +59,12 @@ COLLECTOR_TRANSCRIBE_ACTIONS = tuple(sorted(set(read_actions(*ALL_KINDS)) | {TAG
 LEDGER_SWEEP_SCHEDULE = "rate(1 hour)"
 
 
+# The sweep reads tag changes and job deletions back from CloudTrail's event history (collector.py).
+COLLECTOR_HISTORY_ACTIONS = ("cloudtrail:LookupEvents",)
+
+
 def collector_actions() -> list[str]:
-    return sorted(COLLECTOR_TRANSCRIBE_ACTIONS)
+    return sorted(COLLECTOR_TRANSCRIBE_ACTIONS + COLLECTOR_HISTORY_ACTIONS)
 
 
 def ledger_evaluation_actions() -> list[str]:
@@ -108,7 +112,10 @@ def ledger_resources() -> dict[str, Any]:
                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
                 "Policies": [
                     {"PolicyName": "read-transcribe", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                        "Effect": "Allow", "Action": collector_actions(), "Resource": "*"}]}},
+                        "Effect": "Allow", "Action": sorted(COLLECTOR_TRANSCRIBE_ACTIONS), "Resource": "*"}]}},
+                    # LookupEvents takes no resource-level permission ("*" is the only resource).
+                    {"PolicyName": "read-cloudtrail-history", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": list(COLLECTOR_HISTORY_ACTIONS), "Resource": "*"}]}},
                     # The applied Transcribe quotas it paces to (rules/engine/service_quotas.py).
                     {"PolicyName": "read-quotas", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
                         "Effect": "Allow", "Action": "servicequotas:ListServiceQuotas", "Resource": "*"}]}},

@@ -11,12 +11,15 @@ It is fed by three things:
   found by the sweep (a medical job named in a ``Transcribe Job State Change`` detail as
   ``MedicalTranscriptionJobName`` is taken too; unverified that AWS sends one);
 - the CloudTrail events the incremental runs already follow, through EventBridge's ``AWS API
-  Call via CloudTrail``: Delete* retires the record, TagResource and UntagResource re-read the
-  tags (ListTagsForResource, no Get), Create*/Update* of a customization re-read it;
+  Call via CloudTrail``: Delete* retires the record once a Get answers that the resource is gone
+  (CloudTrail records failed calls too), TagResource and UntagResource re-read the tags
+  (ListTagsForResource, no Get), Create*/Update* of a customization re-read it;
 - a periodic sweep (EventBridge schedule): each job kind is listed newest first back to the
   kind's watermark (less a skew, and back to the oldest job that was unfinished at the last
   sweep), and every finished job without a complete record is read; customizations are listed
-  whole and re-read when their List summary changed. A missed event is found by the next sweep.
+  whole and re-read when their List summary changed; and the tag and job delete calls since the
+  last sweep are read from CloudTrail's event history (LookupEvents), which a listing cannot
+  show. A missed event, of any of the three, is found by the next sweep.
 
 Only it calls Get* for jobs, once per job, when the job is COMPLETED or FAILED. Its calls are paced
 at ``share`` (LedgerGetShare, default 0.2) of each operation's quota (the applied one Service
@@ -40,7 +43,8 @@ from typing import Any, Callable, Mapping
 from botocore.exceptions import ClientError
 from rdklib import ClientFactory
 
-from rules.engine.incremental import DELETE_KINDS, SKEW, Deadline
+from rules.engine.incremental import EVENT_SKEW, SKEW, Deadline
+from rules.inventory.cloudtrail import DELETE_KINDS, event_arn, failed_call
 from rules.engine.pacing import DOCUMENTED_QUOTAS, HEADROOM, RateLimiter, quota_scale
 from rules.engine.service_quotas import applied_rates
 from rules.inventory.ledger import (FINAL_STATES, LEDGER_VERSION, TABLE_ENV, LedgerStore, RecordTooLarge, fields_of,
@@ -73,6 +77,13 @@ TAG_EVENTS = ("TagResource", "UntagResource")
 JOB_STATE_CHANGE = "Transcribe Job State Change"
 CALL_ANALYTICS_STATE_CHANGE = "Call Analytics Job State Change"
 CLOUDTRAIL_CALL = "AWS API Call via CloudTrail"
+# What the sweep reads back from CloudTrail's event history: the calls no listing shows (a tag
+# change; the deletion of a job older than the sweep's watermark). EventBridge delivers CloudTrail
+# events best effort; the history keeps them 90 days. One LookupEvents attribute a request, so
+# one lookup per name (TagResource and UntagResource of every service: filtered by source).
+HISTORY_EVENTS = (*TAG_EVENTS, *sorted(kind.delete_operation for kind in JOB_KINDS))
+HISTORY_PAGE = 50  # LookupEvents MaxResults' largest value
+HISTORY_KEY = "cloudtrail"  # the history watermark's partition: account#region#cloudtrail
 
 
 def get_share() -> float:
@@ -117,8 +128,9 @@ class Collector:
     def __init__(self, transcribe: Any, store: LedgerStore, account_id: str, partition: str = "aws",
                  deadline: Deadline | None = None, share: float = DEFAULT_GET_SHARE,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 applied: Mapping[str, float] | None = None):
+                 applied: Mapping[str, float] | None = None, cloudtrail: Any = None):
         self.transcribe, self.store = transcribe, store
+        self._cloudtrail = cloudtrail  # the same account and Region's, for the sweep's history reads
         self.account_id, self.partition = account_id, partition
         self.region: str = transcribe.meta.region_name
         self.deadline = deadline or Deadline(None)
@@ -128,14 +140,14 @@ class Collector:
 
     # --- Transcribe calls, paced and retried ----------------------------------------------------
 
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, operation: str, _client: Any = None, **kwargs: Any) -> dict[str, Any]:
         attempt = 0
         while True:
             if self.deadline.near():
                 raise Deferred(operation)
             self.limiter.acquire(operation)
             try:
-                result: dict[str, Any] = getattr(self.transcribe, operation)(**kwargs)
+                result: dict[str, Any] = getattr(_client or self.transcribe, operation)(**kwargs)
                 return result
             except ClientError as error:
                 if error_code(error) not in THROTTLING:
@@ -261,7 +273,7 @@ class Collector:
                 return
 
     def _api_event(self, detail: Mapping[str, Any]) -> None:
-        if detail.get("eventSource") != "transcribe.amazonaws.com" or detail.get("errorCode"):
+        if detail.get("eventSource") != "transcribe.amazonaws.com" or failed_call(detail):
             return  # a failed call changed nothing
         name = str(detail.get("eventName") or "")
         request = detail.get("requestParameters") or {}
@@ -278,9 +290,20 @@ class Collector:
         if not isinstance(resource, str) or not resource:
             return
         if name in DELETE_KINDS:
-            self.retire(kind, resource)
+            self.confirm_deleted(kind, resource)
         else:
             self.record_customization(kind, resource)
+
+    def confirm_deleted(self, kind: ResourceKind, name: str) -> None:
+        """A Delete* call was recorded: read the resource, which retires its record when Transcribe
+        answers it is gone (a failed delete leaves it, read afresh). Only a recorded resource costs
+        a Get. Raises Deferred."""
+        if self.store.by_arn(self._arn(kind, name)) is None:
+            return
+        if kind.is_job:
+            self.record_job(kind, name)
+        else:
+            self.record_customization(kind, name)
 
     # --- the sweep -----------------------------------------------------------------------------------
 
@@ -289,6 +312,71 @@ class Collector:
             self.stats.swept[kind.key] = self._sweep_jobs(kind)
         for kind in CUSTOMIZATION_KINDS:
             self.stats.swept[kind.key] = self._sweep_customizations(kind)
+        self.stats.swept[HISTORY_KEY] = self._sweep_history()
+
+    def _sweep_history(self) -> bool:
+        """Tag changes and job deletions CloudTrail recorded since the last sweep (less
+        EVENT_SKEW, the history's delivery delay), each resource's newest call applied as its
+        event would have been. The watermark moves only when every lookup was read to its end."""
+        pk = f"{self.account_id}#{self.region}#{HISTORY_KEY}"
+        meta = self.store.meta(pk) or {}
+        started = self.clock()
+        watermark = meta.get("watermark")
+        since = (float(watermark) if isinstance(watermark, (int, float)) else started) - EVENT_SKEW.total_seconds()
+        newest: dict[str, tuple[float, str]] = {}  # ARN -> (time, name) of its newest call: tagged, then deleted
+        try:
+            for name in HISTORY_EVENTS:
+                kwargs: dict[str, Any] = {
+                    "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": name}],
+                    "StartTime": dt.datetime.fromtimestamp(since, dt.timezone.utc),
+                    "EndTime": dt.datetime.fromtimestamp(started, dt.timezone.utc) + EVENT_SKEW,
+                    "MaxResults": HISTORY_PAGE}
+                tokens: set[str] = set()
+                while True:
+                    page = self._lookup(**kwargs)
+                    for event in page.get("Events") or []:
+                        arn = event_arn(event, lambda kind, resource: self._arn(kind, resource))
+                        when = event.get("EventTime")
+                        at = when.timestamp() if isinstance(when, dt.datetime) else 0.0
+                        if arn and (arn not in newest or at > newest[arn][0]):
+                            newest[arn] = (at, name)
+                    token = page.get("NextToken")
+                    if not token or token in tokens:
+                        break
+                    tokens.add(token)
+                    kwargs["NextToken"] = token
+            for arn, (_, name) in sorted(newest.items()):
+                if self.deadline.near():
+                    raise Deferred("LookupEvents")
+                self._apply_history(arn, name)
+        except Deferred:
+            self.stats.deferred += 1
+            return False
+        except ClientError as error:
+            self.stats.problems.append(f"{error_code(error)} reading CloudTrail event history")
+            LOGGER.warning("ledger: CloudTrail event history not read: %s", error_code(error))
+            return False
+        self.store.put_meta(pk, {"watermark": started})
+        return True
+
+    def _lookup(self, **kwargs: Any) -> dict[str, Any]:
+        """LookupEvents, paced at the collector's share of its quota (2 a second per account and
+        Region), throttling retried as for Transcribe's calls."""
+        if self._cloudtrail is None:  # made when first needed, in the Transcribe client's Region
+            self._cloudtrail = ClientFactory(None, region=self.region, assume_role_mode=False).build_client("cloudtrail")
+        return self._call("lookup_events", _client=self._cloudtrail, **kwargs)
+
+    def _apply_history(self, arn: str, name: str) -> None:
+        prefix = f"arn:{self.partition}:transcribe:{self.region}:{self.account_id}:"
+        if not arn.startswith(prefix):
+            return  # another account's or Region's resource: not this ledger's
+        kind_key, _, resource = arn[len(prefix):].partition("/")
+        kind = DELETE_KINDS.get(name)
+        if kind is not None:
+            if kind.key == kind_key and resource:
+                self.confirm_deleted(kind, resource)
+            return
+        self.refresh_tags(arn)
 
     def _list(self, kind: ResourceKind) -> Any:
         kwargs: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE, **dict(kind.list_filters)}
@@ -402,7 +490,8 @@ def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     share = get_share()
     applied = applied_rates(factory.build_client("service-quotas"), DOCUMENTED_QUOTAS)
     collector = Collector(transcribe, LedgerStore(factory.build_client("dynamodb"), table), account,
-                          transcribe.meta.partition, Deadline(context), share, applied=applied)
+                          transcribe.meta.partition, Deadline(context), share, applied=applied,
+                          cloudtrail=factory.build_client("cloudtrail"))
     stats = collector.handle(event)
     summary = {"collector": True, "account": account, "region": collector.region, "detail_type": event.get("detail-type"),
                "gets": stats.gets, "written": stats.written, "retired": stats.retired,

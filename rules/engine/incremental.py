@@ -51,7 +51,8 @@ from rules.engine.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PAR
                                event_time, fail_closed, inventory_for)
 from rules.engine.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
 from rules.engine.pacing import ordered_map
-from rules.inventory.transcribe import (ALL_KINDS, FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
+from rules.inventory.cloudtrail import event_arn
+from rules.inventory.transcribe import (FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
                                         error_code)
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
@@ -520,28 +521,7 @@ class StreamingRun:
         return not self.deadline.reached
 
     def _event_arn(self, event: Mapping[str, Any]) -> str | None:
-        if event.get("EventSource") not in (None, TRANSCRIBE_SOURCE):
-            return None
-        try:
-            detail = json.loads(event.get("CloudTrailEvent") or "{}")
-        except ValueError:
-            detail = {}
-        if detail.get("eventSource") not in (None, TRANSCRIBE_SOURCE):
-            return None
-        request = detail.get("requestParameters") or {}
-        if request.get("ResourceArn") or request.get("resourceArn"):
-            return str(request.get("ResourceArn") or request.get("resourceArn"))
-        kind = DELETE_KINDS.get(str(event.get("EventName")))
-        if kind is None:
-            return None
-        parameter = kind.get_name_parameter  # CloudTrail writes request members in camelCase
-        name = request.get(parameter[:1].lower() + parameter[1:]) or request.get(parameter)
-        if not name:
-            names = [r.get("ResourceName") for r in event.get("Resources") or [] if r.get("ResourceName")]
-            name = names[0] if names else None
-        if not name:
-            return None
-        return str(name) if str(name).startswith("arn:") else self.inventory.arn(kind, str(name))
+        return event_arn(event, self.inventory.arn)
 
     # --- stored results ------------------------------------------------------------------------------
 
@@ -626,5 +606,4 @@ class StreamingRun:
             "paced_seconds": round(self.inventory.limiter.waited, 3), "problems": self.stats.problems}))
 
 
-DELETE_KINDS: dict[str, ResourceKind] = {kind.delete_operation: kind for kind in ALL_KINDS}
 __all__ = ["ResourceRule", "REPORTING_MODE_PARAMETER", "RECONCILIATION_DAYS_PARAMETER", "KINDS_BY_KEY"]

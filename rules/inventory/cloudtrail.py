@@ -31,10 +31,13 @@ management events", a write from another service.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
+
+from rules.inventory.transcribe import ALL_KINDS, ResourceKind
 
 TRANSCRIBE_SOURCE = "transcribe.amazonaws.com"
 OTHER_SOURCE = "ec2.amazonaws.com"
@@ -166,3 +169,53 @@ def records_transcribe_here(state: TrailState, region: str, require_read: bool =
     return (state.error is None and state.is_logging
             and (state.trail.multi_region or state.trail.home_region == region)
             and transcribe_gap(state, require_read) is None)
+
+
+# The Delete* call of every Transcribe kind, as CloudTrail names it.
+DELETE_KINDS: dict[str, ResourceKind] = {kind.delete_operation: kind for kind in ALL_KINDS}
+
+
+def failed_call(record: Mapping[str, Any]) -> bool:
+    """Whether a CloudTrail record is of a call that failed. CloudTrail records failed calls too:
+    "The AWS service error if the request returns an error" is ``errorCode``, and "Some AWS
+    services provide error information as part of responseElements" (CloudTrail record contents).
+    Transcribe's Delete*, TagResource and UntagResource answer nothing when they succeed
+    (botocore's model: no response members), so anything in their responseElements is an error:
+    such an event must not retire a result, or a denied delete would silence a rule."""
+    if record.get("errorCode") or record.get("errorMessage"):
+        return True
+    name = str(record.get("eventName") or "")
+    response = record.get("responseElements")
+    return (name.startswith("Delete") or name in ("TagResource", "UntagResource")) and bool(response)
+
+
+def event_arn(event: Mapping[str, Any], arn_of: Callable[[ResourceKind, str], str]) -> str | None:
+    """The Transcribe resource a LookupEvents event names (TagResource/UntagResource by their
+    ResourceArn, Delete* by the name in the request, else the event's Resources), or None for an
+    event of another service or one that names nothing. ``arn_of`` makes an ARN from a name."""
+    if event.get("EventSource") not in (None, TRANSCRIBE_SOURCE):
+        return None
+    try:
+        detail = json.loads(event.get("CloudTrailEvent") or "{}")
+    except ValueError:
+        detail = {}
+    if not isinstance(detail, dict) or detail.get("eventSource") not in (None, TRANSCRIBE_SOURCE):
+        return None
+    if failed_call(detail):
+        return None  # it changed nothing
+    request = detail.get("requestParameters") or {}
+    if not isinstance(request, dict):
+        return None
+    if request.get("ResourceArn") or request.get("resourceArn"):
+        return str(request.get("ResourceArn") or request.get("resourceArn"))
+    kind = DELETE_KINDS.get(str(event.get("EventName")))
+    if kind is None:
+        return None
+    parameter = kind.get_name_parameter  # CloudTrail writes request members in camelCase
+    name = request.get(parameter[:1].lower() + parameter[1:]) or request.get(parameter)
+    if not name:
+        names = [r.get("ResourceName") for r in event.get("Resources") or [] if r.get("ResourceName")]
+        name = names[0] if names else None
+    if not name:
+        return None
+    return str(name) if str(name).startswith("arn:") else arn_of(kind, str(name))

@@ -1,8 +1,10 @@
 """CloudTrail event history for the simulator: recorded Transcribe write calls and LookupEvents.
 
-moto 5.2.5 has no LookupEvents. Here every successful Transcribe write call the simulator serves
+moto 5.2.5 has no LookupEvents. Here every Transcribe write call the simulator serves
 (Start*Job, Create*, Update*, Delete*, TagResource, UntagResource) is recorded as a management
-event in the event history of its account and Region, and LookupEvents reads the history back as
+event in the event history of its account and Region (one that failed with its errorCode and
+errorMessage, as CloudTrail records failed calls; throttled calls are not recorded), and
+LookupEvents reads the history back as
 the service does: at most one lookup attribute, a StartTime/EndTime window, newest first,
 MaxResults 1-50 (default 50), NextToken paging, and the last 90 days only.
 
@@ -70,6 +72,8 @@ class Event:
     region: str
     source: str = EVENT_SOURCE
     read_only: bool = False
+    error: tuple[str, str] | None = None  # (errorCode, errorMessage) of a call that failed
+    response_elements: dict[str, Any] | None = None  # where some services put a failed call's error
 
     def key(self) -> tuple[dt.datetime, int]:
         return self.time, self.seq
@@ -96,7 +100,7 @@ class Event:
             "sourceIPAddress": "203.0.113.10",
             "userAgent": "transcribe-guard-simulator",
             "requestParameters": self.request_parameters,
-            "responseElements": None,
+            "responseElements": self.response_elements,
             "requestID": str(uuid.uuid5(uuid.NAMESPACE_OID, self.event_id)),
             "eventID": self.event_id,
             "readOnly": self.read_only,
@@ -104,6 +108,7 @@ class Event:
             "managementEvent": True,
             "recipientAccountId": self.account,
             "eventCategory": "Management",
+            **({"errorCode": self.error[0], "errorMessage": self.error[1]} if self.error else {}),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -140,7 +145,8 @@ def history(account: str, region: str) -> list[Event]:
 def record_event(account: str, region: str, event_name: str, resource_name: str | None,
                  when: dt.datetime | None = None, request_parameters: dict[str, Any] | None = None, *,
                  username: str = "root", access_key_id: str | None = None, event_source: str = EVENT_SOURCE,
-                 read_only: bool = False) -> Event:
+                 read_only: bool = False, error: tuple[str, str] | None = None,
+                 response_elements: dict[str, Any] | None = None) -> Event:
     """Add one management event to the history (``when`` defaults to the simulated now)."""
     global _seq
     when = when or clock.now()
@@ -149,7 +155,7 @@ def record_event(account: str, region: str, event_name: str, resource_name: str 
     with _lock:
         _seq += 1
         event = Event(_seq, when, event_name, resource_name, request_parameters, username, access_key_id,
-                      str(uuid.uuid4()), account, region, event_source, read_only)
+                      str(uuid.uuid4()), account, region, event_source, read_only, error, response_elements)
         events = history(account, region)
         if not events or event.key() >= events[-1].key():
             events.append(event)
@@ -172,8 +178,10 @@ def _camel(name: str) -> str:
 
 
 def record_transcribe_call(account: str, region: str, operation: str, params: dict[str, Any],
-                           name_field: str | None, access_key_id: str | None) -> Event | None:
-    """Record a served Transcribe call when it is a write call; returns the event."""
+                           name_field: str | None, access_key_id: str | None,
+                           error: tuple[str, str] | None = None) -> Event | None:
+    """Record a served Transcribe call when it is a write call, with its ``error`` (code,
+    message) when it failed, as CloudTrail records failed calls; returns the event."""
     if not is_write(operation):
         return None
     request: dict[str, Any] = {}
@@ -189,7 +197,7 @@ def record_transcribe_call(account: str, region: str, operation: str, params: di
     if operation == "UntagResource":
         request["tagKeys"] = list(params.get("TagKeys") or [])
     event = record_event(account, region, operation, resource, None, request,
-                         username=_username(account, access_key_id), access_key_id=access_key_id)
+                         username=_username(account, access_key_id), access_key_id=access_key_id, error=error)
     from transcribe_guard.simulator import eventbridge  # CloudTrail delivers write calls to EventBridge
     eventbridge.emit_api_call(account, region, event.record())
     return event

@@ -1002,9 +1002,16 @@ def _make_handler(operation: str) -> Callable[[TranscribeSimResponse], Any]:
         account, region = self.current_account, self.region
         if not throughput.admit(account, region, operation):
             raise TranscribeError(throughput.THROTTLING_CODE, throughput.THROTTLING_MESSAGE)
-        result = self._handle(operation)
+        found = KIND_BY_OPERATION.get(operation)
+        try:
+            result = self._handle(operation)
+        except ServiceException as failed:  # CloudTrail records failed calls too, with their error
+            if cloudtrail_events.is_write(operation):
+                cloudtrail_events.record_transcribe_call(account, region, operation, self._params(),
+                                                         found[1].name_field if found else None, self.get_access_key(),
+                                                         error=(str(failed.code), str(failed.message)))
+            raise
         if cloudtrail_events.is_write(operation):  # served write calls go into the event history
-            found = KIND_BY_OPERATION.get(operation)
             cloudtrail_events.record_transcribe_call(account, region, operation, self._params(),
                                                      found[1].name_field if found else None, self.get_access_key())
         return result
