@@ -534,10 +534,12 @@ def test_ledger_month_at_1000_jobs_a_day_worked_by_hand() -> None:
     # each = 6,300 s; 2 write units each (the item, the new index entry) = 60,000; 0.5 read unit (the
     # index Query) = 15,000. Sweep (hourly, 720): 1,000 x 65/1,440 = 45.1 jobs, ceil(0.451) + 1 = 2
     # pages + 3 other job kinds + 5 customization kinds = 10 List pages at 0.95/s (0.2 x 95% x 5) =
-    # 10.526 s, + (1 + 2 BatchGetItem + 8 watermark + 5 Query) x 0.04 + 0.05 = 21,311/1,900 s; 4 write
-    # units (watermarks); reads 2 x 100 + 4 + 5 x 12.5 = 266.5.
-    # Month: 30,720 invocations, 6,300 + 720 x 21,311/1,900 = 14,375.747 s = 3,593.937 GB-s:
-    # $0.006144 + $0.059911 = $0.066055; writes 60,000 + 2,880 = 62,880; reads 15,000 + 191,880 = 206,880.
+    # 10.526 s, + (1 + 2 BatchGetItem + 8 watermark + 5 Query) x 0.04 + 0.05 = 21,311/1,900 s; then
+    # CloudTrail's history: 6 LookupEvents at 0.38/s (0.2 x 95% x 2) = 15.789 s + the history
+    # watermark's GetItem and PutItem 0.08 s: 27.0858 s a sweep; 5 write units (watermarks); reads
+    # 2 x 100 + 4 + 1 + 5 x 12.5 = 267.5.
+    # Month: 30,720 invocations, 6,300 + 720 x 27.0858 = 25,801.768 s = 6,450.442 GB-s:
+    # $0.006144 + $0.107529 = $0.113673; writes 60,000 + 3,600 = 63,600; reads 15,000 + 192,600 = 207,600.
     inputs = cost.validate(1000)
     result = cost.estimate(inputs, RULE_METADATA)
     block = cost.ledger_block(inputs, RULE_METADATA, result)
@@ -545,16 +547,16 @@ def test_ledger_month_at_1000_jobs_a_day_worked_by_hand() -> None:
         97_010, pytest.approx(0.0329834, abs=1e-6), pytest.approx(0.0212064, abs=1e-6))
     collector = block["collector"]
     assert (collector["invocations"], collector["lambda_seconds"], collector["write_request_units"],
-            collector["read_request_units"]) == (30_720, pytest.approx(14_375.747, abs=1e-3), 62_880, 206_880)
-    assert collector["lambda_usd"] == pytest.approx(0.066055, abs=1e-6)
+            collector["read_request_units"]) == (30_720, pytest.approx(25_801.768, abs=1e-3), 63_600, 207_600)
+    assert collector["lambda_usd"] == pytest.approx(0.113673, abs=1e-6)
     assert collector["transcribe_get"] == 30_000 and collector["kms_requests"] == 8_640  # busy every 5 minutes
     for mode in ("resource", "summary"):
         figures = block["modes"][mode]
         # The rules' Query pages are their live List pages (18,514 a month), 12.5 units each:
-        # reads 206,880 + 231,425 = 438,305; $ = 62,880 x 0.625e-6 + 438,305 x 0.125e-6 = $0.094088.
+        # reads 207,600 + 231,425 = 439,025; $ = 63,600 x 0.625e-6 + 439,025 x 0.125e-6 = $0.094628.
         assert figures["rule_query_pages"] == result["scenarios"][mode]["total"]["transcribe_list"] == 18_514
-        assert figures["read_request_units"] == 438_305
-        assert figures["dynamodb_requests_usd"] == pytest.approx(0.094088, abs=1e-6)
+        assert figures["read_request_units"] == 439_025
+        assert figures["dynamodb_requests_usd"] == pytest.approx(0.094628, abs=1e-6)
         assert figures["transcribe_get_ledger"] == 30_000 < figures["transcribe_get_live"]
         assert figures["rules_lambda_usd_ledger"] < figures["rules_lambda_usd_live"]
         added = (figures["dynamodb_requests_usd"] + block["storage_usd"] + block["pitr_usd"] + figures["kms_usd"]
@@ -568,10 +570,11 @@ def test_ledger_month_at_100000_jobs_a_day_worked_by_hand() -> None:
     # $3.2980034, PITR 10.6021109 x 0.20 = $2.1204222. Collector: 3,000,000 job events x 0.21 s =
     # 630,000 s, 6,000,000 write units, 1,500,000 read units. Sweep: 100,000 x 65/1,440 = 4,513.9 jobs,
     # ceil(45.14) + 1 = 47 pages + 8 = 55 List pages / 0.95 = 57.895 s + (1 + 47 + 8 + 5) x 0.04 + 0.05
-    # = 60.385 s; reads 47 x 100 + 4 + 62.5 = 4,766.5. Month: 3,000,720 invocations, 630,000 + 720 x
-    # 60.385 = 673,477.01 s (busy 26.0% of the month), 168,369.25 GB-s: $0.600144 + $2.806715 =
-    # $3.406859; writes 6,002,880 ($3.7518); reads 1,500,000 + 3,431,880 = 4,931,880 + the rules'
-    # 1,695,574 pages x 12.5 = 26,126,555 ($3.265819): DynamoDB requests $7.017619.
+    # = 60.385 s, + the history 15.869 s (as at 1,000 a day) = 76.2545 s; reads 47 x 100 + 4 + 1 +
+    # 62.5 = 4,767.5. Month: 3,000,720 invocations, 630,000 + 720 x 76.2545 = 684,903.03 s (busy 26.4%
+    # of the month), 171,225.76 GB-s: $0.600144 + $2.854333 = $3.454477; writes 6,003,600 ($3.75225);
+    # reads 1,500,000 + 3,432,600 = 4,932,600 + the rules' 1,695,574 pages x 12.5 = 26,127,275
+    # ($3.265909): DynamoDB requests $7.018159.
     inputs = cost.validate(100_000)
     result = cost.estimate(inputs, RULE_METADATA)
     block = cost.ledger_block(inputs, RULE_METADATA, result)
@@ -579,37 +582,42 @@ def test_ledger_month_at_100000_jobs_a_day_worked_by_hand() -> None:
                                                          pytest.approx(2.1204222, abs=1e-6))
     collector = block["collector"]
     assert (collector["invocations"], collector["write_request_units"], collector["read_request_units"]) == (
-        3_000_720, 6_002_880, 4_931_880)
-    assert collector["lambda_seconds"] == pytest.approx(673_477.011, abs=1e-3)
-    assert collector["lambda_usd"] == pytest.approx(3.406859, abs=1e-6)
-    assert collector["busy_share"] == pytest.approx(0.2598, abs=1e-4)
+        3_000_720, 6_003_600, 4_932_600)
+    assert collector["lambda_seconds"] == pytest.approx(684_903.032, abs=1e-3)
+    assert collector["lambda_usd"] == pytest.approx(3.454477, abs=1e-6)
+    assert collector["busy_share"] == pytest.approx(0.2642, abs=1e-4)
     for mode in ("resource", "summary"):
         figures = block["modes"][mode]
         assert figures["rule_query_pages"] == result["scenarios"][mode]["total"]["transcribe_list"] == 1_695_574
-        assert figures["read_request_units"] == 26_126_555
-        assert figures["dynamodb_requests_usd"] == pytest.approx(7.017619, abs=1e-6)
+        assert figures["read_request_units"] == 26_127_275
+        assert figures["dynamodb_requests_usd"] == pytest.approx(7.018159, abs=1e-6)
         assert figures["transcribe_get_ledger"] == 3_000_000
     # The rules' Gets are gone: live, summary mode Gets 92,202,100 a month; the ledger's collector 3,000,000.
     assert block["modes"]["summary"]["transcribe_get_live"] == 92_202_100
 
 
 def test_ledger_tag_changes_and_deletions_reach_the_collector() -> None:
-    # T=120, X=60 a day: 3,600 tag events (4 calls, 1 write unit: UpdateItem) and 1,800 deletions (3
-    # calls, 2 write units: the item and its index entry), 0.5 read unit each (the arn index).
-    # Writes 60,000 + 3,600 + 3,600 + 2,880 = 70,080; invocations 30,000 + 3,600 + 1,800 + 720.
+    # T=120, X=60 a day: 3,600 tag events (4 calls, 1 write unit: UpdateItem, 0.5 read unit: the arn
+    # index) and 1,800 deletions (6 calls: the record by its arn, the Get confirming it is gone, the
+    # arn index again and DeleteItem; 2 write units: the item and its index entry; 0.5 + 1 strongly
+    # consistent GetItem + 0.5 read units). The sweeps meet each again in CloudTrail's history: a tag
+    # change re-read (1 write, 0.5 read), a deletion already retired (0.5 read).
+    # Writes 60,000 + 3,600 + 3,600 + 720 x 5 + 3,600 = 74,400; invocations 30,000 + 3,600 + 1,800 + 720;
+    # Gets 30,000 jobs + 1,800 confirming deletions.
     inputs = cost.validate(1000, tag_changes_per_day=120, deletions_per_day=60)
     collector = cost.collector_month(inputs, cost.typical_record())
-    assert (collector["invocations"], collector["write_units"]) == (36_120, 70_080)
-    assert collector["read_units"] == 15_000 + 2_700 + 191_880
+    assert (collector["invocations"], collector["write_units"]) == (36_120, 74_400)
+    assert collector["read_units"] == 15_000 + 1_800 + 3_600 + 720 * 267.5 + 2_700
+    assert collector["transcribe_get"] == 31_800 and collector["lookup_events"] == 720 * 6
 
 
 def test_cli_ledger_flag_adds_the_ledger_block() -> None:
     code, out, err = run(["cost", "--jobs-per-day", "1000", "--ledger"])
     assert (code, err) == (cli.EXIT_OK, "")
     assert "With the ledger (TranscribeLedger=enabled): 97,010 records of 993 bytes" in out
-    assert "30,000 Transcribe Gets (one per job, the only ones)" in out
+    assert "30,000 Transcribe Gets (one per job and per deletion, the only ones)" in out
     assert "Not verified in a stored AWS pricing page" in out
-    line = next(line for line in out.splitlines() if line.startswith("resource ") and "213.02" in line)
+    line = next(line for line in out.splitlines() if line.startswith("resource ") and "213.06" in line)
     assert line.split()[1] == "212.82"  # the periodic total it adds to
     code, out, _ = run(["cost", "--jobs-per-day", "1000", "--ledger", "--format", "json"])
     ledger = json.loads(out)["ledger"]

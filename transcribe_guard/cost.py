@@ -1152,10 +1152,12 @@ LEDGER_ASSUMPTIONS = (
     "arn index. Records kept 97 days (90 + the 7-day TTL margin; TTL deletes are free; DynamoDB's up to 2 days "
     "of lag not counted), plus one per customization at the job record's size; 100 bytes of overhead each.",
     "Collector: one invocation per job's final state change event (PutItem after its one Get), per tag change "
-    "(UpdateItem of the tags) and per deletion (DeleteItem), each after an arn-index Query; plus the hourly sweep, "
-    "which lists each job kind back to the last sweep (paced at 0.2 x 95% of List's 5/s), reads the listed jobs' "
-    "records (BatchGetItem, strongly consistent, one unit an item, 100 a page counted), its 4 watermarks (GetItem "
-    "and PutItem) and each customization kind's records. Every job event is delivered (all jobs are standard "
+    "(UpdateItem of the tags) and per deletion (a Get confirming it is gone, DeleteItem), each after an arn-index "
+    "Query; plus the hourly sweep, which lists each job kind back to the last sweep (paced at 0.2 x 95% of List's "
+    "5/s), reads the listed jobs' records (BatchGetItem, strongly consistent, one unit an item, 100 a page "
+    "counted), its 5 watermarks (GetItem and PutItem) and each customization kind's records, and reads CloudTrail's "
+    "history (one LookupEvents page per name, at 0.2 x 95% of its 2/s), meeting every delivered tag change and "
+    "deletion again (re-applied). Every job event is delivered (all jobs are standard "
     "transcription jobs, which have one) and finishes between sweeps; a job a sweep sees unfinished would add one "
     "PutItem and one GetItem. Calls at --call-latency-ms one after another, 0.05 s of its own, at --memory-mb.",
     "Rules reading the ledger: each List page the live run makes is one Query page (eventually consistent, as "
@@ -1221,8 +1223,8 @@ def retained_records(inputs: Inputs) -> int:
 
 def collector_month(inputs: Inputs, record: LedgerRecord) -> dict[str, Any]:
     """A month of the collector: invocations, Lambda seconds, DynamoDB request units, Transcribe Gets."""
-    from rules.engine.collector import DEFAULT_GET_SHARE
-    from rules.engine.pacing import HEADROOM
+    from rules.engine.collector import DEFAULT_GET_SHARE, HISTORY_EVENTS
+    from rules.engine.pacing import DOCUMENTED_QUOTAS, HEADROOM
 
     latency = inputs.call_latency_ms / 1000
     overhead = EVENT_TRIGGER_OVERHEAD_SECONDS
@@ -1230,10 +1232,17 @@ def collector_month(inputs: Inputs, record: LedgerRecord) -> dict[str, Any]:
                                                       inputs.deletions_per_day))
     index_query = Fraction(1, 2)  # an eventually consistent Query of the keys-only index: the minimum
     # Job event: ListServiceQuotas, arn-index Query, the Get, PutItem (+1 unit: the new index item).
-    # Tag event: ..., ListTagsForResource, UpdateItem. Deletion: ..., DeleteItem (+1: the index item).
-    event_seconds = (jobs * 4 + tags * 4 + deletions * 3) * latency + (jobs + tags + deletions) * overhead
+    # Tag event: ..., ListTagsForResource, UpdateItem. Deletion: ..., the record (arn-index Query,
+    # GetItem), the Get that confirms it is gone, arn-index Query, DeleteItem (+1: the index item).
+    event_seconds = (jobs * 4 + tags * 4 + deletions * 6) * latency + (jobs + tags + deletions) * overhead
     write_units = jobs * (record.write_units + 1) + tags * record.write_units + deletions * (record.write_units + 1)
-    read_units = (jobs + tags + deletions) * index_query
+    read_units = (jobs + tags) * index_query + deletions * (2 * index_query + record.strong_read_units)
+    # The sweep meets every delivered tag change and deletion again in CloudTrail's history and
+    # applies it again: a tag change re-read (arn-index Query, ListTagsForResource, UpdateItem), a
+    # deletion found already retired (arn-index Query).
+    repeat_seconds = (tags * 3 + deletions) * latency
+    repeat_writes = tags * record.write_units
+    repeat_reads = (tags + deletions) * index_query
     # A sweep: List pages (standard jobs since the last sweep, one each for the other kinds and the
     # customization kinds), a BatchGetItem per page of standard jobs, 4 watermark reads and writes,
     # a Query per customization kind.
@@ -1242,16 +1251,22 @@ def collector_month(inputs: Inputs, record: LedgerRecord) -> dict[str, Any]:
     list_pages = job_pages + (JOB_KINDS_SWEPT - 1) + CUSTOMIZATION_KINDS_SWEPT
     list_rate = 5 * Fraction(str(DEFAULT_GET_SHARE)) * Fraction(str(HEADROOM))
     sweep_calls = QUOTA_CALLS + job_pages + 2 * JOB_KINDS_SWEPT + CUSTOMIZATION_KINDS_SWEPT
-    sweep_seconds = list_pages * max(latency, 1 / list_rate) + sweep_calls * latency + overhead
-    sweep_writes = JOB_KINDS_SWEPT  # the watermarks (no arn: no index write)
-    sweep_reads = job_pages * LIST_PAGE_SIZE + JOB_KINDS_SWEPT + CUSTOMIZATION_KINDS_SWEPT * record.page_read_units
+    # And CloudTrail's history: one LookupEvents page per name in HISTORY_EVENTS (paced at the
+    # share of its 2/s), and the history watermark read and written.
+    lookup_rate = DOCUMENTED_QUOTAS["lookup_events"] * Fraction(str(DEFAULT_GET_SHARE)) * Fraction(str(HEADROOM))
+    history_seconds = len(HISTORY_EVENTS) * max(latency, 1 / lookup_rate) + 2 * latency
+    sweep_seconds = list_pages * max(latency, 1 / list_rate) + sweep_calls * latency + overhead + history_seconds
+    sweep_writes = JOB_KINDS_SWEPT + 1  # the watermarks (no arn: no index write)
+    sweep_reads = (job_pages * LIST_PAGE_SIZE + JOB_KINDS_SWEPT + 1
+                   + CUSTOMIZATION_KINDS_SWEPT * record.page_read_units)
     invocations = jobs + tags + deletions + SWEEPS_A_MONTH
-    seconds = event_seconds + SWEEPS_A_MONTH * sweep_seconds
+    seconds = event_seconds + SWEEPS_A_MONTH * sweep_seconds + repeat_seconds
     return {"invocations": invocations, "seconds": seconds, "gb_seconds": seconds * inputs.memory_mb / 1024,
-            "write_units": write_units + SWEEPS_A_MONTH * sweep_writes,
-            "read_units": read_units + SWEEPS_A_MONTH * sweep_reads,
-            "sweep_seconds": sweep_seconds, "transcribe_get": jobs,
-            "transcribe_list": SWEEPS_A_MONTH * list_pages}
+            "write_units": write_units + SWEEPS_A_MONTH * sweep_writes + repeat_writes,
+            "read_units": read_units + SWEEPS_A_MONTH * sweep_reads + repeat_reads,
+            "sweep_seconds": sweep_seconds, "transcribe_get": jobs + deletions,
+            "transcribe_list": SWEEPS_A_MONTH * list_pages,
+            "lookup_events": SWEEPS_A_MONTH * len(HISTORY_EVENTS)}
 
 
 def kms_requests(invocations: int, seconds: Fraction) -> int:
@@ -1339,7 +1354,7 @@ def render_ledger(block: dict[str, Any], periodic_totals: Mapping[str, float]) -
              f"{block['page_read_units']:g} read units a Query page of 100), {block['table_gb']:,.2f} GB + "
              f"{block['index_gb']:,.2f} GB of arn index; the collector: {collector['invocations']:,} invocations "
              f"({collector['sweeps']:,} of them the hourly sweep; busy {collector['busy_share']:.1%} of the month, "
-             f"reserved concurrency 1), {collector['transcribe_get']:,} Transcribe Gets (one per job, the only ones)."]
+             f"reserved concurrency 1), {collector['transcribe_get']:,} Transcribe Gets (one per job and per deletion, the only ones)."]
     headers = ["MODE ($/month)", "periodic", "-rule Lambda", "+collector", "+DynamoDB req", "+storage+PITR", "+KMS",
                "+EventBridge", "total", "Gets live", "Gets ledger"]
     rows = []
