@@ -15,8 +15,9 @@ Parameters:
     RequiredTagKeys (optional): comma-separated tag keys the conditions must use: a grant that
         does not depend on one of these keys is NON_COMPLIANT. Empty: any tag key will do.
     ExemptRoleNames (optional): comma-separated role names not judged (NOT_APPLICABLE). Default:
-        transcribe-guard-functions,transcribe-guard-member, the roles transcribe-guard deploys to
-        run its rules, which read every Transcribe resource by design. Add yours if you deploy the
+        transcribe-guard-functions,transcribe-guard-member,transcribe-guard-ledger-collector, the
+        roles transcribe-guard deploys to run its rules and its ledger collector, which read every
+        Transcribe resource by design. Add yours if you deploy the
         member role under another name; to exempt none, name a role that does not exist (none).
 
 What counts: Amazon Transcribe's condition keys for tags are the global aws:ResourceTag/<key>,
@@ -74,6 +75,7 @@ from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
 
 from rules.engine.base import Evaluator, RunContext, TranscribeGuardRule
+from rules.engine.pack_functions import PACK_ROLES
 from rules.inventory.iam import NamedDocument, iam_inventory_for
 from rules.policy.iam_probe import (Scope, allowed, describe_actions, describe_labels, fitting, takes_no_resource,
                                     without_tags)
@@ -115,7 +117,7 @@ METADATA: dict[str, Any] = {
             "ExemptRoleNames": {
                 "type": "string",
                 "x-type": "list",
-                "default": "transcribe-guard-functions,transcribe-guard-member",
+                "default": ",".join(PACK_ROLES),
                 "maxLength": 1024,
                 "pattern": r"[\w+=.@-]{1,64}",
                 "x-pattern-hint": "each entry must be an IAM role name (letters, digits and _+=.@-, at most 64)",

@@ -175,6 +175,9 @@ def test_deploy_demo_with_the_ledger_judges_from_the_swept_ledger_as_live() -> N
                 assert sim.client("dynamodb").scan(TableName=LEDGER_TABLE, Select="COUNT")["Count"] > 0
                 policies = sim.client("iam").list_role_policies(RoleName="transcribe-guard-functions")["PolicyNames"]
                 assert "evaluate-with-ledger" in policies and "evaluate" not in policies
+                collector_role = sim.client("iam").get_role(RoleName="transcribe-guard-ledger-collector")["Role"]
+                tag_rule = next(r["ConfigRuleName"] for r in sim.client("config").describe_config_rules()["ConfigRules"]
+                                if deploy.base_rule_name(r["ConfigRuleName"]) == "transcribe-iam-tag-based-access")
             with recording() as recorder:  # the rule functions' own calls, run by the simulated Config
                 deploy.start_evaluation(sim.client("config"), deploy.PACK_NAME)
             transcribe_reads = {a for a in recorder.actions if a.startswith(("transcribe:Get", "transcribe:List"))}
@@ -183,6 +186,14 @@ def test_deploy_demo_with_the_ledger_judges_from_the_swept_ledger_as_live() -> N
             else:
                 assert transcribe_reads and "dynamodb:Query" not in recorder.actions
             verdicts[ledger] = _verdicts(sim.client("config"))
+            if ledger:
+                # The collector's role reads every Transcribe resource by design, as the functions'
+                # role does: exempt by default (a fixed name), not a finding the pack makes about
+                # itself. (Conformance pack details carry no NOT_APPLICABLE; the rule's own do.)
+                exempt = sim.client("config").get_compliance_details_by_config_rule(
+                    ConfigRuleName=tag_rule, ComplianceTypes=["NOT_APPLICABLE"])["EvaluationResults"]
+                assert collector_role["RoleId"] in {
+                    r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for r in exempt}
     live, from_ledger = ({key: value for key, value in found.items() if key[0] in LEDGER_READERS}
                          for found in (verdicts[False], verdicts[True]))
     assert live and from_ledger == live

@@ -286,7 +286,8 @@ def test_parameter_parsing_and_defaults() -> None:
     parsed = rule.evaluate_parameters({"RequiredTagKeys": " Team , cost:center/a=b,Team", "ExemptRoleNames": "a,b"})
     assert parsed == {"RequiredTagKeys": ["Team", "cost:center/a=b"], "ExemptRoleNames": ["a", "b"]}
     assert rule.evaluate_parameters({}) == {"RequiredTagKeys": [],
-                                            "ExemptRoleNames": ["transcribe-guard-functions", "transcribe-guard-member"]}
+                                            "ExemptRoleNames": ["transcribe-guard-functions", "transcribe-guard-member",
+                                                                "transcribe-guard-ledger-collector"]}
 
 
 def test_scenario12_exempt_roles_are_not_applicable_and_not_read(sim: Any) -> None:

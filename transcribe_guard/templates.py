@@ -8,13 +8,13 @@ from typing import Any
 
 from rules.catalog.registry import RULES, module_name
 from rules.engine.collector import CHANGE_EVENTS, DEFAULT_GET_SHARE, GET_SHARE_ENV, TAG_EVENTS
-from rules.engine.pack_functions import EVENT_TRIGGER, LEDGER_COLLECTOR
+from rules.engine.pack_functions import EVENT_TRIGGER, FUNCTIONS_ROLE, LEDGER_COLLECTOR, LEDGER_COLLECTOR_ROLE, MEMBER_ROLE
 from rules.inventory.ledger import ARN_INDEX, TABLE_ENV
 from rules.inventory.transcribe import ALL_KINDS, TAGS_ACTION, read_actions
 from transcribe_guard.scan import SDK_RETRY_ENVIRONMENT  # a scan retries as the functions do
 
-FUNCTIONS_ROLE_NAME = "transcribe-guard-functions"
-MEMBER_ROLE_NAME = "transcribe-guard-member"
+FUNCTIONS_ROLE_NAME = FUNCTIONS_ROLE
+MEMBER_ROLE_NAME = MEMBER_ROLE
 RUNTIME = "python3.12"
 
 # rdklib itself posts results and, on periodic runs, reads earlier ones to retire stale results.
@@ -103,9 +103,12 @@ def ledger_resources() -> dict[str, Any]:
                 "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
             },
         },
+        # One role for every Region's collector, made by the role-creating stack (as the functions'
+        # role is), under a fixed name that transcribe-iam-tag-based-access exempts by default.
         "LedgerCollectorRole": {
-            "Type": "AWS::IAM::Role", "Condition": "LedgerOn",
+            "Type": "AWS::IAM::Role", "Condition": "LedgerRole",
             "Properties": {
+                "RoleName": LEDGER_COLLECTOR_ROLE,
                 "Description": "transcribe-guard ledger collector: reads Transcribe once per job, writes the ledger.",
                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
@@ -120,14 +123,14 @@ def ledger_resources() -> dict[str, Any]:
                     {"PolicyName": "read-quotas", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
                         "Effect": "Allow", "Action": "servicequotas:ListServiceQuotas", "Resource": "*"}]}},
                     {"PolicyName": "write-ledger", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                        "Effect": "Allow", "Action": list(COLLECTOR_LEDGER_ACTIONS), "Resource": _ledger_arns()}]}},
+                        "Effect": "Allow", "Action": list(COLLECTOR_LEDGER_ACTIONS), "Resource": _ledger_arns("*")}]}},
                     {"PolicyName": "write-own-logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
                         "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:*:${AWS::AccountId}"
                                                 ":log-group:/aws/lambda/" + COLLECTOR_NAME + ":*"}}]}},
                     {"PolicyName": "record-failed-invocations", "PolicyDocument": {"Version": "2012-10-17",
                      "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
-                                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:"
+                                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sqs:*:"
                                                             "${AWS::AccountId}:" + FAILED_INVOCATIONS_QUEUE}}]}},
                 ],
             },
@@ -144,7 +147,9 @@ def ledger_resources() -> dict[str, Any]:
                 "Description": "Fills the transcribe-guard ledger: one Get per Transcribe job for the whole pack.",
                 "Runtime": RUNTIME, "Handler": "rules.engine.collector.lambda_handler",
                 "Code": code_location(),
-                "Role": {"Fn::GetAtt": ["LedgerCollectorRole", "Arn"]},
+                "Role": {"Fn::If": ["LedgerRole", {"Fn::GetAtt": ["LedgerCollectorRole", "Arn"]},
+                                    {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
+                                                + LEDGER_COLLECTOR_ROLE}]},
                 "Timeout": 900, "MemorySize": {"Ref": "FunctionMemorySize"},
                 # One invocation at a time: its pacing is then the pack's whole share of the quota.
                 "ReservedConcurrentExecutions": 1,
