@@ -88,7 +88,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
@@ -385,6 +385,9 @@ def _role_name(arn: str) -> tuple[str, str] | None:
 
 class TranscribeDataAccessRole(TranscribeGuardRule):
     METADATA = METADATA
+
+    def reads_every(self, params: Mapping[str, Any]) -> Sequence[tuple[ResourceKind, str]]:
+        return [(kind, "detail") for kind in KINDS]  # every resource's data access role
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         require_modelled_fields(METADATA["name"], CUSTOMIZATION_FIELDS)  # else vocabularies' roles go unseen

@@ -72,7 +72,7 @@ Scenarios:
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from botocore.exceptions import ClientError
 from rdklib import ComplianceType, Evaluation
@@ -82,7 +82,7 @@ from rules.inventory.discovery import (BUCKET_RESOURCE_TYPE, KEY_DISCOVERY_ACTIO
                                        data_rule_metadata, fit)
 from rules.policy.resource_policy_probe import PolicyError, public_kms_grant
 from rules.inventory.s3_kms import KeyMetadata, S3KmsLookups
-from rules.inventory.transcribe import error_code
+from rules.inventory.transcribe import CUSTOMIZATION_KINDS, ResourceKind, error_code
 
 METADATA: dict[str, Any] = data_rule_metadata(  # adds the trigger, BucketNames/BucketTagKey, discovery's actions
     name="transcribe-kms-key-protected",
@@ -116,6 +116,10 @@ _STATES = {"PendingDeletion": "pending deletion", "PendingReplicaDeletion": "pen
 class TranscribeKmsKeyProtected(DataRule):
     METADATA = METADATA
     UNKNOWN = UNKNOWN_KEYS
+
+    def reads_every(self, params: Mapping[str, Any]) -> Sequence[tuple[ResourceKind, str]]:
+        # the buckets' discovery, and customization_keys: every customization's encryption key
+        return [*super().reads_every(params), *((kind, "detail") for kind in CUSTOMIZATION_KINDS)]
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         discovery, found = self.discover(ctx, params)

@@ -153,6 +153,9 @@ class TranscribeResourceTagged(ResourceRule):
         kinds = [KINDS_BY_KEY[key] for key in wanted] if wanted else list(ALL_KINDS)  # Scenario 6
         return sorted(kinds, key=ALL_KINDS.index)
 
+    def reads_every(self, params: Mapping[str, Any]) -> Sequence[tuple[ResourceKind, str]]:
+        return [(kind, "tags") for kind in self.kinds(params)]  # Scenario 5: every resource's tags
+
     def judge(self, ctx: RunContext, params: Mapping[str, Any]) -> Callable[[Resource], Evaluation]:
         requirements: tuple[TagRequirement, ...] = params["RequiredTags"]
         return lambda resource: self._evaluate_resource(ctx, resource, requirements)

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
+import threading
 from typing import Any, Iterator
 
 import pytest
+from botocore.exceptions import ClientError
 from rdklib import ClientFactory
 
 from rules.catalog.registry import RULES
 from rules.engine.pacing import DOCUMENTED_QUOTAS, HEADROOM, quota_scale
+from rules.inventory import local_ledger
 from rules.inventory.local_ledger import StoredInventory
 from transcribe_guard import cli, findings, render, scan
 from transcribe_guard.events import scheduled_notification
@@ -130,11 +134,22 @@ def test_a_scan_reads_each_job_once_for_every_rule_with_max_tps(jobs_account: Si
 def test_results_stream_before_the_listing_ends_and_nothing_per_job_is_held(jobs_account: Simulator,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     reads = _Reads(monkeypatch)
+    last_page = threading.Event()  # the listing's third page waits for it (30 s at most, so a failure cannot hang)
+    waited: list[bool] = []
+    listed = StoredInventory._call
+
+    def call(inventory: StoredInventory, operation: str, **kwargs: Any) -> Any:
+        if operation == "list_transcription_jobs" and reads.count(operation) == 2:
+            waited.append(last_page.wait(30))
+        return listed(inventory, operation, **kwargs)
+
+    monkeypatch.setattr(StoredInventory, "_call", call)
     stream = scan.stream_scan(JOB_RULES, _parameters(JOB_RULES))
     first = next(stream)
     assert first["rule"] == "transcribe-job-output-location"
-    # The first result came out before the listing ended (the reads in flight may have needed two pages of three).
+    # The first result came out before the listing's last page was answered: the rule followed it as it grew.
     assert reads.count("list_transcription_jobs") < 3
+    last_page.set()
     count = 1
     for _ in stream:
         count += 1
@@ -144,6 +159,7 @@ def test_results_stream_before_the_listing_ends_and_nothing_per_job_is_held(jobs
             held = inventory.store.counts()  # on disk instead: one row per job listed, read and tagged
             assert held == {"listing": JOBS, "detail": JOBS, "tags": JOBS}
     assert count >= 3 * JOBS  # three of the rules judge each job; the role and bucket rules report a few
+    assert waited in ([], [True])  # never 30 s waiting for a first result
 
 
 @pytest.mark.parametrize("value, message", [
@@ -194,3 +210,58 @@ def test_tag_keys_that_look_like_the_stores_own_markers_come_back_as_written(tag
     assert [(r["compliance"], r["annotation"].startswith("Could not evaluate")) for r in rows] == \
         [("NON_COMPLIANT", False)] * 2
     assert list(seen.values()) == [tags, tags]
+
+
+def _scan_rows(names: list[str], read_ahead: bool, monkeypatch: pytest.MonkeyPatch,
+               failure: str | None = None) -> tuple[list[str], list[tuple[str, str]]]:
+    """A scan's rows (times masked) and its Transcribe calls, with the read-ahead or without it
+    (every read made by the rule that needs it, as before the read-ahead); ``failure``: the
+    listing's second page or some jobs' Gets are refused."""
+    with monkeypatch.context() as patch:
+        if not read_ahead:
+            patch.setattr(local_ledger.ReadAhead, "start", lambda self: self)
+        reads = _Reads(patch)
+        recorded = StoredInventory._call
+
+        def call(inventory: StoredInventory, operation: str, **kwargs: Any) -> Any:
+            refused = ((failure == "listing" and operation == "list_transcription_jobs" and "NextToken" in kwargs)
+                       or (failure == "reads" and operation == "get_transcription_job"
+                           and kwargs["TranscriptionJobName"].endswith("7")))
+            if refused:
+                reads.calls.append((operation, str(kwargs.get("TranscriptionJobName") or "")))
+                raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "refused"}}, operation)
+            return recorded(inventory, operation, **kwargs)
+
+        patch.setattr(StoredInventory, "_call", call)
+        rows = scan.run_scan(names, _parameters(names))
+    return [_timeless(json.dumps(row, sort_keys=True)) for row in rows], reads.calls
+
+
+def test_the_read_ahead_changes_no_result_of_the_demo_and_makes_no_read_a_rule_would_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    names = scan_selection(None, None, demo=True).rule_names
+    with Simulator(seed="demo"):
+        rows_before, calls_before = _scan_rows(names, False, monkeypatch)
+        rows, calls = _scan_rows(names, True, monkeypatch)
+    assert rows == rows_before and len(rows) > 60
+    assert sorted(calls) == sorted(calls_before)  # the same Lists, Gets and tag reads, each once
+    assert any(op.startswith("get_") for op, _ in calls)
+
+
+@pytest.mark.parametrize("failure", [None, "listing", "reads"])
+def test_the_read_ahead_changes_no_result_when_transcribe_refuses_reads(
+        jobs_account: Simulator, monkeypatch: pytest.MonkeyPatch, failure: str | None) -> None:
+    rows_before, calls_before = _scan_rows(JOB_RULES, False, monkeypatch, failure)
+    rows, calls = _scan_rows(JOB_RULES, True, monkeypatch, failure)
+    assert rows == rows_before
+    if failure:
+        assert any("Could not evaluate: AccessDeniedException" in row for row in rows)
+
+    def others(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return sorted(call for call in found if not call[0].startswith("list_"))
+    assert others(calls) == others(calls_before)  # every Get once, refused ones included, none a rule would not make
+    listings = [sum(op == "list_transcription_jobs" for op, _ in found) for found in (calls, calls_before)]
+    if failure != "listing":
+        assert listings == [3, 3]  # listed once for every rule
+    else:  # each rule lists again after a failed listing, as before; the read-ahead's own attempt (two pages) is the one more
+        assert listings[1] <= listings[0] <= listings[1] + 2

@@ -456,16 +456,24 @@ def _run_rules(pair: _Pair, client_factory: Any, parameters: dict[str, dict[str,
                hooks: _Hooks = _Hooks()) -> Iterator[dict[str, str]]:
     from rules.catalog.registry import RULES
     from rules.engine.base import observe_evaluations, use_inventory
-    from rules.inventory.local_ledger import LocalLedger
+    from rules.inventory.local_ledger import LocalLedger, ReadAhead
     from transcribe_guard.events import scheduled_notification
 
     store = LocalLedger()
+    read_ahead: ReadAhead | None = None
     try:
         inventory = scan_inventory(client_factory, pair.account, store, hooks.max_tps)
         inventory.tags_seen = hooks.known_tags
         use_inventory(client_factory, inventory)
         if hooks.on_evaluation is not None:
             observe_evaluations(client_factory, hooks.on_evaluation)
+        # What the rules will read of every resource, read from the start, every kind at once: the
+        # first rules judge from List summaries alone, and each kind's Get has a quota of its own.
+        reads: dict[Any, set[str]] = {}
+        for name in pair.rule_names:
+            for kind, what in RULES[name]().reads_every(parameters[name]):
+                reads.setdefault(kind, set()).add(what)
+        read_ahead = ReadAhead(inventory, reads).start()
         for index, name in enumerate(pair.rule_names, 1):
             if progress:
                 progress(f"[{index}/{len(pair.rule_names)}] {name}" + (f" ({pair.account} {pair.region})" if several else ""))
@@ -485,4 +493,6 @@ def _run_rules(pair: _Pair, client_factory: Any, parameters: dict[str, dict[str,
                     "annotation": evaluation.annotation or "",
                 }
     finally:
+        if read_ahead is not None:
+            read_ahead.close()
         store.close()

@@ -10,7 +10,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping, Sequence
 
 import botocore.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,7 +25,7 @@ from rules.engine.parameters import parse_parameters
 from rules.engine.per_factory import PerFactory
 from rules.engine.safe_text import one_line
 from rules.inventory.ledger import LedgerInventory, LedgerStore, ledger_table
-from rules.inventory.transcribe import ListingError, ResourceGone, TranscribeInventory, error_code
+from rules.inventory.transcribe import ListingError, ResourceGone, ResourceKind, TranscribeInventory, error_code
 
 LOGGER = logging.getLogger("transcribe_guard.rules")
 
@@ -462,6 +462,13 @@ class TranscribeGuardRule(ConfigRule):  # type: ignore[misc]
 
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         raise NotImplementedError
+
+    def reads_every(self, params: Mapping[str, Any]) -> Sequence[tuple[ResourceKind, str]]:
+        """(kind, "detail" or "tags") this rule reads for every listed resource of the kind in a
+        full run (not a function's incremental one). A scan reads these ahead of the rules, every
+        kind at once at its own Get quota (rules/inventory/local_ledger.py, ReadAhead); nothing
+        else may be named here, or the read-ahead would make reads the rules never need."""
+        return ()
 
     # --- helpers for subclasses ---------------------------------------------------------------
 

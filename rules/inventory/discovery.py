@@ -320,6 +320,10 @@ class DataRule(TranscribeGuardRule):
 
     UNKNOWN = "the buckets they name"
 
+    def reads_every(self, params: Mapping[str, Any]) -> Sequence[tuple[ResourceKind, str]]:
+        # transcribe_buckets: every job's media and output URIs, every language model's training data
+        return [(kind, "detail") for kind in (*JOB_KINDS, LANGUAGE_MODEL)]
+
     def evaluate(self, ctx: RunContext, params: Mapping[str, Any]) -> Iterable[Evaluation]:
         """The bucket rules' shared scenarios: discovery gaps reported on the account, buckets whose
         tags could not be read fail closed, then each data bucket through evaluate_bucket (no

@@ -17,7 +17,14 @@ kind once and reads each resource at most once for every rule, but:
 - ``resources`` returns a sequence read from the file a page at a time.
 
 Its reads run on ``read_workers`` threads (pacing.ordered_map in the rules' shared code), enough
-to reach the paced rate at 40 ms a call.
+to reach the paced rate at 40 ms a call, and a read asked for while another thread makes it waits
+for that one (never a second Get).
+
+``ReadAhead`` starts the reads the scan's rules will make of every resource of a kind (each rule
+says which: ``reads_every``) before the rules get to them, every kind at once, so that each Get
+operation is used at its own quota from the scan's first second, also while earlier rules are
+still judging from List summaries alone. A kind it lists is listed by it alone: a rule iterating
+the kind meanwhile follows the file as it grows.
 """
 
 from __future__ import annotations
@@ -33,9 +40,9 @@ from typing import Any, Callable, Generator, Iterator, Sequence, overload
 
 from botocore.exceptions import ClientError
 
-from rules.engine.pacing import MAX_CONCURRENT_READS, RateLimiter
+from rules.engine.pacing import MAX_CONCURRENT_READS, RateLimiter, ordered_map
 from rules.inventory.ledger import fields_of, project
-from rules.inventory.transcribe import (CALL_ANALYTICS_CATEGORY, Resource, ResourceGone, ResourceKind,
+from rules.inventory.transcribe import (CALL_ANALYTICS_CATEGORY, ListingError, Resource, ResourceGone, ResourceKind,
                                         TranscribeInventory, _as_gone)
 
 READ_LATENCY = 0.040  # seconds a read may take and the paced rate still be reached (issue #14)
@@ -175,13 +182,18 @@ class StoredInventory(TranscribeInventory):
         self._read_workers = read_workers
         self._listing: set[str] = set()  # kinds whose first listing is under way
         self._listing_lock = threading.Lock()
+        self._producers: dict[str, _Producer] = {}  # kinds a ReadAhead lists: followed, never listed again
+        self._reading: dict[tuple[str, ...], threading.Event] = {}  # reads under way, by what they read
+        self._reading_lock = threading.Lock()
+        self._limiter_lock = threading.Lock()
 
     @property
     def limiter(self) -> RateLimiter:
         """The scan's own limiter (``scan --max-tps``), made on the first call like the shared one."""
-        if self._limiter is None and self._limiter_factory is not None:
-            self._limiter = self._limiter_factory()
-        return super().limiter
+        with self._limiter_lock:  # made once, however many threads make the first calls at once
+            if self._limiter is None and self._limiter_factory is not None:
+                self._limiter = self._limiter_factory()
+            return super().limiter
 
     @property
     def read_workers(self) -> int:
@@ -197,6 +209,13 @@ class StoredInventory(TranscribeInventory):
         TranscribeInventory; a later page raises it while the sequence is iterated."""
         if self._complete(kind):
             return StoredListing(self, kind)
+        producer = self._producers.get(kind.key)
+        if producer is not None and producer.finished and producer.failure is not None:
+            self._producers.pop(kind.key, None)  # its listing failed: this one is made afresh, as it would have been
+            producer = None
+        if producer is not None:  # a ReadAhead is listing it: follow (failing here if its first page did)
+            producer.wait_for_first_page()
+            return _Followed(self, kind, producer)
         first = self._live(kind)
         head = next(first, None)  # the first page now: a listing that fails at once fails here
         return _Streamed(self, kind, head, first)
@@ -221,6 +240,9 @@ class StoredInventory(TranscribeInventory):
                                            [(kind.key, seq + i, r.name, _encode(project(r.summary, paths)))
                                             for i, r in enumerate(page)])
                     seq += len(page)
+                    producer = self._producers.get(kind.key)
+                    if producer is not None:
+                        producer.wrote(seq)
                 yield [Resource(r.kind, r.name, r.arn, project(r.summary, paths)) for r in page]
             if writing:
                 self.store.execute("INSERT OR REPLACE INTO listed VALUES (?)", (kind.key,))
@@ -229,25 +251,72 @@ class StoredInventory(TranscribeInventory):
                 with self._listing_lock:
                     self._listing.discard(kind.key)
 
+    def _rows_after(self, kind: ResourceKind, last: int) -> list[tuple[Any, ...]]:
+        return self.store.execute("SELECT seq, name, summary FROM listing WHERE kind = ? AND seq > ? "
+                                  "ORDER BY seq LIMIT ?", (kind.key, last, _PAGE))
+
     def _stored(self, kind: ResourceKind) -> Iterator[Resource]:
         last = -1
         while True:
-            rows = self.store.execute("SELECT seq, name, summary FROM listing WHERE kind = ? AND seq > ? "
-                                      "ORDER BY seq LIMIT ?", (kind.key, last, _PAGE))
+            rows = self._rows_after(kind, last)
             for seq, name, summary in rows:
                 last = seq
                 yield self._resource(kind, name, summary)
             if len(rows) < _PAGE:
                 return
 
+    def _follow(self, kind: ResourceKind, producer: "_Producer") -> Iterator[Resource]:
+        """The listing a ReadAhead is writing, read from the file as it grows, to its end (or its
+        failure, raised as the listing itself would have)."""
+        last = -1
+        while True:
+            finished = producer.finished  # before the read: rows written before the end are all read
+            rows = self._rows_after(kind, last)
+            for seq, name, summary in rows:
+                last = seq
+                yield self._resource(kind, name, summary)
+            if rows:
+                continue
+            if finished:
+                producer.raise_failure()
+                return
+            producer.wait_for_more(last + 1)
+
+    def _once(self, key: tuple[str, ...], stored: Callable[[], list[tuple[Any, ...]]],
+              read: Callable[[], Any]) -> Any:
+        """The stored answer to a read, or ``read()``'s (which stores it), made by one thread at a
+        time: a thread asking while another makes the same read waits for it, so no resource is
+        read twice however many rules and read-ahead threads want it at once."""
+        while True:
+            rows = stored()
+            if rows:
+                return _answer(rows[0])
+            with self._reading_lock:
+                other = self._reading.get(key)
+                if other is None:
+                    mine = self._reading[key] = threading.Event()
+                    break
+            other.wait()
+        try:
+            rows = stored()  # made and stored between the first look and taking the read
+            return _answer(rows[0]) if rows else read()
+        finally:
+            with self._reading_lock:
+                del self._reading[key]
+            mine.set()
+
     def forget(self, resource: Resource) -> None:
         """Nothing is held per resource."""
 
     def detail(self, resource: Resource) -> dict[str, Any]:
         kind = resource.kind
-        rows = self.store.execute("SELECT body, error FROM detail WHERE kind = ? AND name = ?", (kind.key, resource.name))
-        if rows:
-            return _answer(rows[0])  # type: ignore[no-any-return]
+        return self._once(("detail", kind.key, resource.name),  # type: ignore[no-any-return]
+                          lambda: self.store.execute("SELECT body, error FROM detail WHERE kind = ? AND name = ?",
+                                                     (kind.key, resource.name)),
+                          lambda: self._read_detail(resource))
+
+    def _read_detail(self, resource: Resource) -> dict[str, Any]:
+        kind = resource.kind
         try:
             body = self._get(resource)
         except ClientError as failed:  # listed moments ago: "not found" means deleted since
@@ -268,12 +337,17 @@ class StoredInventory(TranscribeInventory):
             self.tags_seen[resource.arn] = dict(tags)
 
     def tags(self, resource: Resource) -> dict[str, str]:
-        rows = self.store.execute("SELECT body, error FROM tags WHERE arn = ?", (resource.arn,))
+        def stored() -> list[tuple[Any, ...]]:
+            return self.store.execute("SELECT body, error FROM tags WHERE arn = ?", (resource.arn,))
+        rows = stored()
         if not rows and (resource.kind.is_job or resource.kind is CALL_ANALYTICS_CATEGORY):
             self.detail(resource)  # raises when the Get failed; keeps the tags otherwise
-            rows = self.store.execute("SELECT body, error FROM tags WHERE arn = ?", (resource.arn,))
+            rows = stored()
         if rows:
             return _answer(rows[0])  # type: ignore[no-any-return]
+        return self._once(("tags", resource.arn), stored, lambda: self._list_tags(resource))  # type: ignore[no-any-return]
+
+    def _list_tags(self, resource: Resource) -> dict[str, str]:
         try:
             tag_list = self._call("list_tags_for_resource", ResourceArn=resource.arn).get("Tags", [])
         except ClientError as failed:
@@ -283,6 +357,137 @@ class StoredInventory(TranscribeInventory):
         tags = {t["Key"]: t.get("Value", "") for t in tag_list}
         self._keep_tags(resource, tags)
         return tags
+
+
+class _Producer:
+    """A kind's first listing, made by a ReadAhead thread (the only one writing it to the file):
+    how far it has got, whether it has ended and how."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.written = 0  # rows in the file
+        self.finished = False
+        self.failure: BaseException | None = None
+
+    def wrote(self, rows: int) -> None:
+        with self._changed:
+            self.written = rows
+            self._changed.notify_all()
+
+    def finish(self, failure: BaseException | None = None) -> None:
+        with self._changed:
+            self.finished, self.failure = True, failure
+            self._changed.notify_all()
+
+    def wait_for_more(self, rows: int) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self.finished or self.written > rows)
+
+    def wait_for_first_page(self) -> None:
+        """Returns once the listing has a page (or has ended); a listing that failed before its
+        first page raises its failure now, as ``resources`` would have."""
+        self.wait_for_more(0)
+        if self.written == 0:
+            self.raise_failure()
+
+    def raise_failure(self) -> None:
+        failure = self.failure
+        if isinstance(failure, ListingError):  # a fresh one for each follower (a raise changes its traceback)
+            raise ListingError(failure.kind, failure.error) from failure
+        if failure is not None:
+            raise failure
+
+
+class _Followed(Sequence[Resource]):
+    """A kind a ReadAhead is listing, read from the file as the listing goes on."""
+
+    def __init__(self, inventory: StoredInventory, kind: ResourceKind, producer: _Producer):
+        self._inventory, self._kind, self._producer = inventory, kind, producer
+
+    def __iter__(self) -> Iterator[Resource]:
+        return self._inventory._follow(self._kind, self._producer)
+
+    def _whole(self) -> StoredListing:
+        for _ in self:
+            pass
+        return StoredListing(self._inventory, self._kind)
+
+    def __len__(self) -> int:
+        return len(self._whole())
+
+    @overload
+    def __getitem__(self, index: int) -> Resource: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Resource]: ...
+
+    def __getitem__(self, index: int | slice) -> Resource | Sequence[Resource]:
+        return self._whole()[index]
+
+
+class ReadAhead:
+    """The reads a scan's rules will make of every resource of some kinds, started before the
+    rules reach them: for each kind, one thread lists it (the kind's only listing, written to the
+    file) and one reads what is listed, ``inventory.read_workers`` reads in flight, every kind at
+    once, each Get at its own paced rate (the inventory's limiter, shared with the rules). The
+    reads are the rules' own (``detail``, ``tags``): answers and errors are stored, a rule asking
+    for one being read waits for it, and a read that fails otherwise is left for the rule to make
+    and report. ``close`` stops it, once the rules have run."""
+
+    def __init__(self, inventory: StoredInventory, reads: dict[ResourceKind, set[str]]):
+        self.inventory = inventory
+        self.reads = {kind: what for kind, what in reads.items() if what}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> "ReadAhead":
+        if self.reads:
+            self.inventory.limiter  # made here, before the threads share it
+        for kind, what in self.reads.items():
+            if self.inventory._complete(kind) or kind.key in self.inventory._producers:
+                continue
+            producer = self.inventory._producers[kind.key] = _Producer()
+            for work, name in ((lambda k=kind, p=producer: self._list(k, p), "list"),
+                               (lambda k=kind, p=producer, w=frozenset(what): self._read(k, p, w), "read")):
+                thread = threading.Thread(target=work, name=f"transcribe-guard-ahead-{name}-{kind.key}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        return self
+
+    def _list(self, kind: ResourceKind, producer: _Producer) -> None:
+        pages = self.inventory._live(kind)
+        try:
+            for _page in pages:
+                if self._stop.is_set():
+                    producer.finish(RuntimeError(f"the scan ended before {kind.label}s were all listed"))
+                    return
+            producer.finish()
+        except BaseException as failure:  # raised to whoever follows the listing, as it would have been to them
+            producer.finish(failure)
+        finally:
+            pages.close()
+
+    def _read(self, kind: ResourceKind, producer: _Producer, what: frozenset[str]) -> None:
+        def read(resource: Resource) -> None:
+            try:
+                if "tags" in what:  # a job's or category's tags come with its Get (and the details with them)
+                    self.inventory.tags(resource)
+                if "detail" in what:
+                    self.inventory.detail(resource)
+            except Exception:  # stored when it is Transcribe's answer; otherwise the rule reads it itself
+                pass
+        try:
+            for _ in ordered_map(read, self.inventory._follow(kind, producer), workers=self.inventory.read_workers,
+                                 stop=self._stop.is_set):
+                pass
+        except Exception:  # the listing failed: the rules following it are told
+            pass
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        for kind in self.reads:
+            self.inventory._producers.pop(kind.key, None)
 
 
 class _Streamed(Sequence[Resource]):
