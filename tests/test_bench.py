@@ -143,6 +143,18 @@ def test_steady_state_figures_add_up(report: dict[str, Any]) -> None:
     assert "GetTranscriptionJob" in naive["total"]["transcribe_by_operation"]
     names = {t["name"] for t in report["targets"]}
     assert "steady state, summary mode, all rules: 3-day average evaluations ours/naive" in names
+    # resource mode's evaluations are held to their floor (new + expired jobs a day, per rule), not to 1/50
+    assert "steady state, resource mode, all rules: 3-day average evaluations ours/naive" not in names
+    floor = steady["resource_floor"]
+    measured_days = [d for d in steady["days"] if d["day"] in {x["day"] for x in rule["days"]}]
+    expired = sum(d["expired"] for d in measured_days) / len(measured_days)
+    assert floor["floor_evaluations_per_rule"] == pytest.approx(25 + expired, abs=0.01)
+    ours = steady["ours"]["resource"]["total"]["evaluations"]["average_day"]
+    assert floor["value"] == pytest.approx(ours / (4 * floor["floor_evaluations_per_rule"]), abs=1e-3)
+    held = [t for t in report["targets"] if t["name"].startswith("steady state, resource mode, all rules: 3-day "
+                                                                  "average evaluations / the floor")]
+    assert [(t["target"], t["met"]) for t in held] == [("<= 1.05", floor["value"] <= 1.05),
+                                                       (">= 0.95", floor["value"] >= 0.95)]
 
 
 def test_event_driven_figures_add_up(report: dict[str, Any]) -> None:

@@ -164,9 +164,16 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         days = steady["configuration"]["measure_days"]
         for mode, ratios in steady["ratios"].items():
             for metric in harness.RATIO_METRICS:
+                if mode == "resource" and metric == "evaluations":
+                    continue  # below 1/50 is impossible there: held to its floor instead
                 for group, label in (("ordinary_day", "ordinary day"), ("average_day", f"{days}-day average")):
                     found.append(_target(f"steady state, {mode} mode, all rules: {label} {metric.replace('_', ' ')} "
                                          "ours/naive", ratios["total"][metric][group]["value"], harness.STEADY_TARGET))
+        floor = steady.get("resource_floor") or {}
+        name = f"steady state, resource mode, all rules: {days}-day average evaluations / the floor (new + expired jobs a day)"
+        found.append(_target(name, floor.get("value"), harness.FLOOR_TARGET))
+        # and not below it: fewer retirements than expiries means results outlived their records
+        found.append(_target(name, floor.get("value"), 2 - harness.FLOOR_TARGET, at_most=False))
     if "simulator_overhead" in report:
         overhead = report["simulator_overhead"]
         found.append(_target("simulator overhead: the simulator's share of a simulated scan's CPU",
@@ -321,6 +328,12 @@ def _render_steady(s: dict[str, Any]) -> list[str]:
     for key, r in [*naive["rules"].items(), ("total", naive["total"])]:
         cells = (key, "naive", r["transcribe_calls"], r["new_verdicts"], r["retirements"])
         out.append("  " + "  ".join(_number(x).ljust(y) for x, y in zip(cells, widths)).rstrip())
+    floor = s.get("resource_floor") or {}
+    if floor.get("value") is not None:
+        out.append(f"  resource mode's floor: {floor['new_per_day']} new + {floor['expired_per_day']} expired jobs a day "
+                   f"= {floor['floor_evaluations_per_rule']} evaluations per rule ({floor['floor_ratio_to_naive']} of "
+                   f"naive); ours / floor {floor['value']} (target {2 - floor['target']:g} to {floor['target']:g}), by rule "
+                   + ", ".join(f"{k} {v}" for k, v in floor["rules"].items()))
     out.append("  Transcribe calls by operation, per day (ordinary / reconcile / average)")
     for mode in harness.DEPLOYMENT_MODES:
         for key, r in [*s["ours"][mode]["rules"].items(), ("total", s["ours"][mode]["total"])]:

@@ -600,6 +600,11 @@ DEPLOYMENT_MODES = ("resource", "summary")
 STEADY_METRICS = ("transcribe_calls", "evaluations", "new_verdicts", "retirements", "config_reads")
 RATIO_METRICS = ("transcribe_calls", "evaluations")
 STEADY_TARGET = 1 / 50
+# Resource mode must post a verdict for every new job and retire every expired job's result, so
+# its evaluations cannot fall below (new + expired) a day, per rule: about 1/45 of naive at 90-day
+# retention, above 1/50. Its target is that floor, within 5% either way (issue #14): below it, some
+# results outlived their records.
+FLOOR_TARGET = 1.05
 # The day's tag changes and deletions happen this long before its run (their CloudTrail events
 # then lie outside the 20-minute overlap with the previous run's window, as most of a real day's do).
 CHANGES_BEFORE_RUN = dt.timedelta(hours=12)
@@ -852,6 +857,32 @@ def _ratios(ours: Mapping[str, Any], naive: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
+def _floor(config: SteadyConfig, measured: dict[tuple[str, str], list[dict[str, Any]]],
+           days_log: list[dict[str, Any]], resource: Mapping[str, Any], naive_day: Mapping[str, Any]) -> dict[str, Any]:
+    """Resource mode's evaluations against the floor that retiring expired records imposes: per
+    rule and measured day, ``new`` verdicts (the day's jobs) + ``expired`` retirements; as the
+    issue states it, a ratio to naive: (new + expired) / (retained + expired). The day's deletions
+    and tag changes are forced work too, but left out of the floor (so they count against us)."""
+    days = sorted({d["day"] for (_, mode), ds in measured.items() if mode == "resource" for d in ds})
+    logged = {d["day"]: d for d in days_log}
+    expired = [logged[day]["expired"] for day in days if day in logged]
+    retained = [logged[day]["live_jobs"] for day in days if day in logged]
+    if not expired:
+        return {"value": None, "met": False}
+    new, gone = config.jobs_per_day, sum(expired) / len(expired)
+    per_rule = new + gone
+    rules = list(config.rules)
+    ours = resource["total"]["evaluations"]["average_day"]
+    value = round(ours / (per_rule * len(rules)), 4) if ours is not None and per_rule else None
+    return {"new_per_day": new, "expired_per_day": round(gone, 2), "retained_per_day": round(sum(retained) / len(retained), 2),
+            "floor_evaluations_per_rule": round(per_rule, 2),
+            "floor_ratio_to_naive": round(per_rule / (sum(retained) / len(retained) + gone), 5),
+            "rules": {key: round(resource["rules"][key]["evaluations"]["average_day"] / per_rule, 4)
+                      for key in rules if resource["rules"][key]["evaluations"]["average_day"] is not None},
+            "naive_evaluations_per_rule": {key: naive_day[key]["evaluations"] for key in rules if key in naive_day},
+            "value": value, "met": value is not None and value <= FLOOR_TARGET, "target": FLOOR_TARGET}
+
+
 def _steady_report(config: SteadyConfig, measured: dict[tuple[str, str], list[dict[str, Any]]],
                    first_run: dict[tuple[str, str], dict[str, Any]], naive_day: dict[str, Any],
                    days_log: list[dict[str, Any]], warmup: dict[str, Any], seconds: float) -> dict[str, Any]:
@@ -880,6 +911,7 @@ def _steady_report(config: SteadyConfig, measured: dict[tuple[str, str], list[di
         ours[mode] = {"rules": rules, "total": total}
     naive_total = {metric: _add([d[metric] for d in naive_day.values()])
                    for metric in (*STEADY_METRICS, "transcribe_by_operation", "seconds")}
+    floor = _floor(config, measured, days_log, ours["resource"], naive_day)
     ratios = {mode: {"total": _ratios(ours[mode]["total"], naive_total),
                      "rules": {key: _ratios(ours[mode]["rules"][key], naive_day[key])
                                for key in config.rules if key in naive_day}}
@@ -889,5 +921,5 @@ def _steady_report(config: SteadyConfig, measured: dict[tuple[str, str], list[di
                           "note": "the naive rules' first run at the steady state: stateless, they read and post "
                                   "every live job each day; on later days they would also retire the expired "
                                   "and deleted jobs' results (see the days' expired and deleted)"},
-            "ratios": ratios, "target_ratio": STEADY_TARGET,
+            "ratios": ratios, "target_ratio": STEADY_TARGET, "resource_floor": floor,
             "days": days_log if config.warmup == "fast" else days_log[-(config.measure_days + 1):]}
