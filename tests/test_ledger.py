@@ -177,7 +177,7 @@ def test_a_record_of_an_older_projection_or_without_details_is_not_taken(demo: A
     store = LedgerStore(demo.client("dynamodb"), TABLE)
     inventory = LedgerInventory(store, ACCOUNT, REGION)
     summary = {"TranscriptionJobName": "old-format", "TranscriptionJobStatus": "COMPLETED",
-               "CreationTime": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)}
+               "CreationTime": clock.now() - dt.timedelta(days=1)}  # within the 90-day record retention
     old = make_record(TRANSCRIPTION_JOB, ACCOUNT, REGION, "aws", "old-format", summary,
                       {"Media": {"MediaFileUri": "s3://m/a.wav"}}, {}, clock.now().timestamp())
     store.put({**old, "v": 0, "expires": 2**40})

@@ -105,6 +105,23 @@ def test_ttl_expiry_retires_the_record(account: Any) -> None:
     assert recorded(account) == {}
 
 
+def test_a_job_past_the_record_retention_is_no_longer_offered_though_its_record_stays(account: Any) -> None:
+    start(account, "old")
+    collector(account).sweep()
+    start(account, "newer")
+    clock.advance(dt.timedelta(days=45))
+    collector(account).sweep()
+    inventory = LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION,
+                                clock=lambda: clock.now().timestamp())
+    assert {r.name for r in inventory.resources(TRANSCRIPTION_JOB)} == {"newer", "old"}
+    clock.advance(dt.timedelta(days=45, minutes=1))
+    # Transcribe has deleted both records (90 days after creation): List would show neither, nor does the ledger,
+    # whose records stay until their TTL (a week more), so that a reconcile retires the results on time.
+    assert [r.name for r in LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION,
+                                            clock=lambda: clock.now().timestamp()).resources(TRANSCRIPTION_JOB)] == []
+    assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 0
+
+
 def test_the_collector_under_throttling_loses_nothing(account: Any) -> None:
     names = [f"call-{i}" for i in range(6)]
     for name in names:
@@ -220,6 +237,50 @@ def test_a_job_the_sweep_records_late_is_judged_by_the_next_incremental_run(acco
     clock.advance(dt.timedelta(hours=1))
     lambda_handler(periodic_event(rule), None)  # incremental: the job finished before its watermark
     assert stored_verdicts(account, rule) == {f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/late": "COMPLIANT"}
+
+
+def test_jobs_recorded_late_beyond_the_first_page_are_all_judged_by_the_next_run(account: Any, monkeypatch: Any) -> None:
+    from rules.transcribe_job_output_location import lambda_handler
+    from tests.helpers import deploy_rule, periodic_event, stored_verdicts
+    from transcribe_guard.simulator.bulk import seed_jobs
+
+    rule = "transcribe-job-output-location"
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    now = lambda: clock.now().timestamp()  # noqa: E731
+    collector(account, clock=now).sweep()  # the collector has swept (an empty account)
+    deploy_rule(account, rule)
+    lambda_handler(periodic_event(rule), None)  # the first (full) run
+    clock.advance(dt.timedelta(hours=1))
+    # 150 jobs (more than a page of the ledger) finish over the hour; their events are lost.
+    names = seed_jobs(account.transcribe, "transcription-job", 150,
+                      created_at=lambda i: clock.now() - dt.timedelta(minutes=10 + i // 3),
+                      request={"OutputBucketName": "media"}, name_prefix="late")
+    lambda_handler(periodic_event(rule), None)  # incremental: the ledger has none of them yet
+    assert stored_verdicts(account, rule) == {}
+    collector(account, clock=now).sweep()  # records them all, created long before this run
+    clock.advance(dt.timedelta(hours=1))
+    lambda_handler(periodic_event(rule), None)  # lists back to where the collector had recorded everything
+    arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/"
+    assert stored_verdicts(account, rule) == {arn + name: "COMPLIANT" for name in names}
+
+
+def test_resource_mode_retires_an_expired_jobs_result_the_day_its_record_goes(account: Any, monkeypatch: Any) -> None:
+    from rules.transcribe_job_output_location import lambda_handler
+    from tests.helpers import deploy_rule, periodic_event, stored_verdicts
+
+    rule, arn = "transcribe-job-output-location", f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/aging"
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    start(account, "aging", OutputBucketName="media")
+    collector(account, clock=lambda: clock.now().timestamp()).sweep()
+    deploy_rule(account, rule)
+    parameters = {"ReconciliationDays": "90"}  # no reconcile before the record goes: the daily run retires it
+    for advance, verdict in ((dt.timedelta(hours=1), "COMPLIANT"),  # the first (full) run
+                             (dt.timedelta(days=89), "COMPLIANT"),  # incremental, the record 89 days old
+                             (dt.timedelta(days=1, minutes=-30), "NOT_APPLICABLE")):  # 90 days and 30 minutes
+        clock.advance(advance)
+        lambda_handler(periodic_event(rule, parameters), None)
+        assert stored_verdicts(account, rule) == {arn: verdict}
+    assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 0  # retired before the record's TTL
 
 
 def test_the_collector_paces_at_its_share_of_the_applied_quota(account: Any, monkeypatch: Any) -> None:

@@ -52,6 +52,7 @@ from rules.engine.base import (ACCOUNT_RESOURCE_TYPE, REPORTED_RESOURCE_TYPE_PAR
 from rules.engine.checkpoint import Checkpoint, CheckpointStore, Position, parameter_name, parameters_digest
 from rules.engine.pacing import ordered_map
 from rules.inventory.cloudtrail import event_arn
+from rules.inventory.ledger import LedgerInventory
 from rules.inventory.transcribe import (FAILED, FINISHED_OK, KINDS_BY_KEY, ListingError, Resource, ResourceKind,
                                         error_code)
 
@@ -111,6 +112,23 @@ def changed_since(resource: Resource, start: float) -> bool:
     created, finished = created_at(resource), _epoch(resource.summary.get("CompletionTime"))
     return (created is None or created >= start or (finished is not None and finished >= start)
             or (resource.recorded is not None and resource.recorded >= start))
+
+
+def not_yet_recorded_floor(inventory: Any, kinds: Sequence[ResourceKind], floor: float | None) -> float | None:
+    """``floor`` (the oldest creation time the next run's listing must reach back to), lowered,
+    when ``inventory`` is the ledger, to where the collector has recorded every finished job:
+    a job created after that may be recorded after this run, complete though created long ago,
+    and the next run must list back to it to judge it."""
+    through = getattr(inventory, "recorded_through", None)
+    if through is None:
+        return floor
+    for kind in kinds:
+        if kind.is_job:
+            found = through(kind)
+            if found is not None:  # the collector's sweep re-lists SKEW before it too
+                found -= SKEW.total_seconds()
+                floor = found if floor is None else min(floor, found)
+    return floor
 
 
 def _unfinished(resource: Resource) -> bool:
@@ -266,6 +284,8 @@ class StreamingRun:
         self.account_id = account_id_of(event, client_factory)
         self.inventory = inventory_for(client_factory, self.account_id, function_run=True)
         self.now = event_time(event)
+        if isinstance(self.inventory, LedgerInventory):  # its TTL and retention, as of the run's own time
+            self.inventory.clock = lambda: self.now
         self.ctx = RunContext(self.account_id, self.inventory.region, self.inventory.partition, self.inventory,
                               params.get("ReportedResourceType") or ACCOUNT_RESOURCE_TYPE, client_factory,
                               rule_name=str(event["configRuleName"]), now=self.now)
@@ -323,6 +343,8 @@ class StreamingRun:
 
     def _run(self, checkpoint: Checkpoint, position: Position) -> bool:
         checkpoint.full_next = checkpoint.reconcile_next = False
+        # read before listing: what the ledger may still lack then, the next run lists back to
+        position.floor = not_yet_recorded_floor(self.inventory, self.kinds, position.floor)
         stored: dict[str, StoredResult] | None = None
         unseen: set[str] | None = None
         resumed = position.invocations > 1
@@ -337,6 +359,8 @@ class StreamingRun:
             return False
         if position.mode != "full" and not self._follow_events(checkpoint, position, stored):
             return False
+        if position.mode == "incremental":
+            self._retire_past_retention(checkpoint)
         if position.mode == "full":
             self._retire_older_than(position.started)
         elif unseen is not None and position.invocations == 1:
@@ -457,6 +481,29 @@ class StreamingRun:
         elif known is not None:
             self._retire(resource.arn, known.resource_type, "Retired: no longer NON_COMPLIANT "
                          f"({evaluation.complianceType}); summary mode reports only NON_COMPLIANT resources.")
+
+    def _retire_past_retention(self, checkpoint: Checkpoint) -> None:
+        """Resource mode reading the ledger: retire, the day it happens, the result of each job
+        whose record Transcribe deleted since the last run (90 days after its creation), instead
+        of leaving it in Config until the next reconcile. The ledger still holds those records (a
+        week past the retention): each is judged again, as its last run judged it, and retired
+        unless that verdict was NOT_APPLICABLE (no stored result to retire). Near the deadline
+        it stops: the run is still complete, and what is left waits for the reconcile (its
+        expiry sweep and its comparison with the ledger)."""
+        since = checkpoint.watermark
+        past = getattr(self.inventory, "past_retention_since", None)
+        if self.summary_mode or past is None or since is None:
+            return  # summary mode's expiry sweep runs on every run; live, Transcribe no longer lists them
+        for kind in self.kinds:
+            for resource in past(kind, since - SKEW.total_seconds()):
+                if self.deadline.near():
+                    self.stats.problems.append("the deadline came before every expired job's result was retired: "
+                                               "the rest waits for the reconcile")
+                    return
+                evaluation = self._judge_one(resource)
+                if evaluation.complianceType != ComplianceType.NOT_APPLICABLE:
+                    self._retire(resource.arn, evaluation.complianceResourceType,
+                                 "Retired: the job record expired (Transcribe keeps job records 90 days).")
 
     # --- events ------------------------------------------------------------------------------------
 

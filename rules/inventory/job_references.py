@@ -23,7 +23,8 @@ from botocore.exceptions import ClientError
 
 from rules.engine.base import RunContext
 from rules.engine.checkpoint import MAX_REFERENCE_NAMES, MAX_REFERENCES, Checkpoint, CheckpointStore, Position, parameter_name
-from rules.engine.incremental import JOB_RECORD_RETENTION, SKEW, Deadline, changed_since, created_at
+from rules.engine.incremental import (JOB_RECORD_RETENTION, SKEW, Deadline, changed_since, created_at,
+                                     not_yet_recorded_floor)
 from rules.engine.pacing import ordered_map
 from rules.inventory.transcribe import JOB_KINDS, ListingError, Resource, ResourceKind, error_code
 
@@ -70,6 +71,8 @@ class JobReferences:
                 expired = ctx.now - JOB_RECORD_RETENTION.total_seconds()
                 references.found = {key: Reference(newest, list(names))
                                     for key, (newest, names) in loaded.references.items() if newest >= expired}
+            # read before listing: what the ledger may still lack then, the next run lists back to
+            references._floor = not_yet_recorded_floor(ctx.inventory, JOB_KINDS, references._floor)
         return references
 
     @property

@@ -437,6 +437,18 @@ class LedgerStore:
         last = answer.get("LastEvaluatedKey")
         return [deserialize(item) for item in answer.get("Items", [])], (last["sk"]["S"] if last else None)
 
+    def query_between(self, pk: str, low: str, high: str,
+                      start: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page (newest first) of the partition's records whose sort key is in [low, high]."""
+        kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+                                  "ExpressionAttributeValues": {":p": {"S": pk}, ":lo": {"S": low}, ":hi": {"S": high}},
+                                  "ScanIndexForward": False, "Limit": LIST_PAGE_SIZE}
+        if start:
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": start}}
+        answer = self._call("query", **kwargs)
+        last = answer.get("LastEvaluatedKey")
+        return [deserialize(item) for item in answer.get("Items", [])], (last["sk"]["S"] if last else None)
+
     def meta(self, pk: str) -> dict[str, Any] | None:
         """The collector's own item for a partition (its sweep watermark), kept in a partition
         of its own (``pk#sweep``) so that no Query of records meets it."""
@@ -492,13 +504,21 @@ class LedgerInventory:
         start = token
         seen: set[str] = set()
         now = self.clock()
+        # Transcribe deletes a job's record 90 days after its creation, and List stops showing it:
+        # so does the ledger, though it keeps the record TTL_MARGIN longer (a reconcile then
+        # retires the job's results as it would from List, not a week or two late).
+        retained_since = sort_key(now - JOB_RETENTION.total_seconds(), "") if kind.is_job else ""
         while True:
             try:
                 records, last = self.store.query(pk, start)
             except ClientError as error:
                 raise ListingError(kind, error) from error
             page = []
+            past_retention = False
             for record in records:
+                if str(record.get("sk") or "") < retained_since:
+                    past_retention = True  # newest first: every record after it is older still
+                    break
                 expires = record.get("expires")
                 if isinstance(expires, (int, float)) and expires <= now:
                     continue  # past its TTL: DynamoDB deletes it within days, the rules see it gone now
@@ -508,13 +528,48 @@ class LedgerInventory:
                 self._records[(kind.key, record["name"])] = record
                 page.append(resource)
             yield start, page
-            if not last or last in seen:
+            if past_retention or not last or last in seen:
                 return
             seen.add(last)
             start = last
 
     def resume_pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
         return resumed(self.pages, kind, token)
+
+    def recorded_through(self, kind: ResourceKind) -> float | None:
+        """When the collector last swept ``kind`` to its end (or the oldest job then unfinished,
+        if older): every job created before it, less the sweep's skew, that had finished is in
+        the ledger; one created after may be recorded later (the next sweep goes back to it).
+        None: no sweep has completed yet."""
+        meta = self.store.meta(partition_key(self.account_id, self.region, kind)) or {}
+        watermark, floor = meta.get("watermark"), meta.get("floor")
+        if not isinstance(watermark, (int, float, decimal.Decimal)):
+            return None
+        through = float(watermark)
+        if isinstance(floor, (int, float, decimal.Decimal)):
+            through = min(through, float(floor))
+        return through
+
+    def past_retention_since(self, kind: ResourceKind, since: float) -> Iterator[Resource]:
+        """The jobs of ``kind`` whose 90-day record retention ended after ``since`` and by now
+        (Transcribe has deleted them in between; the ledger keeps them TTL_MARGIN longer, so a
+        run can retire their results the day they go), newest first."""
+        if not kind.is_job:
+            return
+        pk, now, retention = partition_key(self.account_id, self.region, kind), self.clock(), JOB_RETENTION.total_seconds()
+        low, high = sort_key(since - retention, ""), sort_key(now - retention, "")
+        start: str | None = None
+        while True:
+            records, last = self.store.query_between(pk, low, high, start)
+            for record in records:
+                complete = record.get("complete")
+                resource = Resource(kind, record["name"], self.arn(kind, record["name"]), record.get("summary") or {},
+                                    float(complete) if isinstance(complete, (int, float)) else None)
+                self._records[(kind.key, record["name"])] = record
+                yield resource
+            if not last:
+                return
+            start = last
 
     def forget(self, resource: Resource) -> None:
         self._records.pop((resource.kind.key, resource.name), None)
