@@ -164,16 +164,16 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         days = steady["configuration"]["measure_days"]
         for mode, ratios in steady["ratios"].items():
             for metric in harness.RATIO_METRICS:
-                if mode == "resource" and metric == "evaluations":
+                if harness.reporting_mode(mode) == "resource" and metric == "evaluations":
                     continue  # below 1/50 is impossible there: held to its floor instead
                 for group, label in (("ordinary_day", "ordinary day"), ("average_day", f"{days}-day average")):
                     found.append(_target(f"steady state, {mode} mode, all rules: {label} {metric.replace('_', ' ')} "
                                          "ours/naive", ratios["total"][metric][group]["value"], harness.STEADY_TARGET))
-        floor = steady.get("resource_floor") or {}
-        name = f"steady state, resource mode, all rules: {days}-day average evaluations / the floor (new + expired jobs a day)"
-        found.append(_target(name, floor.get("value"), harness.FLOOR_TARGET))
-        # and not below it: fewer retirements than expiries means results outlived their records
-        found.append(_target(name, floor.get("value"), 2 - harness.FLOOR_TARGET, at_most=False))
+        for mode, floor in (steady.get("resource_floor") or {}).items():
+            name = f"steady state, {mode} mode, all rules: {days}-day average evaluations / the floor (new + expired jobs a day)"
+            found.append(_target(name, floor.get("value"), harness.FLOOR_TARGET))
+            # and not below it: fewer retirements than expiries means results outlived their records
+            found.append(_target(name, floor.get("value"), 2 - harness.FLOOR_TARGET, at_most=False))
     if "simulator_overhead" in report:
         overhead = report["simulator_overhead"]
         found.append(_target("simulator overhead: the simulator's share of a simulated scan's CPU",
@@ -285,6 +285,8 @@ def _operations(counts: dict[str, Any] | None) -> str:
 
 def _ratio_cell(ratios: dict[str, Any], metric: str) -> str:
     cells = []
+    if metric not in ratios:  # the collector: no naive counterpart of its own (it is in the total)
+        return "-"
     for group in ("ordinary_day", "average_day"):
         r = ratios[metric][group]
         cells.append(f"{_number(r['value'])} {'met' if r['met'] else 'MISS'}")
@@ -298,29 +300,29 @@ def _render_steady(s: dict[str, Any]) -> list[str]:
            + (f": history seeded in {w.get('seed_seconds')} s, first runs {w.get('first_run_seconds')} s"
               if c["warmup"] == "fast" else f": {c['warmup_days']} days in {w.get('seconds')} s")
            + f"; {c['measure_days']} measured days from day {w.get('first_measured_day')}; {s['seconds']} s in all)"]
-    widths: tuple[int, ...] = (16, 9, 10, 10, 10, 9)
+    widths: tuple[int, ...] = (16, 15, 10, 10, 10, 9)
     cells: tuple[Any, ...]
     first = s["ours"]["resource"]["rules"][next(iter(s["ours"]["resource"]["rules"]))]["first_run"] or {}
     out.append(f"  first (full) run, day {first.get('day')} ({first.get('live_jobs')} live jobs): per deployment")
     out.append("  " + "  ".join(h.ljust(x) for h, x in zip(("rule", "mode", "calls", "new", "retired", "s"), widths))
                + "  calls by operation")
-    for mode in harness.DEPLOYMENT_MODES:
+    for mode in s["ours"]:
         for key, r in [*s["ours"][mode]["rules"].items(), ("total", s["ours"][mode]["total"])]:
             f = r["first_run"] or {}
             cells = (key, mode, f.get("transcribe_calls"), f.get("new_verdicts"), f.get("retirements"), f.get("seconds"))
             out.append("  " + "  ".join(_number(x).ljust(y) for x, y in zip(cells, widths))
                        + "  " + _operations(f.get("transcribe_by_operation")))
-    reconcile = sorted({d for m in harness.DEPLOYMENT_MODES for r in s["ours"][m]["rules"].values()
+    reconcile = sorted({d for m in s["ours"] for r in s["ours"][m]["rules"].values()
                         for d in r["reconcile_days"]})
     out.append(f"  daily, measured days (ordinary / reconcile / {c['measure_days']}-day average; reconcile on day "
                f"{', '.join(map(str, reconcile)) or 'none'}); ratios ours/naive ordinary / average, target <= 1/50")
-    widths = (16, 9, 24, 24, 22, 26, 26)
+    widths = (16, 15, 24, 24, 22, 26, 26)
     heads = ("rule", "mode", "Transcribe calls", "new verdicts", "retirements", "ratio calls", "ratio evaluations")
     out.append("  " + "  ".join(h.ljust(x) for h, x in zip(heads, widths)).rstrip())
-    for mode in harness.DEPLOYMENT_MODES:
+    for mode in s["ours"]:
         ratios = s["ratios"][mode]
         for key, r in [*s["ours"][mode]["rules"].items(), ("total", s["ours"][mode]["total"])]:
-            rr = ratios["total"] if key == "total" else ratios["rules"][key]
+            rr = ratios["total"] if key == "total" else ratios["rules"].get(key, {})
             cells = (key, mode, _trio(r["transcribe_calls"]), _trio(r["new_verdicts"]), _trio(r["retirements"]),
                      _ratio_cell(rr, "transcribe_calls"), _ratio_cell(rr, "evaluations"))
             out.append("  " + "  ".join(str(x).ljust(y) for x, y in zip(cells, widths)).rstrip())
@@ -328,19 +330,20 @@ def _render_steady(s: dict[str, Any]) -> list[str]:
     for key, r in [*naive["rules"].items(), ("total", naive["total"])]:
         cells = (key, "naive", r["transcribe_calls"], r["new_verdicts"], r["retirements"])
         out.append("  " + "  ".join(_number(x).ljust(y) for x, y in zip(cells, widths)).rstrip())
-    floor = s.get("resource_floor") or {}
-    if floor.get("value") is not None:
-        out.append(f"  resource mode's floor: {floor['new_per_day']} new + {floor['expired_per_day']} expired jobs a day "
+    for mode, floor in (s.get("resource_floor") or {}).items():
+        if floor.get("value") is None:
+            continue
+        out.append(f"  {mode} mode's floor: {floor['new_per_day']} new + {floor['expired_per_day']} expired jobs a day "
                    f"= {floor['floor_evaluations_per_rule']} evaluations per rule ({floor['floor_ratio_to_naive']} of "
                    f"naive); ours / floor {floor['value']} (target {2 - floor['target']:g} to {floor['target']:g}), by rule "
                    + ", ".join(f"{k} {v}" for k, v in floor["rules"].items()))
     out.append("  Transcribe calls by operation, per day (ordinary / reconcile / average)")
-    for mode in harness.DEPLOYMENT_MODES:
+    for mode in s["ours"]:
         for key, r in [*s["ours"][mode]["rules"].items(), ("total", s["ours"][mode]["total"])]:
             ops = r["transcribe_by_operation"]
-            out.append(f"  {key:<16}  {mode:<9}  " + " | ".join(_operations(ops[g]) for g in harness.DAY_GROUPS))
+            out.append(f"  {key:<16}  {mode:<15}  " + " | ".join(_operations(ops[g]) for g in harness.DAY_GROUPS))
     for key, r in [*naive["rules"].items(), ("total", naive["total"])]:
-        out.append(f"  {key:<16}  {'naive':<9}  {_operations(r['transcribe_by_operation'])}")
+        out.append(f"  {key:<16}  {'naive':<15}  {_operations(r['transcribe_by_operation'])}")
     out.append("")
     return out
 

@@ -593,10 +593,58 @@ class SteadyConfig:
     deletions_per_day: int = 5
     seed: int = 7
     rules: tuple[str, ...] = STEADY_RULES  # a subset for quick checks
+    ledger: bool = True  # also the pack with the ledger (LEDGER_MODES)
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return DEPLOYMENT_MODES + (LEDGER_MODES if self.ledger else ())
 
 
 DAY = dt.timedelta(days=1)
-DEPLOYMENT_MODES = ("resource", "summary")
+DEPLOYMENT_MODES = ("resource", "summary")  # each rule reading Transcribe itself (TranscribeLedger disabled)
+# The pack with the ledger: the rules read DynamoDB, the collector alone reads Transcribe (its
+# hourly sweeps; counted in these deployments' totals as the pseudo-rule COLLECTOR).
+LEDGER_PREFIX = "ledger-"
+LEDGER_MODES = tuple(LEDGER_PREFIX + mode for mode in DEPLOYMENT_MODES)
+COLLECTOR = "collector"
+LEDGER_TABLE = "transcribe-guard-ledger"
+SWEEPS_PER_DAY = 24  # the functions template's schedule sweeps hourly
+
+
+def reporting_mode(mode: str) -> str:
+    """The rules' ReportingMode of a deployment mode (``ledger-resource`` -> ``resource``)."""
+    return mode[len(LEDGER_PREFIX):] if mode.startswith(LEDGER_PREFIX) else mode
+
+
+@contextlib.contextmanager
+def simulated_ledger(retention: dt.timedelta) -> Iterator[None]:
+    """The collector and the ledger inventory (whose TTL and retention skips read the time) on the
+    simulator's clock, as the simulated Transcribe, Config and CloudTrail are: in-process they
+    would otherwise read the real time, months from the simulated one. And the ledger told the
+    simulated Transcribe's record ``retention`` (90 days, as AWS's, unless a quick check shortens it)."""
+    from rules.engine import collector as collector_module
+    from rules.inventory import ledger as ledger_module
+    from transcribe_guard.simulator import clock
+
+    def simulated() -> float:
+        return clock.now().timestamp()
+    plain = {cls: cls.__init__ for cls in (collector_module.Collector, ledger_module.LedgerInventory)}
+    kept_retention = ledger_module.JOB_RETENTION
+
+    def patched(cls: Any) -> Any:
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("clock", simulated)
+            plain[cls](self, *args, **kwargs)
+        return init
+    try:
+        for cls in plain:
+            cls.__init__ = patched(cls)  # type: ignore[method-assign]
+        ledger_module.JOB_RETENTION = retention
+        yield
+    finally:
+        ledger_module.JOB_RETENTION = kept_retention
+        for cls, init in plain.items():
+            cls.__init__ = init  # type: ignore[method-assign]
 STEADY_METRICS = ("transcribe_calls", "evaluations", "new_verdicts", "retirements", "config_reads")
 RATIO_METRICS = ("transcribe_calls", "evaluations")
 STEADY_TARGET = 1 / 50
@@ -655,47 +703,84 @@ def steady_state(config: SteadyConfig, progress: Callable[[str], None] = lambda 
       past's events (at past clock times) are never read, as after 90 days they would have been.
 
     Warm-up ``daily`` simulates every day of ``warmup_days`` (hours at 1,000 jobs a day)."""
+    from rules.engine import collector as collector_module
     from transcribe_guard.simulator import Simulator, clock
+    from transcribe_guard.simulator import ledger as sim_ledger
     from transcribe_guard.simulator.bulk import expire_records
 
     if config.warmup not in ("fast", "daily"):
         raise ValueError("warmup must be 'fast' or 'daily'")
     rng = random.Random(config.seed)
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-    deployments = [(key, mode) for mode in DEPLOYMENT_MODES for key in config.rules]
+    deployments = [(key, mode) for mode in config.modes for key in config.rules]
     measured: dict[tuple[str, str], list[dict[str, Any]]] = {d: [] for d in deployments}
+    measured |= {(COLLECTOR, mode): [] for mode in config.modes if mode in LEDGER_MODES}
     first_run: dict[tuple[str, str], dict[str, Any]] = {}
     days_log: list[dict[str, Any]] = []
     warmup: dict[str, Any] = {"kind": config.warmup}
     naive_day: dict[str, Any] = {}
     extra = {"ReconciliationDays": str(config.reconciliation_days)}
 
-    def invoke_all(day: int, live: int, keep: bool) -> dt.datetime:
+    def record(key: str, mode: str, figures: dict[str, Any], keep: bool) -> None:
+        if (key, mode) not in first_run:
+            first_run[(key, mode)] = figures
+        elif keep:
+            measured[(key, mode)].append(figures)
+
+    def sweep() -> Usage:
+        """One scheduled run of the collector, measured."""
+        with environment(TRANSCRIBE_GUARD_LEDGER_TABLE=LEDGER_TABLE), meter.measure() as usage:
+            collector_module.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event",
+                                             "account": ACCOUNT}, FakeContext(900_000))
+        return usage
+
+    def invoke_all(day: int, live: int, keep: bool, collected: Usage | None) -> dt.datetime:
         now = clock.now()  # the day's notification time, for every rule
         for key, mode in deployments:
-            usage, lines, _ = invoke_ours(meter, key, f"ours-{mode}-{key}", extra={"ReportingMode": mode, **extra},
-                                          now=now)
+            table = {"TRANSCRIBE_GUARD_LEDGER_TABLE": LEDGER_TABLE} if mode in LEDGER_MODES else {}
+            with environment(**table):
+                usage, lines, _ = invoke_ours(meter, key, f"ours-{mode}-{key}",
+                                              extra={"ReportingMode": reporting_mode(mode), **extra}, now=now)
             figures = _day_figures(usage, lines[-1] if lines else {}, live) | {"day": day}
-            if (key, mode) not in first_run:
-                first_run[(key, mode)] = figures
-            elif keep:
-                measured[(key, mode)].append(figures)
+            record(key, mode, figures, keep)
+            if collected is not None and mode in LEDGER_MODES and key == config.rules[0]:
+                # the collector's day, in the group of the rules' run (ordinary or reconcile)
+                record(COLLECTOR, mode, _day_figures(collected, {"mode": figures.get("mode"), "complete": True}, live)
+                       | {"day": day}, keep)
         return now
 
-    def new_day(day: int, prefix: str) -> int:
-        clock.advance(DAY - CHANGES_BEFORE_RUN)
-        changes = _daily_changes(transcribe, sim.transcribe, rng, config)
-        clock.advance(CHANGES_BEFORE_RUN)
-        _seed_day(sim.transcribe, config, clock.now(), prefix)
+    def new_day(day: int, prefix: str) -> tuple[int, Usage | None]:
+        """The day hour by hour: each hour's jobs finish (created over it, up to 10 minutes before
+        its end) and, with the ledger, the collector's hourly sweep runs at its end, the last one
+        just before the rules' run (the worst phase: the jobs it records fall in the next run's
+        overlap too); the tag changes and deletions at mid-day, among the jobs of earlier days."""
+        collected = Usage() if config.ledger else None
+        day_start = clock.now()
+        sizes = [config.jobs_per_day // SWEEPS_PER_DAY + (hour < config.jobs_per_day % SWEEPS_PER_DAY)
+                 for hour in range(SWEEPS_PER_DAY)]
+        changes: dict[str, int] = {}
+        for hour, size in enumerate(sizes):
+            clock.advance(DAY / SWEEPS_PER_DAY)
+            if (hour + 1) * (DAY / SWEEPS_PER_DAY) == DAY - CHANGES_BEFORE_RUN:
+                changes = _daily_changes(transcribe, sim.transcribe, rng, config, created_before=day_start)
+            if size:
+                seed_population(sim.transcribe, size, clock.now() - dt.timedelta(minutes=10),
+                                DAY / SWEEPS_PER_DAY - dt.timedelta(minutes=10), f"{prefix}h{hour:02d}")
+            if collected is not None:
+                collected.add(sweep())
         expired = expire_records(sim.transcribe, retention_days=config.retention_days)
+        if config.ledger:
+            sim_ledger.expire(sim.client("dynamodb"), LEDGER_TABLE)  # DynamoDB's TTL, which moto lacks
         live = len(job_arns(sim.transcribe))
         days_log.append({"day": day, "live_jobs": live, "expired": expired, **changes})
-        return live
+        return live, collected
 
     began = time.perf_counter()
-    with Simulator() as sim, fast_config_paging():
+    with Simulator() as sim, fast_config_paging(), simulated_ledger(dt.timedelta(days=config.retention_days)):
         clock.set(start)
         output_bucket(sim.client)
+        if config.ledger:
+            sim_ledger.create_table(sim.client("dynamodb"), LEDGER_TABLE)
         for key, mode in deployments:
             deploy_rule(sim.client, f"ours-{mode}-{key}")
         transcribe = sim.client("transcribe")
@@ -707,25 +792,29 @@ def steady_state(config: SteadyConfig, progress: Callable[[str], None] = lambda 
                 warmup["seed_seconds"] = round(time.perf_counter() - began, 1)
                 days_log.append({"day": 0, "live_jobs": live, "expired": 0, "history_seeded": live})
                 progress(f"steady state: history seeded ({live} live jobs); first (full) runs")
-                day0 = invoke_all(0, live, keep=False)
+                first_sweep = None
+                if config.ledger:  # the collector's first sweep records the whole history, an hour before the
+                    first_sweep = sweep()  # first full runs (outside their window's overlap: not judged twice)
+                    clock.advance(dt.timedelta(hours=1))
+                day0 = invoke_all(0, live, keep=False, collected=first_sweep)
                 warmup["first_run_seconds"] = round(sum(f["seconds"] for f in first_run.values()), 1)
                 warmup["backdated_results"] = sum(_backdate(sim.transcribe, f"ours-{mode}-{key}", day0)
                                                   for key, mode in deployments)
                 warmup["seconds"] = round(time.perf_counter() - began, 1)
             else:
                 for day in range(1, config.warmup_days + 1):
-                    live = new_day(day, f"d{day:03d}")
-                    invoke_all(day, live, keep=False)
+                    live, collected = new_day(day, f"d{day:03d}")
+                    invoke_all(day, live, keep=False, collected=collected)
                     if day % 10 == 0:
                         progress(f"steady state: warm-up day {day}/{config.warmup_days} ({live} live jobs)")
                 warmup["seconds"] = round(time.perf_counter() - began, 1)
             first = day + 1
             for day in range(first, first + config.measure_days):
-                live = new_day(day, f"d{day:03d}")
-                invoke_all(day, live, keep=True)
+                live, collected = new_day(day, f"d{day:03d}")
+                invoke_all(day, live, keep=True, collected=collected)
                 progress(f"steady state: measured day {day - first + 1}/{config.measure_days} ({live} live jobs)")
             day = first + config.measure_days
-            live = new_day(day, f"d{day:03d}")
+            live, _ = new_day(day, f"d{day:03d}")
             for key in config.rules:
                 deploy_rule(sim.client, f"naive-{key}")
                 usage, _ = invoke_naive(meter, key, f"naive-{key}")
@@ -863,7 +952,7 @@ def _floor(config: SteadyConfig, measured: dict[tuple[str, str], list[dict[str, 
     rule and measured day, ``new`` verdicts (the day's jobs) + ``expired`` retirements; as the
     issue states it, a ratio to naive: (new + expired) / (retained + expired). The day's deletions
     and tag changes are forced work too, but left out of the floor (so they count against us)."""
-    days = sorted({d["day"] for (_, mode), ds in measured.items() if mode == "resource" for d in ds})
+    days = sorted({d["day"] for (key, _), ds in measured.items() if key in config.rules for d in ds})
     logged = {d["day"]: d for d in days_log}
     expired = [logged[day]["expired"] for day in days if day in logged]
     retained = [logged[day]["live_jobs"] for day in days if day in logged]
@@ -887,9 +976,9 @@ def _steady_report(config: SteadyConfig, measured: dict[tuple[str, str], list[di
                    first_run: dict[tuple[str, str], dict[str, Any]], naive_day: dict[str, Any],
                    days_log: list[dict[str, Any]], warmup: dict[str, Any], seconds: float) -> dict[str, Any]:
     ours: dict[str, Any] = {}
-    for mode in DEPLOYMENT_MODES:
+    for mode in config.modes:
         rules: dict[str, Any] = {}
-        for key in config.rules:
+        for key in (*config.rules, *((COLLECTOR,) if mode in LEDGER_MODES else ())):
             days = measured[(key, mode)]
             groups = _groups(days)
             summary: dict[str, Any] = {
@@ -903,23 +992,24 @@ def _steady_report(config: SteadyConfig, measured: dict[tuple[str, str], list[di
             summary["days"] = days
             rules[key] = summary
         total: dict[str, Any] = {
-            metric: {group: _add([rules[k][metric][group] for k in config.rules]) for group in DAY_GROUPS}
+            metric: {group: _add([rules[k][metric][group] for k in rules]) for group in DAY_GROUPS}
             for metric in (*STEADY_METRICS, "transcribe_by_operation")}
-        firsts = [rules[k]["first_run"] for k in config.rules if rules[k]["first_run"]]
+        firsts = [rules[k]["first_run"] for k in rules if rules[k]["first_run"]]
         total["first_run"] = {metric: _add([f[metric] for f in firsts])
                               for metric in (*STEADY_METRICS, "transcribe_by_operation", "seconds")}
         ours[mode] = {"rules": rules, "total": total}
     naive_total = {metric: _add([d[metric] for d in naive_day.values()])
                    for metric in (*STEADY_METRICS, "transcribe_by_operation", "seconds")}
-    floor = _floor(config, measured, days_log, ours["resource"], naive_day)
+    floors = {mode: _floor(config, measured, days_log, ours[mode], naive_day)
+              for mode in config.modes if reporting_mode(mode) == "resource"}
     ratios = {mode: {"total": _ratios(ours[mode]["total"], naive_total),
                      "rules": {key: _ratios(ours[mode]["rules"][key], naive_day[key])
                                for key in config.rules if key in naive_day}}
-              for mode in DEPLOYMENT_MODES}
+              for mode in config.modes}
     return {"configuration": config.__dict__, "warmup": warmup, "seconds": seconds, "ours": ours,
             "naive_day": {"rules": naive_day, "total": naive_total,
                           "note": "the naive rules' first run at the steady state: stateless, they read and post "
                                   "every live job each day; on later days they would also retire the expired "
                                   "and deleted jobs' results (see the days' expired and deleted)"},
-            "ratios": ratios, "target_ratio": STEADY_TARGET, "resource_floor": floor,
+            "ratios": ratios, "target_ratio": STEADY_TARGET, "resource_floor": floors,
             "days": days_log if config.warmup == "fast" else days_log[-(config.measure_days + 1):]}
