@@ -145,16 +145,28 @@ def test_steady_state_figures_add_up(report: dict[str, Any]) -> None:
     assert "steady state, summary mode, all rules: 3-day average evaluations ours/naive" in names
     # resource mode's evaluations are held to their floor (new + expired jobs a day, per rule), not to 1/50
     assert "steady state, resource mode, all rules: 3-day average evaluations ours/naive" not in names
-    floor = steady["resource_floor"]
+    assert set(steady["resource_floor"]) == {"resource", "ledger-resource"}
     measured_days = [d for d in steady["days"] if d["day"] in {x["day"] for x in rule["days"]}]
     expired = sum(d["expired"] for d in measured_days) / len(measured_days)
-    assert floor["floor_evaluations_per_rule"] == pytest.approx(25 + expired, abs=0.01)
-    ours = steady["ours"]["resource"]["total"]["evaluations"]["average_day"]
-    assert floor["value"] == pytest.approx(ours / (4 * floor["floor_evaluations_per_rule"]), abs=1e-3)
-    held = [t for t in report["targets"] if t["name"].startswith("steady state, resource mode, all rules: 3-day "
-                                                                  "average evaluations / the floor")]
-    assert [(t["target"], t["met"]) for t in held] == [("<= 1.05", floor["value"] <= 1.05),
-                                                       (">= 0.95", floor["value"] >= 0.95)]
+    for mode, floor in steady["resource_floor"].items():
+        assert floor["floor_evaluations_per_rule"] == pytest.approx(25 + expired, abs=0.01)
+        ours = steady["ours"][mode]["total"]["evaluations"]["average_day"]
+        assert floor["value"] == pytest.approx(ours / (4 * floor["floor_evaluations_per_rule"]), abs=1e-3)
+        held = [t for t in report["targets"] if t["name"].startswith(f"steady state, {mode} mode, all rules: 3-day "
+                                                                      "average evaluations / the floor")]
+        assert [(t["target"], t["met"]) for t in held] == [("<= 1.05", floor["value"] <= 1.05),
+                                                           (">= 0.95", floor["value"] >= 0.95)]
+    # With the ledger, the rules read DynamoDB: the pack's Transcribe calls are the collector's, one Get a new job
+    for mode in ("ledger-resource", "ledger-summary"):
+        rules = steady["ours"][mode]["rules"]
+        assert all(rules[key]["transcribe_calls"]["average_day"] == 0 for key in rules if key != "collector"), mode
+        collector = rules["collector"]["transcribe_by_operation"]["ordinary_day"]
+        # the day's 25 jobs, each read once, and a Get confirming each of the day's 2 deletions
+        assert collector["GetTranscriptionJob"] == 25 + 2
+        assert steady["ours"][mode]["total"]["transcribe_calls"] == rules["collector"]["transcribe_calls"]
+    # the daily retirement of expired records' results: the ledger's resource mode retires on ordinary days too
+    assert steady["ours"]["ledger-resource"]["total"]["retirements"]["ordinary_day"] > \
+        steady["ours"]["resource"]["total"]["retirements"]["ordinary_day"]
 
 
 def test_event_driven_figures_add_up(report: dict[str, Any]) -> None:
