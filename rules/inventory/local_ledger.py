@@ -398,17 +398,15 @@ class _Producer:
             raise failure
 
 
-class _Followed(Sequence[Resource]):
-    """A kind a ReadAhead is listing, read from the file as the listing goes on."""
+class _ListingUnderWay(Sequence[Resource]):
+    """A kind's first listing while it goes on: iterated as it comes; its length or an item
+    (rarely asked for) once the listing has ended, from the file."""
 
-    def __init__(self, inventory: StoredInventory, kind: ResourceKind, producer: _Producer):
-        self._inventory, self._kind, self._producer = inventory, kind, producer
-
-    def __iter__(self) -> Iterator[Resource]:
-        return self._inventory._follow(self._kind, self._producer)
+    _inventory: StoredInventory
+    _kind: ResourceKind
 
     def _whole(self) -> StoredListing:
-        for _ in self:
+        for _ in self:  # finish the listing first
             pass
         return StoredListing(self._inventory, self._kind)
 
@@ -422,6 +420,16 @@ class _Followed(Sequence[Resource]):
 
     def __getitem__(self, index: int | slice) -> Resource | Sequence[Resource]:
         return self._whole()[index]
+
+
+class _Followed(_ListingUnderWay):
+    """A kind a ReadAhead is listing, read from the file as the listing goes on."""
+
+    def __init__(self, inventory: StoredInventory, kind: ResourceKind, producer: _Producer):
+        self._inventory, self._kind, self._producer = inventory, kind, producer
+
+    def __iter__(self) -> Iterator[Resource]:
+        return self._inventory._follow(self._kind, self._producer)
 
 
 class ReadAhead:
@@ -490,7 +498,7 @@ class ReadAhead:
             self.inventory._producers.pop(kind.key, None)
 
 
-class _Streamed(Sequence[Resource]):
+class _Streamed(_ListingUnderWay):
     """A first listing under way: iterating it goes on listing live (and writing the file) the
     first time, and reads the file afterwards."""
 
@@ -514,22 +522,6 @@ class _Streamed(Sequence[Resource]):
                 yield from self._head
         for page in pages:
             yield from page
-
-    def _whole(self) -> StoredListing:
-        for _ in self:  # finish the listing first
-            pass
-        return StoredListing(self._inventory, self._kind)
-
-    def __len__(self) -> int:
-        return len(self._whole())
-
-    @overload
-    def __getitem__(self, index: int) -> Resource: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Resource]: ...
-
-    def __getitem__(self, index: int | slice) -> Resource | Sequence[Resource]:
-        return self._whole()[index]
 
 
 def read_workers(rates: dict[str, float], operations: Sequence[str]) -> int:
