@@ -265,3 +265,30 @@ def test_the_read_ahead_changes_no_result_when_transcribe_refuses_reads(
         assert listings == [3, 3]  # listed once for every rule
     else:  # each rule lists again after a failed listing, as before; the read-ahead's own attempt (two pages) is the one more
         assert listings[1] <= listings[0] <= listings[1] + 2
+
+
+def test_no_more_transcribe_calls_in_flight_than_the_client_has_connections(jobs_account: Simulator,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from rules.inventory.transcribe import TranscribeInventory
+
+    lock, in_flight, most = threading.Lock(), [0], [0]
+    send = TranscribeInventory._send
+
+    def slow(inventory: Any, operation: str, kwargs: Any) -> Any:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            time.sleep(0.005)  # calls overlap as they do at real latency
+            return send(inventory, operation, kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(TranscribeInventory, "_send", slow)
+    rows = scan.run_scan(JOB_RULES, _parameters(JOB_RULES), max_tps=7000)  # 64 reads in flight a kind, if allowed
+    assert len({r["resource_id"] for r in rows if r["rule"] == "transcribe-resource-tagged"}) == JOBS
+    # botocore keeps 10 connections a client: more calls at once would open and discard one each
+    assert 1 < most[0] <= local_ledger.POOL_CONNECTIONS

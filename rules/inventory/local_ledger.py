@@ -36,7 +36,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from typing import Any, Callable, Generator, Iterator, Sequence, overload
+from typing import Any, Callable, Generator, Iterator, Mapping, Sequence, overload
 
 from botocore.exceptions import ClientError
 
@@ -47,6 +47,7 @@ from rules.inventory.transcribe import (CALL_ANALYTICS_CATEGORY, ListingError, R
 
 READ_LATENCY = 0.040  # seconds a read may take and the paced rate still be reached (issue #14)
 MAX_READ_WORKERS = 64
+POOL_CONNECTIONS = 10  # botocore's default max_pool_connections (botocore.endpoint.MAX_POOL_CONNECTIONS)
 _PAGE = 100  # rows read back from the file at a time
 
 _SCHEMA = """
@@ -186,6 +187,10 @@ class StoredInventory(TranscribeInventory):
         self._reading: dict[tuple[str, ...], threading.Event] = {}  # reads under way, by what they read
         self._reading_lock = threading.Lock()
         self._limiter_lock = threading.Lock()
+        # No more calls in flight than the client keeps connections (botocore's pool, 10 unless
+        # configured): the read-ahead's threads would otherwise open and discard one per call.
+        pool = getattr(getattr(getattr(client, "meta", None), "config", None), "max_pool_connections", None)
+        self._connections = threading.BoundedSemaphore(pool if isinstance(pool, int) and pool > 0 else POOL_CONNECTIONS)
 
     @property
     def limiter(self) -> RateLimiter:
@@ -199,6 +204,10 @@ class StoredInventory(TranscribeInventory):
     def read_workers(self) -> int:
         """Reads in flight for the rules' shared code (pacing.ordered_map)."""
         return self._read_workers(self.limiter.rates) if self._read_workers else MAX_CONCURRENT_READS
+
+    def _send(self, operation: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        with self._connections:  # after the limiter's token: a call waiting for its rate holds no connection
+            return super()._send(operation, kwargs)
 
     def _resource(self, kind: ResourceKind, name: str, summary: str) -> Resource:
         return Resource(kind, name, self.arn(kind, name), _decode(summary))

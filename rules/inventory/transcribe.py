@@ -254,6 +254,9 @@ class TranscribeInventory:
         with self._calls_lock:
             self.calls[operation] = self.calls.get(operation, 0) + 1
         self.limiter.acquire(operation)
+        return self._send(operation, kwargs)
+
+    def _send(self, operation: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = getattr(self.client, operation)(**kwargs)
         return result
 
