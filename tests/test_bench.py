@@ -229,3 +229,52 @@ def test_command_line_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[
     written = json.loads(output.read_text())
     assert written["deadline"]["loss_jobs_without_stored_result"] == 0
     assert "4. deadline" in capsys.readouterr().out
+
+
+def test_the_fast_ledger_query_answers_as_moto_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcribe_guard.simulator import Simulator
+    from transcribe_guard.simulator import ledger as sim_ledger
+
+    with Simulator(seed="empty") as sim:
+        dynamodb = sim.client("dynamodb")
+        sim_ledger.create_table(dynamodb, "ledger")
+        for partition, count in (("a", 230), ("b", 7)):
+            for i in range(count):
+                dynamodb.put_item(TableName="ledger", Item={
+                    "pk": {"S": partition}, "sk": {"S": f"{(i * 7919) % 1000:015d}#job-{i}"},
+                    "arn": {"S": f"arn:{partition}:{i}"}, "body": {"S": "x" * (i % 50)}})
+        shapes: list[dict[str, Any]] = []
+        for pk in ("a", "b", "none"):
+            for forward in (False, True):
+                shapes.append({"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}},
+                               "ScanIndexForward": forward, "Limit": 100})
+                shapes.append({"KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+                               "ExpressionAttributeValues": {":p": {"S": pk}, ":lo": {"S": f"{200:015d}#"},
+                                                             ":hi": {"S": f"{700:015d}#"}},
+                               "ScanIndexForward": forward, "Limit": 40})
+        starts = [None, f"{500:015d}#", f"{(3 * 7919) % 1000:015d}#job-3"]  # none, a key of no item, an item's key
+
+        def answers() -> list[Any]:
+            found = []
+            for shape in shapes:
+                for start in starts:
+                    kwargs = dict(shape, TableName="ledger")
+                    if start:
+                        kwargs["ExclusiveStartKey"] = {"pk": shape["ExpressionAttributeValues"][":p"], "sk": {"S": start}}
+                    while True:  # every page of the query
+                        page = dynamodb.query(**kwargs)
+                        found.append((page["Items"], page.get("LastEvaluatedKey"), page["Count"]))
+                        if not page.get("LastEvaluatedKey"):
+                            break
+                        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            return found
+
+        from moto.dynamodb.models.table import Table
+        fallbacks: list[int] = []
+        moto_query = Table.query
+        monkeypatch.setattr(Table, "query", lambda self, *a, **k: fallbacks.append(1) or moto_query(self, *a, **k))
+        with harness.fast_ledger_queries():
+            fast = answers()
+        assert not fallbacks  # the fast path answered every query
+        slow = answers()
+    assert fast == slow and len(slow) > len(shapes) * len(starts)  # some queries took several pages

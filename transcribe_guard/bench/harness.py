@@ -228,6 +228,63 @@ def run_log() -> Iterator[RunLog]:
 
 
 @contextlib.contextmanager
+def fast_ledger_queries() -> Iterator[None]:
+    """moto's DynamoDB Query sorts every item of the table (every partition, comparing
+    DynamoType objects) and walks past the earlier pages on each call: seconds a page at 90,000
+    ledger records, hours for a steady state's full and reconcile runs. This answers a query of
+    the table itself (no index, projection or filter) on a string sort key, with at most a BETWEEN
+    condition on it, from the partition's own items sorted by that key: the same items in the
+    same order, the same Limit, 1 MB page limit and LastEvaluatedKey (tests/test_bench.py
+    compares it with moto's on every shape the ledger uses). Anything else goes to moto's."""
+    import copy
+
+    from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
+
+    original = Table.query
+
+    def query(self: Any, hash_key: Any, range_comparison: str | None, range_objs: list[Any], limit: int,
+              exclusive_start_key: dict[str, Any], scan_index_forward: bool, projection_expressions: Any,
+              index_name: str | None = None, consistent_read: bool = False, filter_expression: Any = None,
+              **others: Any) -> Any:
+        range_conditions = others.get("range_key_conditions") or []
+        plain = (hash_key is not None and not index_name and not projection_expressions and self.range_key_attr
+                 and range_comparison in (None, "BETWEEN") and len(range_conditions) <= 1
+                 and all(v.type == "S" for v in range_objs)
+                 and not (set(others) - {"hash_key_conditions", "range_key_conditions"}))
+        items = list(self.items.get(hash_key, {}).values()) if plain else []
+        if not plain or any(item.range_key is None or item.range_key.type != "S" for item in items):
+            return original(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                            scan_index_forward, projection_expressions, index_name, consistent_read,
+                            filter_expression, **others)
+        items.sort(key=lambda item: item.range_key.value, reverse=not scan_index_forward)
+        if exclusive_start_key:
+            start = exclusive_start_key[self.range_key_attr]["S"]
+            items = [i for i in items if (i.range_key.value > start) == scan_index_forward and i.range_key.value != start]
+        if range_comparison == "BETWEEN":
+            low, high = range_objs[0].value, range_objs[1].value
+            items = [i for i in items if low <= i.range_key.value <= high]
+        results: list[Any] = []
+        size, last = 0, None
+        for item in items:
+            if len(results) == limit or size + item.size() > RESULT_SIZE_LIMIT:
+                last = self._get_last_evaluated_key(results[-1], None)
+                break
+            results.append(item)
+            size += item.size()
+        scanned = len(results)
+        results = copy.deepcopy(results)
+        if filter_expression is not None:
+            results = [item for item in results if filter_expression.expr(item)]
+        return results, scanned, last
+
+    Table.query = query  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Table.query = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
 def fast_config_paging() -> Iterator[None]:
     """The simulated Config sorts every stored result of a rule on each GetComplianceDetails page
     (73 ms a page at 90,000 results), which would make a 90-day steady state take hours of wall
@@ -776,7 +833,8 @@ def steady_state(config: SteadyConfig, progress: Callable[[str], None] = lambda 
         return live, collected
 
     began = time.perf_counter()
-    with Simulator() as sim, fast_config_paging(), simulated_ledger(dt.timedelta(days=config.retention_days)):
+    with (Simulator() as sim, fast_config_paging(), fast_ledger_queries(),
+          simulated_ledger(dt.timedelta(days=config.retention_days))):
         clock.set(start)
         output_bucket(sim.client)
         if config.ledger:
