@@ -122,6 +122,17 @@ def test_a_job_past_the_record_retention_is_no_longer_offered_though_its_record_
     assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 0
 
 
+def test_a_job_record_without_a_creation_time_is_still_offered(account: Any) -> None:
+    from rules.inventory.ledger import make_record
+
+    store = LedgerStore(account.client("dynamodb"), TABLE)
+    summary = {"TranscriptionJobName": "undated", "TranscriptionJobStatus": "COMPLETED"}  # no CreationTime
+    store.put(make_record(TRANSCRIPTION_JOB, ACCOUNT, REGION, "aws", "undated", summary, {}, {}, clock.now().timestamp()))
+    inventory = LedgerInventory(store, ACCOUNT, REGION, clock=lambda: clock.now().timestamp())
+    # Its sort key says creation time 0: not taken as past the 90-day retention, so a rule still judges it.
+    assert [r.name for r in inventory.resources(TRANSCRIPTION_JOB)] == ["undated"]
+
+
 def test_the_collector_under_throttling_loses_nothing(account: Any) -> None:
     names = [f"call-{i}" for i in range(6)]
     for name in names:

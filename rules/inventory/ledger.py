@@ -506,19 +506,20 @@ class LedgerInventory:
         now = self.clock()
         # Transcribe deletes a job's record 90 days after its creation, and List stops showing it:
         # so does the ledger, though it keeps the record TTL_MARGIN longer (a reconcile then
-        # retires the job's results as it would from List, not a week or two late).
+        # retires the job's results as it would from List, not a week or two late). A record
+        # without a creation time (sort key 0) is never taken as expired: it is offered, not lost.
         retained_since = sort_key(now - JOB_RETENTION.total_seconds(), "") if kind.is_job else ""
+        unknown_creation = sort_key(0, "")
         while True:
             try:
                 records, last = self.store.query(pk, start)
             except ClientError as error:
                 raise ListingError(kind, error) from error
             page = []
-            past_retention = False
             for record in records:
-                if str(record.get("sk") or "") < retained_since:
-                    past_retention = True  # newest first: every record after it is older still
-                    break
+                sk = str(record.get("sk") or "")
+                if sk < retained_since and not sk.startswith(unknown_creation):
+                    continue  # past the record retention (older ones follow: the paging goes on for sort key 0)
                 expires = record.get("expires")
                 if isinstance(expires, (int, float)) and expires <= now:
                     continue  # past its TTL: DynamoDB deletes it within days, the rules see it gone now
@@ -528,7 +529,7 @@ class LedgerInventory:
                 self._records[(kind.key, record["name"])] = record
                 page.append(resource)
             yield start, page
-            if past_retention or not last or last in seen:
+            if not last or last in seen:
                 return
             seen.add(last)
             start = last
