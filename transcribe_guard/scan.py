@@ -469,15 +469,16 @@ def _run_rules(pair: _Pair, client_factory: Any, parameters: dict[str, dict[str,
             observe_evaluations(client_factory, hooks.on_evaluation)
         # What the rules will read of every resource, read from the start, every kind at once: the
         # first rules judge from List summaries alone, and each kind's Get has a quota of its own.
+        rules = {name: RULES[name]() for name in pair.rule_names}
         reads: dict[Any, set[str]] = {}
-        for name in pair.rule_names:
-            for kind, what in RULES[name]().reads_every(parameters[name]):
+        for name, rule in rules.items():
+            for kind, what in rule.reads_every(parameters[name]):
                 reads.setdefault(kind, set()).add(what)
         read_ahead = ReadAhead(inventory, reads).start()
         for index, name in enumerate(pair.rule_names, 1):
             if progress:
                 progress(f"[{index}/{len(pair.rule_names)}] {name}" + (f" ({pair.account} {pair.region})" if several else ""))
-            rule = RULES[name]()
+            rule = rules[name]
             event = scheduled_notification(name, pair.account, "TESTMODE", region=pair.region)
             for evaluation in rule.iter_periodic(event, client_factory, parameters[name]):
                 yield {

@@ -427,22 +427,15 @@ class LedgerStore:
                 raise
 
     def query(self, pk: str, start: str | None = None, newest_first: bool = True,
-              limit: int = LIST_PAGE_SIZE) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a partition: (records, the sort key to start the next page after, or None)."""
+              limit: int = LIST_PAGE_SIZE,
+              between: tuple[str, str] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a partition (``between``: only sort keys in [low, high]): (records, the
+        sort key to start the next page after, or None)."""
         kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": pk}},
                                   "ScanIndexForward": not newest_first, "Limit": limit}
-        if start:
-            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": start}}
-        answer = self._call("query", **kwargs)
-        last = answer.get("LastEvaluatedKey")
-        return [deserialize(item) for item in answer.get("Items", [])], (last["sk"]["S"] if last else None)
-
-    def query_between(self, pk: str, low: str, high: str,
-                      start: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-        """One page (newest first) of the partition's records whose sort key is in [low, high]."""
-        kwargs: dict[str, Any] = {"KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
-                                  "ExpressionAttributeValues": {":p": {"S": pk}, ":lo": {"S": low}, ":hi": {"S": high}},
-                                  "ScanIndexForward": False, "Limit": LIST_PAGE_SIZE}
+        if between:
+            kwargs["KeyConditionExpression"] += " AND sk BETWEEN :lo AND :hi"
+            kwargs["ExpressionAttributeValues"].update({":lo": {"S": between[0]}, ":hi": {"S": between[1]}})
         if start:
             kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": start}}
         answer = self._call("query", **kwargs)
@@ -523,11 +516,7 @@ class LedgerInventory:
                 expires = record.get("expires")
                 if isinstance(expires, (int, float)) and expires <= now:
                     continue  # past its TTL: DynamoDB deletes it within days, the rules see it gone now
-                complete = record.get("complete")
-                resource = Resource(kind, record["name"], self.arn(kind, record["name"]), record.get("summary") or {},
-                                    float(complete) if isinstance(complete, (int, float)) else None)
-                self._records[(kind.key, record["name"])] = record
-                page.append(resource)
+                page.append(self._listed_resource(kind, record))
             yield start, page
             if not last or last in seen:
                 return
@@ -536,6 +525,13 @@ class LedgerInventory:
 
     def resume_pages(self, kind: ResourceKind, token: str | None) -> Iterator[tuple[str | None, list[Resource]]]:
         return resumed(self.pages, kind, token)
+
+    def _listed_resource(self, kind: ResourceKind, record: dict[str, Any]) -> Resource:
+        """A record read by a Query, as the Resource List would give (kept for detail and tags)."""
+        complete = record.get("complete")
+        self._records[(kind.key, record["name"])] = record
+        return Resource(kind, record["name"], self.arn(kind, record["name"]), record.get("summary") or {},
+                        float(complete) if isinstance(complete, (int, float)) else None)
 
     def recorded_through(self, kind: ResourceKind) -> float | None:
         """When the collector last swept ``kind`` to its end (or the oldest job then unfinished,
@@ -561,13 +557,9 @@ class LedgerInventory:
         low, high = sort_key(since - retention, ""), sort_key(now - retention, "")
         start: str | None = None
         while True:
-            records, last = self.store.query_between(pk, low, high, start)
+            records, last = self.store.query(pk, start, between=(low, high))
             for record in records:
-                complete = record.get("complete")
-                resource = Resource(kind, record["name"], self.arn(kind, record["name"]), record.get("summary") or {},
-                                    float(complete) if isinstance(complete, (int, float)) else None)
-                self._records[(kind.key, record["name"])] = record
-                yield resource
+                yield self._listed_resource(kind, record)
             if not last:
                 return
             start = last
