@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from rules.engine.collector import Collector, Deadline
 from rules.inventory.ledger import LedgerInventory, LedgerStore
-from rules.inventory.transcribe import TRANSCRIPTION_JOB
+from rules.inventory.transcribe import TRANSCRIPTION_JOB, ListingError
 from tests.helpers import ACCOUNT, REGION, put_media
 from transcribe_guard.simulator import Simulator, clock, faults
 from transcribe_guard.simulator import ledger as sim_ledger
@@ -27,6 +27,7 @@ def collector(sim: Any, **kwargs: Any) -> Collector:
     # One attempt per call: the collector's own backoff is under test, not the SDK's (whose real sleeps are slow).
     transcribe = boto3.client("transcribe", region_name=REGION,
                               config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    kwargs.setdefault("clock", lambda: clock.now().timestamp())  # the simulated account's time, as the rules'
     return Collector(transcribe, LedgerStore(sim.client("dynamodb"), TABLE), ACCOUNT, **kwargs)
 
 
@@ -48,7 +49,8 @@ def start(sim: Any, name: str, **extra: Any) -> None:
 
 
 def recorded(sim: Any) -> dict[str, Any]:
-    inventory = LedgerInventory(LedgerStore(sim.client("dynamodb"), TABLE), ACCOUNT, REGION)
+    inventory = LedgerInventory(LedgerStore(sim.client("dynamodb"), TABLE), ACCOUNT, REGION,
+                                clock=lambda: clock.now().timestamp())
     return {r.name: inventory.detail(r) for r in inventory.resources(TRANSCRIPTION_JOB)}
 
 
@@ -102,6 +104,7 @@ def test_ttl_expiry_retires_the_record(account: Any) -> None:
     assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 0  # 90 days + the margin not yet over
     clock.advance(dt.timedelta(days=2))
     assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 1
+    collector(account).sweep()
     assert recorded(account) == {}
 
 
@@ -115,6 +118,7 @@ def test_a_job_past_the_record_retention_is_no_longer_offered_though_its_record_
                                 clock=lambda: clock.now().timestamp())
     assert {r.name for r in inventory.resources(TRANSCRIPTION_JOB)} == {"newer", "old"}
     clock.advance(dt.timedelta(days=45, minutes=1))
+    collector(account).sweep()  # the hourly sweeps go on (a ledger unswept for a day is not trusted)
     # Transcribe has deleted both records (90 days after creation): List would show neither, nor does the ledger,
     # whose records stay until their TTL (a week more), so that a reconcile retires the results on time.
     assert [r.name for r in LedgerInventory(LedgerStore(account.client("dynamodb"), TABLE), ACCOUNT, REGION,
@@ -125,6 +129,7 @@ def test_a_job_past_the_record_retention_is_no_longer_offered_though_its_record_
 def test_a_job_record_without_a_creation_time_is_still_offered(account: Any) -> None:
     from rules.inventory.ledger import make_record
 
+    collector(account).sweep()
     store = LedgerStore(account.client("dynamodb"), TABLE)
     summary = {"TranscriptionJobName": "undated", "TranscriptionJobStatus": "COMPLETED"}  # no CreationTime
     store.put(make_record(TRANSCRIPTION_JOB, ACCOUNT, REGION, "aws", "undated", summary, {}, {}, clock.now().timestamp()))
@@ -158,7 +163,10 @@ def test_throttled_to_the_deadline_the_job_waits_for_the_next_sweep(account: Any
                          sleep=lambda _: None)
         late.sweep()
     assert late.stats.deferred >= 1 and not late.stats.swept["transcription-job"]
-    assert recorded(account) == {}  # no half record
+    store = LedgerStore(account.client("dynamodb"), TABLE)
+    assert store.by_arn(f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/stuck") is None  # no half record
+    with pytest.raises(ListingError, match="LedgerNotSwept"):  # nor is the empty ledger taken as "no jobs"
+        recorded(account)
     collector(account).sweep()
     assert set(recorded(account)) == {"stuck"}
 
@@ -184,6 +192,7 @@ def test_the_simulated_transcribe_sends_state_change_events_the_collector_takes(
         "source": ["aws.transcribe"], "detail-type": ["Transcribe Job State Change", "Call Analytics Job State Change"],
         "detail": {"TranscriptionJobStatus": ["COMPLETED", "FAILED"]}}))
     events.put_targets(Rule="ledger", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    collector(account).sweep()  # the watermark
     start(account, "delivered")
     [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     event = json.loads(message["Body"])
@@ -201,6 +210,7 @@ def test_a_function_run_reads_the_ledger_and_ttl_expiry_retires_its_result(accou
     rule = "transcribe-job-output-location"
     arn = f"arn:aws:transcribe:{REGION}:{ACCOUNT}:transcription-job/"
     monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    collector(account).sweep()  # the watermark
     start(account, "recorded", OutputBucketName="media")  # a bucket of the account's own: COMPLIANT
     start(account, "unrecorded")
     collector(account).handle(state_change("recorded"))  # the other job's event is still to come
@@ -210,6 +220,7 @@ def test_a_function_run_reads_the_ledger_and_ttl_expiry_retires_its_result(accou
     assert stored_verdicts(account, rule) == {arn + "recorded": "COMPLIANT"}
     clock.advance(dt.timedelta(days=98))
     assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 1
+    collector(account).sweep()  # the hourly sweeps went on
     lambda_handler(periodic_event(rule), None)
     assert stored_verdicts(account, rule) == {arn + "recorded": "NOT_APPLICABLE"}  # retired with its record
 
@@ -238,6 +249,7 @@ def test_a_job_the_sweep_records_late_is_judged_by_the_next_incremental_run(acco
 
     rule = "transcribe-job-output-location"
     monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    collector(account).sweep()  # the watermark
     start(account, "late", OutputBucketName="media")  # finished now; its event is lost
     deploy_rule(account, rule)
     clock.advance(dt.timedelta(hours=1))
@@ -289,6 +301,7 @@ def test_resource_mode_retires_an_expired_jobs_result_the_day_its_record_goes(ac
                              (dt.timedelta(days=89), "COMPLIANT"),  # incremental, the record 89 days old
                              (dt.timedelta(days=1, minutes=-30), "NOT_APPLICABLE")):  # 90 days and 30 minutes
         clock.advance(advance)
+        collector(account).sweep()  # the hourly sweeps go on
         lambda_handler(periodic_event(rule, parameters), None)
         assert stored_verdicts(account, rule) == {arn: verdict}
     assert sim_ledger.expire(account.client("dynamodb"), TABLE) == 0  # retired before the record's TTL
@@ -319,6 +332,7 @@ def test_reconcile_and_summary_runs_read_the_ledger_not_transcribe(account: Any,
     deploy_rule(account, rule)
     for days, mode in ((0, "resource"), (8, "resource"), (16, "summary")):  # full, reconcile, summary reconcile
         clock.advance(dt.timedelta(days=days))
+        collector(account).sweep()  # the hourly sweeps go on
         with recording() as recorder:
             lambda_handler(periodic_event(rule, {"ReportingMode": mode}), None)
         assert "dynamodb:Query" in recorder.actions
@@ -411,3 +425,40 @@ def test_without_the_history_the_watermark_waits_and_the_next_sweep_catches_up(a
     clock.advance(dt.timedelta(hours=3))
     _sweep(account)
     assert recorded(account) == {}
+
+
+def _annotations(sim: Any, rule: str) -> dict[str, str]:
+    page = sim.client("config").get_compliance_details_by_config_rule(ConfigRuleName=rule, Limit=100)
+    return {r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]: r.get("Annotation", "")
+            for r in page["EvaluationResults"]}
+
+
+@pytest.mark.parametrize("rule", ["transcribe-job-output-location", "transcribe-customization-encrypted"])
+def test_a_ledger_never_swept_or_no_longer_swept_is_could_not_evaluate_not_no_resources(
+        rule: str, account: Any, monkeypatch: Any) -> None:
+    """An empty partition is "no jobs" only once the collector has swept it, and only while it
+    goes on sweeping: a new ledger, an account whose role the collector cannot assume, or a
+    collector that stopped would otherwise read as an account with nothing to judge."""
+    import importlib
+
+    from tests.helpers import deploy_rule, periodic_event, stored_verdicts
+
+    handler = importlib.import_module(f"rules.{rule.replace('-', '_')}").lambda_handler
+    monkeypatch.setenv("TRANSCRIBE_GUARD_LEDGER_TABLE", TABLE)
+    start(account, "kept", OutputBucketName="media")
+    account.client("transcribe").create_vocabulary(VocabularyName="terms", LanguageCode="en-US", Phrases=["a"])
+    deploy_rule(account, rule)
+    handler(periodic_event(rule), None)  # the collector has not swept yet
+    assert stored_verdicts(account, rule) == {ACCOUNT: "NON_COMPLIANT"}
+    assert "Could not evaluate: LedgerNotSwept" in _annotations(account, rule)[ACCOUNT]
+    collector(account).sweep()
+    clock.advance(dt.timedelta(hours=1))
+    handler(periodic_event(rule), None)
+    judged = stored_verdicts(account, rule)
+    assert ACCOUNT not in judged or judged[ACCOUNT] != "NON_COMPLIANT"
+    resources = {k: v for k, v in judged.items() if k != ACCOUNT}
+    assert resources and set(resources.values()) <= {"COMPLIANT", "NON_COMPLIANT"}
+    clock.advance(dt.timedelta(days=1, hours=1))  # the collector stopped after that sweep
+    handler(periodic_event(rule), None)
+    assert "Could not evaluate: LedgerSweepStale" in _annotations(account, rule)[ACCOUNT]
+    assert {k: v for k, v in stored_verdicts(account, rule).items() if k != ACCOUNT} == resources  # kept

@@ -446,6 +446,7 @@ class Collector:
         """List every customization of ``kind``; re-read those whose summary changed, retire
         records of those no longer listed."""
         pk = partition_key(self.account_id, self.region, kind)
+        started = self.clock()
         try:
             listed = [resource for page in self._list(kind) for resource in page]
             recorded: dict[str, dict[str, Any]] = {}
@@ -464,6 +465,8 @@ class Collector:
             for name, record in recorded.items():  # no longer listed: deleted
                 self.store.delete(record["pk"], record["sk"])
                 self.stats.retired += 1
+            # The rules trust a kind's records only after a complete sweep (LedgerInventory).
+            self.store.put_meta(pk, {"watermark": started})
         except Deferred:
             self.stats.deferred += 1
             return False

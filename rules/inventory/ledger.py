@@ -58,6 +58,14 @@ JOB_RETENTION = dt.timedelta(days=90)
 TTL_MARGIN = dt.timedelta(days=7)
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit (400 KB, 1 KB = 1024 bytes)
 NOT_IN_LEDGER = "NotInLedger"  # the error code a rule's "Could not evaluate" names
+# A kind's records are trusted only while the collector sweeps it: a partition no sweep has
+# completed (a new ledger, or an account whose role the collector cannot assume) reads as empty,
+# and a sweep that stopped completing leaves every later job out. Either is "Could not evaluate"
+# for the whole kind, never "no resources". The sweep runs hourly (LEDGER_SWEEP_SCHEDULE); a day
+# without one complete sweep is taken as the collector not working.
+NOT_SWEPT = "LedgerNotSwept"
+SWEEP_STALE = "LedgerSweepStale"
+SWEPT_WITHIN = dt.timedelta(days=1)
 FINAL_STATES = (FINISHED_OK, FAILED)
 
 _ALL_JOBS = tuple(kind.key for kind in JOB_KINDS)
@@ -474,6 +482,7 @@ class LedgerInventory:
         self.ledger = True  # rules/inventory/job_references.py reads unfinished jobs' details only live
         self._listed: dict[str, list[Resource]] = {}
         self._records: dict[tuple[str, str], dict[str, Any]] = {}
+        self._meta: dict[str, dict[str, Any]] = {}  # partition -> the collector's sweep item, read once a run
 
     @property
     def calls(self) -> dict[str, int]:
@@ -494,6 +503,7 @@ class LedgerInventory:
         if token is not None and not (token[:15].isdigit() and token[15:16] == "#"):
             raise ListingError(kind, ClientError({"Error": {"Code": "ValidationException",
                                                             "Message": "not a ledger token"}}, "Query"))
+        self._check_swept(kind)
         start = token
         seen: set[str] = set()
         now = self.clock()
@@ -533,12 +543,33 @@ class LedgerInventory:
         return Resource(kind, record["name"], self.arn(kind, record["name"]), record.get("summary") or {},
                         float(complete) if isinstance(complete, (int, float)) else None)
 
+    def _sweep_meta(self, kind: ResourceKind) -> dict[str, Any]:
+        pk = partition_key(self.account_id, self.region, kind)
+        if pk not in self._meta:
+            self._meta[pk] = self.store.meta(pk) or {}
+        return self._meta[pk]
+
+    def _check_swept(self, kind: ResourceKind) -> None:
+        """ListingError unless a sweep of ``kind`` completed within SWEPT_WITHIN of the run."""
+        try:
+            watermark = self._sweep_meta(kind).get("watermark")
+        except ClientError as error:
+            raise ListingError(kind, error) from error
+        where = f"account {self.account_id}, {self.region}"
+        if not isinstance(watermark, (int, float, decimal.Decimal)):
+            raise ListingError(kind, ClientError({"Error": {"Code": NOT_SWEPT, "Message": (
+                f"the ledger collector has not yet completed a sweep of {kind.label}s in {where}")}}, "Query"))
+        if float(watermark) < self.clock() - SWEPT_WITHIN.total_seconds():
+            raise ListingError(kind, ClientError({"Error": {"Code": SWEEP_STALE, "Message": (
+                f"the ledger collector's last complete sweep of {kind.label}s in {where} is more than "
+                f"{SWEPT_WITHIN.days} day old")}}, "Query"))
+
     def recorded_through(self, kind: ResourceKind) -> float | None:
         """When the collector last swept ``kind`` to its end (or the oldest job then unfinished,
         if older): every job created before it, less the sweep's skew, that had finished is in
         the ledger; one created after may be recorded later (the next sweep goes back to it).
         None: no sweep has completed yet."""
-        meta = self.store.meta(partition_key(self.account_id, self.region, kind)) or {}
+        meta = self._sweep_meta(kind)
         watermark, floor = meta.get("watermark"), meta.get("floor")
         if not isinstance(watermark, (int, float, decimal.Decimal)):
             return None
