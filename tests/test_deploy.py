@@ -22,8 +22,8 @@ from transcribe_guard.generate import conformance_pack_yaml
 from transcribe_guard.package import build_zip
 from transcribe_guard.pack_validation import parameter_value_problems
 from transcribe_guard.simulator import Simulator
-from transcribe_guard.templates import (FUNCTIONS_ROLE_NAME, evaluation_actions, functions_template,
-                                        member_role_template)
+from transcribe_guard.templates import (FUNCTIONS_ROLE_NAME, LEDGER_COLLECTOR_ROLE, evaluation_actions,
+                                        functions_template, member_actions, member_role_template)
 from tests.test_simulator_s3_defaults import other_account_s3
 
 ACCOUNT = "123456789012"
@@ -79,9 +79,12 @@ def test_member_role_trusts_only_the_functions_role() -> None:
     role = member_role_template()["Resources"]["MemberRole"]["Properties"]
     trust = role["AssumeRolePolicyDocument"]["Statement"]
     assert len(trust) == 1 and trust[0]["Action"] == "sts:AssumeRole"
-    assert trust[0]["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${FunctionsAccountId}:role/"
-                                                       f"{FUNCTIONS_ROLE_NAME}"}}
-    assert role["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"] == evaluation_actions()
+    functions = {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{FunctionsAccountId}}:role/{FUNCTIONS_ROLE_NAME}"}
+    collector = {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{FunctionsAccountId}}:role/{LEDGER_COLLECTOR_ROLE}"}
+    # The collector's role only when asked: IAM refuses a trust naming a role that does not exist yet.
+    assert trust[0]["Principal"] == {"AWS": {"Fn::If": ["TrustCollector", [functions, collector], functions]}}
+    assert role["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"] == member_actions()
+    assert set(evaluation_actions()) <= set(member_actions())
 
 
 def scan_results(parameters: dict[str, dict[str, str]]) -> list[dict[str, str]]:

@@ -19,7 +19,7 @@ from transcribe_guard.iam_actions import recording
 from transcribe_guard.simulator import Simulator
 from transcribe_guard.simulator import ledger as sim_ledger
 from transcribe_guard.templates import (COLLECTOR_NAME, LEDGER_TABLE, collector_actions, evaluation_actions,
-                                        functions_template, ledger_evaluation_actions)
+                                        functions_template, ledger_evaluation_actions, member_role_template)
 
 TEMPLATE = functions_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -79,12 +79,18 @@ def test_with_the_ledger_the_rules_read_dynamodb_not_transcribe() -> None:
     assert [arn["Fn::Sub"] for arn in ledger["Resource"]] == [
         "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/" + LEDGER_TABLE,
         "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/" + LEDGER_TABLE + "/index/arn"]
-    assert RESOURCES["EvaluateWithLedgerPolicy"]["Condition"] == "LedgerRole"
+    assert RESOURCES["EvaluateWithLedgerPolicy"]["Condition"] == "LedgerSingleAccountRole"
     assert RESOURCES["EvaluatePolicy"]["Condition"] == "LiveReads"
+    # An organization's functions evaluate through the member role: of their own, the ledger only.
+    assert RESOURCES["ReadLedgerPolicy"]["Condition"] == "LedgerOrganizationRole"
+    assert RESOURCES["ReadLedgerPolicy"]["Properties"]["PolicyDocument"]["Statement"] == [ledger]
     conditions = TEMPLATE["Conditions"]
-    assert conditions["LedgerOn"] == {"Fn::And": [{"Fn::Equals": [{"Ref": "TranscribeLedger"}, "enabled"]},
-                                                  {"Condition": "SingleAccount"}]}  # every Region's stack
+    assert conditions["LedgerOn"] == {"Fn::Equals": [{"Ref": "TranscribeLedger"}, "enabled"]}  # every Region's stack
     assert conditions["LedgerRole"] == {"Fn::And": [{"Condition": "LedgerOn"}, {"Condition": "CreateRole"}]}
+    assert conditions["LedgerSingleAccountRole"] == {"Fn::And": [{"Condition": "LedgerRole"},
+                                                                 {"Condition": "SingleAccount"}]}
+    assert conditions["LedgerOrganizationRole"] == {"Fn::And": [{"Condition": "LedgerRole"},
+                                                                {"Condition": "Organization"}]}
 
 
 def test_the_collector_calls_exactly_its_declared_actions_on_the_demo_account() -> None:
@@ -233,18 +239,26 @@ def test_deploy_ledger_in_two_regions_makes_a_table_and_collector_in_each_and_ke
                 True, [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"]))
 
 
-def test_deploy_refuses_the_ledger_for_an_organization() -> None:
-    from transcribe_guard import deploy
-
-    with Simulator(seed="empty"):
-        import boto3
-        with pytest.raises(deploy.DeployError, match="single-account deployments"):
-            deploy.deploy(boto3.session.Session(), organization_id="o-abcdefghij", put_pack=False,
-                          ledger=deploy.LedgerSettings(True))
+def test_an_organizations_collector_may_list_the_accounts_and_assume_only_the_member_role_in_them() -> None:
+    statements = RESOURCES["LedgerCollectorOrganizationPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert RESOURCES["LedgerCollectorOrganizationPolicy"]["Condition"] == "LedgerOrganizationRole"
+    listing, assume = statements
+    assert listing["Action"] == "organizations:ListAccounts"
+    assert assume["Action"] == "sts:AssumeRole"
+    assert assume["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberExecutionRoleName}"}
+    assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}}
+    variables = RESOURCES["LedgerCollectorFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TRANSCRIBE_GUARD_ORGANIZATION_ID"] == {"Ref": "OrganizationId"}
+    assert variables["TRANSCRIBE_GUARD_MEMBER_ROLE"] == {"Ref": "MemberExecutionRoleName"}
+    # What it calls in a member account, the member role allows (GetMedicalVocabulary is the
+    # collector's own: no rule reads it live).
+    member = member_role_template()["Resources"]["MemberRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    allowed = set(member["Statement"][0]["Action"])
+    assert set(collector_actions()) | {"servicequotas:ListServiceQuotas"} <= allowed
+    assert allowed == set(evaluation_actions()) | set(collector_actions())
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--organization", "--ledger"], "--ledger is for single-account deployments, not --organization"),
     (["--ledger-get-share", "0.5"], "--ledger-kms-key and --ledger-get-share configure the ledger: add --ledger."),
     (["--ledger", "--ledger-get-share", "0"], "--ledger-get-share 0: expected a share of each Transcribe quota above 0"),
     (["--ledger", "--ledger-get-share", "1.5"], "--ledger-get-share 1.5: expected"),

@@ -349,9 +349,6 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.event_triggers and args.organization:
         raise UsageError("--event-triggers is for single-account deployments, not --organization "
                          "(the functions stack's EnableEventTriggers condition needs an empty OrganizationId).")
-    if args.ledger and args.organization:
-        raise UsageError("--ledger is for single-account deployments, not --organization (the functions template "
-                         "has no ledger for an organization: its collector reads its own account only).")
     try:
         ledger = deploy.ledger_settings(args.ledger, args.ledger_kms_key, args.ledger_get_share)
     except deploy.DeployError as error:
@@ -362,7 +359,7 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             session = scan.aws_session()
             if args.organization:
                 regions = _regions(args, session) if args.region or args.all_regions or not args.demo else []
-                return _deploy_organization(args, simulated, regions, pack_parameters, out, err)
+                return _deploy_organization(args, simulated, regions, pack_parameters, out, err, ledger)
             regions = _regions(args, session)
             parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
             deployments = deploy.deploy_regions(regions, parameters, pack_name=args.pack_name, progress=progress,
@@ -394,7 +391,7 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _deploy_organization(args: argparse.Namespace, simulated: Any, regions: list[str],
-                         pack_parameters: dict[str, str], out: TextIO, err: TextIO) -> int:
+                         pack_parameters: dict[str, str], out: TextIO, err: TextIO, ledger: Any) -> int:
     """The documented organization path (org_deploy); with --demo, into the demo organization,
     evaluated in every account and shown through the aggregator."""
     from transcribe_guard import aggregate, deploy, org_deploy
@@ -408,8 +405,13 @@ def _deploy_organization(args: argparse.Namespace, simulated: Any, regions: list
         err.write(f"demo organization: {len(organization.accounts)} accounts, Regions {', '.join(regions)}\n")
     parameters = {**(deploy.demo_pack_parameters() if args.demo else {}), **pack_parameters}
     done = org_deploy.deploy_organization(_session_in, regions, parameters, pack_name=args.pack_name,
-                                          progress=lambda m: err.write(m + "\n"), member_role=member_role)
+                                          progress=lambda m: err.write(m + "\n"), member_role=member_role,
+                                          ledger=ledger)
     out.write(render.render_organization_deployment(done))
+    if args.demo and ledger.enabled:  # each Region's collector sweeps every account before the rules read
+        for region in regions:
+            out.write("\n".join(f"[{region}] " + visible(line)
+                                for line in deploy.demo_ledger_sweep(_session_in(region))) + "\n")
     if args.demo:
         from transcribe_guard.simulator import organization_config
         started = organization_config.evaluate_organization_pack(done.admin_account, regions, done.pack_name)

@@ -223,13 +223,11 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     """The code package, the functions stack and (``put_pack``) the account's pack in the session's
     Region. ``organization_id``: the functions serve the organization's accounts (an organization
     pack, put separately, names them), assuming the member role in each. ``event_triggers``: EnableEventTriggers=true
-    (single account only). ``ledger``: TranscribeLedger and its settings (single account only)."""
+    (single account only). ``ledger``: TranscribeLedger and its settings (with ``organization_id``,
+    the collector sweeps every account of the organization through its member role)."""
     from transcribe_guard.templates import COLLECTOR_NAME
 
     ledger = ledger or LedgerSettings()
-    if ledger.enabled and organization_id:
-        raise DeployError("the ledger is for single-account deployments: the functions template has no ledger for an "
-                          "organization (the collector reads its own account only), so its rules would read live.")
     from rules.catalog.registry import RULES
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.package import build_zip
@@ -427,7 +425,9 @@ def demo_ledger_sweep(session: Any) -> list[str]:
     records = session.client("dynamodb").scan(TableName=LEDGER_TABLE, Select="COUNT")["Count"]
     stats = swept[0]
     problems = "; ".join(str(p) for p in stats.get("problems") or []) or "none"
-    return [f"Ledger: the collector's sweep read {stats['gets']} Transcribe resources into {LEDGER_TABLE} "
+    accounts = (f" of {stats['swept_completely']} of the organization's {stats['accounts']} accounts"
+                if stats.get("organization") else "")
+    return [f"Ledger: the collector's sweep read {stats['gets']} Transcribe resources{accounts} into {LEDGER_TABLE} "
             f"({records} items with its watermarks; problems: {problems}); the rules read it, not Transcribe."]
 
 

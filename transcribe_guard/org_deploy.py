@@ -46,9 +46,10 @@ def org_pack_parameters(admin_account: str, pack_parameters: dict[str, str] | No
 def deploy_organization(session_factory: Callable[[str], Any], regions: list[str],
                         pack_parameters: dict[str, str] | None = None, pack_name: str = deploy.PACK_NAME,
                         progress: Callable[[str], None] = lambda _: None,
-                        member_role: bool = True) -> OrganizationDeployment:
+                        member_role: bool = True, ledger: deploy.LedgerSettings | None = None) -> OrganizationDeployment:
     """``member_role=False``: the accounts already have the member role (made another way), so
-    step 2 is left out."""
+    step 2 is left out. ``ledger``: TranscribeLedger in every Region's functions stack; each
+    Region's collector sweeps every account through the member role, which then trusts it too."""
     from transcribe_guard.generate import _template_yaml, conformance_pack_yaml
     from transcribe_guard.templates import AGGREGATOR_NAME, aggregator_template, member_role_template
 
@@ -66,27 +67,34 @@ def deploy_organization(session_factory: Callable[[str], Any], regions: list[str
     for region in regions:  # 1. functions, Region by Region (the first creates the role)
         done.functions.append(deploy.deploy(session_factory(region), stack_name=deploy.STACK_NAME, pack_name=pack_name,
                                             progress=lambda m, r=region: progress(f"[{r}] {m}"),
-                                            organization_id=organization["Id"], put_pack=False))
+                                            organization_id=organization["Id"], put_pack=False, ledger=ledger))
 
     cloudformation = home.client("cloudformation")
     if member_role:
         progress(f"member role in every account: StackSet {MEMBER_ROLE_STACK_SET} (service-managed)")  # 2.
         roots = home.client("organizations").list_roots()["Roots"]
+        # The collector's role exists now (step 1 made it), so the trust may name it.
+        role_parameters = [{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin},
+                           {"ParameterKey": "TrustLedgerCollector",
+                            "ParameterValue": "true" if ledger and ledger.enabled else "false"}]
         try:
             cloudformation.describe_stack_set(StackSetName=MEMBER_ROLE_STACK_SET, CallAs=call_as)
+            cloudformation.update_stack_set(
+                StackSetName=MEMBER_ROLE_STACK_SET, TemplateBody=_template_yaml(member_role_template()),
+                Capabilities=["CAPABILITY_NAMED_IAM"], CallAs=call_as, Parameters=role_parameters)
         except cloudformation.exceptions.StackSetNotFoundException:
             cloudformation.create_stack_set(
                 StackSetName=MEMBER_ROLE_STACK_SET, TemplateBody=_template_yaml(member_role_template()),
                 Capabilities=["CAPABILITY_NAMED_IAM"], PermissionModel="SERVICE_MANAGED", CallAs=call_as,
                 AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
-                Parameters=[{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin}])
+                Parameters=role_parameters)
         cloudformation.create_stack_instances(StackSetName=MEMBER_ROLE_STACK_SET, CallAs=call_as,
                                               DeploymentTargets={"OrganizationalUnitIds": [roots[0]["Id"]]},
                                               Regions=[regions[0]])
 
         if call_as == "SELF":  # StackSets never deploy to the management account: the member role there, as a stack
             _ensure_stack(cloudformation, MEMBER_ROLE_STACK_SET, _template_yaml(member_role_template()),
-                          [{"ParameterKey": "FunctionsAccountId", "ParameterValue": admin}], "CAPABILITY_NAMED_IAM")
+                          role_parameters, "CAPABILITY_NAMED_IAM")
     else:
         progress("member role: already in every account, not deployed")
 
@@ -108,11 +116,20 @@ def deploy_organization(session_factory: Callable[[str], Any], regions: list[str
 
 
 def _ensure_stack(cloudformation: Any, name: str, body: str, parameters: list[dict[str, str]], capability: str) -> None:
+    """Create the stack, or update it to ``body`` and ``parameters`` (a redeploy that turned the ledger on)."""
     try:
         cloudformation.describe_stacks(StackName=name)
     except ClientError:  # no such stack yet
         cloudformation.create_stack(StackName=name, TemplateBody=body, Parameters=parameters, Capabilities=[capability])
         cloudformation.get_waiter("stack_create_complete").wait(StackName=name)
+        return
+    try:
+        cloudformation.update_stack(StackName=name, TemplateBody=body, Parameters=parameters,
+                                    Capabilities=[capability])
+        cloudformation.get_waiter("stack_update_complete").wait(StackName=name)
+    except ClientError as error:
+        if "No updates are to be performed" not in str(error):
+            raise
 
 
 def member_pack_names(config: Any, pack_name: str) -> dict[str, str]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from rules.catalog.registry import RULES, module_name
-from rules.engine.collector import CHANGE_EVENTS, DEFAULT_GET_SHARE, GET_SHARE_ENV, TAG_EVENTS
+from rules.engine.collector import (CHANGE_EVENTS, DEFAULT_GET_SHARE, GET_SHARE_ENV, MEMBER_ROLE_ENV, ORGANIZATION_ENV,
+                                    TAG_EVENTS)
 from rules.engine.pack_functions import EVENT_TRIGGER, FUNCTIONS_ROLE, LEDGER_COLLECTOR, LEDGER_COLLECTOR_ROLE, MEMBER_ROLE
 from rules.inventory.ledger import ARN_INDEX, TABLE_ENV
 from rules.inventory.transcribe import ALL_KINDS, TAGS_ACTION, read_actions
@@ -47,7 +48,7 @@ def handler(rule_name: str) -> str:
 
 # The shared Transcribe ledger (rules/inventory/ledger.py), filled by one collector function
 # (rules/engine/collector.py); on when the stack's TranscribeLedger parameter is "enabled"
-# (single-account stacks: the collector reads the functions' own account).
+# (an organization's collector sweeps every account through the member role).
 LEDGER_TABLE = "transcribe-guard-ledger"
 COLLECTOR_NAME = LEDGER_COLLECTOR
 # What a rule reads the ledger with (LedgerInventory: Query of the table and its arn index, GetItem).
@@ -156,7 +157,11 @@ def ledger_resources() -> dict[str, Any]:
                 "Environment": {"Variables": {**SDK_RETRY_ENVIRONMENT,
                                               "TRANSCRIBE_GUARD_QUOTA_SCALE": {"Ref": "TranscribeQuotaScale"},
                                               TABLE_ENV: {"Ref": "LedgerTable"},
-                                              GET_SHARE_ENV: {"Ref": "LedgerGetShare"}}},
+                                              GET_SHARE_ENV: {"Ref": "LedgerGetShare"},
+                                              # An organization's collector sweeps every account
+                                              # through its member role (rules/engine/collector.py).
+                                              ORGANIZATION_ENV: {"Ref": "OrganizationId"},
+                                              MEMBER_ROLE_ENV: {"Ref": "MemberExecutionRoleName"}}},
             },
         },
         "LedgerCollectorEventInvokeConfig": {
@@ -186,18 +191,37 @@ def ledger_resources() -> dict[str, Any]:
             "FunctionName": {"Ref": "LedgerCollectorFunction"}, "Action": "lambda:InvokeFunction",
             "Principal": "events.amazonaws.com", "SourceAccount": {"Ref": "AWS::AccountId"},
             "SourceArn": {"Fn::GetAtt": [logical, "Arn"]}}}
+    # An organization's collector: the accounts to sweep (ListAccounts, which the management account
+    # or a delegated administrator may call) and their member role, as the rules assume it.
+    resources["LedgerCollectorOrganizationPolicy"] = {
+        "Type": "AWS::IAM::Policy", "Condition": "LedgerOrganizationRole",
+        "Properties": {"PolicyName": "sweep-organization", "Roles": [{"Ref": "LedgerCollectorRole"}], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [
+                {"Sid": "ListOrganizationAccounts", "Effect": "Allow", "Action": "organizations:ListAccounts",
+                 "Resource": "*"},
+                {"Sid": "AssumeMemberRole", "Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberExecutionRoleName}"},
+                 "Condition": {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}}}]}},
+    }
     # The rules read the ledger in place of Transcribe. The functions' role is global and its
     # policies are the role-creating stack's (one copy, whatever the number of Regions: a role's
     # inline policies share one size quota), so this one reads the table of every Region; each
     # Region's stack creates its own table, collector and feeds.
+    read_the_ledger = {"Sid": "ReadTheLedger", "Effect": "Allow", "Action": list(LEDGER_READ_ACTIONS),
+                       "Resource": _ledger_arns("*")}
     resources["EvaluateWithLedgerPolicy"] = {
-        "Type": "AWS::IAM::Policy", "Condition": "LedgerRole",
+        "Type": "AWS::IAM::Policy", "Condition": "LedgerSingleAccountRole",
         "Properties": {"PolicyName": "evaluate-with-ledger", "Roles": [{"Ref": "FunctionsRole"}], "PolicyDocument": {
             "Version": "2012-10-17", "Statement": [
                 {"Sid": "EvaluateTranscribeControls", "Effect": "Allow", "Action": ledger_evaluation_actions(),
                  "Resource": "*"},
-                {"Sid": "ReadTheLedger", "Effect": "Allow", "Action": list(LEDGER_READ_ACTIONS),
-                 "Resource": _ledger_arns("*")}]}},
+                read_the_ledger]}},
+    }
+    # An organization's functions evaluate through each member's role: of their own, only the ledger.
+    resources["ReadLedgerPolicy"] = {
+        "Type": "AWS::IAM::Policy", "Condition": "LedgerOrganizationRole",
+        "Properties": {"PolicyName": "read-ledger", "Roles": [{"Ref": "FunctionsRole"}], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [read_the_ledger]}},
     }
     return resources
 
@@ -234,6 +258,12 @@ def checkpoint_statement() -> dict[str, Any]:
     return {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/"
                                     f"{CHECKPOINT_PATH}/*"}}
+
+
+def member_actions() -> list[str]:
+    """What the member role allows: the rules' evaluation and the ledger collector's reads (it
+    reads some details no rule reads live, e.g. GetMedicalVocabulary)."""
+    return sorted(set(evaluation_actions()) | set(collector_actions()))
 
 
 def evaluation_policy() -> dict[str, Any]:
@@ -501,8 +531,9 @@ def functions_template() -> dict[str, Any]:
                                                     "the documented ones); below 1 leaves your pipeline more."},
             "TranscribeLedger": {"Type": "String", "Default": "disabled", "AllowedValues": ["enabled", "disabled"],
                                  "Description": "enabled: one collector reads each Transcribe job once into a "
-                                                "DynamoDB ledger the rules read, one per Region (single-account "
-                                                "stacks only; every Region's stack alike)."},
+                                                "DynamoDB ledger the rules read, one per Region (every Region's "
+                                                "stack alike; in an organization, for every account, through "
+                                                "its member role)."},
             "LedgerKmsKeyArn": {"Type": "String", "Default": "",
                                 "Description": "The customer managed KMS key that encrypts the ledger table. "
                                                "Empty: DynamoDB's AWS managed key."},
@@ -520,12 +551,15 @@ def functions_template() -> dict[str, Any]:
                        "CreateRole": {"Fn::Equals": [{"Ref": "CreateFunctionsRole"}, "true"]},
                        "SingleAccountRole": {"Fn::And": [{"Condition": "SingleAccount"}, {"Condition": "CreateRole"}]},
                        "OrganizationRole": {"Fn::And": [{"Condition": "Organization"}, {"Condition": "CreateRole"}]},
-                       # The ledger: a single account's stack, one table and collector per Region; the
-                       # role-creating stack's TranscribeLedger decides the (global) role's reads: the
-                       # ledger's in every Region, or live Transcribe reads (deploy keeps the Regions alike).
-                       "LedgerOn": {"Fn::And": [{"Fn::Equals": [{"Ref": "TranscribeLedger"}, "enabled"]},
-                                                {"Condition": "SingleAccount"}]},
+                       # The ledger: one table and collector per Region; the role-creating stack's
+                       # TranscribeLedger decides the (global) role's reads: the ledger's in every
+                       # Region, or live Transcribe reads (deploy keeps the Regions alike).
+                       "LedgerOn": {"Fn::Equals": [{"Ref": "TranscribeLedger"}, "enabled"]},
                        "LedgerRole": {"Fn::And": [{"Condition": "LedgerOn"}, {"Condition": "CreateRole"}]},
+                       "LedgerOrganizationRole": {"Fn::And": [{"Condition": "LedgerRole"},
+                                                              {"Condition": "Organization"}]},
+                       "LedgerSingleAccountRole": {"Fn::And": [{"Condition": "LedgerRole"},
+                                                               {"Condition": "SingleAccount"}]},
                        "LiveReads": {"Fn::And": [{"Condition": "SingleAccountRole"},
                                                  {"Fn::Not": [{"Condition": "LedgerOn"}]}]},
                        "HasLedgerKey": {"Fn::Not": [{"Fn::Equals": [{"Ref": "LedgerKmsKeyArn"}, ""]}]},
@@ -543,7 +577,10 @@ def functions_template() -> dict[str, Any]:
 
 
 def member_role_template() -> dict[str, Any]:
-    """For StackSets: the role each member account lends to the functions, trusting only them."""
+    """For StackSets: the role each member account lends to the functions (and, with the ledger,
+    to its collector), trusting only them."""
+    functions = {"Fn::Sub": "arn:${AWS::Partition}:iam::${FunctionsAccountId}:role/" + FUNCTIONS_ROLE_NAME}
+    collector = {"Fn::Sub": "arn:${AWS::Partition}:iam::${FunctionsAccountId}:role/" + LEDGER_COLLECTOR_ROLE}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "transcribe-guard member account role (generated by `transcribe-guard build`; deploy to every "
@@ -552,19 +589,27 @@ def member_role_template() -> dict[str, Any]:
             "FunctionsAccountId": {"Type": "String", "AllowedPattern": r"^\d{12}$",
                                    "Description": "Account that runs the transcribe-guard functions."},
             "RoleName": {"Type": "String", "Default": MEMBER_ROLE_NAME},
+            # The trust names roles by ARN, and IAM refuses a principal that does not exist: the
+            # collector's role is trusted only once the functions stacks were deployed with the ledger.
+            "TrustLedgerCollector": {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+                                     "Description": "true: the ledger collector of the functions account may "
+                                                    "assume the role too (TranscribeLedger enabled there)."},
         },
+        "Conditions": {"TrustCollector": {"Fn::Equals": [{"Ref": "TrustLedgerCollector"}, "true"]}},
         "Resources": {
             "MemberRole": {
                 "Type": "AWS::IAM::Role",
                 "Properties": {
                     "RoleName": {"Ref": "RoleName"},
-                    "Description": "Read-only evaluation by transcribe-guard, assumable only by its functions' role.",
+                    "Description": "Read-only evaluation by transcribe-guard, assumable only by its functions' "
+                                   "role and its ledger collector's.",
                     "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                         "Effect": "Allow",
-                        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${FunctionsAccountId}:role/"
-                                                         f"{FUNCTIONS_ROLE_NAME}"}},
+                        "Principal": {"AWS": {"Fn::If": ["TrustCollector", [functions, collector], functions]}},
                         "Action": "sts:AssumeRole"}]},
-                    "Policies": [{"PolicyName": "evaluate", "PolicyDocument": evaluation_policy()}],
+                    "Policies": [{"PolicyName": "evaluate", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                        {"Sid": "EvaluateTranscribeControls", "Effect": "Allow", "Action": member_actions(),
+                         "Resource": "*"}]}}],
                 },
             },
         },

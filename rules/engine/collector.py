@@ -483,23 +483,132 @@ def _created(job: Resource) -> float:
 
 
 def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """The collector function: an EventBridge event (job state change, CloudTrail call, schedule)."""
+    """The collector function: an EventBridge event (job state change, CloudTrail call, schedule).
+    In an organization's functions account (TRANSCRIBE_GUARD_ORGANIZATION_ID set) the schedule
+    sweeps every active account of the organization in this Region, through its member role."""
     table = os.environ.get(TABLE_ENV)
     if not table:
         raise ValueError(f"{TABLE_ENV} is not set: the collector has no ledger table to write.")
     factory = ClientFactory(None, assume_role_mode=False)
+    store = LedgerStore(factory.build_client("dynamodb"), table)
+    share = get_share()
+    organization = os.environ.get(ORGANIZATION_ENV)
+    if organization and event.get("detail-type") not in EVENT_TYPES:
+        region = str(os.environ.get("AWS_REGION") or factory.build_client("sts").meta.region_name)
+        role = os.environ.get(MEMBER_ROLE_ENV) or "transcribe-guard-member"
+        summary = sweep_organization(store, region, organization_accounts(factory.build_client("organizations")),
+                                     member_collectors(region, role, store, Deadline(context), share),
+                                     deadline=Deadline(context))
+        LOGGER.info(json.dumps(summary, default=str))
+        return summary
     transcribe = factory.build_client("transcribe")
     account = str(event.get("account") or factory.build_client("sts").get_caller_identity()["Account"])
-    share = get_share()
     applied = applied_rates(factory.build_client("service-quotas"), DOCUMENTED_QUOTAS)
-    collector = Collector(transcribe, LedgerStore(factory.build_client("dynamodb"), table), account,
-                          transcribe.meta.partition, Deadline(context), share, applied=applied,
-                          cloudtrail=factory.build_client("cloudtrail"))
+    collector = Collector(transcribe, store, account, transcribe.meta.partition, Deadline(context), share,
+                          applied=applied, cloudtrail=factory.build_client("cloudtrail"))
     stats = collector.handle(event)
     summary = {"collector": True, "account": account, "region": collector.region, "detail_type": event.get("detail-type"),
-               "gets": stats.gets, "written": stats.written, "retired": stats.retired,
-               "tags_updated": stats.tags_updated, "throttled": stats.throttled, "deferred": stats.deferred,
-               "swept": stats.swept, "problems": stats.problems,
+               **_stats_summary(stats),
                "get_transcription_job_tps": round(collector.limiter.rates.get("get_transcription_job", 0.0), 3)}
     LOGGER.info(json.dumps(summary, default=str))
     return summary
+
+
+def _stats_summary(stats: CollectorStats) -> dict[str, Any]:
+    return {"gets": stats.gets, "written": stats.written, "retired": stats.retired,
+            "tags_updated": stats.tags_updated, "throttled": stats.throttled, "deferred": stats.deferred,
+            "swept": stats.swept, "problems": stats.problems}
+
+
+# --- an organization: one collector per Region for every account ------------------------------------
+
+ORGANIZATION_ENV = "TRANSCRIBE_GUARD_ORGANIZATION_ID"  # the functions template's OrganizationId
+MEMBER_ROLE_ENV = "TRANSCRIBE_GUARD_MEMBER_ROLE"  # its MemberExecutionRoleName
+EVENT_TYPES = (JOB_STATE_CHANGE, CALL_ANALYTICS_STATE_CHANGE, CLOUDTRAIL_CALL)
+# Accounts swept at once. Each account has its own Transcribe quotas (and its own collector pacing
+# to its share of them), so accounts need not wait for each other; the invocation's 15 minutes do.
+ORGANIZATION_PARALLEL = 4
+ORGANIZATION_KEY = "organization"  # the rotation's partition: organization#region
+
+
+def organization_accounts(organizations: Any) -> list[str]:
+    """The organization's active accounts (ListAccounts, which the management account or a
+    delegated administrator may call). An account being created, suspended or closed has no
+    evaluation to feed."""
+    accounts: list[str] = []
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = organizations.list_accounts(**kwargs)
+        accounts += [str(a["Id"]) for a in page.get("Accounts", [])
+                     if (a.get("State") or a.get("Status")) == "ACTIVE"]
+        if not page.get("NextToken"):
+            return sorted(set(accounts))
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def member_collectors(region: str, role: str, store: LedgerStore, deadline: Deadline,
+                      share: float) -> Callable[[str], Collector]:
+    """A function making the collector of one account: its member role assumed (the role the
+    rules assume there too, which trusts the collector's role), its quotas read."""
+    import boto3  # type: ignore[import-untyped]
+
+    sts = boto3.client("sts", region_name=region)
+    partition = sts.meta.partition
+
+    def collector_for(account: str) -> Collector:
+        credentials = sts.assume_role(RoleArn=f"arn:{partition}:iam::{account}:role/{role}",
+                                      RoleSessionName="transcribe-guard-ledger")["Credentials"]
+        session = boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
+                                        aws_secret_access_key=credentials["SecretAccessKey"],
+                                        aws_session_token=credentials["SessionToken"], region_name=region)
+        applied = applied_rates(session.client("service-quotas"), DOCUMENTED_QUOTAS)
+        return Collector(session.client("transcribe"), store, account, partition, deadline, share,
+                         applied=applied, cloudtrail=session.client("cloudtrail"))
+
+    return collector_for
+
+
+def sweep_organization(store: LedgerStore, region: str, accounts: list[str],
+                       collector_for: Callable[[str], Collector], deadline: Deadline,
+                       parallel: int = ORGANIZATION_PARALLEL) -> dict[str, Any]:
+    """Sweep each account, ``parallel`` at a time, starting with the first one the last
+    invocation left unfinished (so a large organization is covered over several invocations,
+    none starved). An account whose role cannot be assumed is a problem named in the summary;
+    its ledger partitions stay unswept, so its rules report "Could not evaluate"
+    (LedgerNotSwept, LedgerSweepStale), never "no jobs"."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.exceptions import BotoCoreError
+
+    pk = f"{ORGANIZATION_KEY}#{region}"
+    resume = (store.meta(pk) or {}).get("next")
+    order = sorted(accounts)
+    if resume in order:
+        order = order[order.index(resume):] + order[:order.index(resume)]
+
+    def sweep_one(account: str) -> CollectorStats | str | None:
+        if deadline.near():
+            return None  # not started: first in line next time
+        try:
+            collector = collector_for(account)
+            collector.sweep()
+        except (ClientError, BotoCoreError) as error:
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            LOGGER.warning("ledger: account %s not swept: %s", account, code)
+            return f"{code} assuming the member role or sweeping"
+        return collector.stats
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        outcomes = dict(zip(order, pool.map(sweep_one, order)))
+    unfinished = [a for a in order if not isinstance(outcomes[a], CollectorStats)
+                  or not all(outcomes[a].swept.values())]  # type: ignore[union-attr]
+    store.put_meta(pk, {"next": unfinished[0]} if unfinished else {})
+    swept = {a: o for a, o in outcomes.items() if isinstance(o, CollectorStats)}
+    problems = [f"account {a}: {o}" for a, o in outcomes.items() if isinstance(o, str)]
+    problems += [f"account {a}: {p}" for a, stats in swept.items() for p in stats.problems]
+    return {"collector": True, "organization": True, "region": region, "accounts": len(order),
+            "swept_completely": len(order) - len(unfinished),
+            "not_started": sorted(a for a, o in outcomes.items() if o is None),
+            "gets": sum(s.gets for s in swept.values()), "written": sum(s.written for s in swept.values()),
+            "retired": sum(s.retired for s in swept.values()), "throttled": sum(s.throttled for s in swept.values()),
+            "deferred": sum(s.deferred for s in swept.values()), "problems": problems}
