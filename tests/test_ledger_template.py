@@ -171,12 +171,13 @@ def test_deploy_demo_with_the_ledger_judges_from_the_swept_ledger_as_live() -> N
     for ledger in (False, True):
         with Simulator(seed="demo") as sim:
             session = scan.aws_session()
-            deploy.deploy(session, deploy.demo_pack_parameters(), ledger=deploy.LedgerSettings(ledger))
+            done = deploy.deploy(session, deploy.demo_pack_parameters(), ledger=deploy.LedgerSettings(ledger))
             if ledger:
                 lam = sim.client("lambda")
                 assert lam.get_function(FunctionName=COLLECTOR_NAME)["Configuration"]["Handler"] == (
                     "rules.engine.collector.lambda_handler")
-                lines = deploy.demo_ledger_sweep(session)
+                assert done.ledger_sweep and all(done.ledger_sweep["swept"].values())  # deploy swept first
+                lines = deploy.demo_ledger_sweep(session, done.ledger_sweep)
                 assert "problems: none" in lines[0]
                 assert sim.client("dynamodb").scan(TableName=LEDGER_TABLE, Select="COUNT")["Count"] > 0
                 policies = sim.client("iam").list_role_policies(RoleName="transcribe-guard-functions")["PolicyNames"]
@@ -293,3 +294,22 @@ def test_ledger_settings_pass_the_share_and_each_regions_key_to_the_stack() -> N
     pattern = TEMPLATE["Parameters"]["LedgerGetShare"]["AllowedPattern"]
     for share in ("0.25", "1", "0.2", "1e-1", "0.0001"):
         assert re.match(pattern, deploy.ledger_settings(True, get_share=share).get_share or ""), share
+
+
+def test_deploy_sweeps_the_ledger_before_the_pack_and_says_when_that_sweep_failed() -> None:
+    from transcribe_guard import deploy, scan
+
+    with Simulator(seed="demo") as sim:
+        session = scan.aws_session()
+        done = deploy.deploy(session, deploy.demo_pack_parameters(), ledger=deploy.LedgerSettings(True), put_pack=False)
+        assert done.ledger_sweep and done.ledger_sweep["gets"] > 0 and done.ledger_sweep["problems"] == []
+        lam = sim.client("lambda")
+        variables = lam.get_function_configuration(FunctionName=COLLECTOR_NAME)["Environment"]["Variables"]
+        lam.update_function_configuration(FunctionName=COLLECTOR_NAME, Environment={"Variables": {
+            k: v for k, v in variables.items() if k != "TRANSCRIBE_GUARD_LEDGER_TABLE"}})
+        said: list[str] = []
+        failed = deploy.first_ledger_sweep(session, said.append)  # Lambda's Unhandled function error, reported
+        assert "TRANSCRIBE_GUARD_LEDGER_TABLE is not set" in failed["error"]
+        assert any("first sweep failed" in line and "LedgerNotSwept" in line for line in said)
+        with pytest.raises(deploy.DeployError, match="first sweep failed"):
+            deploy.demo_ledger_sweep(session, failed)

@@ -34,15 +34,16 @@ def evaluate_organization(ledger: bool, unreachable: str | None = None) -> dict[
     per-resource results through the aggregator, the sweep's summary, and the rules' actions."""
     with Simulator(seed="demo", region=REGION) as sim:
         organization = seed_demo_organization(sim.client, regions=(REGION,))
-        done = org_deploy.deploy_organization(_session, [REGION], deploy.demo_pack_parameters(), member_role=False,
-                                              ledger=deploy.LedgerSettings(enabled=True) if ledger else None)
-        swept: list[Any] = []
-        if ledger:
-            role = f"arn:aws:iam::{unreachable}:role/{MEMBER_ROLE_NAME}"
-            with faults.injected(faults.ACCESS_DENIED, "AssumeRole", service="sts", resource=role) if unreachable \
-                    else nullcontext():
-                swept = [out for function, out in eventbridge.sweep(done.admin_account, REGION)
-                         if function == COLLECTOR_NAME]
+        role = f"arn:aws:iam::{unreachable}:role/{MEMBER_ROLE_NAME}"
+        with faults.injected(faults.ACCESS_DENIED, "AssumeRole", service="sts", resource=role) if unreachable \
+                else nullcontext():  # org_deploy invokes each Region's collector once, after the member role
+            done = org_deploy.deploy_organization(_session, [REGION], deploy.demo_pack_parameters(), member_role=False,
+                                                  ledger=deploy.LedgerSettings(enabled=True) if ledger else None)
+            swept = [functions.ledger_sweep for functions in done.functions] if ledger else []
+            if ledger:  # and the hourly schedule runs it as well
+                hourly = [out for function, out in eventbridge.sweep(done.admin_account, REGION)
+                          if function == COLLECTOR_NAME]
+                assert [s["swept_completely"] for s in hourly] == [s["swept_completely"] for s in swept]
         with recording() as recorder:
             organization_config.evaluate_organization_pack(done.admin_account, [REGION], done.pack_name, LEDGER_RULES)
         view = aggregate.read_view(_session(REGION).client("config"), done.aggregator, done.pack_name)

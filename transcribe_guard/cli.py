@@ -372,9 +372,9 @@ def cmd_deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 return EXIT_OK
             for done in deployments:
                 config = _session_in(done.region).client("config")
-                if args.demo and ledger.enabled:  # the ledger filled before the rules read it
-                    out.write("\n".join(visible(line) for line in deploy.demo_ledger_sweep(_session_in(done.region)))
-                              + "\n")
+                if args.demo and ledger.enabled:  # deploy swept the ledger before the rules read it
+                    out.write("\n".join(visible(line) for line in deploy.demo_ledger_sweep(
+                        _session_in(done.region), done.ledger_sweep)) + "\n")
                 err.write(f"started evaluation of {len(deploy.start_evaluation(config, done.pack_name))} rules "
                           f"in {done.region}\n")
                 out.write("\n" + render.render_pack_compliance(deploy.pack_compliance(config, done.pack_name), "table")
@@ -408,10 +408,10 @@ def _deploy_organization(args: argparse.Namespace, simulated: Any, regions: list
                                           progress=lambda m: err.write(m + "\n"), member_role=member_role,
                                           ledger=ledger)
     out.write(render.render_organization_deployment(done))
-    if args.demo and ledger.enabled:  # each Region's collector sweeps every account before the rules read
-        for region in regions:
-            out.write("\n".join(f"[{region}] " + visible(line)
-                                for line in deploy.demo_ledger_sweep(_session_in(region))) + "\n")
+    if args.demo and ledger.enabled:  # each Region's collector swept every account before the rules read
+        for functions in done.functions:
+            out.write("\n".join(f"[{functions.region}] " + visible(line) for line in deploy.demo_ledger_sweep(
+                _session_in(functions.region), functions.ledger_sweep)) + "\n")
     if args.demo:
         from transcribe_guard.simulator import organization_config
         started = organization_config.evaluate_organization_pack(done.admin_account, regions, done.pack_name)

@@ -28,6 +28,7 @@ class Deployment:
     pack_name: str
     pack_arn: str
     code_version: str = ""  # the S3 object version the functions stack pins
+    ledger_sweep: dict[str, Any] | None = None  # the collector's first sweep (first_ledger_sweep), with the ledger
 
 
 @dataclass
@@ -292,14 +293,18 @@ def deploy(session: Any, pack_parameters: dict[str, str] | None = None, stack_na
     progress("checking that every function runs the package built here")
     verify_function_code(lam, list(RULES) + ([COLLECTOR_NAME] if ledger.enabled else []), code_sha256(data))
 
+    # The pack's rules run as soon as it is put: the ledger swept first, or they would report
+    # "Could not evaluate: LedgerNotSwept" until a day's run after the hourly sweep. An organization's
+    # first sweep waits for the member role (org_deploy).
+    swept = first_ledger_sweep(session, progress) if ledger.enabled and not organization_id else None
     if not put_pack:
-        return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, "", version)
+        return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, "", version, swept)
     progress(f"putting conformance pack {pack_name}")
     response = config.put_conformance_pack(
         ConformancePackName=pack_name, TemplateBody=conformance_pack_yaml(),
         ConformancePackInputParameters=[{"ParameterName": k, "ParameterValue": v} for k, v in parameters.items()])
     return Deployment(account, region, bucket, key, sha256, stack_name, pack_name, response["ConformancePackArn"],
-                      version)
+                      version, swept)
 
 
 def _create_role_value(session: Any, stack: dict[str, Any]) -> str:
@@ -409,25 +414,54 @@ def deploy_demo_pack(session: Any, pack_name: str) -> tuple[Deployment, list[str
 
 # --- the ledger in the demo --------------------------------------------------------------------
 
-def demo_ledger_sweep(session: Any) -> list[str]:
-    """In the simulated demo account deployed with the ledger: let the simulated EventBridge run
-    the collector's hourly schedule once (the sweep reads every finished job and customization
-    into the Region's table) before the rules run. Returns the lines to print."""
-    from transcribe_guard.simulator import eventbridge
-    from transcribe_guard.templates import COLLECTOR_NAME, LEDGER_TABLE
+FIRST_SWEEP_EVENT = {"detail-type": "Scheduled Event", "source": "transcribe-guard.deploy"}  # a sweep, as the schedule's
 
-    account = session.client("sts").get_caller_identity()["Account"]
-    region = session.region_name
-    eventbridge.outbox(account, region).clear()  # the demo's own job events: the sweep finds the same jobs
-    swept = [out for function, out in eventbridge.sweep(account, region) if function == COLLECTOR_NAME]
-    if not swept:
-        raise DeployError(f"the collector {COLLECTOR_NAME} is not on the ledger's schedule in {region}")
+
+def first_ledger_sweep(session: Any, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Invoke the collector once and wait for it (RequestResponse; Lambda runs it up to its 15
+    minutes, so the read timeout is longer), so that the rules' first run reads a swept ledger.
+    Returns its summary, or {"error": ...} when the invocation failed; a sweep that did not finish
+    (a large account) is said, and the hourly sweeps go on from where it stopped."""
+    import json
+
+    from botocore.config import Config
+
+    from transcribe_guard.templates import COLLECTOR_NAME
+
+    lam = session.client("lambda", config=Config(read_timeout=960, retries={"max_attempts": 1}))
+    progress(f"the collector's first sweep ({COLLECTOR_NAME}), before the rules first run")
+    answer = lam.invoke(FunctionName=COLLECTOR_NAME, InvocationType="RequestResponse",
+                        Payload=json.dumps(FIRST_SWEEP_EVENT).encode("utf-8"))
+    raw = answer["Payload"].read()
+    try:
+        summary = json.loads(raw or b"{}")
+    except ValueError:
+        summary = {"errorMessage": raw[:200].decode("utf-8", "replace")}
+    if answer.get("FunctionError") or not isinstance(summary, dict) or not summary.get("collector"):
+        message = summary.get("errorMessage") if isinstance(summary, dict) else None
+        progress(f"the collector's first sweep failed ({message or answer.get('FunctionError')}); until a sweep "
+                 "completes, the rules report \"Could not evaluate: LedgerNotSwept\"")
+        return {"error": str(message or answer.get("FunctionError") or "no summary")}
+    unfinished = (summary["accounts"] - summary["swept_completely"] if summary.get("organization")
+                  else sum(1 for done in (summary.get("swept") or {}).values() if not done))
+    if unfinished:
+        progress(f"the collector's first sweep did not finish ({unfinished} "
+                 f"{'accounts' if summary.get('organization') else 'kinds'} left); the hourly sweeps go on, and "
+                 "until they finish the rules report those \"Could not evaluate: LedgerNotSwept\"")
+    return summary
+
+
+def demo_ledger_sweep(session: Any, summary: dict[str, Any] | None) -> list[str]:
+    """The lines the demo prints of the collector's first sweep (``summary``, Deployment.ledger_sweep)."""
+    from transcribe_guard.templates import LEDGER_TABLE
+
+    if not summary or "error" in summary:
+        raise DeployError(f"the collector's first sweep failed: {(summary or {}).get('error', 'not run')}")
     records = session.client("dynamodb").scan(TableName=LEDGER_TABLE, Select="COUNT")["Count"]
-    stats = swept[0]
-    problems = "; ".join(str(p) for p in stats.get("problems") or []) or "none"
-    accounts = (f" of {stats['swept_completely']} of the organization's {stats['accounts']} accounts"
-                if stats.get("organization") else "")
-    return [f"Ledger: the collector's sweep read {stats['gets']} Transcribe resources{accounts} into {LEDGER_TABLE} "
+    problems = "; ".join(str(p) for p in summary.get("problems") or []) or "none"
+    accounts = (f" of {summary['swept_completely']} of the organization's {summary['accounts']} accounts"
+                if summary.get("organization") else "")
+    return [f"Ledger: the collector's sweep read {summary['gets']} Transcribe resources{accounts} into {LEDGER_TABLE} "
             f"({records} items with its watermarks; problems: {problems}); the rules read it, not Transcribe."]
 
 

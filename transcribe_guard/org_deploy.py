@@ -7,6 +7,7 @@ Run as the management account or the Config delegated administrator (the functio
    no account pack);
 2. the member role in every account of the organization: a service-managed StackSet, one Region
    (IAM is global);
+   with the ledger, then each Region's collector sweeps every account once;
 3. per Region: the organization conformance pack, template from that Region's artifact bucket,
    with LambdaAccountId = this account, AssumeRoleMode = true and the member role;
 4. the organization aggregator (templates/aggregator.yaml) in the first Region.
@@ -97,6 +98,11 @@ def deploy_organization(session_factory: Callable[[str], Any], regions: list[str
                           role_parameters, "CAPABILITY_NAMED_IAM")
     else:
         progress("member role: already in every account, not deployed")
+
+    if ledger and ledger.enabled:  # the member role trusts the collector now: its first sweep, every account
+        for functions in done.functions:
+            functions.ledger_sweep = deploy.first_ledger_sweep(
+                session_factory(functions.region), lambda m, r=functions.region: progress(f"[{r}] {m}"))
 
     body = conformance_pack_yaml()
     for functions in done.functions:  # 3. the organization pack, Region by Region

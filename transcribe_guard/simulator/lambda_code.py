@@ -11,6 +11,11 @@
   update the trigger's resources and failed on their Fn::GetAtt. Here an update leaves a resource
   whose condition is false alone (never created, or kept as it was: CloudFormation would delete
   it), and creates one whose condition has become true (EnableEventTriggers false, then true).
+- ``Invoke`` of a transcribe-guard function: moto runs functions in Docker, or answers a canned
+  payload without it; here the handler runs in-process (conformance.run_function, with the
+  function's environment and role), synchronously for RequestResponse. A handler's exception is
+  an ``Unhandled`` function error with Lambda's errorMessage/errorType payload
+  (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html, X-Amz-Function-Error).
 """
 
 from __future__ import annotations
@@ -160,6 +165,25 @@ def _loopback_template_urls(fetch: Any) -> Any:
     return fetched
 
 
+def _invoke_in_process(original: Callable[..., Any]) -> Callable[..., Any]:
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any,
+               response_headers: Any) -> Any:
+        import json
+
+        from transcribe_guard.simulator.conformance import run_function
+        function = self.get_function(function_name, qualifier)
+        if not str(function.handler).startswith("rules."):
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        event = json.loads(body) if body else {}
+        try:
+            result = run_function(self.account_id, self.region_name, function.function_name, event)
+        except Exception as error:  # what Lambda reports of an unhandled exception
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__})
+        return json.dumps(result, default=str)
+    return invoke
+
+
 def install() -> None:
     """Idempotent only through ``transcribe_guard.simulator.install``, which runs it once."""
     from moto.cloudformation import parsing
@@ -177,6 +201,7 @@ def install() -> None:
 
     lambda_models.LambdaFunction._set_function_code = _set_function_code(  # type: ignore[method-assign]
         lambda_models.LambdaFunction._set_function_code)
+    lambda_models.LambdaBackend.invoke = _invoke_in_process(lambda_models.LambdaBackend.invoke)  # type: ignore[method-assign]
     # moto caches the list of CloudFormation models on first use.
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
