@@ -496,9 +496,9 @@ def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     if organization and event.get("detail-type") not in EVENT_TYPES:
         region = str(os.environ.get("AWS_REGION") or factory.build_client("sts").meta.region_name)
         role = os.environ.get(MEMBER_ROLE_ENV) or "transcribe-guard-member"
+        deadline = Deadline(context)  # one for every account's collector and the rotation
         summary = sweep_organization(store, region, organization_accounts(factory.build_client("organizations")),
-                                     member_collectors(region, role, store, Deadline(context), share),
-                                     deadline=Deadline(context))
+                                     member_collectors(region, role, store, deadline, share), deadline=deadline)
         LOGGER.info(json.dumps(summary, default=str))
         return summary
     transcribe = factory.build_client("transcribe")
